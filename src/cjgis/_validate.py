@@ -1,0 +1,89 @@
+"""Shared checks for input layers: columns, geometry types, CRS and rejected rows.
+
+Every check names the file, the row and the fix. Rows that cannot be used are collected in a
+rejected table (``layer, file, row, id, reason, fix``) instead of being dropped silently.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+import pandas as pd
+
+from cjgis._errors import input_error
+
+REJECTED_COLUMNS = ["layer", "file", "row", "id", "reason", "fix"]
+
+
+def empty_rejected() -> pd.DataFrame:
+    """Return an empty rejected-rows table."""
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in REJECTED_COLUMNS})
+
+
+def rejected_rows(
+    frame: pd.DataFrame, mask: pd.Series, *, layer: str, file: str, reason: str, fix: str,
+    id_column: str | None = None,
+) -> pd.DataFrame:
+    """Rows of ``frame`` selected by ``mask`` as rejected-table rows.
+
+    ``frame`` must carry a ``_row`` column: the 1-based data row in the source file.
+    """
+    picked = frame.loc[mask]
+    ids = picked[id_column].astype(str) if id_column else pd.Series("", index=picked.index)
+    return pd.DataFrame(
+        {"layer": layer, "file": file, "row": picked["_row"].to_numpy(),
+         "id": ids.to_numpy(), "reason": reason, "fix": fix},
+        columns=REJECTED_COLUMNS,
+    )
+
+
+def require_columns(frame: pd.DataFrame, columns: Iterable[str], *, file: object, key: str) -> None:
+    """Raise if a named column is missing, suggesting the closest existing one.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table read from ``file``.
+    columns : iterable of str
+        Column names the study file asks for.
+    file : object
+        Source file, for the message.
+    key : str
+        Study-file section the names come from, e.g. ``"[residents]"``.
+    """
+    have = [str(c) for c in frame.columns if c != "geometry"]
+    for col in columns:
+        if col not in frame.columns:
+            close = difflib.get_close_matches(col, have, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise input_error(
+                file,
+                f"unknown column {col!r}; the file has {', '.join(map(repr, have)) or 'none'}",
+                f"{hint}set the column name in {key} of the study file",
+            )
+
+
+def require_geometry(
+    frame: pd.DataFrame, allowed: set[str], *, file: object, what: str, fix: str
+) -> None:
+    """Raise if any non-empty geometry is not of an ``allowed`` type."""
+    types = frame.geometry.geom_type.dropna()
+    bad = types[~types.isin(allowed)]
+    if len(bad):
+        row = int(frame.loc[bad.index[0], "_row"])
+        raise input_error(
+            file, f"{what} must be {' or '.join(sorted(allowed))}, found {bad.iloc[0]}", fix,
+            row=row,
+        )
+
+
+def require_crs(frame: pd.DataFrame, *, file: object, key: str) -> None:
+    """Raise if the layer has no CRS."""
+    if frame.crs is None:
+        raise input_error(
+            file,
+            "the layer declares no coordinate reference system (CRS)",
+            f"add crs = \"EPSG:4326\" (or the right code) to {key} in the study file, "
+            "or save the file with its CRS",
+        )

@@ -1,0 +1,181 @@
+"""Walking distances from the nearest of many facilities: one multi-source pass.
+
+Each facility becomes a virtual node with one-way links to both ends of the edge it is
+attached to, weighted by its off-network stretch plus the partial edge. One call of
+``scipy.sparse.csgraph.dijkstra`` with ``min_only=True`` from all virtual nodes then gives,
+for every network node, the distance to the nearest facility and which facility it is.
+A residence adds its own partial edge and off-network stretch; a residence on the same edge
+as a facility may also walk straight along that edge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from cjgis.network import Network
+from cjgis.snapping import Attachment
+
+_MIN_WEIGHT_M = 1e-6
+
+
+@dataclass(frozen=True)
+class NodeReach:
+    """Distance from every network node to its nearest source.
+
+    Attributes
+    ----------
+    distance_m : numpy.ndarray
+        Per node; ``inf`` where no source is reached (within the limit).
+    source : numpy.ndarray
+        Per node, index of the nearest source; ``-1`` where none is reached.
+    """
+
+    distance_m: np.ndarray
+    source: np.ndarray
+
+
+def graph_with_sources(network: Network, sources: Attachment) -> csr_matrix:
+    """Return the network's CSR graph with one virtual node per source appended.
+
+    Virtual node ``n + i`` has one-way links to both ends of source ``i``'s edge, weighted by
+    its offset plus the partial edge to that end. Existing rows are untouched, so the new
+    matrix shares its layout with the network's (no sort).
+    """
+    base = network.graph
+    n, k = network.n_nodes, len(sources)
+    e = sources.edge
+    length = network.edge_length_m[e]
+    cols = np.column_stack([network.edge_u[e], network.edge_v[e]]).ravel()
+    weights = np.column_stack(
+        [sources.offset_m + sources.position_m, sources.offset_m + length - sources.position_m]
+    ).ravel()
+    indptr = np.concatenate([base.indptr, base.indptr[-1] + 2 * np.arange(1, k + 1)])
+    indices = np.concatenate([base.indices, cols]).astype(base.indices.dtype, copy=False)
+    data = np.concatenate([base.data, np.maximum(weights, _MIN_WEIGHT_M)])
+    return csr_matrix((data, indices, indptr), shape=(n + k, n + k))
+
+
+def node_reach(network: Network, sources: Attachment, *, limit_m: float = np.inf) -> NodeReach:
+    """Distance from every node to the nearest source, by one multi-source Dijkstra.
+
+    Parameters
+    ----------
+    network : Network
+        The walking network.
+    sources : Attachment
+        Where the sources (facilities) join the network; all must be attached.
+    limit_m : float, optional
+        Stop the search beyond this distance (nodes farther away get ``inf``).
+
+    Returns
+    -------
+    NodeReach
+        Per-node distance and nearest-source index.
+    """
+    n, k = network.n_nodes, len(sources)
+    if k == 0:
+        return NodeReach(np.full(n, np.inf), np.full(n, -1, dtype=np.int64))
+    if not sources.attached.all():
+        raise ValueError("every source must be attached to the network")
+    graph = graph_with_sources(network, sources)
+    dist, _pred, origin = dijkstra(
+        graph, directed=True, indices=np.arange(n, n + k), limit=limit_m,
+        min_only=True, return_predecessors=True,
+    )
+    source = np.where(np.isfinite(dist[:n]), origin[:n] - n, -1).astype(np.int64)
+    return NodeReach(dist[:n], source)
+
+
+def target_distances(
+    network: Network, reach: NodeReach, sources: Attachment, targets: Attachment
+) -> tuple[np.ndarray, np.ndarray]:
+    """Walking distance from each target to its nearest source.
+
+    Parameters
+    ----------
+    network : Network
+        The walking network.
+    reach : NodeReach
+        Result of :func:`node_reach` for ``sources``.
+    sources, targets : Attachment
+        Where sources and targets join the network.
+
+    Returns
+    -------
+    distance_m : numpy.ndarray
+        Per target: offset + partial edge + network distance (``inf`` if unreached).
+    nearest : numpy.ndarray
+        Per target, index of the nearest source (``-1`` if unreached).
+    """
+    nt = len(targets)
+    dist = np.full(nt, np.inf)
+    nearest = np.full(nt, -1, dtype=np.int64)
+    ok = np.flatnonzero(targets.attached)
+    e = targets.edge[ok]
+    pos = targets.position_m[ok]
+    u, v = network.edge_u[e], network.edge_v[e]
+    via_u = reach.distance_m[u] + pos
+    via_v = reach.distance_m[v] + network.edge_length_m[e] - pos
+    use_v = via_v < via_u
+    dist[ok] = np.where(use_v, via_v, via_u)
+    nearest[ok] = np.where(use_v, reach.source[v], reach.source[u])
+    _along_same_edge(sources, targets, dist, nearest)
+    reached = np.isfinite(dist)
+    dist[reached] += targets.offset_m[reached]
+    nearest[~reached] = -1
+    return dist, nearest
+
+
+def _along_same_edge(
+    sources: Attachment, targets: Attachment, dist: np.ndarray, nearest: np.ndarray
+) -> None:
+    """Lower ``dist``/``nearest`` in place where a source on the target's edge is nearer."""
+    if len(sources) == 0:
+        return
+    order = np.argsort(sources.edge, kind="stable")
+    src_edge = sources.edge[order]
+    lo = np.searchsorted(src_edge, targets.edge, side="left")
+    hi = np.searchsorted(src_edge, targets.edge, side="right")
+    count = np.where(targets.attached, hi - lo, 0)
+    if count.sum() == 0:
+        return
+    tgt = np.repeat(np.arange(len(targets)), count)
+    first = np.repeat(lo, count)
+    step = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    src = order[first + step]
+    along = np.abs(targets.position_m[tgt] - sources.position_m[src]) + sources.offset_m[src]
+    best = np.lexsort((along, tgt))
+    keep = best[np.r_[True, tgt[best][1:] != tgt[best][:-1]]]
+    better = along[keep] < dist[tgt[keep]]
+    dist[tgt[keep][better]] = along[keep][better]
+    nearest[tgt[keep][better]] = src[keep][better]
+
+
+def walking_distances(
+    network: Network, sources: Attachment, targets: Attachment, *, limit_m: float = np.inf
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distance from each target to the nearest source: one search for all sources.
+
+    Parameters
+    ----------
+    network : Network
+        The walking network.
+    sources, targets : Attachment
+        Attachments of facilities and residences.
+    limit_m : float, optional
+        Search limit in metres; targets beyond it get ``inf``.
+
+    Returns
+    -------
+    distance_m, nearest : numpy.ndarray
+        See :func:`target_distances`.
+    """
+    reach = node_reach(network, sources, limit_m=limit_m)
+    dist, nearest = target_distances(network, reach, sources, targets)
+    dist[dist > limit_m] = np.inf
+    nearest[~np.isfinite(dist)] = -1
+    return dist, nearest

@@ -1,0 +1,276 @@
+"""One study, end to end in memory: inputs -> attachments -> walking times -> coverage.
+
+:func:`analyze` is a pure function of its inputs and :class:`~cjgis.settings.AnalysisOptions`:
+it reads no global state and writes nothing, so many districts can run in parallel.
+:func:`analyze_study` reads the files a study file names and calls it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import CRS
+from tqdm.auto import tqdm
+
+from cjgis._errors import InputError
+from cjgis._validate import rejected_rows
+from cjgis.access import node_reach, target_distances
+from cjgis.categories import ordered_categories
+from cjgis.coverage import community_summary, coverage_table, walk_column
+from cjgis.io import Layer, read_communities, read_facilities, read_residents
+from cjgis.network import Network, network_from_graphml
+from cjgis.service_areas import category_service_area, facility_service_areas
+from cjgis.settings import AnalysisOptions
+from cjgis.snapping import Attachment, attach_points
+from cjgis.study import Study
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything one analysis produced, in the network's metric CRS.
+
+    Attributes
+    ----------
+    options : AnalysisOptions
+        Settings used (threshold, speed, target, ...).
+    crs : pyproj.CRS
+        Metric CRS of every geometry.
+    categories : list of str
+        Facility categories analysed, in display order.
+    network : Network
+        The walking network.
+    communities : geopandas.GeoDataFrame
+        Boundaries with ``categories_met``, ``categories_total``, ``gap_categories``.
+    residents : geopandas.GeoDataFrame
+        One row per analysed residence: input columns plus ``walk_min_<category>`` (NaN if
+        unreachable) and ``nearest_<category>`` (facility id).
+    facilities : geopandas.GeoDataFrame
+        Analysed facilities with ``street_offset_m``.
+    coverage : pandas.DataFrame
+        One row per community x category (:data:`cjgis.coverage.COVERAGE_COLUMNS`).
+    service_areas : geopandas.GeoDataFrame
+        ``category``, ``facility_id`` (empty for the dissolved area of a category), geometry.
+    blind_spots : geopandas.GeoDataFrame
+        One row per residence x category outside the threshold (盲区).
+    rejected : pandas.DataFrame
+        Input rows left out, with ``layer, file, row, id, reason, fix``.
+    """
+
+    options: AnalysisOptions
+    crs: CRS
+    categories: list[str]
+    network: Network
+    communities: gpd.GeoDataFrame
+    residents: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    coverage: pd.DataFrame
+    service_areas: gpd.GeoDataFrame
+    blind_spots: gpd.GeoDataFrame
+    rejected: pd.DataFrame
+
+    def summary(self) -> str:
+        """One line of counts for the end of a run."""
+        gaps = int((self.coverage["status"] == "gap").sum())
+        return (
+            f"{len(self.communities)} communities, {len(self.residents):,} residences "
+            f"({self.residents['population'].sum():,.0f} residents), "
+            f"{len(self.facilities)} facilities in {len(self.categories)} categories; "
+            f"{gaps} of {len(self.coverage)} community x category pairs below "
+            f"{self.options.target_share:.0%} within {self.options.minutes:g} min; "
+            f"{len(self.rejected)} input rows rejected"
+        )
+
+
+def _as_layer(data: Layer | gpd.GeoDataFrame, name: str) -> Layer:
+    if isinstance(data, Layer):
+        return data
+    frame = data.copy()
+    if "_row" not in frame:
+        frame["_row"] = np.arange(1, len(frame) + 1)
+    return Layer(frame, file=name)
+
+
+def _assign_communities(residents, communities, *, file: str):
+    """Give each residence a community; reject those in none (or naming an unknown one)."""
+    if "community_id" in residents:
+        unknown = ~residents["community_id"].isin(communities["community_id"])
+        reason, fix = "community id not among the community boundaries", "correct the id"
+    else:
+        points = gpd.GeoDataFrame(residents[["_row"]], geometry=residents.representative_point())
+        joined = gpd.sjoin(points, communities[["community_id", "geometry"]],
+                           predicate="within", how="left")
+        joined = joined[~joined.index.duplicated(keep="first")]
+        residents = residents.assign(community_id=joined["community_id"])
+        unknown = residents["community_id"].isna()
+        reason = "outside every community boundary"
+        fix = "extend the boundaries, or set [residents] community to a column of community ids"
+    rejected = rejected_rows(residents, unknown, layer="residents", file=file, reason=reason,
+                             fix=fix, id_column="resident_id")
+    return residents.loc[~unknown], rejected
+
+
+def _attach(network: Network, frame, *, layer: str, file: str, id_column: str, max_snap_m):
+    """Attach a layer's points to the network; reject rows farther than ``max_snap_m``."""
+    points = frame.geometry.representative_point().to_numpy()
+    attachment = attach_points(network, points, max_distance_m=max_snap_m)
+    far = ~attachment.attached
+    rejected = []
+    if far.any():
+        _, distance = network.edge_tree.query_nearest(points[far], return_distance=True,
+                                                      all_matches=False)
+        sub = frame.loc[far].assign(_d=distance)
+        for d, part in sub.groupby(sub["_d"].round(-1)):
+            rejected.append(rejected_rows(
+                part, np.ones(len(part), dtype=bool), layer=layer, file=file, id_column=id_column,
+                reason=f"about {d:,.0f} m from the nearest walkable street (limit {max_snap_m:g} m)",
+                fix="check its coordinates (Amap/Baidu exports are GCJ-02/BD-09) or extend the "
+                    "street network; raise [analysis] max_snap_m if the distance is real",
+            ))
+    kept = frame.loc[~far]
+    return kept, attachment.subset(~far), rejected
+
+
+def _raise_if_strict(rejected: pd.DataFrame, options: AnalysisOptions) -> None:
+    if options.strict and len(rejected):
+        first = rejected.iloc[0]
+        raise InputError(
+            f"{first['file']}, row {first['row']}: {first['reason']}. Fix: {first['fix']} "
+            f"({len(rejected)} rows rejected in all; without strict they go to rejected.csv)"
+        )
+
+
+def analyze(
+    network: Network,
+    communities: Layer | gpd.GeoDataFrame,
+    residents: Layer | gpd.GeoDataFrame,
+    facilities: Layer | gpd.GeoDataFrame,
+    *,
+    options: AnalysisOptions | None = None,
+    verbose: bool = True,
+) -> Analysis:
+    """Analyse walking access from residences to facilities, per community and category.
+
+    Parameters
+    ----------
+    network : Network
+        Walking network in a metric CRS.
+    communities, residents, facilities : Layer or geopandas.GeoDataFrame
+        Standardised layers (see :mod:`cjgis.io`), in any CRS.
+    options : AnalysisOptions, optional
+        Threshold, speed, target share and the rest; defaults if ``None``.
+    verbose : bool, optional
+        Show a progress bar over categories.
+
+    Returns
+    -------
+    Analysis
+        Tables and layers; the inputs are not modified.
+    """
+    options = options or AnalysisOptions()
+    comm_l, res_l, fac_l = (_as_layer(d, n) for d, n in
+                            ((communities, "communities"), (residents, "residents"),
+                             (facilities, "facilities")))
+    if len(fac_l.frame) == 0:
+        raise InputError(f"{fac_l.file}: no usable facility. Fix: see rejected rows or add some")
+    crs = network.crs
+    comm = comm_l.frame.to_crs(crs)
+    rejected = [comm_l.rejected, res_l.rejected, fac_l.rejected]
+    res, rej = _assign_communities(res_l.frame.to_crs(crs), comm, file=res_l.file)
+    rejected.append(rej)
+    res, res_att, rej = _attach(network, res, layer="residents", file=res_l.file,
+                                id_column="resident_id", max_snap_m=options.max_snap_m)
+    rejected += rej
+    fac, fac_att, rej = _attach(network, fac_l.frame.to_crs(crs), layer="facilities",
+                                file=fac_l.file, id_column="facility_id",
+                                max_snap_m=options.max_snap_m)
+    rejected += rej
+    rejected = pd.concat(rejected, ignore_index=True)
+    _raise_if_strict(rejected, options)
+    fac = fac.assign(street_offset_m=fac_att.offset_m)
+    categories = ordered_categories(fac["category"].unique())
+    res, areas = _walk_all_categories(network, res, res_att, fac, fac_att, categories, options,
+                                      verbose=verbose)
+    coverage = coverage_table(res, comm, fac, categories, options=options)
+    summary = community_summary(coverage)
+    comm = comm.merge(summary.drop(columns="community_name"), on="community_id", how="left")
+    return Analysis(
+        options=options, crs=crs, categories=categories, network=network,
+        communities=comm.drop(columns="_row"), residents=res.drop(columns="_row"),
+        facilities=fac.drop(columns="_row"), coverage=coverage,
+        service_areas=gpd.GeoDataFrame(areas, crs=crs),
+        blind_spots=blind_spots(res, categories, options=options), rejected=rejected,
+    )
+
+
+def _walk_all_categories(network, res, res_att: Attachment, fac, fac_att: Attachment,
+                         categories, options: AnalysisOptions, *, verbose: bool):
+    """One multi-source search per category: walking minutes and service areas."""
+    columns, areas = {}, []
+    metres_per_min = options.walk_speed_m_s * 60.0
+    points = fac.geometry.to_numpy()
+    ids = fac["facility_id"].to_numpy()
+    for category in tqdm(categories, desc="walking access", unit="category",
+                         disable=not verbose):
+        mask = (fac["category"] == category).to_numpy()
+        sources = fac_att.subset(mask)
+        reach = node_reach(network, sources)
+        dist, nearest = target_distances(network, reach, sources, res_att)
+        reached = np.isfinite(dist)
+        columns[walk_column(category)] = np.where(reached, dist / metres_per_min, np.nan)
+        columns[f"nearest_{category}"] = np.where(reached, ids[mask][nearest], None)
+        area = category_service_area(network, sources, budget_m=options.threshold_m,
+                                     buffer_m=options.service_area_buffer_m,
+                                     source_points=points[mask], reach=reach)
+        areas.append({"category": category, "facility_id": None, "name": None, "geometry": area})
+        if options.facility_areas:
+            per = facility_service_areas(network, sources, budget_m=options.threshold_m,
+                                         buffer_m=options.service_area_buffer_m,
+                                         source_points=points[mask])
+            areas += [{"category": category, "facility_id": i, "name": n, "geometry": g}
+                      for i, n, g in zip(ids[mask], fac["name"].to_numpy()[mask], per,
+                                         strict=True)]
+    return res.assign(**columns), areas
+
+
+def blind_spots(
+    residents: gpd.GeoDataFrame, categories: list[str], *, options: AnalysisOptions
+) -> gpd.GeoDataFrame:
+    """Residences outside the threshold, one row per residence x category (盲区)."""
+    keep = [c for c in ("resident_id", "community_id", "population", "elderly", "households")
+            if c in residents]
+    parts = []
+    for category in categories:
+        minutes = residents[walk_column(category)]
+        out = residents.loc[~(minutes <= options.minutes), keep + ["geometry"]]
+        parts.append(out.assign(category=category, walk_min=minutes[out.index]))
+    frame = pd.concat(parts, ignore_index=True) if parts else residents.iloc[:0]
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=residents.crs)
+
+
+def load_study_inputs(study: Study) -> tuple[Network, Layer, Layer, Layer]:
+    """Read the network and the three layers a study file names."""
+    network = network_from_graphml(study.network["path"], crs=study.options.crs)
+    c, r, f = study.communities, study.residents, study.facilities
+    communities = read_communities(c["path"], id=c["id"], name=c["name"], crs=c.get("crs"))
+    residents = read_residents(
+        r["path"], population=r["population"], id=r.get("id"), elderly=r.get("elderly"),
+        households=r.get("households"), community=r.get("community"), crs=r.get("crs"),
+    )
+    facilities = read_facilities(
+        f["path"], category=f["category"], name=f.get("name", "name"), id=f.get("id"),
+        lon=f.get("lon", "lon"), lat=f.get("lat", "lat"), crs=f.get("crs"),
+    )
+    return network, communities, residents, facilities
+
+
+def analyze_study(study: Study, *, verbose: bool = True) -> Analysis:
+    """Read a study's files and :func:`analyze` them with the study's options."""
+    network, communities, residents, facilities = load_study_inputs(study)
+    return analyze(network, communities, residents, facilities, options=study.options,
+                   verbose=verbose)

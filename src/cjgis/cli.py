@@ -1,0 +1,117 @@
+"""Command line: ``cjgis demo`` and ``cjgis analyze STUDY.toml``.
+
+Failures end with one line ``cjgis: error: ... Fix: ...`` and exit status 2 (``--debug``
+shows the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+from cjgis import __version__
+from cjgis._errors import CjgisError
+
+log = logging.getLogger("cjgis")
+
+
+def _run(study_path: Path, *, quiet: bool, write_map: bool) -> int:
+    from cjgis.analysis import analyze_study
+    from cjgis.maps import gap_map, save_map
+    from cjgis.report import gap_table_text, write_outputs
+    from cjgis.study import load_study
+
+    started = time.perf_counter()
+    study = load_study(study_path)
+    log.info("study %s: %g min at %g m/s, target %.0f%%", study.name, study.options.minutes,
+             study.options.walk_speed_m_s, study.options.target_share * 100)
+    analysis = analyze_study(study, verbose=not quiet)
+    paths = write_outputs(analysis, study.output_dir)
+    if write_map:
+        paths["map"] = save_map(gap_map(analysis, title=f"cjgis · {study.name}"), study.map_path)
+    print(gap_table_text(analysis.coverage))
+    print()
+    for key, path in paths.items():
+        print(f"  {key:<14} {path}")
+    if len(analysis.rejected):
+        print(f"  {len(analysis.rejected)} input rows rejected: see {paths['rejected']}")
+    print(f"cjgis: {analysis.summary()} ({time.perf_counter() - started:.1f} s)")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from cjgis.sample import write_sample
+
+    folder = Path(args.folder)
+    study_path = folder / "data" / "raw" / "sample" / "study.toml"
+    if study_path.is_file() and not args.regenerate:
+        log.info("using the sample in %s (--regenerate to write it anew)", study_path.parent)
+    else:
+        log.info("writing the sample district (seed %d) to %s", args.seed, study_path.parent)
+        write_sample(study_path.parent, seed=args.seed)
+    # The sample's study file leaves outputs at their defaults, relative to the current
+    # folder: run from ``folder`` so they land in folder/data/processed and folder/maps.
+    import os
+
+    here = Path.cwd()
+    os.chdir(folder)
+    try:
+        return _run(study_path.resolve(), quiet=args.quiet, write_map=True)
+    finally:
+        os.chdir(here)
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    return _run(Path(args.study), quiet=args.quiet, write_map=not args.no_map)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``cjgis`` command."""
+    parser = argparse.ArgumentParser(
+        prog="cjgis",
+        description="Walking-access gaps of 撤村建居 communities: coverage tables, blind spots "
+                    "and a review map.",
+    )
+    parser.add_argument("--version", action="version", version=f"cjgis {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="generate the sample district and analyse it")
+    demo.add_argument("--folder", default=".", help="project folder to write into (default .)")
+    demo.add_argument("--seed", type=int, default=2017, help="sample seed (default 2017)")
+    demo.add_argument("--regenerate", action="store_true", help="write the sample anew")
+    demo.add_argument("--quiet", action="store_true", help="no progress bars")
+    demo.set_defaults(func=_demo)
+    analyze = sub.add_parser("analyze", help="analyse the files a study file names")
+    analyze.add_argument("study", help="study file (TOML), see README")
+    analyze.add_argument("--no-map", action="store_true", help="skip the HTML map")
+    analyze.add_argument("--quiet", action="store_true", help="no progress bars")
+    analyze.set_defaults(func=_analyze)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``cjgis`` command; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if getattr(args, "quiet", False) else logging.INFO,
+                        format="cjgis: %(message)s")
+    logging.getLogger("pyogrio").setLevel(logging.WARNING)
+    try:
+        return args.func(args)
+    except CjgisError as exc:
+        if args.debug:
+            raise
+        print(f"cjgis: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - one line for the user, traceback with --debug
+        if args.debug:
+            raise
+        print(f"cjgis: unexpected error: {type(exc).__name__}: {exc} "
+              "(run again with --debug and report the traceback)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,298 @@
+"""Read the files a planner brings into standard layers, listing every row left out.
+
+Each reader returns a :class:`Layer`: a GeoDataFrame with cjgis's standard columns (below)
+in the file's own CRS, and a table of rejected rows with the reason and the fix. The files
+themselves are only read, never modified.
+
+Standard columns
+----------------
+communities
+    ``community_id``, ``community_name``, polygon ``geometry``.
+residents
+    ``resident_id``, ``population`` and, where given, ``elderly``, ``households``,
+    ``community_id``; point or polygon ``geometry`` (buildings, compounds).
+facilities
+    ``facility_id``, ``name``, ``category``; point ``geometry``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from cjgis._errors import input_error
+from cjgis._validate import (
+    empty_rejected,
+    rejected_rows,
+    require_columns,
+    require_crs,
+    require_geometry,
+)
+
+log = logging.getLogger(__name__)
+
+_TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xls"}
+_POLYGONS = {"Polygon", "MultiPolygon"}
+_ENCODINGS = ("utf-8-sig", "gb18030")
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A standardised input layer and the rows that could not be used."""
+
+    frame: gpd.GeoDataFrame
+    rejected: pd.DataFrame = field(default_factory=empty_rejected)
+    file: str = ""
+
+
+def read_any(path: str | Path) -> pd.DataFrame:
+    """Read a vector layer (GeoPackage, GeoJSON, Shapefile) or a CSV/XLSX table.
+
+    CSV files are tried as UTF-8 (with or without BOM), then GB18030 (which covers GBK).
+    A ``_row`` column holds the 1-based data row, as a spreadsheet shows it below the header.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise input_error(path, "file not found", "check the path in the study file")
+    suffix = path.suffix.lower()
+    if suffix in {".csv", ".txt"}:
+        frame = _read_csv(path)
+    elif suffix in {".xlsx", ".xls"}:
+        frame = pd.read_excel(path)
+    else:
+        try:
+            frame = gpd.read_file(path)
+        except Exception as exc:  # noqa: BLE001 - GDAL errors vary; the user needs the file
+            raise input_error(
+                path, f"cannot read as a GIS layer ({exc})", "use GeoPackage, GeoJSON or CSV"
+            ) from exc
+    frame = frame.copy()
+    frame["_row"] = np.arange(1, len(frame) + 1)
+    return frame
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    for encoding in _ENCODINGS:
+        try:
+            return pd.read_csv(path, encoding=encoding)
+        except UnicodeDecodeError:
+            continue
+    raise input_error(path, "text encoding not recognised", "save the CSV as UTF-8")
+
+
+def _with_crs(frame: gpd.GeoDataFrame, crs: str | None, *, file: Path, key: str):
+    """Apply the study file's ``crs`` where the file has none; refuse a contradiction."""
+    if crs is not None:
+        if frame.crs is None:
+            return frame.set_crs(crs)
+        if not frame.crs.equals(gpd.GeoSeries(crs=crs).crs):
+            raise input_error(
+                file, f"the file declares {frame.crs.to_string()} but {key} says crs = {crs!r}",
+                f"remove crs from {key} or re-save the file in {crs}",
+            )
+    require_crs(frame, file=file, key=key)
+    return frame
+
+
+def _reject_empty_geometry(frame, *, layer: str, file: str, id_column: str | None):
+    bad = frame.geometry.isna() | frame.geometry.is_empty
+    rejected = rejected_rows(
+        frame, bad, layer=layer, file=file, reason="empty or missing geometry",
+        fix="draw the feature or delete the row", id_column=id_column,
+    )
+    return frame.loc[~bad], rejected
+
+
+def _reject_duplicates(frame, column: str, *, layer: str, file: str):
+    dup = frame[column].duplicated(keep="first")
+    rejected = rejected_rows(
+        frame, dup, layer=layer, file=file, reason=f"duplicate {column} (first kept)",
+        fix="give every row its own id", id_column=column,
+    )
+    return frame.loc[~dup], rejected
+
+
+def read_communities(
+    path: str | Path, *, id: str, name: str, crs: str | None = None  # noqa: A002
+) -> Layer:
+    """Read community boundaries (polygons) with an id and a name column.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        GeoPackage, GeoJSON or Shapefile of polygons.
+    id, name : str
+        Column names of the community id and its (Chinese) name.
+    crs : str, optional
+        CRS of the coordinates, if the file declares none.
+
+    Returns
+    -------
+    Layer
+        ``community_id``, ``community_name``, ``geometry``.
+    """
+    path = Path(path)
+    key = "[communities]"
+    frame = read_any(path)
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise input_error(path, "community boundaries need polygons", "use GeoPackage or GeoJSON")
+    frame = _with_crs(frame, crs, file=path, key=key)
+    require_columns(frame, [id, name], file=path, key=key)
+    require_geometry(frame, _POLYGONS, file=path, what="community boundaries",
+                     fix="give community boundaries as polygons")
+    out = gpd.GeoDataFrame(
+        {"community_id": frame[id].astype(str), "community_name": frame[name].astype(str),
+         "_row": frame["_row"]},
+        geometry=frame.geometry.make_valid(), crs=frame.crs,
+    )
+    if len(out) == 0:
+        raise input_error(path, "the layer has no communities", "use a non-empty layer")
+    out, rej_geom = _reject_empty_geometry(out, layer="communities", file=str(path),
+                                           id_column="community_id")
+    out, rej_dup = _reject_duplicates(out, "community_id", layer="communities", file=str(path))
+    return Layer(out, pd.concat([rej_geom, rej_dup], ignore_index=True), str(path))
+
+
+def read_residents(  # noqa: PLR0913 - one keyword per optional column of the study file
+    path: str | Path,
+    *,
+    population: str,
+    id: str | None = None,  # noqa: A002
+    elderly: str | None = None,
+    households: str | None = None,
+    community: str | None = None,
+    crs: str | None = None,
+) -> Layer:
+    """Read residences (points or building/compound polygons) with population.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        GeoPackage, GeoJSON or Shapefile.
+    population : str
+        Column with the number of residents.
+    id, elderly, households, community : str, optional
+        Columns of a residence id (row number if absent), elderly count, household count,
+        and the id of the community the residents belong to (spatial join if absent; use it
+        for residents living outside their community, 未回迁/安置在外).
+    crs : str, optional
+        CRS of the coordinates, if the file declares none.
+
+    Returns
+    -------
+    Layer
+        Standard resident columns; rows with missing or negative counts are rejected.
+    """
+    path = Path(path)
+    key = "[residents]"
+    frame = read_any(path)
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise input_error(path, "residences need geometry", "use GeoPackage or GeoJSON")
+    frame = _with_crs(frame, crs, file=path, key=key)
+    optional = {"elderly": elderly, "households": households, "community_id": community}
+    require_columns(frame, [c for c in [population, id, *optional.values()] if c],
+                    file=path, key=key)
+    require_geometry(frame, _POLYGONS | {"Point"}, file=path, what="residences",
+                     fix="give residences as points or building polygons")
+    data = {"resident_id": frame[id].astype(str) if id else frame["_row"].astype(str)}
+    data["population"] = pd.to_numeric(frame[population], errors="coerce")
+    for std, col in optional.items():
+        if col and std == "community_id":
+            data[std] = frame[col].astype(str)
+        elif col:
+            data[std] = pd.to_numeric(frame[col], errors="coerce")
+    data["_row"] = frame["_row"]
+    out = gpd.GeoDataFrame(data, geometry=frame.geometry, crs=frame.crs)
+    out, rej_geom = _reject_empty_geometry(out, layer="residents", file=str(path),
+                                           id_column="resident_id")
+    counts = [c for c in ("population", "elderly", "households") if c in out]
+    bad = out[counts].isna().any(axis=1) | (out[counts] < 0).any(axis=1)
+    rej_num = rejected_rows(
+        out, bad, layer="residents", file=str(path),
+        reason=f"missing, non-numeric or negative {'/'.join(counts)}",
+        fix="enter a count of 0 or more", id_column="resident_id",
+    )
+    out, rej_dup = _reject_duplicates(out.loc[~bad], "resident_id", layer="residents",
+                                      file=str(path))
+    return Layer(out, pd.concat([rej_geom, rej_num, rej_dup], ignore_index=True), str(path))
+
+
+def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
+    path: str | Path,
+    *,
+    category: str = "category",
+    name: str = "name",
+    id: str | None = None,  # noqa: A002
+    lon: str = "lon",
+    lat: str = "lat",
+    crs: str | None = None,
+) -> Layer:
+    """Read facility points from a GIS layer, or from a CSV/XLSX with lon/lat columns.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        Point layer, or CSV (UTF-8, UTF-8 with BOM, GBK) / XLSX table.
+    category, name, id : str
+        Column names of the category key, the facility name and its id (row if absent).
+    lon, lat : str
+        Coordinate columns of a table.
+    crs : str, optional
+        CRS of the coordinates; a table without it is taken as WGS84 (EPSG:4326).
+
+    Returns
+    -------
+    Layer
+        ``facility_id``, ``name``, ``category``, point ``geometry``; rows without a category or
+        without usable coordinates are rejected.
+    """
+    path = Path(path)
+    key = "[facilities]"
+    frame = read_any(path)
+    if len(frame) == 0:
+        raise input_error(path, "the facility list is empty", "add at least one facility")
+    if not isinstance(frame, gpd.GeoDataFrame):
+        frame = _points_from_table(frame, lon=lon, lat=lat, file=path, crs=crs or "EPSG:4326")
+    frame = _with_crs(frame, crs if isinstance(frame, gpd.GeoDataFrame) else None,
+                      file=path, key=key)
+    require_columns(frame, [c for c in (category, name, id) if c], file=path, key=key)
+    require_geometry(frame, _POLYGONS | {"Point"}, file=path, what="facilities",
+                     fix="give facilities as points (or building polygons)")
+    geometry = frame.geometry.copy()
+    polys = geometry.geom_type.isin(_POLYGONS)
+    geometry[polys] = geometry[polys].representative_point()
+    cat = frame[category].astype("string").str.strip()
+    out = gpd.GeoDataFrame(
+        {"facility_id": frame[id].astype(str) if id else frame["_row"].astype(str),
+         "name": frame[name].fillna("").astype(str), "category": cat, "_row": frame["_row"]},
+        geometry=geometry, crs=frame.crs,
+    )
+    out, rej_geom = _reject_empty_geometry(out, layer="facilities", file=str(path),
+                                           id_column="facility_id")
+    no_cat = out["category"].isna() | (out["category"] == "")
+    rej_cat = rejected_rows(out, no_cat, layer="facilities", file=str(path),
+                            reason="no category", fix=f"fill the {category!r} column",
+                            id_column="facility_id")
+    out, rej_dup = _reject_duplicates(out.loc[~no_cat], "facility_id", layer="facilities",
+                                      file=str(path))
+    out["category"] = out["category"].astype(str)
+    return Layer(out, pd.concat([rej_geom, rej_cat, rej_dup], ignore_index=True), str(path))
+
+
+def _points_from_table(frame: pd.DataFrame, *, lon: str, lat: str, file: Path, crs: str):
+    """Turn lon/lat columns into points; rows without usable numbers get empty geometry."""
+    require_columns(frame, [lon, lat], file=file, key="[facilities] lon/lat")
+    x = pd.to_numeric(frame[lon], errors="coerce")
+    y = pd.to_numeric(frame[lat], errors="coerce")
+    geographic = gpd.GeoSeries(crs=crs).crs.is_geographic
+    usable = x.notna() & y.notna()
+    if geographic:
+        usable &= x.between(-180, 180) & y.between(-90, 90)
+    points = gpd.points_from_xy(x.where(usable), y.where(usable), crs=crs)
+    points[~usable.to_numpy()] = None
+    return gpd.GeoDataFrame(frame.drop(columns=[lon, lat]), geometry=points, crs=crs)

@@ -1,0 +1,279 @@
+"""The walking network as arrays: nodes, undirected edges with geometry, and a CSR graph.
+
+A :class:`Network` is built once from an osmnx-style graph (GraphML for now) and holds only
+numpy arrays in a metric CRS, so that shortest paths run on ``scipy.sparse.csgraph`` without a
+networkx graph in the hot path. Edges are undirected (walking ignores one-way rules); each
+edge's geometry runs from ``edge_u`` to ``edge_v`` and its length is the projected length.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import shapely
+from pyproj import CRS, Transformer
+from scipy.sparse import csr_matrix
+
+from cjgis._errors import input_error
+from cjgis.coords import resolve_metric_crs
+
+log = logging.getLogger(__name__)
+
+#: Highway tags that are never walkable (expressways); issue-level walk filters widen this.
+NOT_WALKABLE_HIGHWAYS = frozenset({"motorway", "motorway_link"})
+
+#: Zero-length edges get this weight, so the sparse graph keeps them as edges.
+_MIN_WEIGHT_M = 1e-6
+
+
+@dataclass(frozen=True, eq=False)
+class Network:
+    """An undirected walking network in a metric CRS, stored as arrays.
+
+    Attributes
+    ----------
+    crs : pyproj.CRS
+        Projected CRS of every coordinate below (metres).
+    node_id : numpy.ndarray
+        Original node ids (e.g. OSM ids), position = node index.
+    node_x, node_y : numpy.ndarray
+        Node coordinates in metres.
+    edge_u, edge_v : numpy.ndarray
+        Node indices of each edge's ends.
+    edge_length_m : numpy.ndarray
+        Length of each edge's geometry in metres.
+    edge_geometry : numpy.ndarray
+        Shapely LineStrings, oriented from ``edge_u`` to ``edge_v``.
+    dropped_edges : int
+        Source edges left out as not walkable (reported, not silently lost).
+    """
+
+    crs: CRS
+    node_id: np.ndarray
+    node_x: np.ndarray
+    node_y: np.ndarray
+    edge_u: np.ndarray
+    edge_v: np.ndarray
+    edge_length_m: np.ndarray
+    edge_geometry: np.ndarray
+    dropped_edges: int = 0
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return len(self.node_x)
+
+    @property
+    def n_edges(self) -> int:
+        """Number of undirected edges."""
+        return len(self.edge_u)
+
+    @cached_property
+    def graph(self) -> csr_matrix:
+        """Symmetric CSR adjacency matrix weighted by edge length in metres."""
+        rows = np.concatenate([self.edge_u, self.edge_v])
+        cols = np.concatenate([self.edge_v, self.edge_u])
+        weights = np.concatenate([self.edge_length_m, self.edge_length_m])
+        return csr_min(rows, cols, weights, self.n_nodes)
+
+    @cached_property
+    def edge_tree(self) -> shapely.STRtree:
+        """Spatial index over ``edge_geometry`` for nearest-edge queries."""
+        return shapely.STRtree(self.edge_geometry)
+
+    def to_networkx(self) -> nx.MultiGraph:
+        """Return a networkx view (for inspection and oracles, not for the analysis)."""
+        graph = nx.MultiGraph(crs=self.crs.to_string())
+        for i, (x, y) in enumerate(zip(self.node_x, self.node_y, strict=True)):
+            graph.add_node(i, x=float(x), y=float(y), osmid=self.node_id[i])
+        for e in range(self.n_edges):
+            graph.add_edge(
+                int(self.edge_u[e]),
+                int(self.edge_v[e]),
+                length=float(self.edge_length_m[e]),
+                geometry=self.edge_geometry[e],
+            )
+        return graph
+
+
+def csr_min(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, n: int) -> csr_matrix:
+    """Build an ``n`` x ``n`` CSR matrix keeping the smallest weight of repeated entries.
+
+    scipy sums duplicate entries, which would turn parallel streets into one long street;
+    self-loops are dropped (they never shorten a path).
+
+    Parameters
+    ----------
+    rows, cols : numpy.ndarray
+        Entry positions.
+    weights : numpy.ndarray
+        Entry weights in metres.
+    n : int
+        Matrix size.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        The matrix, with weights at least ``1e-6`` so zero-length edges stay edges.
+    """
+    keep = rows != cols
+    rows, cols, weights = rows[keep], cols[keep], weights[keep]
+    key = rows.astype(np.int64) * n + cols
+    order = np.lexsort((weights, key))
+    key_sorted = key[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = key_sorted[1:] != key_sorted[:-1]
+    sel = order[first]
+    data = np.maximum(weights[sel], _MIN_WEIGHT_M)
+    return csr_matrix((data, (rows[sel], cols[sel])), shape=(n, n))
+
+
+def is_walkable(data: dict) -> bool:
+    """Return whether a source edge is walkable.
+
+    An edge is dropped when its ``walk_excluded_hint`` is ``"True"`` (elevated roads,
+    expressways and tunnels in the shared Hangzhou streets) or its ``highway`` tag is a
+    motorway. Everything else is walkable.
+
+    Parameters
+    ----------
+    data : dict
+        The edge's attributes.
+
+    Returns
+    -------
+    bool
+        True if pedestrians may use the edge.
+    """
+    if str(data.get("walk_excluded_hint", "False")).strip() == "True":
+        return False
+    highway = data.get("highway")
+    tags = highway if isinstance(highway, list) else [highway]
+    return not any(t in NOT_WALKABLE_HIGHWAYS for t in tags)
+
+
+def network_from_graph(graph: nx.MultiDiGraph, *, crs: str | None = None) -> Network:
+    """Build a :class:`Network` from an osmnx-style graph.
+
+    Parameters
+    ----------
+    graph : networkx.MultiDiGraph
+        Nodes with ``x``/``y`` in the CRS of ``graph.graph["crs"]`` (WGS84 if absent);
+        edges optionally with ``geometry`` (LineString), ``highway`` and
+        ``walk_excluded_hint``.
+    crs : str, optional
+        Metric CRS to project into; chosen from the data if ``None``.
+
+    Returns
+    -------
+    Network
+        Undirected, deduplicated, projected network.
+    """
+    nodes = list(graph.nodes)
+    index = {n: i for i, n in enumerate(nodes)}
+    xy = np.array([(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in nodes], dtype=float)
+    source_crs = CRS.from_user_input(graph.graph.get("crs", "EPSG:4326"))
+    to_lonlat = Transformer.from_crs(source_crs, "EPSG:4326", always_xy=True)
+    centre = to_lonlat.transform(*np.median(xy, axis=0))
+    metric = resolve_metric_crs(centre, crs)
+    project = Transformer.from_crs(source_crs, metric, always_xy=True)
+    node_x, node_y = project.transform(xy[:, 0], xy[:, 1])
+
+    us, vs, geoms, dropped, seen = [], [], [], 0, set()
+    for u, v, data in graph.edges(data=True):
+        if not is_walkable(data):
+            dropped += 1
+            continue
+        iu, iv = index[u], index[v]
+        geom = data.get("geometry")
+        length_key = round(float(data.get("length", 0.0)), 1)
+        key = (min(iu, iv), max(iu, iv), length_key)
+        if key in seen:  # the reverse twin of an edge already kept
+            continue
+        seen.add(key)
+        us.append(iu)
+        vs.append(iv)
+        geoms.append(geom)
+    edge_geometry = _project_edge_geometries(geoms, us, vs, node_x, node_y, project)
+    return Network(
+        crs=metric,
+        node_id=np.asarray(nodes),
+        node_x=np.asarray(node_x, dtype=float),
+        node_y=np.asarray(node_y, dtype=float),
+        edge_u=np.asarray(us, dtype=np.int64),
+        edge_v=np.asarray(vs, dtype=np.int64),
+        edge_length_m=shapely.length(edge_geometry),
+        edge_geometry=edge_geometry,
+        dropped_edges=dropped,
+    )
+
+
+def _project_edge_geometries(
+    geoms: list, us: list[int], vs: list[int], node_x: np.ndarray, node_y: np.ndarray,
+    project: Transformer,
+) -> np.ndarray:
+    """Project edge geometries, fill straight lines where missing, orient each u -> v."""
+
+    def transform(coords: np.ndarray) -> np.ndarray:
+        return np.column_stack(project.transform(coords[:, 0], coords[:, 1]))
+
+    u = np.asarray(us, dtype=np.int64)
+    v = np.asarray(vs, dtype=np.int64)
+    out = np.empty(len(geoms), dtype=object)
+    has = np.array([g is not None for g in geoms], dtype=bool)
+    if has.any():
+        out[has] = shapely.transform(np.array([g for g in geoms if g is not None]), transform)
+    straight = np.stack(
+        [np.column_stack([node_x[u], node_y[u]]), np.column_stack([node_x[v], node_y[v]])], axis=1
+    )
+    out[~has] = shapely.linestrings(straight[~has])
+    start = shapely.get_point(out, 0)
+    d_u = shapely.distance(start, shapely.points(node_x[u], node_y[u]))
+    d_v = shapely.distance(start, shapely.points(node_x[v], node_y[v]))
+    flip = d_v < d_u
+    if flip.any():
+        out[flip] = shapely.reverse(out[flip])
+    return out
+
+
+def network_from_graphml(path: str | Path, *, crs: str | None = None) -> Network:
+    """Read an osmnx GraphML file into a :class:`Network`.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        GraphML as written by ``osmnx.save_graphml``.
+    crs : str, optional
+        Metric CRS override.
+
+    Returns
+    -------
+    Network
+        The walkable network; the number of dropped edges is logged.
+    """
+    import osmnx as ox  # lazy: heavy import only where GraphML is read
+
+    path = Path(path)
+    if not path.is_file():
+        raise input_error(path, "street network file not found", "check [network] path")
+    try:
+        graph = ox.load_graphml(path, edge_dtypes={"walk_excluded_hint": str})
+    except Exception as exc:  # noqa: BLE001 - any parser failure is a bad file for the user
+        raise input_error(
+            path, f"cannot read as osmnx GraphML ({exc})", "save it with osmnx.save_graphml"
+        ) from exc
+    if graph.number_of_edges() == 0:
+        raise input_error(path, "the street network has no edges", "use a non-empty network")
+    net = network_from_graph(graph, crs=crs)
+    if net.n_edges == 0:
+        raise input_error(path, "no walkable street is left", "check the walk filter")
+    log.info(
+        "network %s: %d nodes, %d walkable edges (%.1f km), %d source edges not walkable",
+        path.name, net.n_nodes, net.n_edges, net.edge_length_m.sum() / 1000, net.dropped_edges,
+    )
+    return net

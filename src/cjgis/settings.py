@@ -1,0 +1,79 @@
+"""Analysis settings: every default with the source it comes from.
+
+An :class:`AnalysisOptions` is a frozen value: the analysis of one study is a pure function of
+its inputs and these options, so a batch of districts can run in parallel (e.g. on Dask)
+without shared state. Defaults marked (?) are planning conventions from secondary sources,
+shown to the user as editable defaults, never as law.
+
+Attributes
+----------
+minutes : float
+    Walking-time threshold. Default 15, the 15-minute life circle of GB 50180-2018
+    《城市居住区规划设计标准》 (15分钟生活圈) and the 2017 Hangzhou opinion's 15分钟便民服务圈.
+walk_speed_m_s : float
+    Walking speed in metres per second. Default 1.0 (60 m/min), the convention behind
+    GB 50180's "15 minutes ≈ 900 m"; elderly analyses often use 0.8-0.9 (Gates et al. 2006).
+target_share : float
+    Share of residents that must be within reach for a community to pass (status ``ok``).
+    Default 0.9, a planner rule (?) - no standard fixes it.
+service_area_buffer_m : float
+    Half-width in metres by which reached streets are widened into a service-area polygon
+    (the walkable strip either side of a street, where doors open). Default 40.
+max_snap_m : float
+    Residences or facilities farther than this from every walkable street are rejected
+    (or raise, with ``strict``). Default 500 m.
+crs : str or None
+    Metric CRS for all distances. ``None`` picks CGCS2000 3-degree Gauss-Krüger by longitude
+    inside China (EPSG:4549 for Hangzhou), UTM elsewhere.
+facility_areas : bool
+    Also build one service area per facility (a limited search per facility). Default True.
+strict : bool
+    Raise on the first rejected row instead of listing it in ``rejected.csv``. Default False.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from cjgis._errors import InputError
+
+SOURCES: dict[str, str] = {
+    "minutes": "GB 50180-2018 15-minute life circle; Hangzhou 2017 opinion 15分钟便民服务圈",
+    "walk_speed_m_s": "GB 50180-2018 convention 1.0 m/s (15 min ≈ 900 m)",
+    "target_share": "planner rule (?), editable",
+    "service_area_buffer_m": "cjgis display convention: walkable strip either side of a street",
+    "max_snap_m": "cjgis data-quality rule: farther than this from any street is suspect",
+}
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """Options of one analysis run; see the module docstring for meanings and sources."""
+
+    minutes: float = 15.0
+    walk_speed_m_s: float = 1.0
+    target_share: float = 0.9
+    service_area_buffer_m: float = 40.0
+    max_snap_m: float = 500.0
+    crs: str | None = None
+    facility_areas: bool = True
+    strict: bool = False
+
+    def __post_init__(self) -> None:
+        positive = ("minutes", "walk_speed_m_s", "service_area_buffer_m", "max_snap_m")
+        for name in positive:
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+                raise InputError(f"{name} must be a positive number, got {value!r}")
+        if not 0.0 < self.target_share <= 1.0:
+            raise InputError(f"target_share must be in (0, 1], got {self.target_share!r}")
+
+    @property
+    def threshold_m(self) -> float:
+        """Walking distance in metres reached within ``minutes`` at ``walk_speed_m_s``."""
+        return self.minutes * 60.0 * self.walk_speed_m_s
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        """Return the names of all options, in declaration order."""
+        return tuple(f.name for f in fields(cls))

@@ -1,0 +1,111 @@
+"""The study file: one TOML file that names a study's inputs, settings and outputs.
+
+Relative paths inside it are relative to the study file. Unknown keys are errors (a typo
+such as ``minute = 10`` would otherwise be ignored silently). See README "Study file".
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cjgis._errors import StudyFileError
+from cjgis.settings import AnalysisOptions
+
+_SECTIONS: dict[str, tuple[set[str], set[str]]] = {
+    # section: (required keys, optional keys)
+    "study": ({"name"}, {"description"}),
+    "network": ({"path"}, set()),
+    "communities": ({"path", "id", "name"}, {"crs"}),
+    "residents": ({"path", "population"}, {"id", "elderly", "households", "community", "crs"}),
+    "facilities": ({"path", "category"}, {"name", "id", "lon", "lat", "crs"}),
+    "analysis": (set(), set(AnalysisOptions.field_names())),
+    "output": (set(), {"dir", "map"}),
+}
+
+
+@dataclass(frozen=True)
+class Study:
+    """A parsed study file: absolute input paths, column names, options and outputs."""
+
+    name: str
+    source: Path
+    network: dict[str, Any]
+    communities: dict[str, Any]
+    residents: dict[str, Any]
+    facilities: dict[str, Any]
+    options: AnalysisOptions
+    output_dir: Path
+    map_path: Path
+
+
+def _check_keys(data: dict[str, Any], file: Path) -> None:
+    for section, body in data.items():
+        if section not in _SECTIONS:
+            _unknown(file, f"section [{section}]", section, list(_SECTIONS))
+        if not isinstance(body, dict):
+            raise StudyFileError(f"{file}: [{section}] must be a table of keys")
+        required, optional = _SECTIONS[section]
+        for key in body:
+            if key not in required | optional:
+                _unknown(file, f"key {key!r} in [{section}]", key, sorted(required | optional))
+        missing = required - set(body)
+        if missing:
+            raise StudyFileError(
+                f"{file}: [{section}] lacks {', '.join(sorted(missing))}. "
+                f"Fix: add it, e.g. {sorted(missing)[0]} = \"...\" (see README, Study file)"
+            )
+    for section in ("study", "network", "communities", "residents", "facilities"):
+        if section not in data:
+            raise StudyFileError(f"{file}: section [{section}] is missing. Fix: add it "
+                                 "(see the example examples/study.toml)")
+
+
+def _unknown(file: Path, what: str, key: str, known: list[str]) -> None:
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise StudyFileError(f"{file}: unknown {what}. Fix: {hint}known: {', '.join(known)}")
+
+
+def load_study(path: str | Path) -> Study:
+    """Read and check a study file.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The TOML study file.
+
+    Returns
+    -------
+    Study
+        Paths resolved against the study file's folder; outputs default to
+        ``data/processed/<name>`` and ``maps/<name>.html`` under the current folder.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise StudyFileError(f"{path}: study file not found. Fix: check the path")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise StudyFileError(f"{path}: not valid TOML ({exc}). Fix: see examples/study.toml") \
+            from exc
+    _check_keys(data, path)
+    base = path.resolve().parent
+    name = str(data["study"]["name"]).strip()
+    if not name or any(c in name for c in '/\\:*?"<>|'):
+        raise StudyFileError(f"{path}: [study] name {name!r} cannot name a folder. "
+                             "Fix: use letters, digits, Chinese, '-' or '_'")
+    layers = {s: dict(data[s]) for s in ("network", "communities", "residents", "facilities")}
+    for body in layers.values():
+        body["path"] = base / body["path"]
+    try:
+        options = AnalysisOptions(**data.get("analysis", {}))
+    except (TypeError, ValueError) as exc:
+        raise StudyFileError(f"{path}: [analysis] {exc}. Fix: correct the value") from exc
+    output = data.get("output", {})
+    output_dir = base / output["dir"] if "dir" in output else Path("data/processed") / name
+    map_path = base / output["map"] if "map" in output else Path("maps") / f"{name}.html"
+    return Study(name, path, *layers.values(), options, output_dir, map_path)
