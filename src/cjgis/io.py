@@ -272,7 +272,12 @@ def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
          "name": frame[name].fillna("").astype(str), "category": cat, "_row": frame["_row"]},
         geometry=geometry, crs=frame.crs,
     )
-    out, rej_geom = _reject_empty_geometry(out, layer="facilities", file=str(path),
+    bad_xy = frame["_bad_lonlat"] if "_bad_lonlat" in frame else pd.Series(False, frame.index)
+    rej_xy = rejected_rows(out, bad_xy, layer="facilities", file=str(path),
+                           reason=f"missing, non-numeric or out-of-range {lon}/{lat}",
+                           fix="enter longitude and latitude in degrees (lon 73-136, lat 3-54 "
+                               "in China); check for swapped columns", id_column="facility_id")
+    out, rej_geom = _reject_empty_geometry(out.loc[~bad_xy], layer="facilities", file=str(path),
                                            id_column="facility_id")
     no_cat = out["category"].isna() | (out["category"] == "")
     rej_cat = rejected_rows(out, no_cat, layer="facilities", file=str(path),
@@ -281,7 +286,8 @@ def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
     out, rej_dup = _reject_duplicates(out.loc[~no_cat], "facility_id", layer="facilities",
                                       file=str(path))
     out["category"] = out["category"].astype(str)
-    return Layer(out, pd.concat([rej_geom, rej_cat, rej_dup], ignore_index=True), str(path))
+    rejected = pd.concat([rej_xy, rej_geom, rej_cat, rej_dup], ignore_index=True)
+    return Layer(out, rejected, str(path))
 
 
 def _points_from_table(frame: pd.DataFrame, *, lon: str, lat: str, file: Path, crs: str):
@@ -295,4 +301,5 @@ def _points_from_table(frame: pd.DataFrame, *, lon: str, lat: str, file: Path, c
         usable &= x.between(-180, 180) & y.between(-90, 90)
     points = gpd.points_from_xy(x.where(usable), y.where(usable), crs=crs)
     points[~usable.to_numpy()] = None
-    return gpd.GeoDataFrame(frame.drop(columns=[lon, lat]), geometry=points, crs=crs)
+    table = frame.drop(columns=[lon, lat]).assign(_bad_lonlat=~usable)
+    return gpd.GeoDataFrame(table, geometry=points, crs=crs)

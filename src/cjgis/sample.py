@@ -48,7 +48,7 @@ COMMUNITIES = (
 #: category -> indices of communities that host one (placed near a lane node inside).
 FACILITY_PLAN = {
     "elderly_care": (0, 3, 5, 6),
-    "ev_charging": (0, 1, 3, 5, 6, 7),
+    "ev_charging": (1, 3, 5, 6),
     "ceremony_hall": (5, 7),
     "tool_storage": (0,),
 }

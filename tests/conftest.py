@@ -1,0 +1,87 @@
+"""Shared fixtures: hand-built networks with known answers, the real Hangzhou streets, the sample."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pytest
+import shapely
+
+from cjgis.network import network_from_graph
+
+#: Hand-built networks live in EPSG:4549 metres around this origin (Hangzhou, 120°E).
+X0, Y0 = 500_000.0, 3_350_000.0
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("CJGIS_SHARED", REPO.parent / "shared"))
+HANGZHOU_STREETS = SHARED / "data" / "hangzhou" / "hz_sandun_jiangcun_osrm_streets.graphml"
+
+
+def graph_from_segments(nodes: dict[int, tuple[float, float]], edges: list[tuple[int, int]],
+                        **edge_attrs) -> nx.MultiDiGraph:
+    """A projected osmnx-style graph from local coordinates (metres from X0, Y0)."""
+    graph = nx.MultiDiGraph(crs="EPSG:4549")
+    for n, (x, y) in nodes.items():
+        graph.add_node(n, x=X0 + x, y=Y0 + y)
+    for u, v in edges:
+        length = float(np.hypot(nodes[u][0] - nodes[v][0], nodes[u][1] - nodes[v][1]))
+        graph.add_edge(u, v, length=length, **edge_attrs)
+        graph.add_edge(v, u, length=length, **edge_attrs)
+    return graph
+
+
+def pts(*xy: tuple[float, float]) -> np.ndarray:
+    """Shapely points at local coordinates."""
+    return shapely.points([(X0 + x, Y0 + y) for x, y in xy])
+
+
+@pytest.fixture
+def line_network():
+    """A straight street of twenty 100 m edges along y = 0, x = 0 ... 2000."""
+    nodes = {i: (100.0 * i, 0.0) for i in range(21)}
+    return network_from_graph(graph_from_segments(nodes, [(i, i + 1) for i in range(20)]))
+
+
+@pytest.fixture
+def river_network():
+    """Two streets 200 m apart (south y = 0, north y = 200), one bridge at x = 1000."""
+    south = {i: (100.0 * i, 0.0) for i in range(21)}
+    north = {100 + i: (100.0 * i, 200.0) for i in range(21)}
+    edges = [(i, i + 1) for i in range(20)] + [(100 + i, 101 + i) for i in range(20)]
+    edges.append((10, 110))  # the bridge
+    return network_from_graph(graph_from_segments({**south, **north}, edges))
+
+
+@pytest.fixture(scope="session")
+def hangzhou_streets() -> Path:
+    """Path of the real OSM-derived streets of 三墩/蒋村/文新 in ../shared."""
+    if not HANGZHOU_STREETS.is_file():
+        pytest.fail(f"{HANGZHOU_STREETS} not found: clone cjgis beside shared/ "
+                    "or set CJGIS_SHARED to the shared folder")
+    return HANGZHOU_STREETS
+
+
+@pytest.fixture(scope="session")
+def hangzhou_network(hangzhou_streets):
+    from cjgis.network import network_from_graphml
+
+    return network_from_graphml(hangzhou_streets)
+
+
+@pytest.fixture(scope="session")
+def sample_study(tmp_path_factory) -> Path:
+    """The generated sample district, written once per test session."""
+    from cjgis.sample import write_sample
+
+    return write_sample(tmp_path_factory.mktemp("sample"))
+
+
+@pytest.fixture(scope="session")
+def sample_analysis(sample_study):
+    from cjgis.analysis import analyze_study
+    from cjgis.study import load_study
+
+    return analyze_study(load_study(sample_study), verbose=False)

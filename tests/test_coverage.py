@@ -1,0 +1,55 @@
+"""Coverage table: population-weighted shares and medians computed by hand."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from cjgis.coverage import coverage_table, weighted_median
+from cjgis.settings import AnalysisOptions
+
+
+def test_weighted_median_by_hand():
+    assert weighted_median(np.array([1.0, 5.0, 9.0]), np.array([1.0, 1.0, 5.0])) == 9.0
+    assert weighted_median(np.array([3.0, 1.0, 2.0]), np.array([1.0, 1.0, 1.0])) == 2.0
+    assert weighted_median(np.array([1.0, np.inf]), np.array([1.0, 3.0])) == np.inf
+    assert np.isnan(weighted_median(np.array([1.0]), np.array([0.0])))
+
+
+def test_coverage_is_weighted_by_population():
+    comm = gpd.GeoDataFrame({"community_id": ["A", "B"], "community_name": ["甲社区", "乙社区"]},
+                            geometry=[shapely.box(0, 0, 10, 10), shapely.box(20, 0, 30, 10)],
+                            crs="EPSG:4549")
+    residents = pd.DataFrame({
+        "community_id": ["A", "A", "A", "B"],
+        "population": [100.0, 300.0, 600.0, 50.0],
+        "elderly": [10.0, 30.0, 60.0, 5.0],
+        "walk_min_elderly_care": [4.0, 14.9, 20.0, np.nan],
+    })
+    fac = gpd.GeoDataFrame({"category": ["elderly_care"]}, geometry=[shapely.Point(5, 5)],
+                           crs="EPSG:4549")
+    table = coverage_table(residents, comm, fac, ["elderly_care"],
+                           options=AnalysisOptions(minutes=15, target_share=0.4))
+    a, b = table.iloc[0], table.iloc[1]
+    assert a["covered_residents"] == 400 and a["uncovered_residents"] == 600
+    assert a["covered_share"] == pytest.approx(0.4) and a["status"] == "ok"
+    assert a["covered_elderly"] == 40
+    assert a["median_walk_min"] == 20.0 and a["max_walk_min"] == 20.0
+    assert a["facilities_inside"] == 1 and b["facilities_inside"] == 0
+    assert b["covered_share"] == 0 and b["status"] == "gap"
+    assert b["unreachable_residents"] == 50 and np.isinf(b["max_walk_min"])
+    assert a["category_zh"] == "养老服务设施"
+
+
+def test_status_follows_the_target_share():
+    comm = gpd.GeoDataFrame({"community_id": ["A"], "community_name": ["甲"]},
+                            geometry=[shapely.box(0, 0, 1, 1)], crs="EPSG:4549")
+    residents = pd.DataFrame({"community_id": ["A", "A"], "population": [90.0, 10.0],
+                              "walk_min_x": [5.0, 30.0]})
+    fac = gpd.GeoDataFrame({"category": ["x"]}, geometry=[shapely.Point(9, 9)], crs="EPSG:4549")
+    ok = coverage_table(residents, comm, fac, ["x"], options=AnalysisOptions(target_share=0.9))
+    gap = coverage_table(residents, comm, fac, ["x"], options=AnalysisOptions(target_share=0.91))
+    assert ok["status"].item() == "ok" and gap["status"].item() == "gap"

@@ -1,0 +1,177 @@
+"""Bad input gets a clear error naming the file, the row and the fix; nothing is lost."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+import shapely.affinity
+
+from cjgis._errors import InputError, StudyFileError
+from cjgis.analysis import analyze_study
+from cjgis.cli import main
+from cjgis.study import load_study
+
+
+@pytest.fixture
+def study_dir(sample_study, tmp_path) -> Path:
+    """A private copy of the sample's files, free to break."""
+    folder = tmp_path / "study"
+    shutil.copytree(sample_study.parent, folder)
+    return folder
+
+
+def edit_study(folder: Path, old: str, new: str) -> Path:
+    path = folder / "study.toml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path
+
+
+def run(folder: Path, **kw):
+    return analyze_study(load_study(folder / "study.toml"), verbose=False, **kw)
+
+
+def test_missing_file_names_it(study_dir):
+    (study_dir / "facilities.csv").unlink()
+    with pytest.raises(InputError, match=r"facilities\.csv: file not found\. Fix: check the path"):
+        run(study_dir)
+
+
+def test_missing_network_names_it(study_dir):
+    edit_study(study_dir, '"streets.graphml"', '"nowhere.graphml"')
+    with pytest.raises(InputError, match=r"nowhere\.graphml: street network file not found"):
+        run(study_dir)
+
+
+def test_unknown_column_suggests_the_right_one(study_dir):
+    edit_study(study_dir, 'population = "population"', 'population = "populaton"')
+    with pytest.raises(InputError, match=r"buildings\.gpkg: unknown column 'populaton'.*"
+                                         r"Fix: did you mean 'population'\?.*\[residents\]"):
+        run(study_dir)
+
+
+def test_wrong_geometry_type_names_the_row(study_dir):
+    comm = gpd.read_file(study_dir / "communities.geojson")
+    comm.loc[2, "geometry"] = comm.loc[2, "geometry"].centroid
+    comm.to_file(study_dir / "communities.geojson", driver="GeoJSON")
+    with pytest.raises(InputError, match=r"communities\.geojson, row 3: community boundaries "
+                                         r"must be MultiPolygon or Polygon, found Point"):
+        run(study_dir)
+
+
+def test_layer_without_crs_says_how_to_declare_it(study_dir):
+    build = gpd.read_file(study_dir / "buildings.gpkg")
+    with pytest.warns(UserWarning, match="'crs' was not provided"):
+        build.set_crs(None, allow_override=True).to_file(study_dir / "nocrs.gpkg", driver="GPKG")
+    edit_study(study_dir, '"buildings.gpkg"', '"nocrs.gpkg"')
+    with pytest.raises(InputError, match=r"nocrs\.gpkg: the layer declares no coordinate "
+                                         r"reference system.*Fix: add crs = \"EPSG:4326\""):
+        run(study_dir)
+    edit_study(study_dir, '"nocrs.gpkg"', '"nocrs.gpkg"\ncrs = "EPSG:4326"')
+    assert len(run(study_dir).residents) == len(build)
+
+
+def test_empty_facility_list(study_dir):
+    (study_dir / "facilities.csv").write_text("name,category,lon,lat\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"facilities\.csv: the facility list is empty"):
+        run(study_dir)
+
+
+def test_bad_facility_rows_are_listed_with_reasons(study_dir):
+    path = study_dir / "facilities.csv"
+    table = pd.read_csv(path, encoding="utf-8-sig")
+    table["lon"] = table["lon"].astype(object)
+    table.loc[0, "category"] = None
+    table.loc[1, "lon"] = "abc"
+    table.loc[2, "lat"] = 130.0  # not a latitude
+    table.to_csv(path, index=False, encoding="utf-8-sig")
+    result = run(study_dir)
+    rej = result.rejected.set_index("row")
+    assert rej.loc[1, "reason"] == "no category"
+    assert "lon/lat" in rej.loc[2, "reason"] and "lon/lat" in rej.loc[3, "reason"]
+    assert len(result.facilities) == len(table) - 3
+
+
+def test_residence_far_outside_the_network(study_dir):
+    build = gpd.read_file(study_dir / "buildings.gpkg")
+    far = build.iloc[[0]].copy()
+    far["building_id"] = "FAR1"
+    far["geometry"] = far.geometry.to_crs("EPSG:4549").translate(0, 3000).to_crs(build.crs)
+    comm = gpd.read_file(study_dir / "communities.geojson")
+    far["community_id"] = comm["community_id"].iloc[0]
+    pd.concat([build, far]).to_file(study_dir / "buildings.gpkg", driver="GPKG")
+    edit_study(study_dir, 'elderly = "elderly"', 'elderly = "elderly"\ncommunity = "community_id"')
+    result = run(study_dir)
+    rej = result.rejected
+    assert list(rej["id"]) == ["FAR1"]
+    assert rej["row"].item() == len(build) + 1
+    assert "from the nearest walkable street (limit 500 m)" in rej["reason"].item()
+    assert "GCJ-02" in rej["fix"].item()
+    assert len(result.residents) == len(build)
+    edit_study(study_dir, "target_share = 0.9", "target_share = 0.9\nstrict = true")
+    with pytest.raises(InputError, match=rf"buildings\.gpkg, row {len(build) + 1}: about "):
+        run(study_dir)
+
+
+def test_residence_outside_every_community_is_rejected_not_lost(study_dir):
+    build = gpd.read_file(study_dir / "buildings.gpkg")
+    comm = gpd.read_file(study_dir / "communities.geojson").to_crs("EPSG:4549")
+    metric = build.to_crs("EPSG:4549")
+    first = metric.geometry.iloc[0]
+    # 40 m south of every community, 30-odd metres from the southern arterial
+    shift = comm.total_bounds[1] - 40 - first.centroid.y
+    metric.loc[metric.index[0], "geometry"] = shapely.affinity.translate(first, 0, shift)
+    metric.to_crs(build.crs).to_file(study_dir / "buildings.gpkg", driver="GPKG")
+    result = run(study_dir)
+    assert len(result.residents) == len(build) - 1
+    rej = result.rejected
+    assert rej["id"].tolist() == [build["building_id"].iloc[0]] and rej["row"].tolist() == [1]
+    assert rej["reason"].item() == "outside every community boundary"
+    assert "[residents] community" in rej["fix"].item()
+
+
+def test_study_file_typo_is_caught(study_dir):
+    path = edit_study(study_dir, "minutes = 15", "minute = 15")
+    with pytest.raises(StudyFileError, match=r"unknown key 'minute' in \[analysis\]\. "
+                                             r"Fix: did you mean 'minutes'\?"):
+        load_study(path)
+
+
+def test_study_file_bad_value(study_dir):
+    path = edit_study(study_dir, "walk_speed_m_s = 1.0", "walk_speed_m_s = -1")
+    with pytest.raises(StudyFileError, match="walk_speed_m_s must be a positive number"):
+        load_study(path)
+
+
+def test_study_paths_are_relative_to_the_study_file(study_dir, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    study = load_study(study_dir / "study.toml")
+    assert study.facilities["path"] == (study_dir / "facilities.csv").resolve()
+    assert study.output_dir == Path("data/processed/sample")
+    assert study.map_path == Path("maps/sample.html")
+    assert study.options.minutes == 15 and study.options.walk_speed_m_s == 1.0
+
+
+def test_inputs_are_never_modified(study_dir, tmp_path):
+    before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in study_dir.iterdir()}
+    edit_study(study_dir, "[analysis]", f'[output]\ndir = "{tmp_path / "out"}"\n'
+                                         f'map = "{tmp_path / "map.html"}"\n\n[analysis]')
+    before["study.toml"] = hashlib.sha256((study_dir / "study.toml").read_bytes()).hexdigest()
+    assert main(["analyze", str(study_dir / "study.toml"), "--quiet"]) == 0
+    after = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in study_dir.iterdir()}
+    assert after == before
+    assert (tmp_path / "out" / "coverage.csv").is_file() and (tmp_path / "map.html").is_file()
+
+
+def test_cli_error_is_one_line_with_the_fix(capsys, tmp_path):
+    assert main(["analyze", str(tmp_path / "missing.toml")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("cjgis: error: ") and "Fix:" in err[0]

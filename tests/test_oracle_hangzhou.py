@@ -1,0 +1,124 @@
+"""Independent oracles on the real streets of 三墩/蒋村/文新 (../shared/data/hangzhou).
+
+The oracle shares no code with cjgis's network, snapping or access modules: osmnx projects
+the graph, brute force finds the nearest edge of each point, networkx Dijkstra walks from
+both ends of each facility's edge.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import osmnx as ox
+import pytest
+import shapely
+
+from cjgis.access import node_reach, walking_distances
+from cjgis.service_areas import category_service_area
+from cjgis.snapping import attach_points
+
+CRS = "EPSG:4549"
+
+
+@pytest.fixture(scope="module")
+def oracle(hangzhou_streets):
+    """Projected walkable edges (u, v, geometry oriented u->v) and an undirected nx graph."""
+    graph = ox.load_graphml(hangzhou_streets, edge_dtypes={"walk_excluded_hint": str})
+    drop = [(u, v, k) for u, v, k, d in graph.edges(keys=True, data=True)
+            if d.get("walk_excluded_hint") == "True"]
+    graph.remove_edges_from(drop)
+    projected = ox.project_graph(graph, to_crs=CRS)
+    edges = ox.graph_to_gdfs(projected, nodes=False).reset_index()
+    u = edges["u"].to_numpy()
+    v = edges["v"].to_numpy()
+    geoms = edges.geometry.to_numpy()
+    lengths = shapely.length(geoms)
+    walk = nx.Graph()
+    for a, b, w in zip(u, v, lengths, strict=True):
+        if a != b and (not walk.has_edge(a, b) or walk[a][b]["w"] > w):
+            walk.add_edge(a, b, w=w)
+    node_index = {n: i for i, n in enumerate(projected.nodes)}
+    return {"u": u, "v": v, "geoms": geoms, "lengths": lengths, "graph": walk,
+            "node_index": node_index, "ui": np.array([node_index[n] for n in u]),
+            "vi": np.array([node_index[n] for n in v]), "bounds": shapely.total_bounds(geoms)}
+
+
+def snap_brute_force(oracle, points):
+    """Nearest edge by checking every edge; position along it; straight distance."""
+    d = shapely.distance(points[:, None], oracle["geoms"][None, :])
+    edge = d.argmin(axis=1)
+    pos = shapely.line_locate_point(oracle["geoms"][edge], points)
+    return edge, pos, d[np.arange(len(points)), edge]
+
+
+def node_array(oracle, lengths_by_node):
+    """networkx's {node: distance} as an array over the nodes u and v refer to."""
+    nodes = oracle["node_index"]
+    out = np.full(len(nodes), np.inf)
+    for n, d in lengths_by_node.items():
+        out[nodes[n]] = d
+    return out
+
+
+def oracle_distances(oracle, facilities, targets):
+    """Walk from the nearest facility to each target, given as points or (edge, pos, offset)."""
+    fe, fp, fo = snap_brute_force(oracle, facilities)
+    re_, rp, ro = snap_brute_force(oracle, targets) if not isinstance(targets, tuple) else targets
+    g, lengths = oracle["graph"], oracle["lengths"]
+    ui, vi = oracle["ui"], oracle["vi"]
+    best = np.full(len(re_), np.inf)
+    for e, p, o in zip(fe, fp, fo, strict=True):
+        du = node_array(oracle, nx.single_source_dijkstra_path_length(g, oracle["u"][e], weight="w"))
+        dv = node_array(oracle, nx.single_source_dijkstra_path_length(g, oracle["v"][e], weight="w"))
+        to_node = o + np.minimum(p + du, lengths[e] - p + dv)
+        d = np.minimum(rp + to_node[ui[re_]], lengths[re_] - rp + to_node[vi[re_]])
+        same = re_ == e
+        d[same] = np.minimum(d[same], o + np.abs(rp[same] - p))
+        best = np.minimum(best, ro + d)
+    return best
+
+
+def random_points(oracle, n, seed):
+    rng = np.random.default_rng(seed)
+    x0, y0, x1, y1 = oracle["bounds"]
+    return shapely.points(np.column_stack([rng.uniform(x0, x1, n), rng.uniform(y0, y1, n)]))
+
+
+def test_walking_times_agree_with_networkx_dijkstra(hangzhou_network, oracle):
+    facilities = random_points(oracle, 12, seed=7)
+    residences = random_points(oracle, 150, seed=8)
+    expected = oracle_distances(oracle, facilities, residences)
+    net = hangzhou_network
+    got, _ = walking_distances(net, attach_points(net, facilities), attach_points(net, residences))
+    assert np.isfinite(expected).all()
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1.0)
+    assert np.median(expected) > 500  # the check spans real walks, not doorsteps
+
+
+def test_service_area_holds_reached_streets_and_nothing_far_beyond(hangzhou_network, oracle):
+    net, budget, buffer = hangzhou_network, 900.0, 40.0
+    facilities = random_points(oracle, 5, seed=11)
+    sources = attach_points(net, facilities)
+    area = category_service_area(net, sources, budget_m=budget, buffer_m=buffer,
+                                 source_points=facilities)
+    # sample every street every 10 m and walk to each sample point with the oracle
+    steps = [np.arange(0, length, 10.0) for length in oracle["lengths"]]
+    edge = np.repeat(np.arange(len(steps)), [len(s) for s in steps])
+    pos = np.concatenate(steps)
+    samples = shapely.line_interpolate_point(oracle["geoms"][edge], pos)
+    dist = oracle_distances(oracle, facilities, (edge, pos, np.zeros(len(pos))))
+    reached = samples[dist <= budget - 0.5]
+    assert len(reached) > 200
+    assert shapely.contains_xy(area.buffer(1e-6), *shapely.get_coordinates(reached).T).all()
+    # every reached node is inside
+    reach = node_reach(net, sources, limit_m=budget)
+    inside = reach.distance_m <= budget
+    assert shapely.contains_xy(area.buffer(1e-6), net.node_x[inside], net.node_y[inside]).all()
+    # nothing lies farther than the buffer from a reached street (10 m sampling slack)
+    allowed = shapely.union_all(
+        shapely.buffer(np.concatenate([samples[dist <= budget + 10], facilities]), buffer + 10.5)
+    )
+    assert area.difference(allowed).area < 1.0
+    # and the area is far smaller than the circles a Euclidean buffer would claim
+    circles = shapely.union_all(shapely.buffer(facilities, budget + buffer))
+    assert area.area < 0.5 * circles.area

@@ -1,0 +1,88 @@
+"""End to end: ``cjgis demo`` writes the tables, layers and map a planner opens."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+
+from cjgis.cli import main
+from cjgis.coverage import COVERAGE_COLUMNS
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demo")
+    assert main(["demo", "--folder", str(folder), "--quiet"]) == 0
+    return folder
+
+
+def test_demo_writes_every_output(demo):
+    out = demo / "data" / "processed" / "sample"
+    for name in ("coverage.csv", "rejected.csv", "residents.gpkg", "blind_spots.gpkg",
+                 "service_areas.gpkg", "communities.gpkg"):
+        assert (out / name).stat().st_size > 0, name
+    assert (demo / "maps" / "sample.html").stat().st_size > 10_000
+    assert (demo / "data" / "raw" / "sample" / "study.toml").is_file()
+    assert not list(out.glob(".*tmp*")), "temporary files left behind"
+
+
+def test_coverage_csv_is_excel_ready_and_consistent_with_residents(demo):
+    out = demo / "data" / "processed" / "sample"
+    raw = (out / "coverage.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel on Chinese Windows reads UTF-8
+    cov = pd.read_csv(out / "coverage.csv", encoding="utf-8-sig", dtype={"community_id": str})
+    assert list(cov.columns) == COVERAGE_COLUMNS
+    res = gpd.read_file(out / "residents.gpkg")
+    build = gpd.read_file(demo / "data" / "raw" / "sample" / "buildings.gpkg")
+    assert len(res) == len(build) and set(res["resident_id"]) == set(build["building_id"])
+    # recompute one community's covered share from the residents layer by hand
+    row = cov[(cov["category"] == "elderly_care")].iloc[0]
+    mine = res[res["community_id"] == row["community_id"]]
+    covered = mine.loc[mine["walk_min_elderly_care"] <= 15, "population"].sum()
+    assert row["covered_residents"] == covered
+    assert row["covered_share"] == pytest.approx(covered / mine["population"].sum(), abs=1e-4)
+    assert row["max_walk_min"] == pytest.approx(mine["walk_min_elderly_care"].max(), abs=0.05)
+
+
+def test_blind_spots_are_exactly_the_uncovered_residences(demo):
+    out = demo / "data" / "processed" / "sample"
+    res = gpd.read_file(out / "residents.gpkg")
+    spots = gpd.read_file(out / "blind_spots.gpkg")
+    for category in ("elderly_care", "tool_storage"):
+        mine = spots[spots["category"] == category]
+        expected = res.loc[~(res[f"walk_min_{category}"] <= 15), "resident_id"]
+        assert set(mine["resident_id"]) == set(expected)
+        assert (mine["walk_min"].fillna(np.inf) > 15).all()
+
+
+def test_service_area_layers(demo):
+    path = demo / "data" / "processed" / "sample" / "service_areas.gpkg"
+    cats = gpd.read_file(path, layer="category")
+    per = gpd.read_file(path, layer="facility")
+    assert set(cats["category"]) == {"elderly_care", "ev_charging", "ceremony_hall",
+                                     "tool_storage"}
+    assert cats.crs.to_epsg() == 4549 and cats.is_valid.all()
+    # each category area is the union of its facilities' areas
+    for category, group in per.groupby("category"):
+        union = group.union_all()
+        area = cats.loc[cats["category"] == category].geometry.iloc[0]
+        assert area.symmetric_difference(union).area < 1e-3 * area.area
+
+
+def in_page(text: str, html: str) -> bool:
+    """Text as shown, or as folium escapes it inside JavaScript strings."""
+    return text in html or json.dumps(text)[1:-1] in html
+
+
+def test_map_has_the_layers_a_reviewer_switches(demo):
+    html = (demo / "maps" / "sample.html").read_text(encoding="utf-8")
+    assert "L.control.layers" in html
+    for label in ("社区 communities", "服务范围 service area · 养老服务设施",
+                  "设施 facilities · 电瓶车集中充电点", "盲区 blind spots · 红白喜事用房",
+                  "步行网络 walking network", "图例 Legend", "OpenStreetMap contributors",
+                  "沈家社区"):
+        assert in_page(label, html), label

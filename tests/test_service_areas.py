@@ -1,0 +1,55 @@
+"""Service areas on hand-built networks: exact extents, rivers respected."""
+
+from __future__ import annotations
+
+import pytest
+import shapely
+from conftest import X0, Y0, pts
+
+from cjgis.service_areas import category_service_area, facility_service_areas
+from cjgis.snapping import attach_points
+
+
+def test_line_area_ends_at_the_reach_plus_the_buffer(line_network):
+    src = attach_points(line_network, pts((50, 0)))
+    area = category_service_area(line_network, src, budget_m=900, buffer_m=40)
+    x0, y0, x1, y1 = area.bounds
+    assert (x0 - X0, y0 - Y0, x1 - X0, y1 - Y0) == pytest.approx((-40, -40, 990, 40), abs=1e-6)
+    # a strip 80 m wide from x = 0 to 950 plus round ends: area is exact up to the arcs
+    assert area.area == pytest.approx(950 * 80 + 3.0615 * 40**2, rel=2e-3)
+
+
+def test_area_includes_the_facility_walk_to_the_street(line_network):
+    facility = pts((500, 120))
+    src = attach_points(line_network, facility)
+    area = category_service_area(line_network, src, budget_m=900, buffer_m=40,
+                                 source_points=facility)
+    assert area.contains(facility[0])
+    assert not area.contains(shapely.Point(X0 + 300, Y0 + 120))  # not a circle round it
+
+
+def test_river_bank_opposite_is_outside_without_a_bridge_in_reach(river_network):
+    # the facility sits at the west end of the north street; the bridge is 1000 m east
+    src = attach_points(river_network, pts((0, 200)))
+    area = category_service_area(river_network, src, budget_m=900, buffer_m=40)
+    assert area.contains(shapely.Point(X0 + 890, Y0 + 200))
+    assert not area.contains(shapely.Point(X0, Y0))  # 200 m away across the water
+    assert not area.contains(shapely.Point(X0 + 1000, Y0 + 100))  # the bridge is beyond reach
+
+
+def test_area_crosses_the_bridge_with_the_budget_left(river_network):
+    src = attach_points(river_network, pts((900, 200)))
+    area = category_service_area(river_network, src, budget_m=900, buffer_m=40)
+    # 100 to the bridge, 200 over it, 600 left on the south street each way: x in 400..1600
+    assert area.contains(shapely.Point(X0 + 410, Y0))
+    assert not area.contains(shapely.Point(X0 + 400 - 41, Y0))
+    assert area.contains(shapely.Point(X0 + 1590, Y0))
+
+
+def test_facility_areas_each_cover_their_own_reach(line_network):
+    src = attach_points(line_network, pts((100, 0), (1900, 0)))
+    first, second = facility_service_areas(line_network, src, budget_m=300, buffer_m=10)
+    assert first.bounds[0] - X0 == pytest.approx(-10) and first.bounds[2] - X0 == pytest.approx(410)
+    assert second.bounds[0] - X0 == pytest.approx(1590)
+    assert second.bounds[2] - X0 == pytest.approx(2010)
+    assert not first.intersects(second)
