@@ -1,4 +1,4 @@
-"""Shared fixtures: hand-built networks with known answers, the real Hangzhou streets, the sample."""
+"""Fixtures: hand-built networks with known answers, the real Hangzhou streets, the sample."""
 
 from __future__ import annotations
 
@@ -20,8 +20,9 @@ SHARED = Path(os.environ.get("CJGIS_SHARED", REPO.parent / "shared"))
 HANGZHOU_STREETS = SHARED / "data" / "hangzhou" / "hz_sandun_jiangcun_osrm_streets.graphml"
 
 
-def graph_from_segments(nodes: dict[int, tuple[float, float]], edges: list[tuple[int, int]],
-                        **edge_attrs) -> nx.MultiDiGraph:
+def graph_from_segments(
+    nodes: dict[int, tuple[float, float]], edges: list[tuple[int, int]], **edge_attrs
+) -> nx.MultiDiGraph:
     """A projected osmnx-style graph from local coordinates (metres from X0, Y0)."""
     graph = nx.MultiDiGraph(crs="EPSG:4549")
     for n, (x, y) in nodes.items():
@@ -59,8 +60,10 @@ def river_network():
 def hangzhou_streets() -> Path:
     """Path of the real OSM-derived streets of 三墩/蒋村/文新 in ../shared."""
     if not HANGZHOU_STREETS.is_file():
-        pytest.fail(f"{HANGZHOU_STREETS} not found: clone cjgis beside shared/ "
-                    "or set CJGIS_SHARED to the shared folder")
+        pytest.fail(
+            f"{HANGZHOU_STREETS} not found: clone cjgis beside shared/ "
+            "or set CJGIS_SHARED to the shared folder"
+        )
     return HANGZHOU_STREETS
 
 

@@ -11,8 +11,9 @@ from cjgis.snapping import attach_points
 
 
 def walk(network, facilities, residences, **kw):
-    return walking_distances(network, attach_points(network, facilities),
-                             attach_points(network, residences), **kw)
+    return walking_distances(
+        network, attach_points(network, facilities), attach_points(network, residences), **kw
+    )
 
 
 def test_reach_ends_exactly_900_m_out_in_the_middle_of_an_edge(line_network):
@@ -45,8 +46,9 @@ def test_facility_across_the_river_walks_round_by_the_bridge(river_network):
 
 
 def test_nearest_of_several_facilities_is_reported(line_network):
-    dist, nearest = walk(line_network, pts((100, 0), (1500, 0), (1900, 0)),
-                         pts((0, 0), (1400, 0), (2000, 0)))
+    dist, nearest = walk(
+        line_network, pts((100, 0), (1500, 0), (1900, 0)), pts((0, 0), (1400, 0), (2000, 0))
+    )
     np.testing.assert_allclose(dist, [100, 100, 100], atol=1e-6)
     np.testing.assert_array_equal(nearest, [0, 1, 2])
 
@@ -81,8 +83,8 @@ def test_multi_source_equals_minimum_of_single_source(hangzhou_network):
     fac = attach_points(net, random_points(25))
     res = attach_points(net, random_points(300))
     multi, nearest = walking_distances(net, fac, res)
-    singles = np.column_stack([
-        walking_distances(net, fac.subset(np.array([i])), res)[0] for i in range(len(fac))
-    ])
+    singles = np.column_stack(
+        [walking_distances(net, fac.subset(np.array([i])), res)[0] for i in range(len(fac))]
+    )
     np.testing.assert_allclose(multi, singles.min(axis=1), rtol=0, atol=1e-6)
     np.testing.assert_allclose(singles[np.arange(len(res)), nearest], multi, atol=1e-6)

@@ -20,19 +20,29 @@ def test_weighted_median_by_hand():
 
 
 def test_coverage_is_weighted_by_population():
-    comm = gpd.GeoDataFrame({"community_id": ["A", "B"], "community_name": ["甲社区", "乙社区"]},
-                            geometry=[shapely.box(0, 0, 10, 10), shapely.box(20, 0, 30, 10)],
-                            crs="EPSG:4549")
-    residents = pd.DataFrame({
-        "community_id": ["A", "A", "A", "B"],
-        "population": [100.0, 300.0, 600.0, 50.0],
-        "elderly": [10.0, 30.0, 60.0, 5.0],
-        "walk_min_elderly_care": [4.0, 14.9, 20.0, np.nan],
-    })
-    fac = gpd.GeoDataFrame({"category": ["elderly_care"]}, geometry=[shapely.Point(5, 5)],
-                           crs="EPSG:4549")
-    table = coverage_table(residents, comm, fac, ["elderly_care"],
-                           options=AnalysisOptions(minutes=15, target_share=0.4))
+    comm = gpd.GeoDataFrame(
+        {"community_id": ["A", "B"], "community_name": ["甲社区", "乙社区"]},
+        geometry=[shapely.box(0, 0, 10, 10), shapely.box(20, 0, 30, 10)],
+        crs="EPSG:4549",
+    )
+    residents = pd.DataFrame(
+        {
+            "community_id": ["A", "A", "A", "B"],
+            "population": [100.0, 300.0, 600.0, 50.0],
+            "elderly": [10.0, 30.0, 60.0, 5.0],
+            "walk_min_elderly_care": [4.0, 14.9, 20.0, np.nan],
+        }
+    )
+    fac = gpd.GeoDataFrame(
+        {"category": ["elderly_care"]}, geometry=[shapely.Point(5, 5)], crs="EPSG:4549"
+    )
+    table = coverage_table(
+        residents,
+        comm,
+        fac,
+        ["elderly_care"],
+        options=AnalysisOptions(minutes=15, target_share=0.4),
+    )
     a, b = table.iloc[0], table.iloc[1]
     assert a["covered_residents"] == 400 and a["uncovered_residents"] == 600
     assert a["covered_share"] == pytest.approx(0.4) and a["status"] == "ok"
@@ -45,10 +55,14 @@ def test_coverage_is_weighted_by_population():
 
 
 def test_status_follows_the_target_share():
-    comm = gpd.GeoDataFrame({"community_id": ["A"], "community_name": ["甲"]},
-                            geometry=[shapely.box(0, 0, 1, 1)], crs="EPSG:4549")
-    residents = pd.DataFrame({"community_id": ["A", "A"], "population": [90.0, 10.0],
-                              "walk_min_x": [5.0, 30.0]})
+    comm = gpd.GeoDataFrame(
+        {"community_id": ["A"], "community_name": ["甲"]},
+        geometry=[shapely.box(0, 0, 1, 1)],
+        crs="EPSG:4549",
+    )
+    residents = pd.DataFrame(
+        {"community_id": ["A", "A"], "population": [90.0, 10.0], "walk_min_x": [5.0, 30.0]}
+    )
     fac = gpd.GeoDataFrame({"category": ["x"]}, geometry=[shapely.Point(9, 9)], crs="EPSG:4549")
     ok = coverage_table(residents, comm, fac, ["x"], options=AnalysisOptions(target_share=0.9))
     gap = coverage_table(residents, comm, fac, ["x"], options=AnalysisOptions(target_share=0.91))

@@ -52,8 +52,11 @@ def test_missing_network_names_it(study_dir):
 
 def test_unknown_column_suggests_the_right_one(study_dir):
     edit_study(study_dir, 'population = "population"', 'population = "populaton"')
-    with pytest.raises(InputError, match=r"buildings\.gpkg: unknown column 'populaton'.*"
-                                         r"Fix: did you mean 'population'\?.*\[residents\]"):
+    with pytest.raises(
+        InputError,
+        match=r"buildings\.gpkg: unknown column 'populaton'.*"
+        r"Fix: did you mean 'population'\?.*\[residents\]",
+    ):
         run(study_dir)
 
 
@@ -61,8 +64,11 @@ def test_wrong_geometry_type_names_the_row(study_dir):
     comm = gpd.read_file(study_dir / "communities.geojson")
     comm.loc[2, "geometry"] = comm.loc[2, "geometry"].centroid
     comm.to_file(study_dir / "communities.geojson", driver="GeoJSON")
-    with pytest.raises(InputError, match=r"communities\.geojson, row 3: community boundaries "
-                                         r"must be MultiPolygon or Polygon, found Point"):
+    with pytest.raises(
+        InputError,
+        match=r"communities\.geojson, row 3: community boundaries "
+        r"must be MultiPolygon or Polygon, found Point",
+    ):
         run(study_dir)
 
 
@@ -71,8 +77,11 @@ def test_layer_without_crs_says_how_to_declare_it(study_dir):
     with pytest.warns(UserWarning, match="'crs' was not provided"):
         build.set_crs(None, allow_override=True).to_file(study_dir / "nocrs.gpkg", driver="GPKG")
     edit_study(study_dir, '"buildings.gpkg"', '"nocrs.gpkg"')
-    with pytest.raises(InputError, match=r"nocrs\.gpkg: the layer declares no coordinate "
-                                         r"reference system.*Fix: add crs = \"EPSG:4326\""):
+    with pytest.raises(
+        InputError,
+        match=r"nocrs\.gpkg: the layer declares no coordinate "
+        r"reference system.*Fix: add crs = \"EPSG:4326\"",
+    ):
         run(study_dir)
     edit_study(study_dir, '"nocrs.gpkg"', '"nocrs.gpkg"\ncrs = "EPSG:4326"')
     assert len(run(study_dir).residents) == len(build)
@@ -139,8 +148,11 @@ def test_residence_outside_every_community_is_rejected_not_lost(study_dir):
 
 def test_study_file_typo_is_caught(study_dir):
     path = edit_study(study_dir, "minutes = 15", "minute = 15")
-    with pytest.raises(StudyFileError, match=r"unknown key 'minute' in \[analysis\]\. "
-                                             r"Fix: did you mean 'minutes'\?"):
+    with pytest.raises(
+        StudyFileError,
+        match=r"unknown key 'minute' in \[analysis\]\. "
+        r"Fix: did you mean 'minutes'\?",
+    ):
         load_study(path)
 
 
@@ -161,8 +173,11 @@ def test_study_paths_are_relative_to_the_study_file(study_dir, monkeypatch, tmp_
 
 def test_inputs_are_never_modified(study_dir, tmp_path):
     before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in study_dir.iterdir()}
-    edit_study(study_dir, "[analysis]", f'[output]\ndir = "{tmp_path / "out"}"\n'
-                                         f'map = "{tmp_path / "map.html"}"\n\n[analysis]')
+    edit_study(
+        study_dir,
+        "[analysis]",
+        f'[output]\ndir = "{tmp_path / "out"}"\nmap = "{tmp_path / "map.html"}"\n\n[analysis]',
+    )
     before["study.toml"] = hashlib.sha256((study_dir / "study.toml").read_bytes()).hexdigest()
     assert main(["analyze", str(study_dir / "study.toml"), "--quiet"]) == 0
     after = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in study_dir.iterdir()}

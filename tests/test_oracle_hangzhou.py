@@ -24,8 +24,11 @@ CRS = "EPSG:4549"
 def oracle(hangzhou_streets):
     """Projected walkable edges (u, v, geometry oriented u->v) and an undirected nx graph."""
     graph = ox.load_graphml(hangzhou_streets, edge_dtypes={"walk_excluded_hint": str})
-    drop = [(u, v, k) for u, v, k, d in graph.edges(keys=True, data=True)
-            if d.get("walk_excluded_hint") == "True"]
+    drop = [
+        (u, v, k)
+        for u, v, k, d in graph.edges(keys=True, data=True)
+        if d.get("walk_excluded_hint") == "True"
+    ]
     graph.remove_edges_from(drop)
     projected = ox.project_graph(graph, to_crs=CRS)
     edges = ox.graph_to_gdfs(projected, nodes=False).reset_index()
@@ -38,9 +41,17 @@ def oracle(hangzhou_streets):
         if a != b and (not walk.has_edge(a, b) or walk[a][b]["w"] > w):
             walk.add_edge(a, b, w=w)
     node_index = {n: i for i, n in enumerate(projected.nodes)}
-    return {"u": u, "v": v, "geoms": geoms, "lengths": lengths, "graph": walk,
-            "node_index": node_index, "ui": np.array([node_index[n] for n in u]),
-            "vi": np.array([node_index[n] for n in v]), "bounds": shapely.total_bounds(geoms)}
+    return {
+        "u": u,
+        "v": v,
+        "geoms": geoms,
+        "lengths": lengths,
+        "graph": walk,
+        "node_index": node_index,
+        "ui": np.array([node_index[n] for n in u]),
+        "vi": np.array([node_index[n] for n in v]),
+        "bounds": shapely.total_bounds(geoms),
+    }
 
 
 def snap_brute_force(oracle, points):
@@ -68,8 +79,10 @@ def oracle_distances(oracle, facilities, targets):
     ui, vi = oracle["ui"], oracle["vi"]
     best = np.full(len(re_), np.inf)
     for e, p, o in zip(fe, fp, fo, strict=True):
-        du = node_array(oracle, nx.single_source_dijkstra_path_length(g, oracle["u"][e], weight="w"))
-        dv = node_array(oracle, nx.single_source_dijkstra_path_length(g, oracle["v"][e], weight="w"))
+        du, dv = (
+            node_array(oracle, nx.single_source_dijkstra_path_length(g, end[e], weight="w"))
+            for end in (oracle["u"], oracle["v"])
+        )
         to_node = o + np.minimum(p + du, lengths[e] - p + dv)
         d = np.minimum(rp + to_node[ui[re_]], lengths[re_] - rp + to_node[vi[re_]])
         same = re_ == e
@@ -99,8 +112,9 @@ def test_service_area_holds_reached_streets_and_nothing_far_beyond(hangzhou_netw
     net, budget, buffer = hangzhou_network, 900.0, 40.0
     facilities = random_points(oracle, 5, seed=11)
     sources = attach_points(net, facilities)
-    area = category_service_area(net, sources, budget_m=budget, buffer_m=buffer,
-                                 source_points=facilities)
+    area = category_service_area(
+        net, sources, budget_m=budget, buffer_m=buffer, source_points=facilities
+    )
     # sample every street every 10 m and walk to each sample point with the oracle
     steps = [np.arange(0, length, 10.0) for length in oracle["lengths"]]
     edge = np.repeat(np.arange(len(steps)), [len(s) for s in steps])

@@ -22,8 +22,14 @@ def demo(tmp_path_factory):
 
 def test_demo_writes_every_output(demo):
     out = demo / "data" / "processed" / "sample"
-    for name in ("coverage.csv", "rejected.csv", "residents.gpkg", "blind_spots.gpkg",
-                 "service_areas.gpkg", "communities.gpkg"):
+    for name in (
+        "coverage.csv",
+        "rejected.csv",
+        "residents.gpkg",
+        "blind_spots.gpkg",
+        "service_areas.gpkg",
+        "communities.gpkg",
+    ):
         assert (out / name).stat().st_size > 0, name
     assert (demo / "maps" / "sample.html").stat().st_size > 10_000
     assert (demo / "data" / "raw" / "sample" / "study.toml").is_file()
@@ -63,8 +69,7 @@ def test_service_area_layers(demo):
     path = demo / "data" / "processed" / "sample" / "service_areas.gpkg"
     cats = gpd.read_file(path, layer="category")
     per = gpd.read_file(path, layer="facility")
-    assert set(cats["category"]) == {"elderly_care", "ev_charging", "ceremony_hall",
-                                     "tool_storage"}
+    assert set(cats["category"]) == {"elderly_care", "ev_charging", "ceremony_hall", "tool_storage"}
     assert cats.crs.to_epsg() == 4549 and cats.is_valid.all()
     # each category area is the union of its facilities' areas
     for category, group in per.groupby("category"):
@@ -81,8 +86,14 @@ def in_page(text: str, html: str) -> bool:
 def test_map_has_the_layers_a_reviewer_switches(demo):
     html = (demo / "maps" / "sample.html").read_text(encoding="utf-8")
     assert "L.control.layers" in html
-    for label in ("社区 communities", "服务范围 service area · 养老服务设施",
-                  "设施 facilities · 电瓶车集中充电点", "盲区 blind spots · 红白喜事用房",
-                  "步行网络 walking network", "图例 Legend", "OpenStreetMap contributors",
-                  "沈家社区"):
+    for label in (
+        "社区 communities",
+        "服务范围 service area · 养老服务设施",
+        "设施 facilities · 电瓶车集中充电点",
+        "盲区 blind spots · 红白喜事用房",
+        "步行网络 walking network",
+        "图例 Legend",
+        "OpenStreetMap contributors",
+        "沈家社区",
+    ):
         assert in_page(label, html), label

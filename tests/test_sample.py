@@ -66,7 +66,7 @@ def test_river_is_crossed_only_at_the_bridges():
     crossing = [g for g in net.edge_geometry if g.intersects(river)]
     assert len(crossing) == 2  # two road bridges, nothing else
     # a walk across the river, away from the bridges, is far longer than the straight line
-    x0, y0, x1, y1 = river.bounds
+    x0, _y0, x1, _y1 = river.bounds
     mid_x = (x0 + x1) / 2 - 150
     import shapely
 

@@ -22,8 +22,9 @@ def test_line_area_ends_at_the_reach_plus_the_buffer(line_network):
 def test_area_includes_the_facility_walk_to_the_street(line_network):
     facility = pts((500, 120))
     src = attach_points(line_network, facility)
-    area = category_service_area(line_network, src, budget_m=900, buffer_m=40,
-                                 source_points=facility)
+    area = category_service_area(
+        line_network, src, budget_m=900, buffer_m=40, source_points=facility
+    )
     assert area.contains(facility[0])
     assert not area.contains(shapely.Point(X0 + 300, Y0 + 120))  # not a circle round it
 

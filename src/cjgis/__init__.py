@@ -32,9 +32,15 @@ def __getattr__(name: str):  # lazy imports keep ``import cjgis`` and ``cjgis --
     import importlib
 
     homes = {
-        "AnalysisOptions": "settings", "analyze": "analysis", "analyze_study": "analysis",
-        "gap_map": "maps", "load_study": "study", "network_from_graph": "network",
-        "network_from_graphml": "network", "write_outputs": "report", "write_sample": "sample",
+        "AnalysisOptions": "settings",
+        "analyze": "analysis",
+        "analyze_study": "analysis",
+        "gap_map": "maps",
+        "load_study": "study",
+        "network_from_graph": "network",
+        "network_from_graphml": "network",
+        "write_outputs": "report",
+        "write_sample": "sample",
     }
     if name in homes:
         return getattr(importlib.import_module(f"cjgis.{homes[name]}"), name)

@@ -22,7 +22,13 @@ def empty_rejected() -> pd.DataFrame:
 
 
 def rejected_rows(
-    frame: pd.DataFrame, mask: pd.Series, *, layer: str, file: str, reason: str, fix: str,
+    frame: pd.DataFrame,
+    mask: pd.Series,
+    *,
+    layer: str,
+    file: str,
+    reason: str,
+    fix: str,
     id_column: str | None = None,
 ) -> pd.DataFrame:
     """Rows of ``frame`` selected by ``mask`` as rejected-table rows.
@@ -32,8 +38,14 @@ def rejected_rows(
     picked = frame.loc[mask]
     ids = picked[id_column].astype(str) if id_column else pd.Series("", index=picked.index)
     return pd.DataFrame(
-        {"layer": layer, "file": file, "row": picked["_row"].to_numpy(),
-         "id": ids.to_numpy(), "reason": reason, "fix": fix},
+        {
+            "layer": layer,
+            "file": file,
+            "row": picked["_row"].to_numpy(),
+            "id": ids.to_numpy(),
+            "reason": reason,
+            "fix": fix,
+        },
         columns=REJECTED_COLUMNS,
     )
 
@@ -73,7 +85,9 @@ def require_geometry(
     if len(bad):
         row = int(frame.loc[bad.index[0], "_row"])
         raise input_error(
-            file, f"{what} must be {' or '.join(sorted(allowed))}, found {bad.iloc[0]}", fix,
+            file,
+            f"{what} must be {' or '.join(sorted(allowed))}, found {bad.iloc[0]}",
+            fix,
             row=row,
         )
 
@@ -84,6 +98,6 @@ def require_crs(frame: pd.DataFrame, *, file: object, key: str) -> None:
         raise input_error(
             file,
             "the layer declares no coordinate reference system (CRS)",
-            f"add crs = \"EPSG:4326\" (or the right code) to {key} in the study file, "
+            f'add crs = "EPSG:4326" (or the right code) to {key} in the study file, '
             "or save the file with its CRS",
         )

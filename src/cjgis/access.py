@@ -83,8 +83,12 @@ def node_reach(network: Network, sources: Attachment, *, limit_m: float = np.inf
         raise ValueError("every source must be attached to the network")
     graph = graph_with_sources(network, sources)
     dist, _pred, origin = dijkstra(
-        graph, directed=True, indices=np.arange(n, n + k), limit=limit_m,
-        min_only=True, return_predecessors=True,
+        graph,
+        directed=True,
+        indices=np.arange(n, n + k),
+        limit=limit_m,
+        min_only=True,
+        return_predecessors=True,
     )
     source = np.where(np.isfinite(dist[:n]), origin[:n] - n, -1).astype(np.int64)
     return NodeReach(dist[:n], source)
@@ -93,7 +97,7 @@ def node_reach(network: Network, sources: Attachment, *, limit_m: float = np.inf
 def target_distances(
     network: Network, reach: NodeReach, sources: Attachment, targets: Attachment
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Walking distance from each target to its nearest source.
+    """Return the walking distance from each target to its nearest source.
 
     Parameters
     ----------

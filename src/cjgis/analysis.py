@@ -103,15 +103,23 @@ def _assign_communities(residents, communities, *, file: str):
         reason, fix = "community id not among the community boundaries", "correct the id"
     else:
         points = gpd.GeoDataFrame(residents[["_row"]], geometry=residents.representative_point())
-        joined = gpd.sjoin(points, communities[["community_id", "geometry"]],
-                           predicate="within", how="left")
+        joined = gpd.sjoin(
+            points, communities[["community_id", "geometry"]], predicate="within", how="left"
+        )
         joined = joined[~joined.index.duplicated(keep="first")]
         residents = residents.assign(community_id=joined["community_id"])
         unknown = residents["community_id"].isna()
         reason = "outside every community boundary"
         fix = "extend the boundaries, or set [residents] community to a column of community ids"
-    rejected = rejected_rows(residents, unknown, layer="residents", file=file, reason=reason,
-                             fix=fix, id_column="resident_id")
+    rejected = rejected_rows(
+        residents,
+        unknown,
+        layer="residents",
+        file=file,
+        reason=reason,
+        fix=fix,
+        id_column="resident_id",
+    )
     return residents.loc[~unknown], rejected
 
 
@@ -122,16 +130,24 @@ def _attach(network: Network, frame, *, layer: str, file: str, id_column: str, m
     far = ~attachment.attached
     rejected = []
     if far.any():
-        _, distance = network.edge_tree.query_nearest(points[far], return_distance=True,
-                                                      all_matches=False)
+        _, distance = network.edge_tree.query_nearest(
+            points[far], return_distance=True, all_matches=False
+        )
         sub = frame.loc[far].assign(_d=distance)
         for d, part in sub.groupby(sub["_d"].round(-1)):
-            rejected.append(rejected_rows(
-                part, np.ones(len(part), dtype=bool), layer=layer, file=file, id_column=id_column,
-                reason=f"about {d:,.0f} m from the nearest walkable street (limit {max_snap_m:g} m)",
-                fix="check its coordinates (Amap/Baidu exports are GCJ-02/BD-09) or extend the "
+            rejected.append(
+                rejected_rows(
+                    part,
+                    np.ones(len(part), dtype=bool),
+                    layer=layer,
+                    file=file,
+                    id_column=id_column,
+                    reason=f"about {d:,.0f} m from the nearest walkable street "
+                    f"(limit {max_snap_m:g} m)",
+                    fix="check its coordinates (Amap/Baidu exports are GCJ-02/BD-09) or extend the "
                     "street network; raise [analysis] max_snap_m if the distance is real",
-            ))
+                )
+            )
     kept = frame.loc[~far]
     return kept, attachment.subset(~far), rejected
 
@@ -173,9 +189,14 @@ def analyze(
         Tables and layers; the inputs are not modified.
     """
     options = options or AnalysisOptions()
-    comm_l, res_l, fac_l = (_as_layer(d, n) for d, n in
-                            ((communities, "communities"), (residents, "residents"),
-                             (facilities, "facilities")))
+    comm_l, res_l, fac_l = (
+        _as_layer(d, n)
+        for d, n in (
+            (communities, "communities"),
+            (residents, "residents"),
+            (facilities, "facilities"),
+        )
+    )
     if len(fac_l.frame) == 0:
         raise InputError(f"{fac_l.file}: no usable facility. Fix: see rejected rows or add some")
     crs = network.crs
@@ -183,40 +204,66 @@ def analyze(
     rejected = [comm_l.rejected, res_l.rejected, fac_l.rejected]
     res, rej = _assign_communities(res_l.frame.to_crs(crs), comm, file=res_l.file)
     rejected.append(rej)
-    res, res_att, rej = _attach(network, res, layer="residents", file=res_l.file,
-                                id_column="resident_id", max_snap_m=options.max_snap_m)
+    res, res_att, rej = _attach(
+        network,
+        res,
+        layer="residents",
+        file=res_l.file,
+        id_column="resident_id",
+        max_snap_m=options.max_snap_m,
+    )
     rejected += rej
-    fac, fac_att, rej = _attach(network, fac_l.frame.to_crs(crs), layer="facilities",
-                                file=fac_l.file, id_column="facility_id",
-                                max_snap_m=options.max_snap_m)
+    fac, fac_att, rej = _attach(
+        network,
+        fac_l.frame.to_crs(crs),
+        layer="facilities",
+        file=fac_l.file,
+        id_column="facility_id",
+        max_snap_m=options.max_snap_m,
+    )
     rejected += rej
     rejected = pd.concat(rejected, ignore_index=True)
     _raise_if_strict(rejected, options)
     fac = fac.assign(street_offset_m=fac_att.offset_m)
     categories = ordered_categories(fac["category"].unique())
-    res, areas = _walk_all_categories(network, res, res_att, fac, fac_att, categories, options,
-                                      verbose=verbose)
+    res, areas = _walk_all_categories(
+        network, res, res_att, fac, fac_att, categories, options, verbose=verbose
+    )
     coverage = coverage_table(res, comm, fac, categories, options=options)
     summary = community_summary(coverage)
     comm = comm.merge(summary.drop(columns="community_name"), on="community_id", how="left")
     return Analysis(
-        options=options, crs=crs, categories=categories, network=network,
-        communities=comm.drop(columns="_row"), residents=res.drop(columns="_row"),
-        facilities=fac.drop(columns="_row"), coverage=coverage,
+        options=options,
+        crs=crs,
+        categories=categories,
+        network=network,
+        communities=comm.drop(columns="_row"),
+        residents=res.drop(columns="_row"),
+        facilities=fac.drop(columns="_row"),
+        coverage=coverage,
         service_areas=gpd.GeoDataFrame(areas, crs=crs),
-        blind_spots=blind_spots(res, categories, options=options), rejected=rejected,
+        blind_spots=blind_spots(res, categories, options=options),
+        rejected=rejected,
     )
 
 
-def _walk_all_categories(network, res, res_att: Attachment, fac, fac_att: Attachment,
-                         categories, options: AnalysisOptions, *, verbose: bool):
+def _walk_all_categories(
+    network,
+    res,
+    res_att: Attachment,
+    fac,
+    fac_att: Attachment,
+    categories,
+    options: AnalysisOptions,
+    *,
+    verbose: bool,
+):
     """One multi-source search per category: walking minutes and service areas."""
     columns, areas = {}, []
     metres_per_min = options.walk_speed_m_s * 60.0
     points = fac.geometry.to_numpy()
     ids = fac["facility_id"].to_numpy()
-    for category in tqdm(categories, desc="walking access", unit="category",
-                         disable=not verbose):
+    for category in tqdm(categories, desc="walking access", unit="category", disable=not verbose):
         mask = (fac["category"] == category).to_numpy()
         sources = fac_att.subset(mask)
         reach = node_reach(network, sources)
@@ -224,17 +271,27 @@ def _walk_all_categories(network, res, res_att: Attachment, fac, fac_att: Attach
         reached = np.isfinite(dist)
         columns[walk_column(category)] = np.where(reached, dist / metres_per_min, np.nan)
         columns[f"nearest_{category}"] = np.where(reached, ids[mask][nearest], None)
-        area = category_service_area(network, sources, budget_m=options.threshold_m,
-                                     buffer_m=options.service_area_buffer_m,
-                                     source_points=points[mask], reach=reach)
+        area = category_service_area(
+            network,
+            sources,
+            budget_m=options.threshold_m,
+            buffer_m=options.service_area_buffer_m,
+            source_points=points[mask],
+            reach=reach,
+        )
         areas.append({"category": category, "facility_id": None, "name": None, "geometry": area})
         if options.facility_areas:
-            per = facility_service_areas(network, sources, budget_m=options.threshold_m,
-                                         buffer_m=options.service_area_buffer_m,
-                                         source_points=points[mask])
-            areas += [{"category": category, "facility_id": i, "name": n, "geometry": g}
-                      for i, n, g in zip(ids[mask], fac["name"].to_numpy()[mask], per,
-                                         strict=True)]
+            per = facility_service_areas(
+                network,
+                sources,
+                budget_m=options.threshold_m,
+                buffer_m=options.service_area_buffer_m,
+                source_points=points[mask],
+            )
+            areas += [
+                {"category": category, "facility_id": i, "name": n, "geometry": g}
+                for i, n, g in zip(ids[mask], fac["name"].to_numpy()[mask], per, strict=True)
+            ]
     return res.assign(**columns), areas
 
 
@@ -242,12 +299,15 @@ def blind_spots(
     residents: gpd.GeoDataFrame, categories: list[str], *, options: AnalysisOptions
 ) -> gpd.GeoDataFrame:
     """Residences outside the threshold, one row per residence x category (盲区)."""
-    keep = [c for c in ("resident_id", "community_id", "population", "elderly", "households")
-            if c in residents]
+    keep = [
+        c
+        for c in ("resident_id", "community_id", "population", "elderly", "households")
+        if c in residents
+    ]
     parts = []
     for category in categories:
         minutes = residents[walk_column(category)]
-        out = residents.loc[~(minutes <= options.minutes), keep + ["geometry"]]
+        out = residents.loc[~(minutes <= options.minutes), [*keep, "geometry"]]
         parts.append(out.assign(category=category, walk_min=minutes[out.index]))
     frame = pd.concat(parts, ignore_index=True) if parts else residents.iloc[:0]
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=residents.crs)
@@ -259,12 +319,22 @@ def load_study_inputs(study: Study) -> tuple[Network, Layer, Layer, Layer]:
     c, r, f = study.communities, study.residents, study.facilities
     communities = read_communities(c["path"], id=c["id"], name=c["name"], crs=c.get("crs"))
     residents = read_residents(
-        r["path"], population=r["population"], id=r.get("id"), elderly=r.get("elderly"),
-        households=r.get("households"), community=r.get("community"), crs=r.get("crs"),
+        r["path"],
+        population=r["population"],
+        id=r.get("id"),
+        elderly=r.get("elderly"),
+        households=r.get("households"),
+        community=r.get("community"),
+        crs=r.get("crs"),
     )
     facilities = read_facilities(
-        f["path"], category=f["category"], name=f.get("name", "name"), id=f.get("id"),
-        lon=f.get("lon", "lon"), lat=f.get("lat", "lat"), crs=f.get("crs"),
+        f["path"],
+        category=f["category"],
+        name=f.get("name", "name"),
+        id=f.get("id"),
+        lon=f.get("lon", "lon"),
+        lat=f.get("lat", "lat"),
+        crs=f.get("crs"),
     )
     return network, communities, residents, facilities
 
@@ -272,5 +342,6 @@ def load_study_inputs(study: Study) -> tuple[Network, Layer, Layer, Layer]:
 def analyze_study(study: Study, *, verbose: bool = True) -> Analysis:
     """Read a study's files and :func:`analyze` them with the study's options."""
     network, communities, residents, facilities = load_study_inputs(study)
-    return analyze(network, communities, residents, facilities, options=study.options,
-                   verbose=verbose)
+    return analyze(
+        network, communities, residents, facilities, options=study.options, verbose=verbose
+    )

@@ -26,8 +26,13 @@ def _run(study_path: Path, *, quiet: bool, write_map: bool) -> int:
 
     started = time.perf_counter()
     study = load_study(study_path)
-    log.info("study %s: %g min at %g m/s, target %.0f%%", study.name, study.options.minutes,
-             study.options.walk_speed_m_s, study.options.target_share * 100)
+    log.info(
+        "study %s: %g min at %g m/s, target %.0f%%",
+        study.name,
+        study.options.minutes,
+        study.options.walk_speed_m_s,
+        study.options.target_share * 100,
+    )
     analysis = analyze_study(study, verbose=not quiet)
     paths = write_outputs(analysis, study.output_dir)
     if write_map:
@@ -73,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cjgis",
         description="Walking-access gaps of 撤村建居 communities: coverage tables, blind spots "
-                    "and a review map.",
+        "and a review map.",
     )
     parser.add_argument("--version", action="version", version=f"cjgis {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
@@ -95,8 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``cjgis`` command; returns the exit status."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if getattr(args, "quiet", False) else logging.INFO,
-                        format="cjgis: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING if getattr(args, "quiet", False) else logging.INFO,
+        format="cjgis: %(message)s",
+    )
     logging.getLogger("pyogrio").setLevel(logging.WARNING)
     try:
         return args.func(args)
@@ -105,11 +112,14 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"cjgis: error: {exc}", file=sys.stderr)
         return 2
-    except Exception as exc:  # noqa: BLE001 - one line for the user, traceback with --debug
+    except Exception as exc:
         if args.debug:
             raise
-        print(f"cjgis: unexpected error: {type(exc).__name__}: {exc} "
-              "(run again with --debug and report the traceback)", file=sys.stderr)
+        print(
+            f"cjgis: unexpected error: {type(exc).__name__}: {exc} "
+            "(run again with --debug and report the traceback)",
+            file=sys.stderr,
+        )
         return 1
 
 

@@ -43,7 +43,7 @@ def metric_crs_for(lon: float, lat: float) -> CRS:
     if in_china:
         central_meridian = 3 * round(lon / 3)
         return CRS.from_epsg(4534 + (central_meridian - 75) // 3)
-    zone = min(int(math.floor((lon + 180.0) / 6.0)) + 1, 60)
+    zone = min(math.floor((lon + 180.0) / 6.0) + 1, 60)
     return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 
 

@@ -15,10 +15,24 @@ from cjgis.categories import category_info
 from cjgis.settings import AnalysisOptions
 
 COVERAGE_COLUMNS = [
-    "community_id", "community_name", "category", "category_zh", "residents",
-    "covered_residents", "uncovered_residents", "covered_share", "elderly", "covered_elderly",
-    "median_walk_min", "max_walk_min", "unreachable_residents", "facilities_inside",
-    "threshold_min", "walk_speed_m_s", "target_share", "status",
+    "community_id",
+    "community_name",
+    "category",
+    "category_zh",
+    "residents",
+    "covered_residents",
+    "uncovered_residents",
+    "covered_share",
+    "elderly",
+    "covered_elderly",
+    "median_walk_min",
+    "max_walk_min",
+    "unreachable_residents",
+    "facilities_inside",
+    "threshold_min",
+    "walk_speed_m_s",
+    "target_share",
+    "status",
 ]
 
 
@@ -101,8 +115,11 @@ def coverage_table(
     pandas.DataFrame
         Columns :data:`COVERAGE_COLUMNS`; unreachable walks are ``inf`` in the minutes.
     """
-    inside = gpd.sjoin(facilities[["category", "geometry"]],
-                       communities[["community_id", "geometry"]], predicate="within")
+    inside = gpd.sjoin(
+        facilities[["category", "geometry"]],
+        communities[["community_id", "geometry"]],
+        predicate="within",
+    )
     counts = inside.groupby(["community_id", "category"]).size()
     groups = dict(tuple(residents.groupby("community_id", sort=False)))
     empty = residents.iloc[:0]
@@ -110,13 +127,19 @@ def coverage_table(
     for community in communities.itertuples(index=False):
         group = groups.get(community.community_id, empty)
         for category in categories:
-            row = {"community_id": community.community_id,
-                   "community_name": community.community_name,
-                   "category": category, "category_zh": category_info(category).name_zh}
+            row = {
+                "community_id": community.community_id,
+                "community_name": community.community_name,
+                "category": category,
+                "category_zh": category_info(category).name_zh,
+            }
             row.update(_community_row(group, category, options))
             row["facilities_inside"] = int(counts.get((community.community_id, category), 0))
-            row.update(threshold_min=options.minutes, walk_speed_m_s=options.walk_speed_m_s,
-                       target_share=options.target_share)
+            row.update(
+                threshold_min=options.minutes,
+                walk_speed_m_s=options.walk_speed_m_s,
+                target_share=options.target_share,
+            )
             row["status"] = _status(row["covered_share"], row["residents"], options.target_share)
             rows.append(row)
     table = pd.DataFrame(rows)
@@ -126,12 +149,15 @@ def coverage_table(
 def community_summary(coverage: pd.DataFrame) -> pd.DataFrame:
     """Per community: residents, categories met, categories with a gap, and which."""
     by = coverage.groupby("community_id", sort=False)
-    return pd.DataFrame({
-        "community_name": by["community_name"].first(),
-        "residents": by["residents"].first(),
-        "categories_met": by["status"].apply(lambda s: int((s == "ok").sum())),
-        "categories_total": by["status"].size(),
-        "gap_categories": by.apply(
-            lambda g: "、".join(g.loc[g["status"] == "gap", "category_zh"]), include_groups=False
-        ),
-    }).reset_index()
+    return pd.DataFrame(
+        {
+            "community_name": by["community_name"].first(),
+            "residents": by["residents"].first(),
+            "categories_met": by["status"].apply(lambda s: int((s == "ok").sum())),
+            "categories_total": by["status"].size(),
+            "gap_categories": by.apply(
+                lambda g: "、".join(g.loc[g["status"] == "gap", "category_zh"]),
+                include_groups=False,
+            ),
+        }
+    ).reset_index()

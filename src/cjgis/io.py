@@ -67,7 +67,7 @@ def read_any(path: str | Path) -> pd.DataFrame:
     else:
         try:
             frame = gpd.read_file(path)
-        except Exception as exc:  # noqa: BLE001 - GDAL errors vary; the user needs the file
+        except Exception as exc:
             raise input_error(
                 path, f"cannot read as a GIS layer ({exc})", "use GeoPackage, GeoJSON or CSV"
             ) from exc
@@ -92,7 +92,8 @@ def _with_crs(frame: gpd.GeoDataFrame, crs: str | None, *, file: Path, key: str)
             return frame.set_crs(crs)
         if not frame.crs.equals(gpd.GeoSeries(crs=crs).crs):
             raise input_error(
-                file, f"the file declares {frame.crs.to_string()} but {key} says crs = {crs!r}",
+                file,
+                f"the file declares {frame.crs.to_string()} but {key} says crs = {crs!r}",
                 f"remove crs from {key} or re-save the file in {crs}",
             )
     require_crs(frame, file=file, key=key)
@@ -102,8 +103,13 @@ def _with_crs(frame: gpd.GeoDataFrame, crs: str | None, *, file: Path, key: str)
 def _reject_empty_geometry(frame, *, layer: str, file: str, id_column: str | None):
     bad = frame.geometry.isna() | frame.geometry.is_empty
     rejected = rejected_rows(
-        frame, bad, layer=layer, file=file, reason="empty or missing geometry",
-        fix="draw the feature or delete the row", id_column=id_column,
+        frame,
+        bad,
+        layer=layer,
+        file=file,
+        reason="empty or missing geometry",
+        fix="draw the feature or delete the row",
+        id_column=id_column,
     )
     return frame.loc[~bad], rejected
 
@@ -111,15 +117,18 @@ def _reject_empty_geometry(frame, *, layer: str, file: str, id_column: str | Non
 def _reject_duplicates(frame, column: str, *, layer: str, file: str):
     dup = frame[column].duplicated(keep="first")
     rejected = rejected_rows(
-        frame, dup, layer=layer, file=file, reason=f"duplicate {column} (first kept)",
-        fix="give every row its own id", id_column=column,
+        frame,
+        dup,
+        layer=layer,
+        file=file,
+        reason=f"duplicate {column} (first kept)",
+        fix="give every row its own id",
+        id_column=column,
     )
     return frame.loc[~dup], rejected
 
 
-def read_communities(
-    path: str | Path, *, id: str, name: str, crs: str | None = None  # noqa: A002
-) -> Layer:
+def read_communities(path: str | Path, *, id: str, name: str, crs: str | None = None) -> Layer:
     """Read community boundaries (polygons) with an id and a name column.
 
     Parameters
@@ -143,26 +152,36 @@ def read_communities(
         raise input_error(path, "community boundaries need polygons", "use GeoPackage or GeoJSON")
     frame = _with_crs(frame, crs, file=path, key=key)
     require_columns(frame, [id, name], file=path, key=key)
-    require_geometry(frame, _POLYGONS, file=path, what="community boundaries",
-                     fix="give community boundaries as polygons")
+    require_geometry(
+        frame,
+        _POLYGONS,
+        file=path,
+        what="community boundaries",
+        fix="give community boundaries as polygons",
+    )
     out = gpd.GeoDataFrame(
-        {"community_id": frame[id].astype(str), "community_name": frame[name].astype(str),
-         "_row": frame["_row"]},
-        geometry=frame.geometry.make_valid(), crs=frame.crs,
+        {
+            "community_id": frame[id].astype(str),
+            "community_name": frame[name].astype(str),
+            "_row": frame["_row"],
+        },
+        geometry=frame.geometry.make_valid(),
+        crs=frame.crs,
     )
     if len(out) == 0:
         raise input_error(path, "the layer has no communities", "use a non-empty layer")
-    out, rej_geom = _reject_empty_geometry(out, layer="communities", file=str(path),
-                                           id_column="community_id")
+    out, rej_geom = _reject_empty_geometry(
+        out, layer="communities", file=str(path), id_column="community_id"
+    )
     out, rej_dup = _reject_duplicates(out, "community_id", layer="communities", file=str(path))
     return Layer(out, pd.concat([rej_geom, rej_dup], ignore_index=True), str(path))
 
 
-def read_residents(  # noqa: PLR0913 - one keyword per optional column of the study file
+def read_residents(
     path: str | Path,
     *,
     population: str,
-    id: str | None = None,  # noqa: A002
+    id: str | None = None,
     elderly: str | None = None,
     households: str | None = None,
     community: str | None = None,
@@ -195,10 +214,16 @@ def read_residents(  # noqa: PLR0913 - one keyword per optional column of the st
         raise input_error(path, "residences need geometry", "use GeoPackage or GeoJSON")
     frame = _with_crs(frame, crs, file=path, key=key)
     optional = {"elderly": elderly, "households": households, "community_id": community}
-    require_columns(frame, [c for c in [population, id, *optional.values()] if c],
-                    file=path, key=key)
-    require_geometry(frame, _POLYGONS | {"Point"}, file=path, what="residences",
-                     fix="give residences as points or building polygons")
+    require_columns(
+        frame, [c for c in [population, id, *optional.values()] if c], file=path, key=key
+    )
+    require_geometry(
+        frame,
+        _POLYGONS | {"Point"},
+        file=path,
+        what="residences",
+        fix="give residences as points or building polygons",
+    )
     data = {"resident_id": frame[id].astype(str) if id else frame["_row"].astype(str)}
     data["population"] = pd.to_numeric(frame[population], errors="coerce")
     for std, col in optional.items():
@@ -208,26 +233,32 @@ def read_residents(  # noqa: PLR0913 - one keyword per optional column of the st
             data[std] = pd.to_numeric(frame[col], errors="coerce")
     data["_row"] = frame["_row"]
     out = gpd.GeoDataFrame(data, geometry=frame.geometry, crs=frame.crs)
-    out, rej_geom = _reject_empty_geometry(out, layer="residents", file=str(path),
-                                           id_column="resident_id")
+    out, rej_geom = _reject_empty_geometry(
+        out, layer="residents", file=str(path), id_column="resident_id"
+    )
     counts = [c for c in ("population", "elderly", "households") if c in out]
     bad = out[counts].isna().any(axis=1) | (out[counts] < 0).any(axis=1)
     rej_num = rejected_rows(
-        out, bad, layer="residents", file=str(path),
+        out,
+        bad,
+        layer="residents",
+        file=str(path),
         reason=f"missing, non-numeric or negative {'/'.join(counts)}",
-        fix="enter a count of 0 or more", id_column="resident_id",
+        fix="enter a count of 0 or more",
+        id_column="resident_id",
     )
-    out, rej_dup = _reject_duplicates(out.loc[~bad], "resident_id", layer="residents",
-                                      file=str(path))
+    out, rej_dup = _reject_duplicates(
+        out.loc[~bad], "resident_id", layer="residents", file=str(path)
+    )
     return Layer(out, pd.concat([rej_geom, rej_num, rej_dup], ignore_index=True), str(path))
 
 
-def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
+def read_facilities(
     path: str | Path,
     *,
     category: str = "category",
     name: str = "name",
-    id: str | None = None,  # noqa: A002
+    id: str | None = None,
     lon: str = "lon",
     lat: str = "lat",
     crs: str | None = None,
@@ -258,33 +289,58 @@ def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
         raise input_error(path, "the facility list is empty", "add at least one facility")
     if not isinstance(frame, gpd.GeoDataFrame):
         frame = _points_from_table(frame, lon=lon, lat=lat, file=path, crs=crs or "EPSG:4326")
-    frame = _with_crs(frame, crs if isinstance(frame, gpd.GeoDataFrame) else None,
-                      file=path, key=key)
+    frame = _with_crs(
+        frame, crs if isinstance(frame, gpd.GeoDataFrame) else None, file=path, key=key
+    )
     require_columns(frame, [c for c in (category, name, id) if c], file=path, key=key)
-    require_geometry(frame, _POLYGONS | {"Point"}, file=path, what="facilities",
-                     fix="give facilities as points (or building polygons)")
+    require_geometry(
+        frame,
+        _POLYGONS | {"Point"},
+        file=path,
+        what="facilities",
+        fix="give facilities as points (or building polygons)",
+    )
     geometry = frame.geometry.copy()
     polys = geometry.geom_type.isin(_POLYGONS)
     geometry[polys] = geometry[polys].representative_point()
     cat = frame[category].astype("string").str.strip()
     out = gpd.GeoDataFrame(
-        {"facility_id": frame[id].astype(str) if id else frame["_row"].astype(str),
-         "name": frame[name].fillna("").astype(str), "category": cat, "_row": frame["_row"]},
-        geometry=geometry, crs=frame.crs,
+        {
+            "facility_id": frame[id].astype(str) if id else frame["_row"].astype(str),
+            "name": frame[name].fillna("").astype(str),
+            "category": cat,
+            "_row": frame["_row"],
+        },
+        geometry=geometry,
+        crs=frame.crs,
     )
     bad_xy = frame["_bad_lonlat"] if "_bad_lonlat" in frame else pd.Series(False, frame.index)
-    rej_xy = rejected_rows(out, bad_xy, layer="facilities", file=str(path),
-                           reason=f"missing, non-numeric or out-of-range {lon}/{lat}",
-                           fix="enter longitude and latitude in degrees (lon 73-136, lat 3-54 "
-                               "in China); check for swapped columns", id_column="facility_id")
-    out, rej_geom = _reject_empty_geometry(out.loc[~bad_xy], layer="facilities", file=str(path),
-                                           id_column="facility_id")
+    rej_xy = rejected_rows(
+        out,
+        bad_xy,
+        layer="facilities",
+        file=str(path),
+        reason=f"missing, non-numeric or out-of-range {lon}/{lat}",
+        fix="enter longitude and latitude in degrees (lon 73-136, lat 3-54 "
+        "in China); check for swapped columns",
+        id_column="facility_id",
+    )
+    out, rej_geom = _reject_empty_geometry(
+        out.loc[~bad_xy], layer="facilities", file=str(path), id_column="facility_id"
+    )
     no_cat = out["category"].isna() | (out["category"] == "")
-    rej_cat = rejected_rows(out, no_cat, layer="facilities", file=str(path),
-                            reason="no category", fix=f"fill the {category!r} column",
-                            id_column="facility_id")
-    out, rej_dup = _reject_duplicates(out.loc[~no_cat], "facility_id", layer="facilities",
-                                      file=str(path))
+    rej_cat = rejected_rows(
+        out,
+        no_cat,
+        layer="facilities",
+        file=str(path),
+        reason="no category",
+        fix=f"fill the {category!r} column",
+        id_column="facility_id",
+    )
+    out, rej_dup = _reject_duplicates(
+        out.loc[~no_cat], "facility_id", layer="facilities", file=str(path)
+    )
     out["category"] = out["category"].astype(str)
     rejected = pd.concat([rej_xy, rej_geom, rej_cat, rej_dup], ignore_index=True)
     return Layer(out, rejected, str(path))

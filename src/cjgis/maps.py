@@ -1,7 +1,7 @@
-"""The review map: communities by how many categories they meet, facilities, service areas,
-blind spots and streets, as one folium (Leaflet) HTML file.
+"""The review map as one folium (Leaflet) HTML file.
 
-Geometry is simplified and rounded for display only; the exact layers are in the
+Communities coloured by how many categories they meet, facilities, service areas, blind
+spots and streets. Geometry is simplified and rounded for display only; the exact layers are in the
 GeoPackages. Labels are Chinese with English.
 """
 
@@ -41,7 +41,7 @@ def _display(frame: gpd.GeoDataFrame, tolerance_m: float = DISPLAY_TOLERANCE_M):
 def _met_colour(met: float, total: float) -> str:
     if not total:
         return "#999999"
-    return _MET_COLOURS[int(round(met / total * (len(_MET_COLOURS) - 1)))]
+    return _MET_COLOURS[round(met / total * (len(_MET_COLOURS) - 1))]
 
 
 def _community_layer(analysis: Analysis) -> folium.GeoJson:
@@ -51,14 +51,20 @@ def _community_layer(analysis: Analysis) -> folium.GeoJson:
         for r in comm.itertuples()
     ]
     comm["popup_html"] = [_community_popup(analysis, cid) for cid in comm["community_id"]]
-    comm["fill"] = [_met_colour(m, t) for m, t in
-                    zip(comm["categories_met"], comm["categories_total"], strict=True)]
+    comm["fill"] = [
+        _met_colour(m, t)
+        for m, t in zip(comm["categories_met"], comm["categories_total"], strict=True)
+    ]
     data = _display(comm[["community_name", "label", "popup_html", "fill", "geometry"]])
     return folium.GeoJson(
         data,
         name="社区 communities (达标类别数 categories met)",
-        style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#333333",
-                                  "weight": 2, "fillOpacity": 0.35},
+        style_function=lambda f: {
+            "fillColor": f["properties"]["fill"],
+            "color": "#333333",
+            "weight": 2,
+            "fillOpacity": 0.35,
+        },
         tooltip=folium.GeoJsonTooltip(["label"], labels=False),
         popup=folium.GeoJsonPopup(["popup_html"], labels=False),
     )
@@ -67,8 +73,9 @@ def _community_layer(analysis: Analysis) -> folium.GeoJson:
 def _community_popup(analysis: Analysis, community_id: str) -> str:
     rows = analysis.coverage[analysis.coverage["community_id"] == community_id]
     first = rows.iloc[0]
-    head = (f"<b>{html.escape(first['community_name'])}</b><br>"
-            f"居民 residents {first['residents']:,.0f}")
+    head = (
+        f"<b>{html.escape(first['community_name'])}</b><br>居民 residents {first['residents']:,.0f}"
+    )
     if "elderly" in rows:
         head += f" · 老年人 elderly {first['elderly']:,.0f}"
     body = "".join(
@@ -77,8 +84,10 @@ def _community_popup(analysis: Analysis, community_id: str) -> str:
         f"<td>{'达标 ok' if r['status'] == 'ok' else '不达标 gap'}</td></tr>"
         for _, r in rows.iterrows()
     )
-    return (f"{head}<table><tr><th>类别 category</th><th>覆盖率 covered</th>"
-            f"<th>步行中位 median walk</th><th>状态 status</th></tr>{body}</table>")
+    return (
+        f"{head}<table><tr><th>类别 category</th><th>覆盖率 covered</th>"
+        f"<th>步行中位 median walk</th><th>状态 status</th></tr>{body}</table>"
+    )
 
 
 def _minutes(value: float) -> str:
@@ -92,8 +101,12 @@ def _service_area_layer(analysis: Analysis, category: str, *, show: bool) -> fol
     return folium.GeoJson(
         _display(area[["category", "geometry"]]),
         name=f"服务范围 service area · {info.name_zh} ({analysis.options.minutes:g} min)",
-        style_function=lambda f, c=info.colour: {"fillColor": c, "color": c, "weight": 1,
-                                                 "fillOpacity": 0.25},
+        style_function=lambda f, c=info.colour: {
+            "fillColor": c,
+            "color": c,
+            "weight": 1,
+            "fillOpacity": 0.25,
+        },
         show=show,
     )
 
@@ -103,12 +116,20 @@ def _facility_layer(analysis: Analysis, category: str) -> folium.FeatureGroup:
     group = folium.FeatureGroup(name=f"设施 facilities · {info.name_zh} {info.name_en}")
     fac = analysis.facilities[analysis.facilities["category"] == category].to_crs("EPSG:4326")
     for row in fac.itertuples():
-        text = (f"<b>{html.escape(str(row.name))}</b><br>{info.name_zh} {info.name_en}"
-                f"<br>离街道 to street {row.street_offset_m:.0f} m")
+        text = (
+            f"<b>{html.escape(str(row.name))}</b><br>{info.name_zh} {info.name_en}"
+            f"<br>离街道 to street {row.street_offset_m:.0f} m"
+        )
         folium.CircleMarker(
-            [row.geometry.y, row.geometry.x], radius=8, color="#000000", weight=1,
-            fill=True, fill_color=info.colour, fill_opacity=0.95,
-            tooltip=html.escape(str(row.name)), popup=folium.Popup(text, max_width=300),
+            [row.geometry.y, row.geometry.x],
+            radius=8,
+            color="#000000",
+            weight=1,
+            fill=True,
+            fill_color=info.colour,
+            fill_opacity=0.95,
+            tooltip=html.escape(str(row.name)),
+            popup=folium.Popup(text, max_width=300),
         ).add_to(group)
     return group
 
@@ -121,11 +142,18 @@ def _blind_spot_layer(analysis: Analysis, category: str, *, show: bool) -> foliu
     names = analysis.communities.set_index("community_id")["community_name"]
     for (_, row), pt in zip(spots.iterrows(), points, strict=True):
         walk = _minutes(row["walk_min"])
-        text = (f"{html.escape(str(names.get(row['community_id'], '')))} · "
-                f"{row['population']:,.0f} 人 residents · 步行 walk {walk}")
+        text = (
+            f"{html.escape(str(names.get(row['community_id'], '')))} · "
+            f"{row['population']:,.0f} 人 residents · 步行 walk {walk}"
+        )
         folium.CircleMarker(
-            [pt.y, pt.x], radius=float(2 + np.sqrt(row["population"]) / 3), color="#b2182b",
-            weight=1, fill=True, fill_opacity=0.6, tooltip=text,
+            [pt.y, pt.x],
+            radius=float(2 + np.sqrt(row["population"]) / 3),
+            color="#b2182b",
+            weight=1,
+            fill=True,
+            fill_opacity=0.6,
+            tooltip=text,
         ).add_to(group)
     return group
 
@@ -137,7 +165,8 @@ def _street_layer(analysis: Analysis) -> folium.GeoJson | None:
         return None
     streets = gpd.GeoDataFrame(geometry=net.edge_geometry, crs=net.crs)
     return folium.GeoJson(
-        _display(streets), name="步行网络 walking network",
+        _display(streets),
+        name="步行网络 walking network",
         style_function=lambda f: {"color": "#555555", "weight": 1, "opacity": 0.6},
     )
 
@@ -163,8 +192,9 @@ _LEGEND = """
 
 
 class _Legend(MacroElement):
-    def __init__(self, categories: list[tuple[str, str]], met: list[tuple[str, str]],
-                 threshold: str) -> None:
+    def __init__(
+        self, categories: list[tuple[str, str]], met: list[tuple[str, str]], threshold: str
+    ) -> None:
         super().__init__()
         self._template = Template(_LEGEND)
         self.categories, self.met, self.threshold = categories, met, threshold
@@ -188,10 +218,14 @@ def gap_map(analysis: Analysis, *, title: str = "") -> folium.Map:
         are shown at first.
     """
     bounds = analysis.communities.to_crs("EPSG:4326").total_bounds
-    fmap = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
-                      tiles=None, control_scale=True)
+    fmap = folium.Map(
+        location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
+        tiles=None,
+        control_scale=True,
+    )
     folium.TileLayer("OpenStreetMap", name="OpenStreetMap", attr=_OSM_ATTRIBUTION).add_to(fmap)
-    fmap.get_root().header.add_child(folium.Element(f"<title>{html.escape(title or 'cjgis')}</title>"))
+    page_title = f"<title>{html.escape(title or 'cjgis')}</title>"
+    fmap.get_root().header.add_child(folium.Element(page_title))
     _community_layer(analysis).add_to(fmap)
     streets = _street_layer(analysis)
     if streets is not None:
@@ -204,10 +238,11 @@ def gap_map(analysis: Analysis, *, title: str = "") -> folium.Map:
         _facility_layer(analysis, category).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     n = len(analysis.categories)
-    met = [(f"{round(k * n / (len(_MET_COLOURS) - 1))}/{n}", c)
-           for k, c in enumerate(_MET_COLOURS)]
-    cats = [(f"{category_info(c).name_zh} {category_info(c).name_en}", category_info(c).colour)
-            for c in analysis.categories]
+    met = [(f"{round(k * n / (len(_MET_COLOURS) - 1))}/{n}", c) for k, c in enumerate(_MET_COLOURS)]
+    cats = [
+        (f"{category_info(c).name_zh} {category_info(c).name_en}", category_info(c).colour)
+        for c in analysis.categories
+    ]
     opts = analysis.options
     fmap.add_child(_Legend(cats, met, f"{opts.minutes:g} 分钟 min @ {opts.walk_speed_m_s:g} m/s"))
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
@@ -220,4 +255,3 @@ def save_map(fmap: folium.Map, path: str | Path) -> Path:
     with atomic_path(path) as tmp:
         fmap.save(str(tmp))
     return path
-

@@ -214,7 +214,11 @@ def network_from_graph(graph: nx.MultiDiGraph, *, crs: str | None = None) -> Net
 
 
 def _project_edge_geometries(
-    geoms: list, us: list[int], vs: list[int], node_x: np.ndarray, node_y: np.ndarray,
+    geoms: list,
+    us: list[int],
+    vs: list[int],
+    node_x: np.ndarray,
+    node_y: np.ndarray,
     project: Transformer,
 ) -> np.ndarray:
     """Project edge geometries, fill straight lines where missing, orient each u -> v."""
@@ -263,7 +267,7 @@ def network_from_graphml(path: str | Path, *, crs: str | None = None) -> Network
         raise input_error(path, "street network file not found", "check [network] path")
     try:
         graph = ox.load_graphml(path, edge_dtypes={"walk_excluded_hint": str})
-    except Exception as exc:  # noqa: BLE001 - any parser failure is a bad file for the user
+    except Exception as exc:
         raise input_error(
             path, f"cannot read as osmnx GraphML ({exc})", "save it with osmnx.save_graphml"
         ) from exc
@@ -274,6 +278,10 @@ def network_from_graphml(path: str | Path, *, crs: str | None = None) -> Network
         raise input_error(path, "no walkable street is left", "check the walk filter")
     log.info(
         "network %s: %d nodes, %d walkable edges (%.1f km), %d source edges not walkable",
-        path.name, net.n_nodes, net.n_edges, net.edge_length_m.sum() / 1000, net.dropped_edges,
+        path.name,
+        net.n_nodes,
+        net.n_edges,
+        net.edge_length_m.sum() / 1000,
+        net.dropped_edges,
     )
     return net

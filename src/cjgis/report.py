@@ -99,7 +99,7 @@ def _pad(text: str, width: int) -> str:
 
 
 def gap_table_text(coverage: pd.DataFrame) -> str:
-    """A terminal table: communities down, categories across, covered share and status.
+    """Format a terminal table: communities down, categories across, covered share and status.
 
     Parameters
     ----------
@@ -116,8 +116,10 @@ def gap_table_text(coverage: pd.DataFrame) -> str:
     first = max(_width("社区 community"), *(_width(n) for n in names)) + 2
     heads = [category_info(c).name_zh for c in categories]
     widths = [max(_width(h), 8) + 2 for h in heads]
-    lines = [_pad("社区 community", first) + "".join(_pad(h, w) for h, w in zip(heads, widths,
-                                                                              strict=True))]
+    lines = [
+        _pad("社区 community", first)
+        + "".join(_pad(h, w) for h, w in zip(heads, widths, strict=True)).rstrip()
+    ]
     cells = coverage.set_index(["community_name", "category"])
     for name in names:
         row = _pad(name, first)

@@ -14,6 +14,7 @@ some communities are served and others have clear gaps.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,22 +97,27 @@ def _arterials(b: _Builder, xs: np.ndarray, ys: np.ndarray, lane_stops: dict) ->
     for i, x in enumerate(xs):
         ry = float(_river_y(x, ys))
         stops = sorted({*ys, ry - RIVER_BANK_M, ry + RIVER_BANK_M, *lane_stops.get(("x", i), ())})
-        for y0, y1 in zip(stops[:-1], stops[1:], strict=True):
+        for y0, y1 in itertools.pairwise(stops):
             crossing = y0 >= ry - RIVER_BANK_M - 1e-6 and y1 <= ry + RIVER_BANK_M + 1e-6
             if crossing and i not in BRIDGE_COLUMNS:
                 continue
             kind = "primary" if i in BRIDGE_COLUMNS else "secondary"
-            b.edge((x, y0), (x, y1), highway=kind, name=_ARTERIAL_NAMES_NS[i % 6],
-                   bridge="yes" if crossing else "no")
+            b.edge(
+                (x, y0),
+                (x, y1),
+                highway=kind,
+                name=_ARTERIAL_NAMES_NS[i % 6],
+                bridge="yes" if crossing else "no",
+            )
     for j, y in enumerate(ys):
         stops = sorted({*xs, *lane_stops.get(("y", j), ())})
-        for x0, x1 in zip(stops[:-1], stops[1:], strict=True):
+        for x0, x1 in itertools.pairwise(stops):
             b.edge((x0, y), (x1, y), highway="secondary", name=_ARTERIAL_NAMES_EW[j % 6])
 
 
 def _greenway(b: _Builder, xs: np.ndarray, ys: np.ndarray) -> None:
-    """A footpath along the south bank, joining the dead ends of the arterials."""
-    for x0, x1 in zip(xs[:-1], xs[1:], strict=True):
+    """Add a footpath along the south bank, joining the dead ends of the arterials."""
+    for x0, x1 in itertools.pairwise(xs):
         px = np.linspace(x0, x1, 8)
         py = _river_y(px, ys) - RIVER_BANK_M
         pts = list(zip(px.tolist(), py.tolist(), strict=True))
@@ -119,14 +125,20 @@ def _greenway(b: _Builder, xs: np.ndarray, ys: np.ndarray) -> None:
 
 
 def _expressway(b: _Builder, xs: np.ndarray, ys: np.ndarray) -> float:
-    """An elevated expressway over the river: a motorway, never walkable."""
+    """Add an elevated expressway over the river: a motorway, never walkable."""
     x = (xs[2] + xs[3]) / 2.0
     b.edge((x, ys[0]), (x, ys[-1]), highway="motorway", name="东湖高架路", bridge="yes")
     return x
 
 
-def _lanes(b: _Builder, rng, cell: tuple[float, float, float, float], name: str, stops: dict,
-           col_row: tuple[int, int]) -> list[tuple[float, float]]:
+def _lanes(
+    b: _Builder,
+    rng,
+    cell: tuple[float, float, float, float],
+    name: str,
+    stops: dict,
+    col_row: tuple[int, int],
+) -> list[tuple[float, float]]:
     """Irregular village lanes inside a cell; returns the lane nodes (for facilities)."""
     x0, y0, x1, y1 = cell
     nx_, ny_ = max(int((x1 - x0) / 110), 2), max(int((y1 - y0) / 120), 2)
@@ -198,8 +210,9 @@ def sample_district(seed: int = 2017) -> dict[str, object]:
             buildings += [(k, g) for g in _buildings(rng, box, name)]
         x0, y0 = min(bx[0] for bx in boxes) + 6, min(bx[1] for bx in boxes) + 6
         x1, y1 = max(bx[2] for bx in boxes) - 6, max(bx[3] for bx in boxes) - 6
-        comm_rows.append({"community_id": f"C{k + 1:02d}", "name": name,
-                          "geometry": shapely.box(x0, y0, x1, y1)})
+        comm_rows.append(
+            {"community_id": f"C{k + 1:02d}", "name": name, "geometry": shapely.box(x0, y0, x1, y1)}
+        )
     _arterials(b, xs, ys, stops)
     _greenway(b, xs, ys)
     _expressway(b, xs, ys)
@@ -209,8 +222,13 @@ def sample_district(seed: int = 2017) -> dict[str, object]:
     build = gpd.GeoDataFrame(build, geometry="geometry", crs=SAMPLE_CRS)
     build["geometry"] = build.geometry.translate(*origin)
     facilities = _facilities(rng, lane_nodes, origin)
-    return {"graph": _graph(b, origin), "communities": communities, "buildings": build,
-            "facilities": facilities, "river": _river(xs, ys, origin)}
+    return {
+        "graph": _graph(b, origin),
+        "communities": communities,
+        "buildings": build,
+        "facilities": facilities,
+        "river": _river(xs, ys, origin),
+    }
 
 
 def _origin() -> tuple[float, float]:
@@ -234,14 +252,16 @@ def _population(rng, buildings, communities) -> pd.DataFrame:
     pop[np.argsort(share - pop)[::-1][: total - pop.sum()]] += 1
     elderly_share = rng.uniform(0.16, 0.28, len(COMMUNITIES))
     k = np.array([c for c, _ in buildings])
-    return pd.DataFrame({
-        "building_id": [f"B{i + 1:04d}" for i in range(len(buildings))],
-        "community_id": communities["community_id"].to_numpy()[k],
-        "population": pop,
-        "households": np.maximum(np.round(pop / 2.7), 1).astype(int),
-        "elderly": np.round(pop * elderly_share[k]).astype(int),
-        "geometry": [g for _, g in buildings],
-    })
+    return pd.DataFrame(
+        {
+            "building_id": [f"B{i + 1:04d}" for i in range(len(buildings))],
+            "community_id": communities["community_id"].to_numpy()[k],
+            "population": pop,
+            "households": np.maximum(np.round(pop / 2.7), 1).astype(int),
+            "elderly": np.round(pop * elderly_share[k]).astype(int),
+            "geometry": [g for _, g in buildings],
+        }
+    )
 
 
 def _facilities(rng, lane_nodes: dict, origin) -> gpd.GeoDataFrame:
@@ -252,10 +272,15 @@ def _facilities(rng, lane_nodes: dict, origin) -> gpd.GeoDataFrame:
             nodes = lane_nodes[k]
             x, y = nodes[int(rng.integers(len(nodes)))]
             angle = rng.uniform(0, 2 * math.pi)
-            rows.append({"name": f"{COMMUNITIES[k][0]}{suffix}", "category": category,
-                         "capacity": int(rng.integers(lo, hi)), "capacity_unit": unit,
-                         "geometry": shapely.Point(x + 15 * math.cos(angle),
-                                                   y + 15 * math.sin(angle))})
+            rows.append(
+                {
+                    "name": f"{COMMUNITIES[k][0]}{suffix}",
+                    "category": category,
+                    "capacity": int(rng.integers(lo, hi)),
+                    "capacity_unit": unit,
+                    "geometry": shapely.Point(x + 15 * math.cos(angle), y + 15 * math.sin(angle)),
+                }
+            )
     return _to_frame(rows, origin)
 
 
@@ -387,9 +412,17 @@ def write_population_raster(
     c = np.floor((points.x.to_numpy() - west) / cell_deg).astype(int)
     r = np.floor((north - points.y.to_numpy()) / cell_deg).astype(int)
     np.add.at(grid, (r, c), buildings["population"].to_numpy(dtype="float32"))
-    profile = {"driver": "GTiff", "height": rows, "width": cols, "count": 1,
-               "dtype": "float32", "crs": "EPSG:4326", "nodata": -99999.0,
-               "transform": from_origin(west, north, cell_deg, cell_deg), "compress": "deflate"}
+    profile = {
+        "driver": "GTiff",
+        "height": rows,
+        "width": cols,
+        "count": 1,
+        "dtype": "float32",
+        "crs": "EPSG:4326",
+        "nodata": -99999.0,
+        "transform": from_origin(west, north, cell_deg, cell_deg),
+        "compress": "deflate",
+    }
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(grid, 1)
     return float(grid.sum())

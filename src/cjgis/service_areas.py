@@ -63,7 +63,8 @@ def reached_lines(
     left_s = budget_m - sources.offset_m
     for i in np.flatnonzero(left_s > 0):
         e, pos = sources.edge[i], sources.position_m[i]
-        pieces.append(substring(geoms[e], max(pos - left_s[i], 0.0), min(pos + left_s[i], length[e])))
+        start, end = max(pos - left_s[i], 0.0), min(pos + left_s[i], length[e])
+        pieces.append(substring(geoms[e], start, end))
     if source_points is not None:
         near = left_s >= 0
         ends = shapely.get_coordinates(attachment_points(network, sources.subset(near)))

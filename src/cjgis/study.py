@@ -56,12 +56,14 @@ def _check_keys(data: dict[str, Any], file: Path) -> None:
         if missing:
             raise StudyFileError(
                 f"{file}: [{section}] lacks {', '.join(sorted(missing))}. "
-                f"Fix: add it, e.g. {sorted(missing)[0]} = \"...\" (see README, Study file)"
+                f'Fix: add it, e.g. {sorted(missing)[0]} = "..." (see README, Study file)'
             )
     for section in ("study", "network", "communities", "residents", "facilities"):
         if section not in data:
-            raise StudyFileError(f"{file}: section [{section}] is missing. Fix: add it "
-                                 "(see the example examples/study.toml)")
+            raise StudyFileError(
+                f"{file}: section [{section}] is missing. Fix: add it "
+                "(see the example examples/study.toml)"
+            )
 
 
 def _unknown(file: Path, what: str, key: str, known: list[str]) -> None:
@@ -90,22 +92,29 @@ def load_study(path: str | Path) -> Study:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise StudyFileError(f"{path}: not valid TOML ({exc}). Fix: see examples/study.toml") \
-            from exc
+        raise StudyFileError(
+            f"{path}: not valid TOML ({exc}). Fix: see examples/study.toml"
+        ) from exc
     _check_keys(data, path)
     base = path.resolve().parent
     name = str(data["study"]["name"]).strip()
     if not name or any(c in name for c in '/\\:*?"<>|'):
-        raise StudyFileError(f"{path}: [study] name {name!r} cannot name a folder. "
-                             "Fix: use letters, digits, Chinese, '-' or '_'")
+        raise StudyFileError(
+            f"{path}: [study] name {name!r} cannot name a folder. "
+            "Fix: use letters, digits, Chinese, '-' or '_'"
+        )
     layers = {s: dict(data[s]) for s in ("network", "communities", "residents", "facilities")}
     for body in layers.values():
-        body["path"] = base / body["path"]
+        body["path"] = (base / body["path"]).resolve()
     try:
         options = AnalysisOptions(**data.get("analysis", {}))
     except (TypeError, ValueError) as exc:
         raise StudyFileError(f"{path}: [analysis] {exc}. Fix: correct the value") from exc
     output = data.get("output", {})
-    output_dir = base / output["dir"] if "dir" in output else Path("data/processed") / name
-    map_path = base / output["map"] if "map" in output else Path("maps") / f"{name}.html"
+    output_dir = Path("data/processed") / name
+    map_path = Path("maps") / f"{name}.html"
+    if "dir" in output:
+        output_dir = (base / output["dir"]).resolve()
+    if "map" in output:
+        map_path = (base / output["map"]).resolve()
     return Study(name, path, *layers.values(), options, output_dir, map_path)
