@@ -271,23 +271,15 @@ def _walk_all_categories(
         reached = np.isfinite(dist)
         columns[walk_column(category)] = np.where(reached, dist / metres_per_min, np.nan)
         columns[f"nearest_{category}"] = np.where(reached, ids[mask][nearest], None)
-        area = category_service_area(
-            network,
-            sources,
-            budget_m=options.threshold_m,
-            buffer_m=options.service_area_buffer_m,
-            source_points=points[mask],
-            reach=reach,
-        )
+        area_args = {
+            "budget_m": options.threshold_m,
+            "buffer_m": options.service_area_buffer_m,
+            "source_points": points[mask],
+        }
+        area = category_service_area(network, sources, reach=reach, **area_args)
         areas.append({"category": category, "facility_id": None, "name": None, "geometry": area})
         if options.facility_areas:
-            per = facility_service_areas(
-                network,
-                sources,
-                budget_m=options.threshold_m,
-                buffer_m=options.service_area_buffer_m,
-                source_points=points[mask],
-            )
+            per = facility_service_areas(network, sources, **area_args)
             areas += [
                 {"category": category, "facility_id": i, "name": n, "geometry": g}
                 for i, n, g in zip(ids[mask], fac["name"].to_numpy()[mask], per, strict=True)
