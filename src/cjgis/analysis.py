@@ -20,7 +20,7 @@ from cjgis._errors import InputError
 from cjgis._validate import rejected_rows
 from cjgis.access import node_reach, target_distances
 from cjgis.categories import ordered_categories
-from cjgis.coverage import community_summary, coverage_table, walk_column
+from cjgis.coverage import community_summary, coverage_table, walk_column, within_threshold
 from cjgis.io import Layer, read_communities, read_facilities, read_residents
 from cjgis.network import Network, network_from_graphml
 from cjgis.service_areas import category_service_area, facility_service_areas
@@ -299,7 +299,7 @@ def blind_spots(
     parts = []
     for category in categories:
         minutes = residents[walk_column(category)]
-        out = residents.loc[~(minutes <= options.minutes), [*keep, "geometry"]]
+        out = residents.loc[~within_threshold(minutes, options), [*keep, "geometry"]]
         parts.append(out.assign(category=category, walk_min=minutes[out.index]))
     frame = pd.concat(parts, ignore_index=True) if parts else residents.iloc[:0]
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=residents.crs)

@@ -54,6 +54,15 @@ def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
     return float(np.asarray(values)[order][np.searchsorted(cumulative, cumulative[-1] / 2.0)])
 
 
+#: Walks this close above the threshold still count (float sums of metres, ~0.06 mm).
+THRESHOLD_TOLERANCE_MIN = 1e-6
+
+
+def within_threshold(minutes: np.ndarray | pd.Series, options: AnalysisOptions):
+    """Return whether each walk (minutes; NaN or inf when unreachable) is within reach."""
+    return minutes <= options.minutes + THRESHOLD_TOLERANCE_MIN
+
+
 def walk_column(category: str) -> str:
     """Name of the residents column with walking minutes to the nearest ``category``."""
     return f"walk_min_{category}"
@@ -63,7 +72,7 @@ def _community_row(group: pd.DataFrame, category: str, options: AnalysisOptions)
     minutes = group[walk_column(category)].to_numpy(dtype=float)
     minutes = np.where(np.isnan(minutes), np.inf, minutes)
     pop = group["population"].to_numpy(dtype=float)
-    covered = minutes <= options.minutes
+    covered = within_threshold(minutes, options)
     residents = pop.sum()
     row = {
         "residents": residents,
