@@ -190,3 +190,16 @@ def test_cli_error_is_one_line_with_the_fix(capsys, tmp_path):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
     assert err[0].startswith("cjgis: error: ") and "Fix:" in err[0]
+
+
+def test_amap_export_in_gcj02_is_converted(study_dir):
+    from cjgis.coords import wgs84_to_gcj02
+
+    path = study_dir / "facilities.csv"
+    table = pd.read_csv(path, encoding="utf-8-sig")
+    truth = run(study_dir).facilities.geometry
+    table["lon"], table["lat"] = wgs84_to_gcj02(table["lon"], table["lat"])
+    table.to_csv(study_dir / "amap.csv", index=False, encoding="gb18030")  # GBK, as exported
+    edit_study(study_dir, '"facilities.csv"', '"amap.csv"\ncrs = "gcj02"')
+    got = run(study_dir).facilities.geometry  # metric CRS
+    assert got.distance(truth).max() < 1e-3  # metres

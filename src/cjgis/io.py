@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from cjgis._errors import input_error
+from cjgis.coords import CHINESE_CRS, to_wgs84_geometries
 from cjgis._validate import (
     empty_rejected,
     rejected_rows,
@@ -86,7 +87,20 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 
 def _with_crs(frame: gpd.GeoDataFrame, crs: str | None, *, file: Path, key: str):
-    """Apply the study file's ``crs`` where the file has none; refuse a contradiction."""
+    """Apply the study file's ``crs`` where the file has none; refuse a contradiction.
+
+    ``crs = "gcj02"`` or ``"bd09"`` converts Amap/Gaode or Baidu coordinates to WGS84; the
+    file may then declare nothing or a geographic CRS (such exports usually say WGS84).
+    """
+    if crs is not None and crs.lower() in CHINESE_CRS:
+        if frame.crs is not None and not frame.crs.is_geographic:
+            raise input_error(
+                file,
+                f"{key} says crs = {crs!r} but the file is projected ({frame.crs})",
+                "GCJ-02/BD-09 are longitude/latitude; remove crs or re-export the file",
+            )
+        geometry = to_wgs84_geometries(frame.geometry.to_numpy(), crs)
+        return gpd.GeoDataFrame(frame.drop(columns="geometry"), geometry=geometry, crs="EPSG:4326")
     if crs is not None:
         if frame.crs is None:
             return frame.set_crs(crs)
@@ -288,10 +302,11 @@ def read_facilities(
     if len(frame) == 0:
         raise input_error(path, "the facility list is empty", "add at least one facility")
     if not isinstance(frame, gpd.GeoDataFrame):
-        frame = _points_from_table(frame, lon=lon, lat=lat, file=path, crs=crs or "EPSG:4326")
-    frame = _with_crs(
-        frame, crs if isinstance(frame, gpd.GeoDataFrame) else None, file=path, key=key
-    )
+        chinese = crs is not None and crs.lower() in CHINESE_CRS
+        table_crs = "EPSG:4326" if crs is None or chinese else crs
+        frame = _points_from_table(frame, lon=lon, lat=lat, file=path, crs=table_crs)
+        crs = crs if chinese else None
+    frame = _with_crs(frame, crs, file=path, key=key)
     require_columns(frame, [c for c in (category, name, id) if c], file=path, key=key)
     require_geometry(
         frame,

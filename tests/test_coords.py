@@ -1,0 +1,71 @@
+"""Coordinates: metric CRS choice; GCJ-02 / BD-09 against published pairs and round trips."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pyproj import Geod
+
+from cjgis.coords import (
+    bd09_to_gcj02,
+    bd09_to_wgs84,
+    gcj02_to_bd09,
+    gcj02_to_wgs84,
+    metric_crs_for,
+    wgs84_to_bd09,
+    wgs84_to_gcj02,
+)
+
+GEOD = Geod(ellps="WGS84")
+
+
+def metres_apart(lon1, lat1, lon2, lat2):
+    return GEOD.inv(lon1, lat1, lon2, lat2)[2]
+
+
+def test_metric_crs_is_gauss_kruger_in_china_utm_elsewhere():
+    assert metric_crs_for(120.27, 30.30).to_epsg() == 4549  # CGCS2000 GK CM 120E
+    assert metric_crs_for(116.4, 39.9).to_epsg() == 4548  # CM 117E
+    assert metric_crs_for(13.4, 52.5).to_epsg() == 32633  # Berlin: UTM 33N
+
+
+# Reference outputs published in the wandergis/coordtransform README (116.404, 39.915).
+def test_published_reference_pairs():
+    lon, lat = wgs84_to_gcj02(116.404, 39.915)
+    assert (float(lon), float(lat)) == pytest.approx(
+        (116.41024449916938, 39.91640428150164), abs=1e-12
+    )
+    lon, lat = gcj02_to_bd09(116.404, 39.915)
+    assert (float(lon), float(lat)) == pytest.approx(
+        (116.41036949371029, 39.92133699351021), abs=1e-12
+    )
+    # the README's inverses are one-step approximations: ours is exact and within metres
+    lon, lat = gcj02_to_wgs84(116.404, 39.915)
+    assert 0.05 < metres_apart(lon, lat, 116.39775550083061, 39.91359571849836) < 5
+    lon, lat = bd09_to_gcj02(116.404, 39.915)
+    assert metres_apart(lon, lat, 116.39762729119315, 39.90865673957631) < 0.1
+
+
+def test_hangzhou_offset_is_about_500_m_east_and_south():
+    lon, lat = wgs84_to_gcj02(120.27, 30.30)
+    assert 450 < metres_apart(120.27, 30.30, lon, lat) < 560
+    assert lon > 120.27 and lat < 30.30
+
+
+def test_round_trips_across_china_below_half_a_millimetre():
+    rng = np.random.default_rng(0)
+    lon = rng.uniform(75, 134, 5000)
+    lat = rng.uniform(18, 53, 5000)
+    back = gcj02_to_wgs84(*wgs84_to_gcj02(lon, lat))
+    assert metres_apart(lon, lat, *back).max() < 5e-4
+    back = bd09_to_wgs84(*wgs84_to_bd09(lon, lat))
+    assert metres_apart(lon, lat, *back).max() < 5e-4
+    # and the other way round, starting from GCJ-02 points
+    forward = wgs84_to_gcj02(*gcj02_to_wgs84(lon, lat))
+    assert metres_apart(lon, lat, *forward).max() < 5e-4
+
+
+def test_no_offset_outside_china():
+    lon, lat = wgs84_to_gcj02(np.array([2.35, -74.0]), np.array([48.86, 40.7]))
+    np.testing.assert_array_equal(lon, [2.35, -74.0])
+    np.testing.assert_array_equal(lat, [48.86, 40.7])
