@@ -26,7 +26,6 @@ import numpy as np
 import pandas as pd
 
 from cjgis._errors import input_error
-from cjgis.coords import CHINESE_CRS, to_wgs84_geometries
 from cjgis._validate import (
     empty_rejected,
     rejected_rows,
@@ -34,6 +33,7 @@ from cjgis._validate import (
     require_crs,
     require_geometry,
 )
+from cjgis.coords import CHINESE_CRS, to_wgs84_geometries
 
 log = logging.getLogger(__name__)
 
