@@ -71,11 +71,16 @@ def test_service_area_layers(demo):
     per = gpd.read_file(path, layer="facility")
     assert set(cats["category"]) == {"elderly_care", "ev_charging", "ceremony_hall", "tool_storage"}
     assert cats.crs.to_epsg() == 4549 and cats.is_valid.all()
-    # each category area is the union of its facilities' areas
+    assert sorted(set(cats["minutes"])) == [5, 10, 15]
+    # each category's 15-minute area is the union of its facilities' areas
     for category, group in per.groupby("category"):
         union = group.union_all()
-        area = cats.loc[cats["category"] == category].geometry.iloc[0]
-        assert area.symmetric_difference(union).area < 1e-3 * area.area
+        bands = cats[cats["category"] == category].set_index("minutes").geometry
+        assert bands[15].symmetric_difference(union).area < 1e-3 * bands[15].area
+        # and the bands nest: 5 inside 10 inside 15
+        assert bands[5].difference(bands[10]).area < 1.0
+        assert bands[10].difference(bands[15]).area < 1.0
+        assert bands[5].area < bands[10].area < bands[15].area
 
 
 def in_page(text: str, html: str) -> bool:

@@ -271,17 +271,32 @@ def _walk_all_categories(
         reached = np.isfinite(dist)
         columns[walk_column(category)] = np.where(reached, dist / metres_per_min, np.nan)
         columns[f"nearest_{category}"] = np.where(reached, ids[mask][nearest], None)
-        area_args = {
-            "budget_m": options.threshold_m,
-            "buffer_m": options.service_area_buffer_m,
-            "source_points": points[mask],
-        }
-        area = category_service_area(network, sources, reach=reach, **area_args)
-        areas.append({"category": category, "facility_id": None, "name": None, "geometry": area})
+        area_args = {"buffer_m": options.service_area_buffer_m, "source_points": points[mask]}
+        for band in options.band_minutes:  # nested bands from the same single search
+            area = category_service_area(
+                network, sources, reach=reach, budget_m=band * metres_per_min, **area_args
+            )
+            areas.append(
+                {
+                    "category": category,
+                    "minutes": band,
+                    "facility_id": None,
+                    "name": None,
+                    "geometry": area,
+                }
+            )
         if options.facility_areas:
-            per = facility_service_areas(network, sources, **area_args)
+            per = facility_service_areas(
+                network, sources, budget_m=options.threshold_m, **area_args
+            )
             areas += [
-                {"category": category, "facility_id": i, "name": n, "geometry": g}
+                {
+                    "category": category,
+                    "minutes": options.minutes,
+                    "facility_id": i,
+                    "name": n,
+                    "geometry": g,
+                }
                 for i, n, g in zip(ids[mask], fac["name"].to_numpy()[mask], per, strict=True)
             ]
     return res.assign(**columns), areas
@@ -327,6 +342,7 @@ def load_study_inputs(study: Study) -> tuple[Network, Layer, Layer, Layer]:
         lon=f.get("lon", "lon"),
         lat=f.get("lat", "lat"),
         crs=f.get("crs"),
+        capacity=f.get("capacity"),
     )
     return network, communities, residents, facilities
 

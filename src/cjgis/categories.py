@@ -16,15 +16,16 @@ class Category:
     name_zh: str
     name_en: str
     colour: str
+    glyph: str
 
 
 CATEGORIES: dict[str, Category] = {
     c.key: c
     for c in (
-        Category("elderly_care", "养老服务设施", "elderly care", "#d95f02"),
-        Category("ev_charging", "电瓶车集中充电点", "e-bike charging", "#1b9e77"),
-        Category("ceremony_hall", "红白喜事用房", "ceremony hall", "#7570b3"),
-        Category("tool_storage", "农用具集中放置点", "farm-tool storage", "#a6761d"),
+        Category("elderly_care", "养老服务设施", "elderly care", "#d95f02", "养"),
+        Category("ev_charging", "电瓶车集中充电点", "e-bike charging", "#1b9e77", "充"),
+        Category("ceremony_hall", "红白喜事用房", "ceremony hall", "#7570b3", "礼"),
+        Category("tool_storage", "农用具集中放置点", "farm-tool storage", "#a6761d", "农"),
     )
 }
 
@@ -47,7 +48,7 @@ def category_info(key: str) -> Category:
     if key in CATEGORIES:
         return CATEGORIES[key]
     colour = _EXTRA_COLOURS[sum(key.encode()) % len(_EXTRA_COLOURS)]
-    return Category(key, key, key, colour)
+    return Category(key, key, key, colour, key[:1].upper())
 
 
 def ordered_categories(keys: object) -> list[str]:

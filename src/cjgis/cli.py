@@ -36,7 +36,8 @@ def _run(study_path: Path, *, quiet: bool, write_map: bool) -> int:
     analysis = analyze_study(study, verbose=not quiet)
     paths = write_outputs(analysis, study.output_dir)
     if write_map:
-        paths["map"] = save_map(gap_map(analysis, title=f"cjgis · {study.name}"), study.map_path)
+        fmap = gap_map(analysis, title=f"cjgis · {study.name}", **study.map_options)
+        paths["map"] = save_map(fmap, study.map_path)
     print(gap_table_text(analysis.coverage))
     print()
     for key, path in paths.items():

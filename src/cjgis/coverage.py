@@ -29,6 +29,7 @@ COVERAGE_COLUMNS = [
     "max_walk_min",
     "unreachable_residents",
     "facilities_inside",
+    "nearest_facility",
     "threshold_min",
     "walk_speed_m_s",
     "target_share",
@@ -83,6 +84,10 @@ def _community_row(group: pd.DataFrame, category: str, options: AnalysisOptions)
         "max_walk_min": minutes.max() if len(pop) else np.nan,
         "unreachable_residents": pop[np.isinf(minutes)].sum(),
     }
+    nearest = group.get(f"nearest_{category}")
+    if nearest is not None and nearest.notna().any():
+        served = group["population"].groupby(nearest.to_numpy()).sum()
+        row["nearest_facility"] = served.idxmax()
     if "elderly" in group:
         elderly = group["elderly"].to_numpy(dtype=float)
         row["elderly"], row["covered_elderly"] = elderly.sum(), elderly[covered].sum()
@@ -129,6 +134,9 @@ def coverage_table(
         communities[["community_id", "geometry"]],
         predicate="within",
     )
+    names = (
+        facilities.set_index("facility_id")["name"].to_dict() if "facility_id" in facilities else {}
+    )
     counts = inside.groupby(["community_id", "category"]).size()
     groups = dict(tuple(residents.groupby("community_id", sort=False)))
     empty = residents.iloc[:0]
@@ -144,6 +152,8 @@ def coverage_table(
             }
             row.update(_community_row(group, category, options))
             row["facilities_inside"] = int(counts.get((community.community_id, category), 0))
+            if "nearest_facility" in row:
+                row["nearest_facility"] = names.get(row["nearest_facility"], "")
             row.update(
                 threshold_min=options.minutes,
                 walk_speed_m_s=options.walk_speed_m_s,

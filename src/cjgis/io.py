@@ -276,6 +276,7 @@ def read_facilities(
     lon: str = "lon",
     lat: str = "lat",
     crs: str | None = None,
+    capacity: str | None = None,
 ) -> Layer:
     """Read facility points from a GIS layer, or from a CSV/XLSX with lon/lat columns.
 
@@ -289,6 +290,9 @@ def read_facilities(
         Coordinate columns of a table.
     crs : str, optional
         CRS of the coordinates; a table without it is taken as WGS84 (EPSG:4326).
+        ``"gcj02"`` (Amap/Gaode, Tencent) and ``"bd09"`` (Baidu) are converted to WGS84.
+    capacity : str, optional
+        Column with the facility's capacity (beds, sockets, tables, m²), kept as ``capacity``.
 
     Returns
     -------
@@ -307,7 +311,7 @@ def read_facilities(
         frame = _points_from_table(frame, lon=lon, lat=lat, file=path, crs=table_crs)
         crs = crs if chinese else None
     frame = _with_crs(frame, crs, file=path, key=key)
-    require_columns(frame, [c for c in (category, name, id) if c], file=path, key=key)
+    require_columns(frame, [c for c in (category, name, id, capacity) if c], file=path, key=key)
     require_geometry(
         frame,
         _POLYGONS | {"Point"},
@@ -324,6 +328,7 @@ def read_facilities(
             "facility_id": frame[id].astype(str) if id else frame["_row"].astype(str),
             "name": frame[name].fillna("").astype(str),
             "category": cat,
+            **({"capacity": pd.to_numeric(frame[capacity], errors="coerce")} if capacity else {}),
             "_row": frame["_row"],
         },
         geometry=geometry,

@@ -1,14 +1,22 @@
-"""The review map as one folium (Leaflet) HTML file.
+"""The review map as one folium (Leaflet) HTML file that also works with no internet.
 
-Communities coloured by how many categories they meet, facilities, service areas, blind
-spots and streets. Geometry is simplified and rounded for display only; the exact layers are in the
-GeoPackages. Labels are Chinese with English.
+Layers a reviewer switches: communities coloured by how many categories they meet, the
+walking network, per category nested 5/10/15-minute service areas, facilities (each category
+its own glyph and colour) and blind spots sized by population, and proposed sites when given.
+Popups are Chinese with English. By default Leaflet itself is embedded in the file (the
+intranet case); tiles still come from a tile server, so the vector streets make the map
+readable without any. Geometry is simplified and rounded for display only; exact layers are in
+the GeoPackages.
 """
 
 from __future__ import annotations
 
+import base64
+import functools
 import html
 import logging
+import re
+from importlib import resources
 from pathlib import Path
 
 import folium
@@ -18,56 +26,74 @@ import shapely
 from branca.element import MacroElement, Template
 
 from cjgis._atomic import atomic_path
+from cjgis._errors import InputError
 from cjgis.analysis import Analysis
 from cjgis.categories import category_info
+from cjgis.coords import from_wgs84_geometries
 
 log = logging.getLogger(__name__)
 
 DISPLAY_TOLERANCE_M = 3.0
 MAX_STREET_EDGES = 20_000
-_OSM_ATTRIBUTION = "© OpenStreetMap contributors"
+BASEMAPS = ("osm", "none", "tianditu", "amap")
+_LEAFLET_CDN = "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/"
 _MET_COLOURS = ("#d73027", "#fc8d59", "#fee08b", "#91cf60", "#1a9850")
+_BLANK_TILE = (
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhf"
+    "DwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
+#: folium's popups build their HTML with jQuery's ``$(html)[0]``; this does that one job, so the
+#: page needs no jQuery (87 KB) from a CDN.
+_JQUERY_SHIM = (
+    "<script>if (!window.$) { window.$ = function (h) { var t = document.createElement('template');"
+    " t.innerHTML = String(h).trim(); return [t.content.firstChild]; }; }</script>"
+)
+_TIANDITU = (
+    "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+    "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}"
+    "&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
+)
 
 
-def _display(frame: gpd.GeoDataFrame, tolerance_m: float = DISPLAY_TOLERANCE_M):
-    """Simplify in metres, then WGS84 rounded to 1e-6 degrees (about 0.1 m)."""
+@functools.cache
+def _leaflet_assets() -> tuple[str, str]:
+    """Leaflet's JavaScript and CSS (with its images inlined) as data URIs."""
+    root = resources.files("cjgis") / "_static" / "leaflet"
+
+    def image(match: re.Match) -> str:
+        data = (root / "images" / match.group(1)).read_bytes()
+        return f"url(data:image/png;base64,{base64.b64encode(data).decode()})"
+
+    css = re.sub(r"url\(images/([\w-]+\.png)\)", image, (root / "leaflet.css").read_text())
+    js = (root / "leaflet.js").read_bytes()
+    return (
+        "data:text/javascript;base64," + base64.b64encode(js).decode(),
+        "data:text/css;base64," + base64.b64encode(css.encode()).decode(),
+    )
+
+
+def _display(frame: gpd.GeoDataFrame, shift: str | None) -> gpd.GeoDataFrame:
+    """Simplify in metres; WGS84 (or GCJ-02 for Amap tiles) rounded to 1e-6 degrees."""
     out = frame.copy()
-    out["geometry"] = out.geometry.simplify(tolerance_m)
+    out["geometry"] = out.geometry.simplify(DISPLAY_TOLERANCE_M)
     out = out.to_crs("EPSG:4326")
-    out["geometry"] = shapely.set_precision(out.geometry.to_numpy(), 1e-6)
+    geoms = out.geometry.to_numpy()
+    if shift:
+        geoms = from_wgs84_geometries(geoms, shift)
+    out["geometry"] = shapely.set_precision(geoms, 1e-6)
     return out
 
 
-def _met_colour(met: float, total: float) -> str:
-    if not total:
-        return "#999999"
-    return _MET_COLOURS[round(met / total * (len(_MET_COLOURS) - 1))]
-
-
-def _community_layer(analysis: Analysis) -> folium.GeoJson:
-    comm = analysis.communities.copy()
-    comm["label"] = [
-        f"{r.community_name}: {r.categories_met}/{r.categories_total} 达标 met"
-        for r in comm.itertuples()
-    ]
-    comm["popup_html"] = [_community_popup(analysis, cid) for cid in comm["community_id"]]
-    comm["fill"] = [
-        _met_colour(m, t)
-        for m, t in zip(comm["categories_met"], comm["categories_total"], strict=True)
-    ]
-    data = _display(comm[["community_name", "label", "popup_html", "fill", "geometry"]])
-    return folium.GeoJson(
-        data,
-        name="社区 communities (达标类别数 categories met)",
-        style_function=lambda f: {
-            "fillColor": f["properties"]["fill"],
-            "color": "#333333",
-            "weight": 2,
-            "fillOpacity": 0.35,
-        },
-        tooltip=folium.GeoJsonTooltip(["label"], labels=False),
-        popup=folium.GeoJsonPopup(["popup_html"], labels=False),
+def _latlon(frame: gpd.GeoDataFrame, shift: str | None) -> np.ndarray:
+    """Return representative points as (lat, lon) rows for markers."""
+    points = _display(
+        gpd.GeoDataFrame(geometry=frame.geometry.representative_point(), crs=frame.crs), shift
     )
+    return np.column_stack([points.geometry.y, points.geometry.x])
+
+
+def _minutes(value: float) -> str:
+    return "不可达 unreachable" if not np.isfinite(value) else f"{value:.1f} min"
 
 
 def _community_popup(analysis: Analysis, community_id: str) -> str:
@@ -81,105 +107,213 @@ def _community_popup(analysis: Analysis, community_id: str) -> str:
     body = "".join(
         f"<tr><td>{html.escape(r['category_zh'])}</td><td>{r['covered_share']:.0%}</td>"
         f"<td>{_minutes(r['median_walk_min'])}</td>"
+        f"<td>{html.escape(str(r.get('nearest_facility', '') or ''))}</td>"
         f"<td>{'达标 ok' if r['status'] == 'ok' else '不达标 gap'}</td></tr>"
         for _, r in rows.iterrows()
     )
     return (
-        f"{head}<table><tr><th>类别 category</th><th>覆盖率 covered</th>"
-        f"<th>步行中位 median walk</th><th>状态 status</th></tr>{body}</table>"
+        f"{head}<table style='font-size:12px'><tr><th>类别 category</th><th>覆盖率 covered</th>"
+        f"<th>步行中位 median walk</th><th>最近设施 nearest</th><th>状态 status</th></tr>"
+        f"{body}</table>"
     )
 
 
-def _minutes(value: float) -> str:
-    return "不可达 unreachable" if not np.isfinite(value) else f"{value:.1f} min"
-
-
-def _service_area_layer(analysis: Analysis, category: str, *, show: bool) -> folium.GeoJson:
-    info = category_info(category)
-    areas = analysis.service_areas
-    area = areas[(areas["category"] == category) & areas["facility_id"].isna()]
+def _community_layer(analysis: Analysis, shift: str | None) -> folium.GeoJson:
+    comm = analysis.communities.copy()
+    comm["label"] = [
+        f"{r.community_name}: {r.categories_met}/{r.categories_total} 达标 met"
+        for r in comm.itertuples()
+    ]
+    comm["popup_html"] = [_community_popup(analysis, cid) for cid in comm["community_id"]]
+    comm["fill"] = [
+        _MET_COLOURS[round(m / t * (len(_MET_COLOURS) - 1))] if t else "#999999"
+        for m, t in zip(comm["categories_met"], comm["categories_total"], strict=True)
+    ]
+    data = _display(comm[["community_name", "label", "popup_html", "fill", "geometry"]], shift)
     return folium.GeoJson(
-        _display(area[["category", "geometry"]]),
-        name=f"服务范围 service area · {info.name_zh} ({analysis.options.minutes:g} min)",
-        style_function=lambda f, c=info.colour: {
-            "fillColor": c,
-            "color": c,
-            "weight": 1,
-            "fillOpacity": 0.25,
+        data,
+        name="社区 communities (达标类别数 categories met)",
+        style_function=lambda f: {
+            "fillColor": f["properties"]["fill"],
+            "color": "#333333",
+            "weight": 2,
+            "fillOpacity": 0.35,
         },
-        show=show,
+        tooltip=folium.GeoJsonTooltip(["label"], labels=False),
+        popup=folium.GeoJsonPopup(["popup_html"], labels=False, max_width=520),
     )
 
 
-def _facility_layer(analysis: Analysis, category: str) -> folium.FeatureGroup:
-    info = category_info(category)
-    group = folium.FeatureGroup(name=f"设施 facilities · {info.name_zh} {info.name_en}")
-    fac = analysis.facilities[analysis.facilities["category"] == category].to_crs("EPSG:4326")
-    for row in fac.itertuples():
-        text = (
-            f"<b>{html.escape(str(row.name))}</b><br>{info.name_zh} {info.name_en}"
-            f"<br>离街道 to street {row.street_offset_m:.0f} m"
-        )
-        folium.CircleMarker(
-            [row.geometry.y, row.geometry.x],
-            radius=8,
-            color="#000000",
-            weight=1,
-            fill=True,
-            fill_color=info.colour,
-            fill_opacity=0.95,
-            tooltip=html.escape(str(row.name)),
-            popup=folium.Popup(text, max_width=300),
-        ).add_to(group)
-    return group
-
-
-def _blind_spot_layer(analysis: Analysis, category: str, *, show: bool) -> folium.FeatureGroup:
-    info = category_info(category)
-    spots = analysis.blind_spots[analysis.blind_spots["category"] == category]
-    group = folium.FeatureGroup(name=f"盲区 blind spots · {info.name_zh}", show=show)
-    points = spots.geometry.representative_point().to_crs("EPSG:4326")
-    names = analysis.communities.set_index("community_id")["community_name"]
-    for (_, row), pt in zip(spots.iterrows(), points, strict=True):
-        walk = _minutes(row["walk_min"])
-        text = (
-            f"{html.escape(str(names.get(row['community_id'], '')))} · "
-            f"{row['population']:,.0f} 人 residents · 步行 walk {walk}"
-        )
-        folium.CircleMarker(
-            [pt.y, pt.x],
-            radius=float(2 + np.sqrt(row["population"]) / 3),
-            color="#b2182b",
-            weight=1,
-            fill=True,
-            fill_opacity=0.6,
-            tooltip=text,
-        ).add_to(group)
-    return group
-
-
-def _street_layer(analysis: Analysis) -> folium.GeoJson | None:
+def _street_layer(analysis: Analysis, shift: str | None) -> folium.GeoJson | None:
     net = analysis.network
     if net.n_edges > MAX_STREET_EDGES:
         log.info("street layer left off the map: %d edges > %d", net.n_edges, MAX_STREET_EDGES)
         return None
     streets = gpd.GeoDataFrame(geometry=net.edge_geometry, crs=net.crs)
     return folium.GeoJson(
-        _display(streets),
+        _display(streets, shift),
         name="步行网络 walking network",
-        style_function=lambda f: {"color": "#555555", "weight": 1, "opacity": 0.6},
+        style_function=lambda f: {"color": "#555555", "weight": 1, "opacity": 0.7},
     )
+
+
+def _service_area_layer(
+    analysis: Analysis, category: str, shift: str | None, *, show: bool
+) -> folium.FeatureGroup:
+    info = category_info(category)
+    areas = analysis.service_areas
+    mine = areas[(areas["category"] == category) & areas["facility_id"].isna()]
+    bands = sorted(mine["minutes"].unique())
+    label = "/".join(f"{m:g}" for m in bands)
+    group = folium.FeatureGroup(
+        name=f"服务范围 service area · {info.name_zh} ({label} min)", show=show
+    )
+    for band in reversed(bands):  # largest first, so the inner bands draw on top, darker
+        folium.GeoJson(
+            _display(mine[mine["minutes"] == band][["minutes", "geometry"]], shift),
+            style_function=lambda f, c=info.colour: {
+                "fillColor": c,
+                "color": c,
+                "weight": 1,
+                "fillOpacity": 0.18,
+            },
+            tooltip=f"{info.name_zh} · 步行 {band:g} 分钟 min",
+        ).add_to(group)
+    return group
+
+
+def _glyph_icon(glyph: str, colour: str, *, size: int = 22) -> folium.DivIcon:
+    style = (
+        f"width:{size}px;height:{size}px;line-height:{size}px;border-radius:50%;"
+        f"background:{colour};color:#fff;border:2px solid #222;text-align:center;"
+        "font:bold 13px sans-serif;box-shadow:0 0 3px #0006"
+    )
+    return folium.DivIcon(
+        html=f"<div style='{style}'>{html.escape(glyph)}</div>",
+        icon_size=(size + 4, size + 4),
+        icon_anchor=(size // 2 + 2, size // 2 + 2),
+    )
+
+
+def _facility_layer(analysis: Analysis, category: str, shift: str | None) -> folium.FeatureGroup:
+    info = category_info(category)
+    group = folium.FeatureGroup(name=f"设施 facilities · {info.name_zh} {info.name_en}")
+    fac = analysis.facilities[analysis.facilities["category"] == category]
+    for (_, row), (lat, lon) in zip(fac.iterrows(), _latlon(fac, shift), strict=True):
+        text = f"<b>{html.escape(str(row['name']))}</b><br>{info.name_zh} {info.name_en}"
+        if "capacity" in row and np.isfinite(row["capacity"]):
+            text += f"<br>容量 capacity {row['capacity']:,.0f}"
+        text += f"<br>离街道 to street {row['street_offset_m']:.0f} m"
+        folium.Marker(
+            [lat, lon],
+            icon=_glyph_icon(info.glyph, info.colour),
+            tooltip=html.escape(str(row["name"])),
+            popup=folium.Popup(text, max_width=300),
+        ).add_to(group)
+    return group
+
+
+def _blind_spot_layer(
+    analysis: Analysis, category: str, shift: str | None, *, show: bool
+) -> folium.GeoJson:
+    """Uncovered residences as one GeoJSON point layer (compact: no JS per marker)."""
+    info = category_info(category)
+    spots = analysis.blind_spots[analysis.blind_spots["category"] == category]
+    names = analysis.communities.set_index("community_id")["community_name"]
+    facility = analysis.facilities.set_index("facility_id")["name"]
+    nearest = analysis.residents.set_index("resident_id")[f"nearest_{category}"]
+    near = spots["resident_id"].map(nearest).map(facility).fillna("—")
+    labels = [
+        f"{html.escape(str(names.get(c, '')))} · {p:,.0f} 人 residents · "
+        f"步行 walk {_minutes(w)} · 最近 nearest: {html.escape(str(n))}"
+        for c, p, w, n in zip(
+            spots["community_id"], spots["population"], spots["walk_min"], near, strict=True
+        )
+    ]
+    points = gpd.GeoDataFrame(
+        {"label": labels, "radius": np.round(2 + np.sqrt(spots["population"]) / 3, 1)},
+        geometry=spots.geometry.representative_point().to_numpy(),
+        crs=spots.crs,
+    )
+    return folium.GeoJson(
+        _display(points, shift),
+        name=f"盲区 blind spots · {info.name_zh}",
+        show=show,
+        marker=folium.CircleMarker(),
+        style_function=lambda f: {
+            "radius": f["properties"]["radius"],
+            "color": "#b2182b",
+            "weight": 1,
+            "fill": True,
+            "fillColor": "#b2182b",
+            "fillOpacity": 0.6,
+        },
+        tooltip=folium.GeoJsonTooltip(["label"], labels=False),
+    )
+
+
+def _proposed_layer(proposed: gpd.GeoDataFrame, shift: str | None) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name="建议选址 proposed sites")
+    for (_, row), (lat, lon) in zip(proposed.iterrows(), _latlon(proposed, shift), strict=True):
+        info = category_info(str(row.get("category", "")))
+        label = f"建议 proposed · {info.name_zh} #{row.get('rank', '')}"
+        folium.Marker(
+            [lat, lon],
+            icon=_glyph_icon("★", info.colour, size=24),
+            tooltip=html.escape(label),
+        ).add_to(group)
+    return group
+
+
+def _tile_layers(basemap: str, tianditu_key: str | None) -> list[folium.TileLayer]:
+    """Return base layers, the chosen one first; all WGS84 except Amap (GCJ-02)."""
+    if basemap not in BASEMAPS:
+        raise InputError(f"[map] basemap = {basemap!r} is unknown. Fix: use one of {BASEMAPS}")
+    none = folium.TileLayer(
+        _BLANK_TILE, attr="cjgis", name="无底图 none (vector streets only)", overlay=False
+    )
+    if basemap == "amap":
+        amap = folium.TileLayer(
+            "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
+            "&x={x}&y={y}&z={z}",
+            attr="© 高德地图 AutoNavi",
+            subdomains="1234",
+            name="高德 Amap (GCJ-02: 图层已偏移 layers shifted)",
+        )
+        return [amap, none]
+    osm = folium.TileLayer(
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        attr="© OpenStreetMap contributors",
+        name="OpenStreetMap",
+    )
+    layers = {"osm": osm, "none": none}
+    if tianditu_key:
+        layers["tianditu"] = folium.TileLayer(
+            _TIANDITU.format(layer="vec", key=tianditu_key),
+            attr="© 天地图 Tianditu",
+            subdomains="01234567",
+            name="天地图 Tianditu",
+        )
+    elif basemap == "tianditu":
+        raise InputError(
+            "[map] basemap = 'tianditu' needs a key. Fix: add tianditu_key = \"...\" to [map] "
+            "(a free key from the Tianditu console)"
+        )
+    return [layers[basemap]] + [t for k, t in layers.items() if k != basemap]
 
 
 _LEGEND = """
 {% macro html(this, kwargs) %}
 <div style="position: fixed; bottom: 24px; left: 12px; z-index: 9999; background: white;
   padding: 8px 10px; border: 1px solid #888; font: 12px sans-serif; line-height: 18px;">
+<b>{{ this.title }}</b><br>
 <b>图例 Legend</b> · {{ this.threshold }}<br>
-{% for label, colour in this.categories %}
-<span style="display:inline-block;width:12px;height:12px;border-radius:6px;
-  background:{{ colour }};border:1px solid #000"></span> {{ label }}<br>
+{% for label, colour, glyph in this.categories %}
+<span style="display:inline-block;width:16px;height:16px;line-height:16px;border-radius:8px;
+  background:{{ colour }};color:#fff;text-align:center;font-size:10px">{{ glyph }}</span>
+  {{ label }}<br>
 {% endfor %}
+服务范围 service area: 深 darker = {{ this.bands }} min<br>
 <span style="display:inline-block;width:12px;height:12px;border-radius:6px;
   background:#b2182b;opacity:.6"></span> 盲区 blind spot (size = residents)<br>
 社区达标 categories met:
@@ -192,15 +326,35 @@ _LEGEND = """
 
 
 class _Legend(MacroElement):
-    def __init__(
-        self, categories: list[tuple[str, str]], met: list[tuple[str, str]], threshold: str
-    ) -> None:
+    def __init__(self, analysis: Analysis, title: str) -> None:
         super().__init__()
         self._template = Template(_LEGEND)
-        self.categories, self.met, self.threshold = categories, met, threshold
+        n, opts = len(analysis.categories), analysis.options
+        self.title = html.escape(title)
+        self.categories = [
+            (
+                f"{category_info(c).name_zh} {category_info(c).name_en}",
+                category_info(c).colour,
+                category_info(c).glyph,
+            )
+            for c in analysis.categories
+        ]
+        self.met = [
+            (f"{round(k * n / (len(_MET_COLOURS) - 1))}/{n}", c) for k, c in enumerate(_MET_COLOURS)
+        ]
+        self.bands = " < ".join(f"{m:g}" for m in opts.band_minutes)
+        self.threshold = f"{opts.minutes:g} 分钟 min @ {opts.walk_speed_m_s:g} m/s"
 
 
-def gap_map(analysis: Analysis, *, title: str = "") -> folium.Map:
+def gap_map(
+    analysis: Analysis,
+    *,
+    title: str = "cjgis",
+    basemap: str = "osm",
+    tianditu_key: str | None = None,
+    self_contained: bool = True,
+    proposed: gpd.GeoDataFrame | None = None,
+) -> folium.Map:
     """Build the review map of an analysis.
 
     Parameters
@@ -208,44 +362,52 @@ def gap_map(analysis: Analysis, *, title: str = "") -> folium.Map:
     analysis : Analysis
         Result of :func:`cjgis.analysis.analyze`.
     title : str, optional
-        Shown in the page title.
+        Page title and legend heading.
+    basemap : {"osm", "none", "tianditu", "amap"}, optional
+        Base layer shown first; the others stay switchable. ``"amap"`` shifts every layer to
+        GCJ-02 so nothing sits 500 m off the Amap tiles.
+    tianditu_key : str, optional
+        Tianditu key (天地图 tk); adds the Tianditu base layer.
+    self_contained : bool, optional
+        Embed Leaflet in the page (default) so it works with no internet.
+    proposed : geopandas.GeoDataFrame, optional
+        Proposed sites (``category``, ``rank``), drawn as stars.
 
     Returns
     -------
     folium.Map
-        Layers: communities, streets, per category service area, facilities and blind spots,
-        with a layer control and a legend. Only the first category's areas and blind spots
-        are shown at first.
+        Only the first category's service areas and blind spots are shown at first.
     """
-    bounds = analysis.communities.to_crs("EPSG:4326").total_bounds
-    fmap = folium.Map(
-        location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
-        tiles=None,
-        control_scale=True,
-    )
-    folium.TileLayer("OpenStreetMap", name="OpenStreetMap", attr=_OSM_ATTRIBUTION).add_to(fmap)
-    page_title = f"<title>{html.escape(title or 'cjgis')}</title>"
-    fmap.get_root().header.add_child(folium.Element(page_title))
-    _community_layer(analysis).add_to(fmap)
-    streets = _street_layer(analysis)
+    shift = "gcj02" if basemap == "amap" else None
+    tiles = _tile_layers(basemap, tianditu_key)
+    fmap = folium.Map(tiles=None, control_scale=True)
+    if self_contained:
+        js, css = _leaflet_assets()
+    else:
+        js, css = _LEAFLET_CDN + "leaflet.js", _LEAFLET_CDN + "leaflet.css"
+    fmap.default_js = [("leaflet", js)]
+    fmap.default_css = [("leaflet_css", css)]
+    for i, tile in enumerate(tiles):
+        tile.show = i == 0
+        tile.add_to(fmap)
+    fmap.get_root().header.add_child(folium.Element(f"<title>{html.escape(title)}</title>"))
+    fmap.get_root().header.add_child(folium.Element(_JQUERY_SHIM))
+    _community_layer(analysis, shift).add_to(fmap)
+    streets = _street_layer(analysis, shift)
     if streets is not None:
         streets.add_to(fmap)
     for i, category in enumerate(analysis.categories):
-        _service_area_layer(analysis, category, show=i == 0).add_to(fmap)
+        _service_area_layer(analysis, category, shift, show=i == 0).add_to(fmap)
     for i, category in enumerate(analysis.categories):
-        _blind_spot_layer(analysis, category, show=i == 0).add_to(fmap)
+        _blind_spot_layer(analysis, category, shift, show=i == 0).add_to(fmap)
     for category in analysis.categories:
-        _facility_layer(analysis, category).add_to(fmap)
+        _facility_layer(analysis, category, shift).add_to(fmap)
+    if proposed is not None and len(proposed):
+        _proposed_layer(proposed, shift).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
-    n = len(analysis.categories)
-    met = [(f"{round(k * n / (len(_MET_COLOURS) - 1))}/{n}", c) for k, c in enumerate(_MET_COLOURS)]
-    cats = [
-        (f"{category_info(c).name_zh} {category_info(c).name_en}", category_info(c).colour)
-        for c in analysis.categories
-    ]
-    opts = analysis.options
-    fmap.add_child(_Legend(cats, met, f"{opts.minutes:g} 分钟 min @ {opts.walk_speed_m_s:g} m/s"))
-    fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    fmap.add_child(_Legend(analysis, title))
+    x0, y0, x1, y1 = _display(analysis.communities[["geometry"]], shift).total_bounds
+    fmap.fit_bounds([[y0, x0], [y1, x1]])
     return fmap
 
 

@@ -344,6 +344,7 @@ category = "category"
 name = "name"
 lon = "lon"
 lat = "lat"
+capacity = "capacity"
 
 [analysis]
 minutes = 15

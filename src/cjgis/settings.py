@@ -73,6 +73,14 @@ class AnalysisOptions:
         """Walking distance in metres reached within ``minutes`` at ``walk_speed_m_s``."""
         return self.minutes * 60.0 * self.walk_speed_m_s
 
+    @property
+    def band_minutes(self) -> tuple[float, ...]:
+        """Nested service-area bands: the 5- and 10-minute circles below the threshold, and it.
+
+        GB 50180-2018's 5/10/15-minute life circles; the last band is ``minutes`` itself.
+        """
+        return tuple(sorted({m for m in (5.0, 10.0) if m < self.minutes} | {self.minutes}))
+
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
         """Return the names of all options, in declaration order."""

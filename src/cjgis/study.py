@@ -21,9 +21,10 @@ _SECTIONS: dict[str, tuple[set[str], set[str]]] = {
     "network": ({"path"}, set()),
     "communities": ({"path", "id", "name"}, {"crs"}),
     "residents": ({"path", "population"}, {"id", "elderly", "households", "community", "crs"}),
-    "facilities": ({"path", "category"}, {"name", "id", "lon", "lat", "crs"}),
+    "facilities": ({"path", "category"}, {"name", "id", "lon", "lat", "crs", "capacity"}),
     "analysis": (set(), set(AnalysisOptions.field_names())),
     "output": (set(), {"dir", "map"}),
+    "map": (set(), {"basemap", "tianditu_key", "self_contained"}),
 }
 
 
@@ -40,6 +41,7 @@ class Study:
     options: AnalysisOptions
     output_dir: Path
     map_path: Path
+    map_options: dict[str, Any]
 
 
 def _check_keys(data: dict[str, Any], file: Path) -> None:
@@ -117,4 +119,5 @@ def load_study(path: str | Path) -> Study:
         output_dir = (base / output["dir"]).resolve()
     if "map" in output:
         map_path = (base / output["map"]).resolve()
-    return Study(name, path, *layers.values(), options, output_dir, map_path)
+    map_options = dict(data.get("map", {}))
+    return Study(name, path, *layers.values(), options, output_dir, map_path, map_options)

@@ -1,0 +1,135 @@
+"""The exported map in a real browser: headless Chromium with every network lookup refused.
+
+Skipped only where no Chromium is installed (``.ci/run`` installs Debian's ``chromium``, so CI
+runs it; under ``CI=true`` a missing browser is a failure, not a skip).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from cjgis.maps import gap_map, save_map
+
+BROWSER = next(
+    (b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None
+)
+if BROWSER is None:
+    if os.environ.get("CI"):
+        pytest.fail("CI must install chromium (see .ci/run)", pytrace=False)
+    pytest.skip("no Chromium installed: apt-get install chromium", allow_module_level=True)
+
+OFFLINE = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--proxy-server=http://127.0.0.1:9",
+    "--window-size=1280,900",
+    "--virtual-time-budget=8000",
+]
+
+PROBE_HEAD = """<script>window.__errors = [];
+window.addEventListener('error', function (e) { window.__errors.push(String(e.message)); });
+</script>"""
+PROBE_BODY = """<script>setTimeout(function () {
+  var names = Object.keys(window).filter(function (k) {
+    return k.indexOf('map_') === 0 && window[k] instanceof L.Map; });
+  var layers = 0; window[names[0]].eachLayer(function () { layers++; });
+  var text = function (sel) { return Array.from(document.querySelectorAll(sel))
+    .map(function (s) { return s.textContent.trim(); }); };
+  var pre = document.createElement('pre'); pre.id = 'cjgis-probe';
+  pre.textContent = JSON.stringify({errors: window.__errors, maps: names.length, layers: layers,
+    bases: text('.leaflet-control-layers-base label > span > span'),
+    overlays: text('.leaflet-control-layers-overlays label > span > span'),
+    paths: document.querySelectorAll('path.leaflet-interactive').length,
+    icons: document.querySelectorAll('.leaflet-marker-icon').length});
+  document.body.appendChild(pre);
+}, 1000);</script>"""
+
+
+def run_browser(tmp_path, *args):
+    profile = tmp_path / "profile"
+    return subprocess.run(
+        [BROWSER, *OFFLINE, f"--user-data-dir={profile}", *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def exported(sample_analysis, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("map")
+    return save_map(gap_map(sample_analysis, title="cjgis · sample"), folder / "sample.html")
+
+
+def probe(page, tmp_path):
+    text = page.read_text(encoding="utf-8")
+    text = text.replace("<head>", "<head>" + PROBE_HEAD, 1).replace(
+        "</body>", PROBE_BODY + "</body>", 1
+    )
+    probe_page = tmp_path / "probe.html"
+    probe_page.write_text(text, encoding="utf-8")
+    dom = run_browser(tmp_path, "--dump-dom", probe_page.as_uri()).stdout
+    found = re.search(r'<pre id="cjgis-probe">(.*?)</pre>', dom, re.S)
+    assert found, f"the probe did not run; browser printed: {dom[-500:]}"
+    return json.loads(html.unescape(found.group(1)))
+
+
+def test_page_needs_no_network(exported):
+    text = exported.read_text(encoding="utf-8")
+    assert not re.search(r"<(script|link)[^>]+(src|href)=\"https?://", text)
+    assert exported.stat().st_size < 1_500_000
+
+
+def test_map_runs_without_errors_and_has_its_layers(exported, tmp_path):
+    result = probe(exported, tmp_path)
+    assert result["errors"] == []
+    assert result["maps"] == 1
+    assert result["bases"] == ["OpenStreetMap", "无底图 none (vector streets only)"]
+    overlays = result["overlays"]
+    assert overlays[0] == "社区 communities (达标类别数 categories met)"
+    assert "步行网络 walking network" in overlays
+    for zh in ("养老服务设施", "电瓶车集中充电点", "红白喜事用房", "农用具集中放置点"):
+        assert f"服务范围 service area · {zh} (5/10/15 min)" in overlays
+        assert f"盲区 blind spots · {zh}" in overlays
+        assert any(o.startswith(f"设施 facilities · {zh}") for o in overlays)
+    assert result["icons"] == 11  # every facility of the sample, as a glyph icon
+    assert result["paths"] > 300  # communities, streets, service areas, blind spots drawn
+
+
+def test_screenshot_is_not_blank(exported, tmp_path):
+    from PIL import Image
+
+    shot = tmp_path / "shot.png"
+    run_browser(tmp_path, f"--screenshot={shot}", exported.as_uri())
+    pixels = np.asarray(Image.open(shot).convert("RGB")).reshape(-1, 3)
+    background = np.median(pixels, axis=0)
+    drawn = np.abs(pixels.astype(int) - background).sum(axis=1) > 30
+    assert drawn.mean() > 0.10, f"only {drawn.mean():.1%} of the page differs from background"
+    assert len(np.unique(pixels, axis=0)) > 50
+
+
+def test_amap_mode_shifts_every_layer_to_gcj02(sample_analysis, tmp_path):
+    page = save_map(gap_map(sample_analysis, basemap="amap"), tmp_path / "amap.html")
+    result = probe(page, tmp_path)
+    assert result["errors"] == []
+    assert result["bases"][0] == "高德 Amap (GCJ-02: 图层已偏移 layers shifted)"
+    wgs = gap_map(sample_analysis).get_bounds()
+    gcj = gap_map(sample_analysis, basemap="amap").get_bounds()
+    assert gcj[0][1] - wgs[0][1] == pytest.approx(0.0047, abs=0.0008)  # ~450 m east
+    assert gcj[0][0] - wgs[0][0] == pytest.approx(-0.0023, abs=0.0008)  # ~250 m south
