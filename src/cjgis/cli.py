@@ -20,6 +20,7 @@ log = logging.getLogger("cjgis")
 
 def _run(study_path: Path, *, quiet: bool, write_map: bool) -> int:
     from cjgis.analysis import analyze_study
+    from cjgis.figures import write_figures
     from cjgis.maps import gap_map, save_map
     from cjgis.report import gap_table_text, write_outputs
     from cjgis.study import load_study
@@ -35,6 +36,7 @@ def _run(study_path: Path, *, quiet: bool, write_map: bool) -> int:
     )
     analysis = analyze_study(study, verbose=not quiet)
     paths = write_outputs(analysis, study.output_dir)
+    paths.update(write_figures(analysis, study.output_dir))
     if write_map:
         fmap = gap_map(analysis, title=f"cjgis · {study.name}", **study.map_options)
         paths["map"] = save_map(fmap, study.map_path)

@@ -228,7 +228,31 @@ def sample_district(seed: int = 2017) -> dict[str, object]:
         "buildings": build,
         "facilities": facilities,
         "river": _river(xs, ys, origin),
+        **_planned(xs, ys, lane_nodes, origin),
     }
+
+
+def _planned(xs, ys, lane_nodes, origin) -> dict[str, gpd.GeoDataFrame]:
+    """Plan a footbridge joining two dead-end streets, and two new facilities."""
+    x = xs[3]
+    ry = float(_river_y(x, ys))
+    bridge = shapely.LineString([(x, ry - RIVER_BANK_M), (x, ry + RIVER_BANK_M)])
+    roads = _to_frame(
+        [{"name": "新塘河规划人行桥", "status": "planned", "geometry": bridge}], origin
+    )
+    host = {"elderly_care": 7, "ev_charging": 0}  # 钱江社区, 沈家社区
+    rows = []
+    for category, k in host.items():
+        nodes = np.array(lane_nodes[k])
+        x0, y0 = nodes[np.argmin(np.abs(nodes - nodes.mean(axis=0)).sum(axis=1))]
+        rows.append(
+            {
+                "name": f"{COMMUNITIES[k][0]}{FACILITY_NAMES[category][0]}(规划)",
+                "category": category,
+                "geometry": shapely.Point(x0 + 12, y0 + 12),
+            }
+        )
+    return {"planned_roads": roads, "planned_facilities": _to_frame(rows, origin)}
 
 
 def _origin() -> tuple[float, float]:
@@ -379,8 +403,14 @@ def write_sample(folder: str | Path = "data/raw/sample", *, seed: int = 2017) ->
         data["communities"].to_crs("EPSG:4326").to_file(tmp, driver="GeoJSON")
     with atomic_path(folder / "buildings.gpkg") as tmp:
         data["buildings"].to_crs("EPSG:4326").to_file(tmp, driver="GPKG", layer="buildings")
-    with atomic_path(folder / "river.geojson") as tmp:
-        data["river"].to_crs("EPSG:4326").to_file(tmp, driver="GeoJSON")
+    for layer in ("river", "planned_roads"):
+        with atomic_path(folder / f"{layer}.geojson") as tmp:
+            data[layer].to_crs("EPSG:4326").to_file(tmp, driver="GeoJSON")
+    planned = data["planned_facilities"].to_crs("EPSG:4326")
+    table = pd.DataFrame(planned.drop(columns="geometry"))
+    table["lon"], table["lat"] = planned.geometry.x.round(7), planned.geometry.y.round(7)
+    with atomic_path(folder / "planned_facilities.csv") as tmp:
+        table.to_csv(tmp, index=False, encoding="utf-8-sig")
     fac = data["facilities"].to_crs("EPSG:4326")
     table = pd.DataFrame(fac.drop(columns="geometry"))
     table["lon"], table["lat"] = fac.geometry.x.round(7), fac.geometry.y.round(7)

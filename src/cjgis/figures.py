@@ -1,0 +1,239 @@
+"""Static figures for reports and slides: the gap map as PNG and coverage per community.
+
+Built on :class:`matplotlib.figure.Figure` (no pyplot, no global backend). Chinese labels use
+an installed CJK font (Noto/Source Han Sans, WenQuanYi, SimHei, Microsoft YaHei, PingFang);
+without one, communities are labelled by id and the log says which font package to install.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import matplotlib as mpl
+import numpy as np
+from matplotlib import font_manager
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from cjgis._atomic import atomic_path
+from cjgis.analysis import Analysis
+from cjgis.categories import category_info
+
+log = logging.getLogger(__name__)
+
+_CJK_FAMILIES = (
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "SimHei",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Heiti SC",
+)
+_MET_CMAP = "RdYlGn"
+
+
+_CJK_FILES = re.compile(r"wqy|notosanscjk|notosanssc|sourcehansans|simhei|msyh|pingfang")
+
+
+@functools.cache
+def cjk_font() -> str | None:
+    """Return the name of an installed font family that has Chinese glyphs, if any.
+
+    Fonts installed after matplotlib built its font cache are found by file name and
+    registered, so a freshly installed ``fonts-wqy-microhei`` works at once.
+    """
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    found = next((name for name in _CJK_FAMILIES if name in installed), None)
+    if found is None:
+        for path in font_manager.findSystemFonts():
+            if _CJK_FILES.search(Path(path).name.lower().replace("-", "")):
+                font_manager.fontManager.addfont(path)
+        installed = {f.name for f in font_manager.fontManager.ttflist}
+        found = next((name for name in _CJK_FAMILIES if name in installed), None)
+    if found is None:
+        log.info(
+            "no Chinese font found: figures label communities by id "
+            "(install fonts-noto-cjk or fonts-wqy-microhei to see names)"
+        )
+    return found
+
+
+def _fonts():
+    """Matplotlib settings that render Chinese when a CJK font is installed."""
+    font = cjk_font()
+    if font is None:
+        return contextlib.nullcontext()
+    return mpl.rc_context({"font.family": [font, "DejaVu Sans"], "axes.unicode_minus": False})
+
+
+def _label(zh: str, en: str) -> str:
+    return f"{zh} {en}" if cjk_font() else en
+
+
+def _community_labels(analysis: Analysis) -> list[str]:
+    comm = analysis.communities
+    column = "community_name" if cjk_font() else "community_id"
+    return comm[column].astype(str).tolist()
+
+
+def gap_figure(analysis: Analysis, *, category: str | None = None) -> Figure:
+    """Draw communities by categories met, streets, one category's service area and gaps.
+
+    Parameters
+    ----------
+    analysis : Analysis
+        Result of :func:`cjgis.analysis.analyze`.
+    category : str, optional
+        Category whose service area, facilities and blind spots are drawn (the first if None).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A 10 x 8 inch figure in the analysis CRS (metres).
+    """
+    category = category or analysis.categories[0]
+    info = category_info(category)
+    with _fonts():
+        fig = Figure(figsize=(10, 8), layout="constrained")
+        ax = fig.add_subplot()
+        comm = analysis.communities
+        share = comm["categories_met"] / comm["categories_total"].where(
+            comm["categories_total"] > 0
+        )
+        comm.assign(share=share).plot(
+            ax=ax,
+            column="share",
+            cmap=_MET_CMAP,
+            vmin=0,
+            vmax=1,
+            alpha=0.45,
+            edgecolor="#333333",
+            linewidth=1.2,
+        )
+        net = analysis.network
+        gpd.GeoSeries(net.edge_geometry, crs=net.crs).plot(ax=ax, color="#777777", linewidth=0.5)
+        areas = analysis.service_areas
+        area = areas[
+            (areas["category"] == category)
+            & areas["facility_id"].isna()
+            & (areas["minutes"] == analysis.options.minutes)
+        ]
+        area.plot(ax=ax, color=info.colour, alpha=0.25, edgecolor=info.colour, linewidth=0.8)
+        spots = analysis.blind_spots[analysis.blind_spots["category"] == category]
+        points = spots.geometry.representative_point()
+        ax.scatter(
+            points.x,
+            points.y,
+            s=2 + spots["population"] / 20,
+            color="#b2182b",
+            alpha=0.6,
+            linewidths=0,
+        )
+        fac = analysis.facilities[analysis.facilities["category"] == category]
+        ax.scatter(
+            fac.geometry.x, fac.geometry.y, s=120, color=info.colour, edgecolor="black", zorder=5
+        )
+        for label, point in zip(
+            _community_labels(analysis), comm.representative_point(), strict=True
+        ):
+            ax.annotate(label, (point.x, point.y), ha="center", fontsize=9, color="#222222")
+        minutes = analysis.options.minutes
+        ax.set_title(
+            _label(
+                f"{info.name_zh} · {minutes:g} 分钟步行覆盖与盲区",
+                f"{info.name_en}: {minutes:g}-min walking reach and blind spots",
+            )
+        )
+        ax.legend(
+            handles=[
+                Patch(color=info.colour, alpha=0.4, label=_label("服务范围", "service area")),
+                Patch(color="#b2182b", alpha=0.6, label=_label("盲区", "blind spots")),
+                Patch(color=info.colour, label=_label("设施", "facilities")),
+            ],
+            loc="lower right",
+        )
+        ax.set_axis_off()
+        ax.set_aspect("equal")
+    return fig
+
+
+def coverage_chart(analysis: Analysis) -> Figure:
+    """Draw covered share per community and category against the target share.
+
+    Parameters
+    ----------
+    analysis : Analysis
+        Result of :func:`cjgis.analysis.analyze`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Grouped horizontal bars, one group per community, a dashed line at the target.
+    """
+    cov = analysis.coverage
+    communities = list(dict.fromkeys(cov["community_id"]))
+    labels = _community_labels(analysis)
+    n = len(analysis.categories)
+    height = 0.8 / n
+    with _fonts():
+        fig = Figure(
+            figsize=(9, 1.0 + 0.55 * len(communities) * max(n, 2) / 2), layout="constrained"
+        )
+        ax = fig.add_subplot()
+        y = np.arange(len(communities))
+        for k, category in enumerate(analysis.categories):
+            info = category_info(category)
+            shares = (
+                cov[cov["category"] == category]
+                .set_index("community_id")["covered_share"]
+                .reindex(communities)
+                .fillna(0.0)
+            )
+            ax.barh(
+                y + (k - (n - 1) / 2) * height,
+                shares.to_numpy(),
+                height=height,
+                color=info.colour,
+                label=_label(info.name_zh, info.name_en),
+            )
+        target = analysis.options.target_share
+        ax.axvline(
+            target,
+            color="black",
+            linestyle="--",
+            linewidth=1,
+            label=_label(f"目标 {target:.0%}", f"target {target:.0%}"),
+        )
+        ax.set_yticks(y, labels)
+        ax.invert_yaxis()
+        ax.set_xlim(0, 1)
+        ax.xaxis.set_major_formatter(mpl.ticker.PercentFormatter(1.0))
+        ax.set_xlabel(
+            _label(
+                f"{analysis.options.minutes:g} 分钟步行覆盖率",
+                f"share of residents within {analysis.options.minutes:g} min",
+            )
+        )
+        ax.legend(loc="lower right", fontsize=8)
+    return fig
+
+
+def write_figures(analysis: Analysis, output_dir: str | Path, *, dpi: int = 150) -> dict:
+    """Write ``figure_map.png`` (first category) and ``coverage_chart.png``; return paths."""
+    out = Path(output_dir)
+    paths = {"figure_map": out / "figure_map.png", "coverage_chart": out / "coverage_chart.png"}
+    for key, fig in (
+        ("figure_map", gap_figure(analysis)),
+        ("coverage_chart", coverage_chart(analysis)),
+    ):
+        with atomic_path(paths[key]) as tmp, _fonts():
+            fig.savefig(tmp, dpi=dpi)
+    return paths

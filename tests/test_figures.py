@@ -1,0 +1,39 @@
+"""Static figures: one bar per community x category, Chinese labels where a font exists."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from cjgis.figures import cjk_font, coverage_chart, gap_figure, write_figures
+
+
+def test_coverage_chart_has_a_bar_per_community_and_category(sample_analysis):
+    fig = coverage_chart(sample_analysis)
+    ax = fig.axes[0]
+    bars = [patch for container in ax.containers for patch in container]
+    assert len(bars) == len(sample_analysis.communities) * len(sample_analysis.categories)
+    widths = sorted(round(b.get_width(), 6) for b in bars)
+    shares = sorted(sample_analysis.coverage["covered_share"].fillna(0).round(6))
+    assert widths == shares
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    column = "community_name" if cjk_font() else "community_id"
+    assert labels == sample_analysis.communities[column].tolist()
+
+
+def test_gap_figure_draws_the_category(sample_analysis):
+    fig = gap_figure(sample_analysis, category="ceremony_hall")
+    ax = fig.axes[0]
+    assert "ceremony hall" in ax.get_title()
+    scatter = [c for c in ax.collections if c.get_offsets().shape[1:] == (2,)]
+    sizes = {len(c.get_offsets()) for c in scatter}
+    spots = sample_analysis.blind_spots
+    assert (spots["category"] == "ceremony_hall").sum() in sizes
+    assert 2 in sizes  # the two ceremony halls
+
+
+def test_written_pngs_are_not_blank(sample_analysis, tmp_path):
+    paths = write_figures(sample_analysis, tmp_path, dpi=60)
+    for path in paths.values():
+        pixels = np.asarray(Image.open(path).convert("L"), dtype=float)
+        assert pixels.std() > 20, path

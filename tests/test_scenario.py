@@ -1,0 +1,85 @@
+"""Planned roads and facilities: exact before/after changes on a hand-built river network."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from conftest import X0, Y0, graph_from_segments
+
+from cjgis.analysis import analyze
+from cjgis.io import Layer
+from cjgis.network import network_from_graph
+from cjgis.scenario import add_planned_roads, compare, with_planned_facilities
+
+
+@pytest.fixture
+def river_graph():
+    south = {i: (100.0 * i, 0.0) for i in range(21)}
+    north = {100 + i: (100.0 * i, 200.0) for i in range(21)}
+    edges = [(i, i + 1) for i in range(20)] + [(100 + i, 101 + i) for i in range(20)]
+    return graph_from_segments({**south, **north}, [*edges, (10, 110)])
+
+
+def layer(rows, **cols):
+    return gpd.GeoDataFrame(
+        cols, geometry=[shapely.Point(X0 + x, Y0 + y) for x, y in rows], crs="EPSG:4549"
+    )
+
+
+def lines(*coords):
+    geoms = [shapely.LineString([(X0 + x, Y0 + y) for x, y in c]) for c in coords]
+    return gpd.GeoDataFrame(
+        {"name": [f"r{i}" for i in range(len(geoms))]}, geometry=geoms, crs="EPSG:4549"
+    )
+
+
+def test_planned_footbridge_shortens_the_walk_by_the_exact_amount(river_graph):
+    communities = gpd.GeoDataFrame(
+        {"community_id": ["S"], "community_name": ["南村社区"]},
+        geometry=[shapely.box(X0 - 50, Y0 - 80, X0 + 2050, Y0 + 90)],
+        crs="EPSG:4549",
+    )
+    residents = layer([(0, -10)], resident_id=["r1"], population=[100.0])
+    facilities = layer(
+        [(0, 210)], facility_id=["f1"], name=["北村照料中心"], category=["elderly_care"]
+    )
+    before = analyze(
+        network_from_graph(river_graph), communities, residents, facilities, verbose=False
+    )
+    graph, joins = add_planned_roads(river_graph, lines([(0, 0), (0, 200)]), join_m=5)
+    assert joins["node"].tolist() == [0, 100] and joins["distance_m"].max() < 1e-6
+    assert river_graph.number_of_edges() == 82  # the input graph is untouched
+    after = analyze(network_from_graph(graph), communities, residents, facilities, verbose=False)
+    table = compare(before, after).iloc[0]
+    # before: 10 + 1000 east + 200 over the bridge + 1000 west + 10; after: 10 + 200 + 10
+    assert table["median_walk_min_before"] == pytest.approx(2220 / 60)
+    assert table["median_walk_min_after"] == pytest.approx(220 / 60)
+    assert table["covered_residents_change"] == 100
+    assert table["status_change"] == "gap -> ok"
+
+
+def test_road_end_far_from_any_node_becomes_a_new_dead_end(river_graph):
+    graph, joins = add_planned_roads(river_graph, lines([(500, 0), (500, -300)]), join_m=30)
+    assert joins["distance_m"].iloc[0] == pytest.approx(0, abs=1e-6)
+    assert np.isnan(joins["distance_m"].iloc[1])
+    new = joins["node"].iloc[1]
+    assert graph.nodes[new]["y"] == pytest.approx(Y0 - 300)
+    assert graph.number_of_edges() == river_graph.number_of_edges() + 2
+
+
+def test_multi_part_roads_are_refused_with_the_fix(river_graph):
+    multi = gpd.GeoDataFrame(
+        geometry=[shapely.MultiLineString([[(X0, Y0), (X0 + 1, Y0)]])], crs="EPSG:4549"
+    )
+    with pytest.raises(ValueError, match=r"explode"):
+        add_planned_roads(river_graph, multi)
+
+
+def test_planned_facilities_keep_their_own_ids():
+    existing = Layer(layer([(0, 0)], facility_id=["1"], name=["a"], category=["x"]))
+    planned = Layer(layer([(5, 5)], facility_id=["1"], name=["b"], category=["x"]))
+    both = with_planned_facilities(existing, planned)
+    assert both.frame["facility_id"].tolist() == ["1", "P1"]
+    assert both.frame["planned"].tolist() == [False, True]
