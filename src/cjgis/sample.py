@@ -457,3 +457,41 @@ def write_population_raster(
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(grid, 1)
     return float(grid.sum())
+
+
+#: Type text an Amap (高德) POI export gives each category (its 类型 column).
+AMAP_TYPES = {
+    "elderly_care": "生活服务;养老服务;居家养老服务照料中心",
+    "ev_charging": "汽车服务;充电站;电动自行车充电点",
+    "ceremony_hall": "科教文化服务;文化宫;文化礼堂",
+    "tool_storage": "生活服务;生活服务场所;农具存放点",
+}
+
+
+def write_amap_export(folder: str | Path = "data/raw/sample", *, seed: int = 2017) -> Path:
+    """Write the sample's facilities as an Amap/Gaode export: GCJ-02, GBK, Chinese headers.
+
+    Columns 名称, 类型, 地址, 经度, 纬度 as such exports have, plus 类别 (the cjgis category a
+    planner adds). Used by the notebook on bringing your own data.
+
+    Returns
+    -------
+    pathlib.Path
+        The written ``amap_facilities.csv``.
+    """
+    from cjgis.coords import wgs84_to_gcj02
+
+    facilities = sample_district(seed)["facilities"].to_crs("EPSG:4326")
+    lon, lat = wgs84_to_gcj02(facilities.geometry.x.to_numpy(), facilities.geometry.y.to_numpy())
+    table = pd.DataFrame({
+        "名称": facilities["name"],
+        "类型": facilities["category"].map(AMAP_TYPES),
+        "地址": "杭州市" + facilities["name"].str.extract(r"^(.*?社区)")[0],
+        "经度": np.round(lon, 6),
+        "纬度": np.round(lat, 6),
+        "类别": facilities["category"],
+    })
+    path = Path(folder) / "amap_facilities.csv"
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False, encoding="gb18030")
+    return path
