@@ -14,7 +14,9 @@ NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 
 def test_the_three_planner_notebooks_exist():
     assert [p.name for p in NOTEBOOKS] == [
-        "01_quickstart.ipynb", "02_your_own_data.ipynb", "03_new_resettlement_site.ipynb",
+        "01_quickstart.ipynb",
+        "02_your_own_data.ipynb",
+        "03_new_resettlement_site.ipynb",
     ]
 
 
@@ -30,8 +32,9 @@ def test_notebook_is_committed_without_stale_outputs(path):
 def test_notebook_runs_from_top_to_bottom(path, tmp_path):
     shutil.copy(path, tmp_path / path.name)
     book = nbformat.read(tmp_path / path.name, as_version=4)
-    NotebookClient(book, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        book, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     outputs = [o for c in book.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     assert len(outputs) >= 5

@@ -49,7 +49,7 @@ _JQUERY_SHIM = (
     " t.innerHTML = String(h).trim(); return [t.content.firstChild]; }; }</script>"
 )
 _TIANDITU = (
-    "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+    "https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
     "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}"
     "&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
 )

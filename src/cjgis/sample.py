@@ -483,14 +483,16 @@ def write_amap_export(folder: str | Path = "data/raw/sample", *, seed: int = 201
 
     facilities = sample_district(seed)["facilities"].to_crs("EPSG:4326")
     lon, lat = wgs84_to_gcj02(facilities.geometry.x.to_numpy(), facilities.geometry.y.to_numpy())
-    table = pd.DataFrame({
-        "名称": facilities["name"],
-        "类型": facilities["category"].map(AMAP_TYPES),
-        "地址": "杭州市" + facilities["name"].str.extract(r"^(.*?社区)")[0],
-        "经度": np.round(lon, 6),
-        "纬度": np.round(lat, 6),
-        "类别": facilities["category"],
-    })
+    table = pd.DataFrame(
+        {
+            "名称": facilities["name"],
+            "类型": facilities["category"].map(AMAP_TYPES),
+            "地址": "杭州市" + facilities["name"].str.extract(r"^(.*?社区)")[0],
+            "经度": np.round(lon, 6),
+            "纬度": np.round(lat, 6),
+            "类别": facilities["category"],
+        }
+    )
     path = Path(folder) / "amap_facilities.csv"
     with atomic_path(path) as tmp:
         table.to_csv(tmp, index=False, encoding="gb18030")

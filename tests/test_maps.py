@@ -1,0 +1,45 @@
+"""Map options without a browser: base layers, keys, proposed sites, CDN mode."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pytest
+
+from cjgis._errors import InputError
+from cjgis.maps import gap_map
+
+
+def page(fmap) -> str:
+    return fmap.get_root().render()
+
+
+def test_tianditu_needs_a_key_and_uses_it(sample_analysis):
+    with pytest.raises(InputError, match=r"basemap = 'tianditu' needs a key.*tianditu_key"):
+        gap_map(sample_analysis, basemap="tianditu")
+    html = page(gap_map(sample_analysis, basemap="tianditu", tianditu_key="KEY123"))
+    assert "tianditu.gov.cn/vec_w" in html and "tk=KEY123" in html and "天地图" in html
+
+
+def test_unknown_basemap_names_the_choices(sample_analysis):
+    with pytest.raises(InputError, match=r"basemap = 'google' is unknown.*'osm', 'none'"):
+        gap_map(sample_analysis, basemap="google")
+
+
+def test_cdn_mode_links_leaflet_instead_of_embedding_it(sample_analysis):
+    online = page(gap_map(sample_analysis, self_contained=False))
+    offline = page(gap_map(sample_analysis))
+    assert "cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.js" in online
+    assert "data:text/javascript;base64," in offline and "cdn.jsdelivr" not in offline
+    assert len(offline) - len(online) > 150_000  # Leaflet itself
+
+
+def test_proposed_sites_get_their_own_layer(sample_analysis):
+    fac = sample_analysis.facilities.iloc[:2]
+    proposed = gpd.GeoDataFrame(
+        {"category": ["elderly_care", "ev_charging"], "rank": [1, 2]},
+        geometry=fac.geometry.to_numpy(),
+        crs=fac.crs,
+    )
+    html = page(gap_map(sample_analysis, proposed=proposed))
+    assert "\\u5efa\\u8bae\\u9009\\u5740 proposed sites" in html  # 建议选址, as folium escapes it
+    assert html.count("\\u2605") == 2  # one star per proposed site
