@@ -81,8 +81,8 @@ class Analysis:
             f"{len(self.communities)} communities, {len(self.residents):,} residences "
             f"({self.residents['population'].sum():,.0f} residents), "
             f"{len(self.facilities)} facilities in {len(self.categories)} categories; "
-            f"{gaps} of {len(self.coverage)} community x category pairs below "
-            f"{self.options.target_share:.0%} within {self.options.minutes:g} min; "
+            f"{gaps} of {len(self.coverage)} community x category pairs below their "
+            f"target share; "
             f"{len(self.rejected)} input rows rejected"
         )
 
@@ -260,10 +260,11 @@ def _walk_all_categories(
 ):
     """One multi-source search per category: walking minutes and service areas."""
     columns, areas = {}, []
-    metres_per_min = options.walk_speed_m_s * 60.0
     points = fac.geometry.to_numpy()
     ids = fac["facility_id"].to_numpy()
     for category in tqdm(categories, desc="walking access", unit="category", disable=not verbose):
+        rule = options.rule_for(category)
+        metres_per_min = rule.walk_speed_m_s * 60.0
         mask = (fac["category"] == category).to_numpy()
         sources = fac_att.subset(mask)
         reach = node_reach(network, sources)
@@ -272,7 +273,7 @@ def _walk_all_categories(
         columns[walk_column(category)] = np.where(reached, dist / metres_per_min, np.nan)
         columns[f"nearest_{category}"] = np.where(reached, ids[mask][nearest], None)
         area_args = {"buffer_m": options.service_area_buffer_m, "source_points": points[mask]}
-        for band in options.band_minutes:  # nested bands from the same single search
+        for band in rule.band_minutes:  # nested bands from the same single search
             area = category_service_area(
                 network, sources, reach=reach, budget_m=band * metres_per_min, **area_args
             )
@@ -286,13 +287,11 @@ def _walk_all_categories(
                 }
             )
         if options.facility_areas:
-            per = facility_service_areas(
-                network, sources, budget_m=options.threshold_m, **area_args
-            )
+            per = facility_service_areas(network, sources, budget_m=rule.threshold_m, **area_args)
             areas += [
                 {
                     "category": category,
-                    "minutes": options.minutes,
+                    "minutes": rule.minutes,
                     "facility_id": i,
                     "name": n,
                     "geometry": g,
@@ -314,7 +313,8 @@ def blind_spots(
     parts = []
     for category in categories:
         minutes = residents[walk_column(category)]
-        out = residents.loc[~within_threshold(minutes, options), [*keep, "geometry"]]
+        limit = options.rule_for(category).minutes
+        out = residents.loc[~within_threshold(minutes, limit), [*keep, "geometry"]]
         parts.append(out.assign(category=category, walk_min=minutes[out.index]))
     frame = pd.concat(parts, ignore_index=True) if parts else residents.iloc[:0]
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=residents.crs)

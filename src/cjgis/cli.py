@@ -27,14 +27,20 @@ def _run(study_path: Path, *, quiet: bool, write_map: bool) -> int:
 
     started = time.perf_counter()
     study = load_study(study_path)
-    log.info(
-        "study %s: %g min at %g m/s, target %.0f%%",
-        study.name,
-        study.options.minutes,
-        study.options.walk_speed_m_s,
-        study.options.target_share * 100,
-    )
     analysis = analyze_study(study, verbose=not quiet)
+    for category in analysis.categories:
+        rule = study.options.rule_for(category)
+        log.info(
+            "%s %s: %.0f m = %.1f min at %g m/s, target %.0f%% of %s [%s]",
+            category,
+            rule.name_zh,
+            rule.threshold_m,
+            rule.minutes,
+            rule.walk_speed_m_s,
+            rule.target_share * 100,
+            rule.demand,
+            rule.basis,
+        )
     paths = write_outputs(analysis, study.output_dir)
     paths.update(write_figures(analysis, study.output_dir))
     if write_map:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from cjgis.categories import category_info
 from cjgis.settings import AnalysisOptions
+from cjgis.standards import CategoryRule
 
 COVERAGE_COLUMNS = [
     "community_id",
@@ -22,17 +23,22 @@ COVERAGE_COLUMNS = [
     "residents",
     "covered_residents",
     "uncovered_residents",
-    "covered_share",
     "elderly",
     "covered_elderly",
+    "households",
+    "covered_households",
+    "demand",
+    "covered_share",
     "median_walk_min",
     "max_walk_min",
     "unreachable_residents",
     "facilities_inside",
     "nearest_facility",
     "threshold_min",
+    "threshold_m",
     "walk_speed_m_s",
     "target_share",
+    "basis",
     "status",
 ]
 
@@ -59,9 +65,9 @@ def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
 THRESHOLD_TOLERANCE_MIN = 1e-6
 
 
-def within_threshold(minutes: np.ndarray | pd.Series, options: AnalysisOptions):
-    """Return whether each walk (minutes; NaN or inf when unreachable) is within reach."""
-    return minutes <= options.minutes + THRESHOLD_TOLERANCE_MIN
+def within_threshold(minutes: np.ndarray | pd.Series, limit_min: float):
+    """Return whether each walk (minutes; NaN or inf when unreachable) is within ``limit_min``."""
+    return minutes <= limit_min + THRESHOLD_TOLERANCE_MIN
 
 
 def walk_column(category: str) -> str:
@@ -69,17 +75,20 @@ def walk_column(category: str) -> str:
     return f"walk_min_{category}"
 
 
-def _community_row(group: pd.DataFrame, category: str, options: AnalysisOptions) -> dict:
+def _community_row(group: pd.DataFrame, category: str, rule: CategoryRule) -> dict:
     minutes = group[walk_column(category)].to_numpy(dtype=float)
     minutes = np.where(np.isnan(minutes), np.inf, minutes)
     pop = group["population"].to_numpy(dtype=float)
-    covered = within_threshold(minutes, options)
+    covered = within_threshold(minutes, rule.minutes)
     residents = pop.sum()
+    demand = rule.demand if rule.demand in group else "residents"
+    weight = group[demand].to_numpy(dtype=float) if demand != "residents" else pop
     row = {
         "residents": residents,
         "covered_residents": pop[covered].sum(),
         "uncovered_residents": pop[~covered].sum(),
-        "covered_share": pop[covered].sum() / residents if residents > 0 else np.nan,
+        "demand": demand,
+        "covered_share": weight[covered].sum() / weight.sum() if weight.sum() > 0 else np.nan,
         "median_walk_min": weighted_median(minutes, pop) if len(pop) else np.nan,
         "max_walk_min": minutes.max() if len(pop) else np.nan,
         "unreachable_residents": pop[np.isinf(minutes)].sum(),
@@ -88,9 +97,10 @@ def _community_row(group: pd.DataFrame, category: str, options: AnalysisOptions)
     if nearest is not None and nearest.notna().any():
         served = group["population"].groupby(nearest.to_numpy()).sum()
         row["nearest_facility"] = served.idxmax()
-    if "elderly" in group:
-        elderly = group["elderly"].to_numpy(dtype=float)
-        row["elderly"], row["covered_elderly"] = elderly.sum(), elderly[covered].sum()
+    for count in ("elderly", "households"):
+        if count in group:
+            values = group[count].to_numpy(dtype=float)
+            row[count], row[f"covered_{count}"] = values.sum(), values[covered].sum()
     return row
 
 
@@ -150,16 +160,19 @@ def coverage_table(
                 "category": category,
                 "category_zh": category_info(category).name_zh,
             }
-            row.update(_community_row(group, category, options))
+            rule = options.rule_for(category)
+            row.update(_community_row(group, category, rule))
             row["facilities_inside"] = int(counts.get((community.community_id, category), 0))
             if "nearest_facility" in row:
                 row["nearest_facility"] = names.get(row["nearest_facility"], "")
             row.update(
-                threshold_min=options.minutes,
-                walk_speed_m_s=options.walk_speed_m_s,
-                target_share=options.target_share,
+                threshold_min=rule.minutes,
+                threshold_m=rule.threshold_m,
+                walk_speed_m_s=rule.walk_speed_m_s,
+                target_share=rule.target_share,
+                basis=rule.basis,
             )
-            row["status"] = _status(row["covered_share"], row["residents"], options.target_share)
+            row["status"] = _status(row["covered_share"], row["residents"], rule.target_share)
             rows.append(row)
     table = pd.DataFrame(rows)
     return table[[c for c in COVERAGE_COLUMNS if c in table]]

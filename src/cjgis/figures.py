@@ -101,6 +101,7 @@ def gap_figure(analysis: Analysis, *, category: str | None = None) -> Figure:
     """
     category = category or analysis.categories[0]
     info = category_info(category)
+    rule = analysis.options.rule_for(category)
     with _fonts():
         fig = Figure(figsize=(10, 8), layout="constrained")
         ax = fig.add_subplot()
@@ -124,7 +125,7 @@ def gap_figure(analysis: Analysis, *, category: str | None = None) -> Figure:
         area = areas[
             (areas["category"] == category)
             & areas["facility_id"].isna()
-            & (areas["minutes"] == analysis.options.minutes)
+            & np.isclose(areas["minutes"].astype(float), rule.minutes)
         ]
         area.plot(ax=ax, color=info.colour, alpha=0.25, edgecolor=info.colour, linewidth=0.8)
         spots = analysis.blind_spots[analysis.blind_spots["category"] == category]
@@ -145,7 +146,7 @@ def gap_figure(analysis: Analysis, *, category: str | None = None) -> Figure:
             _community_labels(analysis), comm.representative_point(), strict=True
         ):
             ax.annotate(label, (point.x, point.y), ha="center", fontsize=9, color="#222222")
-        minutes = analysis.options.minutes
+        minutes = rule.minutes
         ax.set_title(
             _label(
                 f"{info.name_zh} · {minutes:g} 分钟步行覆盖与盲区",
@@ -197,30 +198,33 @@ def coverage_chart(analysis: Analysis) -> Figure:
                 .reindex(communities)
                 .fillna(0.0)
             )
+            rule = analysis.options.rule_for(category)
             ax.barh(
                 y + (k - (n - 1) / 2) * height,
                 shares.to_numpy(),
                 height=height,
                 color=info.colour,
-                label=_label(info.name_zh, info.name_en),
+                label=_label(
+                    f"{info.name_zh} ≤{rule.minutes:.0f}分钟",
+                    f"{info.name_en} ≤{rule.minutes:.0f} min",
+                ),
             )
-        target = analysis.options.target_share
-        ax.axvline(
-            target,
-            color="black",
-            linestyle="--",
-            linewidth=1,
-            label=_label(f"目标 {target:.0%}", f"target {target:.0%}"),
-        )
+        for target in sorted(
+            {analysis.options.rule_for(c).target_share for c in analysis.categories}
+        ):
+            ax.axvline(
+                target,
+                color="black",
+                linestyle="--",
+                linewidth=1,
+                label=_label(f"目标 {target:.0%}", f"target {target:.0%}"),
+            )
         ax.set_yticks(y, labels)
         ax.invert_yaxis()
         ax.set_xlim(0, 1)
         ax.xaxis.set_major_formatter(mpl.ticker.PercentFormatter(1.0))
         ax.set_xlabel(
-            _label(
-                f"{analysis.options.minutes:g} 分钟步行覆盖率",
-                f"share of residents within {analysis.options.minutes:g} min",
-            )
+            _label("各类别步行时限内覆盖率", "share within each category's walking threshold")
         )
         ax.legend(loc="lower right", fontsize=8)
     return fig

@@ -331,9 +331,11 @@ class _Legend(MacroElement):
         self._template = Template(_LEGEND)
         n, opts = len(analysis.categories), analysis.options
         self.title = html.escape(title)
+        rules = {c: opts.rule_for(c) for c in analysis.categories}
         self.categories = [
             (
-                f"{category_info(c).name_zh} {category_info(c).name_en}",
+                f"{category_info(c).name_zh} {category_info(c).name_en} · "
+                f"{rules[c].minutes:.0f} min @ {rules[c].walk_speed_m_s:g} m/s",
                 category_info(c).colour,
                 category_info(c).glyph,
             )
@@ -342,8 +344,8 @@ class _Legend(MacroElement):
         self.met = [
             (f"{round(k * n / (len(_MET_COLOURS) - 1))}/{n}", c) for k, c in enumerate(_MET_COLOURS)
         ]
-        self.bands = " < ".join(f"{m:g}" for m in opts.band_minutes)
-        self.threshold = f"{opts.minutes:g} 分钟 min @ {opts.walk_speed_m_s:g} m/s"
+        self.bands = "5 < 10 < 阈值 threshold"
+        self.threshold = "步行时限按类别 walking thresholds by category"
 
 
 def gap_map(

@@ -29,13 +29,20 @@ facility_areas : bool
     Also build one service area per facility (a limited search per facility). Default True.
 strict : bool
     Raise on the first rejected row instead of listing it in ``rejected.csv``. Default False.
+rules : tuple of CategoryRule
+    Per-category rules resolved from a standards profile (:mod:`cjgis.standards`); a category
+    without one is checked against ``minutes``, ``walk_speed_m_s`` and ``target_share``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 from cjgis._errors import InputError
+
+if TYPE_CHECKING:
+    from cjgis.standards import CategoryRule
 
 SOURCES: dict[str, str] = {
     "minutes": "GB 50180-2018 15-minute life circle; Hangzhou 2017 opinion 15分钟便民服务圈",
@@ -58,6 +65,7 @@ class AnalysisOptions:
     crs: str | None = None
     facility_areas: bool = True
     strict: bool = False
+    rules: tuple[CategoryRule, ...] = ()
 
     def __post_init__(self) -> None:
         positive = ("minutes", "walk_speed_m_s", "service_area_buffer_m", "max_snap_m")
@@ -81,7 +89,16 @@ class AnalysisOptions:
         """
         return tuple(sorted({m for m in (5.0, 10.0) if m < self.minutes} | {self.minutes}))
 
+    def rule_for(self, category: str) -> CategoryRule:
+        """Return the rule ``category`` is checked against (a default one if none is set)."""
+        from cjgis.standards import default_rule
+
+        for rule in self.rules:
+            if rule.key == category:
+                return rule
+        return default_rule(category, self)
+
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
-        """Return the names of all options, in declaration order."""
-        return tuple(f.name for f in fields(cls))
+        """Return the names of the options a study file may set in ``[analysis]``."""
+        return tuple(f.name for f in fields(cls) if f.name != "rules")

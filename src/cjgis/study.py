@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import difflib
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from cjgis._errors import StudyFileError
 from cjgis.settings import AnalysisOptions
+from cjgis.standards import load_profile, resolve_rules
 
 _SECTIONS: dict[str, tuple[set[str], set[str]]] = {
     # section: (required keys, optional keys)
@@ -25,6 +26,7 @@ _SECTIONS: dict[str, tuple[set[str], set[str]]] = {
     "analysis": (set(), set(AnalysisOptions.field_names())),
     "output": (set(), {"dir", "map"}),
     "map": (set(), {"basemap", "tianditu_key", "self_contained"}),
+    "standards": (set(), {"profile", "categories", "speeds"}),
 }
 
 
@@ -74,6 +76,26 @@ def _unknown(file: Path, what: str, key: str, known: list[str]) -> None:
     raise StudyFileError(f"{file}: unknown {what}. Fix: {hint}known: {', '.join(known)}")
 
 
+def _with_standards(options: AnalysisOptions, data: dict[str, Any], base: Path):
+    """Resolve the study's standards profile and overrides into per-category rules."""
+    section = data.get("standards", {})
+    if not section:
+        return options
+    profile = None
+    if "profile" in section:
+        name = section["profile"]
+        is_file = str(name).endswith(".toml")
+        profile = load_profile(base / name if is_file else name)
+    rules = resolve_rules(
+        profile,
+        options=options,
+        explicit=set(data.get("analysis", {})),
+        overrides=section.get("categories", {}),
+        speeds=section.get("speeds", {}),
+    )
+    return replace(options, rules=rules)
+
+
 def load_study(path: str | Path) -> Study:
     """Read and check a study file.
 
@@ -112,6 +134,7 @@ def load_study(path: str | Path) -> Study:
         options = AnalysisOptions(**data.get("analysis", {}))
     except (TypeError, ValueError) as exc:
         raise StudyFileError(f"{path}: [analysis] {exc}. Fix: correct the value") from exc
+    options = _with_standards(options, data, base)
     output = data.get("output", {})
     output_dir = Path("data/processed") / name
     map_path = Path("maps") / f"{name}.html"
