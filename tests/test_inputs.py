@@ -124,7 +124,7 @@ def test_residence_far_outside_the_network(study_dir):
     assert "from the nearest walkable street (limit 500 m)" in rej["reason"].item()
     assert "GCJ-02" in rej["fix"].item()
     assert len(result.residents) == len(build)
-    edit_study(study_dir, "target_share = 0.9", "target_share = 0.9\nstrict = true")
+    edit_study(study_dir, "[analysis]", "[analysis]\nstrict = true")
     with pytest.raises(InputError, match=rf"buildings\.gpkg, row {len(build) + 1}: about "):
         run(study_dir)
 
@@ -147,7 +147,7 @@ def test_residence_outside_every_community_is_rejected_not_lost(study_dir):
 
 
 def test_study_file_typo_is_caught(study_dir):
-    path = edit_study(study_dir, "minutes = 15", "minute = 15")
+    path = edit_study(study_dir, "[analysis]", "[analysis]\nminute = 15")
     with pytest.raises(
         StudyFileError,
         match=r"unknown key 'minute' in \[analysis\]\. "
@@ -157,7 +157,7 @@ def test_study_file_typo_is_caught(study_dir):
 
 
 def test_study_file_bad_value(study_dir):
-    path = edit_study(study_dir, "walk_speed_m_s = 1.0", "walk_speed_m_s = -1")
+    path = edit_study(study_dir, "[analysis]", "[analysis]\nwalk_speed_m_s = -1")
     with pytest.raises(StudyFileError, match="walk_speed_m_s must be a positive number"):
         load_study(path)
 
@@ -169,6 +169,7 @@ def test_study_paths_are_relative_to_the_study_file(study_dir, monkeypatch, tmp_
     assert study.output_dir == Path("data/processed/sample")
     assert study.map_path == Path("maps/sample.html")
     assert study.options.minutes == 15 and study.options.walk_speed_m_s == 1.0
+    assert study.options.rule_for("elderly_care").walk_speed_m_s == 0.8  # hangzhou_2017
 
 
 def test_inputs_are_never_modified(study_dir, tmp_path):

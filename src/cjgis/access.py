@@ -183,3 +183,39 @@ def walking_distances(
     dist[dist > limit_m] = np.inf
     nearest[~np.isfinite(dist)] = -1
     return dist, nearest
+
+
+def distances_within(
+    network: Network, sources: Attachment, targets: Attachment, *, limit_m: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (source, target) pair within ``limit_m`` walking, with its distance.
+
+    One search limited to ``limit_m`` per source, run in chunks (scipy fills a dense row per
+    source); used where capacity is shared among all facilities in reach (2SFCA), not only
+    the nearest.
+
+    Returns
+    -------
+    source, target : numpy.ndarray
+        Indices into ``sources`` and ``targets``.
+    distance_m : numpy.ndarray
+        Walking distance of each pair, at most ``limit_m``.
+    """
+    n, k = network.n_nodes, len(sources)
+    graph = graph_with_sources(network, sources)
+    chunk = max(1, min(64, int(2e7 // max(n, 1))))
+    found_s, found_t, found_d = [], [], []
+    for start in range(0, k, chunk):
+        rows = np.arange(start, min(start + chunk, k))
+        dist = np.atleast_2d(dijkstra(graph, directed=True, indices=n + rows, limit=limit_m))
+        for row, i in enumerate(rows):
+            node_dist = dist[row, :n]
+            reach = NodeReach(node_dist, np.where(np.isfinite(node_dist), 0, -1))
+            d, _ = target_distances(network, reach, sources.subset(np.array([i])), targets)
+            hit = np.flatnonzero(d <= limit_m)
+            found_s.append(np.full(len(hit), i))
+            found_t.append(hit)
+            found_d.append(d[hit])
+    if not found_s:
+        return np.array([], dtype=int), np.array([], dtype=int), np.array([])
+    return np.concatenate(found_s), np.concatenate(found_t), np.concatenate(found_d)

@@ -18,7 +18,8 @@ from tqdm.auto import tqdm
 
 from cjgis._errors import InputError
 from cjgis._validate import rejected_rows
-from cjgis.access import node_reach, target_distances
+from cjgis.access import distances_within, node_reach, target_distances
+from cjgis.capacity import two_step_fca
 from cjgis.categories import ordered_categories
 from cjgis.coverage import community_summary, coverage_table, walk_column, within_threshold
 from cjgis.io import Layer, read_communities, read_facilities, read_residents
@@ -272,6 +273,7 @@ def _walk_all_categories(
         reached = np.isfinite(dist)
         columns[walk_column(category)] = np.where(reached, dist / metres_per_min, np.nan)
         columns[f"nearest_{category}"] = np.where(reached, ids[mask][nearest], None)
+        columns.update(_capacity_access(network, res, res_att, fac, fac_att, mask, rule))
         area_args = {"buffer_m": options.service_area_buffer_m, "source_points": points[mask]}
         for band in rule.band_minutes:  # nested bands from the same single search
             area = category_service_area(
@@ -299,6 +301,21 @@ def _walk_all_categories(
                 for i, n, g in zip(ids[mask], fac["name"].to_numpy()[mask], per, strict=True)
             ]
     return res.assign(**columns), areas
+
+
+def _capacity_access(network, res, res_att, fac, fac_att, mask, rule) -> dict[str, np.ndarray]:
+    """2SFCA accessibility (capacity per unit of demand) where capacities are known."""
+    if rule.capacity is None or "capacity" not in fac:
+        return {}
+    supply = fac["capacity"].to_numpy(dtype=float)[mask]
+    if not np.isfinite(supply).any():
+        return {}
+    of = rule.capacity.of if rule.capacity.of in res else "population"
+    demand = res[of].to_numpy(dtype=float)
+    pairs = distances_within(network, fac_att.subset(mask), res_att, limit_m=rule.threshold_m)
+    _, plain = two_step_fca(*pairs, supply, demand, threshold_m=rule.threshold_m)
+    _, gauss = two_step_fca(*pairs, supply, demand, threshold_m=rule.threshold_m, decay="gaussian")
+    return {f"access_{rule.key}": plain, f"access_gauss_{rule.key}": gauss}
 
 
 def blind_spots(

@@ -78,6 +78,17 @@ def _demo(args: argparse.Namespace) -> int:
         os.chdir(here)
 
 
+def _standards(args: argparse.Namespace) -> int:
+    from cjgis.settings import AnalysisOptions
+    from cjgis.standards import describe_profile, list_profiles, load_profile
+
+    names = [args.profile] if args.profile else list_profiles()
+    for name in names:
+        print(describe_profile(load_profile(name), AnalysisOptions()))
+        print()
+    return 0
+
+
 def _analyze(args: argparse.Namespace) -> int:
     return _run(Path(args.study), quiet=args.quiet, write_map=not args.no_map)
 
@@ -103,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--no-map", action="store_true", help="skip the HTML map")
     analyze.add_argument("--quiet", action="store_true", help="no progress bars")
     analyze.set_defaults(func=_analyze)
+    standards = sub.add_parser("standards", help="list standards profiles, rules and sources")
+    standards.add_argument("profile", nargs="?", help="a profile name or TOML file")
+    standards.set_defaults(func=_standards)
     return parser
 
 

@@ -34,6 +34,11 @@ COVERAGE_COLUMNS = [
     "unreachable_residents",
     "facilities_inside",
     "nearest_facility",
+    "capacity_unit",
+    "capacity_inside",
+    "capacity_accessible",
+    "capacity_required",
+    "capacity_shortfall",
     "threshold_min",
     "threshold_m",
     "walk_speed_m_s",
@@ -101,7 +106,25 @@ def _community_row(group: pd.DataFrame, category: str, rule: CategoryRule) -> di
         if count in group:
             values = group[count].to_numpy(dtype=float)
             row[count], row[f"covered_{count}"] = values.sum(), values[covered].sum()
+    row.update(_capacity(group, category, rule))
     return row
+
+
+def _capacity(group: pd.DataFrame, category: str, rule: CategoryRule) -> dict:
+    """Capacity reaching the community's demand (2SFCA) against the rule's requirement."""
+    if rule.capacity is None:
+        return {}
+    of = rule.capacity.of if rule.capacity.of in group else "population"
+    demand = group[of].to_numpy(dtype=float)
+    out = {
+        "capacity_unit": rule.capacity.unit,
+        "capacity_required": rule.capacity.required(demand.sum()),
+    }
+    access = group.get(f"access_{category}")
+    if access is not None:
+        out["capacity_accessible"] = float((demand * access.to_numpy(dtype=float)).sum())
+        out["capacity_shortfall"] = max(out["capacity_required"] - out["capacity_accessible"], 0.0)
+    return out
 
 
 def _status(share: float, residents: float, target: float) -> str:
@@ -140,7 +163,7 @@ def coverage_table(
         Columns :data:`COVERAGE_COLUMNS`; unreachable walks are ``inf`` in the minutes.
     """
     inside = gpd.sjoin(
-        facilities[["category", "geometry"]],
+        facilities[[c for c in ("category", "capacity", "geometry") if c in facilities]],
         communities[["community_id", "geometry"]],
         predicate="within",
     )
@@ -148,6 +171,11 @@ def coverage_table(
         facilities.set_index("facility_id")["name"].to_dict() if "facility_id" in facilities else {}
     )
     counts = inside.groupby(["community_id", "category"]).size()
+    capacity = (
+        inside.groupby(["community_id", "category"])["capacity"].sum()
+        if "capacity" in inside
+        else {}
+    )
     groups = dict(tuple(residents.groupby("community_id", sort=False)))
     empty = residents.iloc[:0]
     rows = []
@@ -163,6 +191,8 @@ def coverage_table(
             rule = options.rule_for(category)
             row.update(_community_row(group, category, rule))
             row["facilities_inside"] = int(counts.get((community.community_id, category), 0))
+            if "capacity_unit" in row and "capacity" in inside:
+                row["capacity_inside"] = float(capacity.get((community.community_id, category), 0))
             if "nearest_facility" in row:
                 row["nearest_facility"] = names.get(row["nearest_facility"], "")
             row.update(

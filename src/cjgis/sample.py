@@ -46,16 +46,17 @@ COMMUNITIES = (
     ("东湖社区", ((2, 3), (2, 4))),
     ("钱江社区", ((3, 3), (4, 3))),
 )
-#: category -> indices of communities that host one (placed near a lane node inside).
+#: category -> {community index: how many} (each placed beside a random lane node inside).
+#: E-bike charging points are many and small; the others are one per host community.
 FACILITY_PLAN = {
-    "elderly_care": (0, 3, 5, 6),
-    "ev_charging": (1, 3, 5, 6),
-    "ceremony_hall": (5, 7),
-    "tool_storage": (0,),
+    "elderly_care": {0: 2, 1: 1, 3: 2, 5: 2, 6: 2},
+    "ev_charging": {1: 12, 2: 6, 3: 12, 5: 12, 6: 12, 7: 3},
+    "ceremony_hall": {5: 1, 7: 1},
+    "tool_storage": {0: 1},
 }
 FACILITY_NAMES = {
     "elderly_care": ("居家养老服务照料中心", "beds", (20, 60)),
-    "ev_charging": ("电瓶车集中充电点", "sockets", (40, 120)),
+    "ev_charging": ("电瓶车集中充电点", "sockets", (20, 60)),
     "ceremony_hall": ("文化礼堂(红白喜事用房)", "tables", (30, 60)),
     "tool_storage": ("农用具集中放置点", "m2", (80, 200)),
 }
@@ -292,20 +293,29 @@ def _facilities(rng, lane_nodes: dict, origin) -> gpd.GeoDataFrame:
     rows = []
     for category, hosts in FACILITY_PLAN.items():
         suffix, unit, (lo, hi) = FACILITY_NAMES[category]
-        for k in hosts:
+        for k, count in hosts.items():
             nodes = lane_nodes[k]
-            x, y = nodes[int(rng.integers(len(nodes)))]
-            angle = rng.uniform(0, 2 * math.pi)
-            rows.append(
-                {
-                    "name": f"{COMMUNITIES[k][0]}{suffix}",
-                    "category": category,
-                    "capacity": int(rng.integers(lo, hi)),
-                    "capacity_unit": unit,
-                    "geometry": shapely.Point(x + 15 * math.cos(angle), y + 15 * math.sin(angle)),
-                }
-            )
+            picks = rng.choice(len(nodes), size=min(count, len(nodes)), replace=False)
+            for n, pick in enumerate(picks):
+                x, y = nodes[int(pick)]
+                angle = rng.uniform(0, 2 * math.pi)
+                number = f"{n + 1}号" if count > 1 else ""
+                rows.append(
+                    _facility_row(
+                        k, suffix, number, category, unit, int(rng.integers(lo, hi)), x, y, angle
+                    )
+                )
     return _to_frame(rows, origin)
+
+
+def _facility_row(k, suffix, number, category, unit, capacity, x, y, angle) -> dict:  # noqa: PLR0913
+    return {
+        "name": f"{COMMUNITIES[k][0]}{suffix}{number}",
+        "category": category,
+        "capacity": capacity,
+        "capacity_unit": unit,
+        "geometry": shapely.Point(x + 15 * math.cos(angle), y + 15 * math.sin(angle)),
+    }
 
 
 def _river(xs, ys, origin) -> gpd.GeoDataFrame:
@@ -370,10 +380,16 @@ lon = "lon"
 lat = "lat"
 capacity = "capacity"
 
+[standards]
+# per-category walking thresholds, speeds and capacity rules, each with its source:
+# run `cjgis standards` to list them; override one with e.g.
+# [standards.categories.ev_charging]
+# minutes = 10
+profile = "hangzhou_2017"
+
 [analysis]
-minutes = 15
-walk_speed_m_s = 1.0
-target_share = 0.9
+# minutes = 15           # an explicit value here applies to every category
+# walk_speed_m_s = 1.0
 """
 
 

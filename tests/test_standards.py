@@ -1,0 +1,155 @@
+"""Standards: profiles with sources, precedence of values, status changes exactly where due."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pytest
+import shapely
+from conftest import X0, Y0
+
+from cjgis._errors import StudyFileError
+from cjgis.analysis import analyze
+from cjgis.settings import AnalysisOptions
+from cjgis.standards import describe_profile, list_profiles, load_profile, resolve_rules
+
+
+def test_shipped_profiles_name_a_source_for_every_rule():
+    assert list_profiles() == ["gb50180_2018", "hangzhou_2017"]
+    for name in list_profiles():
+        profile = load_profile(name)
+        assert profile.source
+        for key, body in profile.categories.items():
+            assert body["source"], key
+            if "capacity" in body:
+                assert body["capacity"]["source"], key
+    text = describe_profile(load_profile("hangzhou_2017"), AnalysisOptions())
+    assert "elderly_care 养老服务设施" in text and "720 m = 15.0 min at 0.8 m/s" in text
+    assert "[planner rule]" in text  # ceremony halls and tool storage have no standard
+
+
+def test_gb50180_distances_are_metres_at_any_speed():
+    rules = {
+        r.key: r for r in resolve_rules(load_profile("gb50180_2018"), options=AnalysisOptions())
+    }
+    assert rules["elderly_care"].threshold_m == 300 and rules["market"].threshold_m == 500
+    assert rules["health_centre"].threshold_m == 1000 and rules["waste_point"].threshold_m == 70
+
+
+def test_precedence_category_over_explicit_analysis_over_profile():
+    profile = load_profile("hangzhou_2017")
+    opts = AnalysisOptions(minutes=10, walk_speed_m_s=1.2)
+    rules = {
+        r.key: r
+        for r in resolve_rules(
+            profile,
+            options=opts,
+            explicit={"minutes"},
+            overrides={"ev_charging": {"minutes": 8}},
+            speeds={"elderly": 0.9},
+        )
+    }
+    assert rules["ev_charging"].minutes == pytest.approx(8)  # the category's own value
+    assert rules["ceremony_hall"].minutes == pytest.approx(10)  # explicit [analysis] minutes
+    assert rules["elderly_care"].walk_speed_m_s == 0.9  # [standards.speeds] over the profile
+    assert rules["ceremony_hall"].walk_speed_m_s == 1.0  # speed not explicit: the profile's
+    assert rules["elderly_care"].capacity.amount == 40
+    with pytest.raises(StudyFileError, match=r"unknown \['minuets'\]"):
+        resolve_rules(profile, options=opts, overrides={"ev_charging": {"minuets": 8}})
+
+
+@pytest.fixture
+def district(river_network):
+    communities = gpd.GeoDataFrame(
+        {"community_id": ["S", "N"], "community_name": ["南村社区", "北村社区"]},
+        geometry=[
+            shapely.box(X0 - 50, Y0 - 80, X0 + 2050, Y0 + 90),
+            shapely.box(X0 - 50, Y0 + 110, X0 + 2050, Y0 + 280),
+        ],
+        crs="EPSG:4549",
+    )
+    xy = [(500, -20), (1000, -20), (1900, -20), (100, 220), (1500, 220)]
+    residents = gpd.GeoDataFrame(
+        {
+            "resident_id": ["s1", "s2", "s3", "n1", "n2"],
+            "population": [100.0, 200.0, 300.0, 50.0, 150.0],
+            "elderly": [90.0, 5.0, 5.0, 10.0, 10.0],  # not proportional to population
+            "households": [40.0, 80.0, 120.0, 20.0, 60.0],
+        },
+        geometry=[shapely.Point(X0 + x, Y0 + y) for x, y in xy],
+        crs="EPSG:4549",
+    )
+    facilities = gpd.GeoDataFrame(
+        {
+            "facility_id": ["f1"],
+            "name": ["北村照料中心"],
+            "category": ["elderly_care"],
+            "capacity": [12.0],
+        },
+        geometry=[shapely.Point(X0 + 500, Y0 + 200)],
+        crs="EPSG:4549",
+    )
+    return river_network, communities, residents, facilities
+
+
+def profile_file(tmp_path, metres, demand="residents", speed=1.0):
+    path = tmp_path / "mine.toml"
+    path.write_text(
+        f"""
+[profile]
+name = "mine"
+[speeds]
+general = {{ m_s = {speed}, source = "test" }}
+[categories.elderly_care]
+metres = {metres}
+demand = "{demand}"
+target_share = 0.9
+source = "test rule"
+capacity = {{ unit = "beds", unit_zh = "床位", amount = 50, per = 1000, of = "elderly" }}
+""",
+        encoding="utf-8",
+    )
+    return load_profile(path)
+
+
+def run(district, profile):
+    opts = AnalysisOptions()
+    opts = AnalysisOptions(rules=resolve_rules(profile, options=opts))
+    return analyze(*district, options=opts, verbose=False).coverage.set_index("community_id")
+
+
+def test_changing_a_profile_value_changes_status_exactly_where_it_should(district, tmp_path):
+    # walks (see test_analysis): S 1220, 720, 1620 m; N 420, 1020 m
+    before = run(district, profile_file(tmp_path, 1000))
+    after = run(district, profile_file(tmp_path, 1100))
+    assert before.loc["N", "status"] == "gap" and after.loc["N", "status"] == "ok"
+    assert before.loc["S", "status"] == after.loc["S", "status"] == "gap"
+    assert before.loc["S", "covered_share"] == after.loc["S", "covered_share"] == 200 / 600
+
+
+def test_elderly_demand_weights_by_the_elderly(district, tmp_path):
+    cov = run(district, profile_file(tmp_path, 1000, demand="elderly"))
+    assert cov.loc["S", "demand"] == "elderly"
+    assert cov.loc["S", "covered_share"] == pytest.approx(5 / 100)  # only s2 is in reach
+    assert cov.loc["S", "covered_residents"] == 200  # people are still counted as people
+
+
+def test_walking_minutes_are_reported_at_the_rule_speed(district, tmp_path):
+    opts = AnalysisOptions(
+        rules=resolve_rules(profile_file(tmp_path, 720, speed=0.8), options=AnalysisOptions())
+    )
+    result = analyze(*district, options=opts, verbose=False)
+    walk = result.residents.set_index("resident_id")["walk_min_elderly_care"]
+    assert walk["s2"] == pytest.approx(720 / 0.8 / 60)  # 15 minutes at 0.8 m/s
+    assert result.coverage.set_index("community_id").loc["S", "threshold_min"] == 15
+
+
+def test_capacity_shortfall_against_the_rule(district, tmp_path):
+    cov = run(district, profile_file(tmp_path, 1100))
+    # one facility of 12 beds; in reach within 1100 m: s2 (5 elderly), n1 (10), n2 (10)
+    # 2SFCA: ratio = 12 / 25 beds per elderly person; S receives 5 x 12/25, N 20 x 12/25
+    assert cov.loc["S", "capacity_accessible"] == pytest.approx(5 * 12 / 25)
+    assert cov.loc["N", "capacity_accessible"] == pytest.approx(20 * 12 / 25)
+    assert cov.loc["S", "capacity_required"] == pytest.approx(50 * 100 / 1000)
+    assert cov.loc["S", "capacity_shortfall"] == pytest.approx(5 - 5 * 12 / 25)
+    assert cov.loc["N", "capacity_shortfall"] == 0  # 9.6 beds against 1.0 required
+    assert cov.loc["N", "capacity_inside"] == 12 and cov.loc["S", "capacity_inside"] == 0
