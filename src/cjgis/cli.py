@@ -23,6 +23,7 @@ def _run(study_path: Path, *, quiet: bool, write_map: bool) -> int:
     from cjgis.figures import write_figures
     from cjgis.maps import gap_map, save_map
     from cjgis.report import gap_table_text, write_outputs
+    from cjgis.scorecard import write_scorecard
     from cjgis.study import load_study
 
     started = time.perf_counter()
@@ -42,6 +43,7 @@ def _run(study_path: Path, *, quiet: bool, write_map: bool) -> int:
             rule.basis,
         )
     paths = write_outputs(analysis, study.output_dir)
+    paths.update(write_scorecard(analysis, study.output_dir))
     paths.update(write_figures(analysis, study.output_dir))
     if write_map:
         fmap = gap_map(analysis, title=f"cjgis · {study.name}", **study.map_options)

@@ -55,10 +55,10 @@ FACILITY_PLAN = {
     "tool_storage": {0: 1},
 }
 FACILITY_NAMES = {
-    "elderly_care": ("居家养老服务照料中心", "beds", (20, 60)),
-    "ev_charging": ("电瓶车集中充电点", "sockets", (20, 60)),
-    "ceremony_hall": ("文化礼堂(红白喜事用房)", "tables", (30, 60)),
-    "tool_storage": ("农用具集中放置点", "m2", (80, 200)),
+    "elderly_care": ("居家养老服务照料中心", "beds", (40, 100)),
+    "ev_charging": ("电瓶车集中充电点", "sockets", (40, 120)),
+    "ceremony_hall": ("文化礼堂(红白喜事用房)", "tables", (40, 80)),
+    "tool_storage": ("农用具集中放置点", "m2", (200, 400)),
 }
 _ARTERIAL_NAMES_NS = ("沈家路", "俞章路", "杨公路", "新塘路", "皋亭路", "钱江路")
 _ARTERIAL_NAMES_EW = ("南环路", "东湖路", "滨河路", "沿江路", "北环路", "丁兰路")

@@ -1,0 +1,233 @@
+"""The community scorecard (缺口清单) a district bureau hands in.
+
+Per community and category: the rule and its basis, residents and elderly, covered share,
+walks, facilities and capacity (inside, reachable by 2SFCA, required, shortfall), a status
+(达标 met / 不达标 not met / 无标准 no standard) and a one-line reason. Written as
+``scorecard.xlsx`` (Chinese headers over English ones, one sheet per view), ``scorecard.csv``
+(the same rows and numbers) and ``scorecard.gpkg`` (communities with scores, blind spots).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+
+from cjgis._atomic import atomic_path
+from cjgis.analysis import Analysis
+from cjgis.categories import category_info
+
+MET, NOT_MET, NO_STANDARD, NO_RESIDENTS = "达标", "不达标", "无标准", "无居民"
+
+#: Scorecard columns: key (CSV and English header) and Chinese header.
+COLUMNS = {
+    "community_id": "社区编号",
+    "community_name": "社区名称",
+    "category": "类别代码",
+    "category_zh": "设施类别",
+    "basis": "标准依据",
+    "threshold_min": "步行时限(分钟)",
+    "threshold_m": "步行距离(米)",
+    "walk_speed_m_s": "步速(米/秒)",
+    "demand": "覆盖率口径",
+    "residents": "居民(人)",
+    "elderly": "老年人(人)",
+    "households": "户数",
+    "covered_share": "覆盖率",
+    "target_share": "目标覆盖率",
+    "median_walk_min": "步行时间中位数(分钟)",
+    "max_walk_min": "最远步行(分钟)",
+    "facilities_inside": "社区内设施(个)",
+    "nearest_facility": "主要服务设施",
+    "capacity_unit": "容量单位",
+    "capacity_inside": "社区内容量",
+    "capacity_accessible": "可达容量(2SFCA)",
+    "capacity_required": "需求容量",
+    "capacity_shortfall": "容量缺口",
+    "status": "状态",
+    "reason": "原因",
+}
+_ROUND = {
+    "covered_share": 4,
+    "target_share": 4,
+    "threshold_min": 1,
+    "threshold_m": 0,
+    "median_walk_min": 1,
+    "max_walk_min": 1,
+    "capacity_inside": 1,
+    "capacity_accessible": 1,
+    "capacity_required": 1,
+    "capacity_shortfall": 1,
+}
+
+
+def _status_and_reason(row: pd.Series) -> tuple[str, str]:
+    share, target = row["covered_share"], row["target_share"]
+    if row["residents"] <= 0:
+        return NO_RESIDENTS, "社区内无居民 (no residents)"
+    coverage = f"覆盖率 {share:.1%} {'≥' if share >= target - 1e-12 else '<'} 目标 {target:.0%}"
+    if row["basis"] == "none":
+        return NO_STANDARD, f"无标准, 按研究默认值 (no standard; study defaults): {coverage}"
+    if share < target - 1e-12:
+        return NOT_MET, f"{coverage} (coverage below target)"
+    unit = row.get("capacity_unit")
+    if isinstance(unit, str) and unit:
+        if pd.isna(row.get("capacity_accessible")):
+            return MET, f"{coverage}; 无容量数据, 容量未核 (capacity not given)"
+        if row["capacity_shortfall"] > 0.005 * max(row["capacity_required"], 1e-9):
+            return NOT_MET, (
+                f"可达容量 {row['capacity_accessible']:.0f} < 需求 "
+                f"{row['capacity_required']:.0f} {unit} (capacity short by "
+                f"{row['capacity_shortfall']:.0f})"
+            )
+    return MET, coverage
+
+
+def scorecard(analysis: Analysis) -> pd.DataFrame:
+    """One row per community x category with status and reason (columns :data:`COLUMNS`).
+
+    Numbers are rounded for reading (shares to 4 decimals, minutes and capacity to 1) so
+    that the XLSX and CSV show the same values.
+    """
+    card = analysis.coverage.replace([np.inf, -np.inf], np.nan).copy()
+    for key in COLUMNS:
+        if key not in card:
+            card[key] = np.nan
+    card["status"], card["reason"] = zip(*card.apply(_status_and_reason, axis=1), strict=True)
+    for key, digits in _ROUND.items():
+        card[key] = pd.to_numeric(card[key], errors="coerce").round(digits)
+    return card[list(COLUMNS)]
+
+
+def community_scores(card: pd.DataFrame) -> pd.DataFrame:
+    """Per community: residents, elderly, categories met out of those with a rule, gaps."""
+    by = card.groupby("community_id", sort=False)
+    ruled = card[card["status"] != NO_STANDARD].groupby("community_id", sort=False)
+    return pd.DataFrame(
+        {
+            "community_name": by["community_name"].first(),
+            "residents": by["residents"].first(),
+            "elderly": by["elderly"].first(),
+            "categories_met": ruled["status"].apply(lambda s: int((s == MET).sum())),
+            "categories_required": ruled["status"].size(),
+            "not_met": by.apply(
+                lambda g: "、".join(g.loc[g["status"] == NOT_MET, "category_zh"]),
+                include_groups=False,
+            ),
+        }
+    ).reset_index()
+
+
+_SUMMARY_ZH = {
+    "community_id": "社区编号",
+    "community_name": "社区名称",
+    "residents": "居民(人)",
+    "elderly": "老年人(人)",
+    "categories_met": "达标类别数",
+    "categories_required": "有标准类别数",
+    "not_met": "不达标类别",
+}
+_SPOTS_ZH = {
+    "community_id": "社区编号",
+    "community_name": "社区名称",
+    "category_zh": "设施类别",
+    "resident_id": "居住点编号",
+    "population": "居民(人)",
+    "elderly": "老年人(人)",
+    "walk_min": "步行时间(分钟)",
+}
+_REJECTED_ZH = {
+    "layer": "图层",
+    "file": "文件",
+    "row": "行号",
+    "id": "编号",
+    "reason": "原因",
+    "fix": "修改建议",
+}
+_PERCENT = {"covered_share", "target_share"}
+
+
+def _width(value: object) -> int:
+    text = "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _sheet(book: Workbook, title: str, frame: pd.DataFrame, zh: dict[str, str]) -> None:
+    """Add a sheet: Chinese headers in row 1, English in row 2, frozen, sized to content."""
+    ws = book.create_sheet(title)
+    ws.append([zh.get(c, c) for c in frame.columns])
+    ws.append(list(frame.columns))
+    for record in frame.itertuples(index=False):
+        ws.append([None if isinstance(v, float) and np.isnan(v) else v for v in record])
+    bold = Font(bold=True)
+    fill = PatternFill("solid", fgColor="DDEBF7")
+    for cell in (*ws[1], *ws[2]):
+        cell.font, cell.fill = bold, fill
+        cell.alignment = Alignment(wrap_text=False)
+    ws.freeze_panes = "A3"
+    for i, column in enumerate(frame.columns, start=1):
+        letter = ws.cell(row=1, column=i).column_letter
+        widths = [_width(zh.get(column, column)), _width(column)]
+        widths += [_width(v) for v in frame[column].head(500)]
+        ws.column_dimensions[letter].width = min(max(widths) + 2, 60)
+        if column in _PERCENT:
+            for cell in ws[letter][2:]:
+                cell.number_format = "0.0%"
+
+
+def _blind_spot_table(analysis: Analysis) -> pd.DataFrame:
+    spots = pd.DataFrame(analysis.blind_spots.drop(columns="geometry"))
+    names = analysis.communities.set_index("community_id")["community_name"]
+    spots["community_name"] = spots["community_id"].map(names)
+    spots["category_zh"] = spots["category"].map(lambda c: category_info(c).name_zh)
+    spots["walk_min"] = spots["walk_min"].replace([np.inf, -np.inf], np.nan).round(1)
+    return spots[[c for c in _SPOTS_ZH if c in spots]]
+
+
+def write_scorecard(analysis: Analysis, output_dir: str | Path) -> dict[str, Path]:
+    """Write ``scorecard.xlsx``, ``scorecard.csv`` and ``scorecard.gpkg`` into ``output_dir``.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        ``scorecard_xlsx``, ``scorecard_csv``, ``scorecard_gpkg``.
+    """
+    out = Path(output_dir)
+    card = scorecard(analysis)
+    summary = community_scores(card)
+    paths = {
+        "scorecard_xlsx": out / "scorecard.xlsx",
+        "scorecard_csv": out / "scorecard.csv",
+        "scorecard_gpkg": out / "scorecard.gpkg",
+    }
+    book = Workbook()
+    book.remove(book.active)
+    _sheet(book, "汇总 summary", summary, _SUMMARY_ZH)
+    _sheet(book, "分类别 by category", card, COLUMNS)
+    _sheet(book, "盲区 blind spots", _blind_spot_table(analysis), _SPOTS_ZH)
+    _sheet(book, "未纳入 rejected", analysis.rejected, _REJECTED_ZH)
+    with atomic_path(paths["scorecard_xlsx"]) as tmp:
+        book.save(tmp)
+    with atomic_path(paths["scorecard_csv"]) as tmp:
+        card.to_csv(tmp, index=False, encoding="utf-8-sig")
+    with atomic_path(paths["scorecard_gpkg"]) as tmp:
+        _community_layer(analysis, card, summary).to_file(tmp, layer="communities", driver="GPKG")
+        spots = analysis.blind_spots.copy()
+        spots["walk_min"] = spots["walk_min"].replace([np.inf, -np.inf], np.nan)
+        spots.to_file(tmp, layer="blind_spots", driver="GPKG")
+    return paths
+
+
+def _community_layer(analysis: Analysis, card: pd.DataFrame, summary: pd.DataFrame):
+    """Boundaries with the summary and, per category, covered share and status."""
+    wide = card.pivot(index="community_id", columns="category", values=["covered_share", "status"])
+    wide.columns = [f"{'share' if v == 'covered_share' else 'status'}_{c}" for v, c in wide.columns]
+    layer = analysis.communities[["community_id", "geometry"]].merge(summary, on="community_id")
+    return gpd.GeoDataFrame(
+        layer.merge(wide.reset_index(), on="community_id"), geometry="geometry", crs=analysis.crs
+    )

@@ -1,0 +1,88 @@
+"""The scorecard: XLSX opens, equals the CSV, and says why a community fails."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from cjgis.scorecard import COLUMNS, MET, NO_STANDARD, NOT_MET, scorecard, write_scorecard
+
+
+@pytest.fixture(scope="module")
+def written(sample_analysis, tmp_path_factory):
+    return write_scorecard(sample_analysis, tmp_path_factory.mktemp("card"))
+
+
+def test_xlsx_has_the_views_with_chinese_and_english_headers(written):
+    book = load_workbook(written["scorecard_xlsx"])
+    assert book.sheetnames == [
+        "汇总 summary",
+        "分类别 by category",
+        "盲区 blind spots",
+        "未纳入 rejected",
+    ]
+    sheet = book["分类别 by category"]
+    assert [c.value for c in sheet[1]] == list(COLUMNS.values())
+    assert [c.value for c in sheet[2]] == list(COLUMNS)
+    assert sheet.freeze_panes == "A3"
+    assert sheet.column_dimensions["B"].width >= 10  # 社区名称 fits
+
+
+def test_xlsx_numbers_equal_the_csv(written):
+    csv = pd.read_csv(written["scorecard_csv"], encoding="utf-8-sig", dtype={"community_id": str})
+    xlsx = pd.read_excel(
+        written["scorecard_xlsx"],
+        sheet_name="分类别 by category",
+        header=1,
+        dtype={"community_id": str},
+    )
+    assert list(csv.columns) == list(xlsx.columns) == list(COLUMNS)
+    assert len(csv) == len(xlsx) == 32
+    numeric = csv.select_dtypes("number").columns
+    np.testing.assert_allclose(
+        xlsx[numeric].to_numpy(float), csv[numeric].to_numpy(float), equal_nan=True
+    )
+    assert (xlsx["status"] == csv["status"]).all() and (xlsx["reason"] == csv["reason"]).all()
+
+
+def test_status_and_reason_follow_coverage_and_capacity(sample_analysis):
+    card = scorecard(sample_analysis)
+    assert set(card["status"]) <= {MET, NOT_MET, NO_STANDARD}
+    low = card[card["covered_share"] < card["target_share"]]
+    assert (low["status"] == NOT_MET).all()
+    assert low["reason"].str.contains("coverage below target").all()
+    short = card[
+        (card["covered_share"] >= card["target_share"])
+        & (card["capacity_shortfall"] > 0.01 * card["capacity_required"])
+    ]
+    assert (short["status"] == NOT_MET).all()
+    assert short["reason"].str.contains("capacity short by").all()
+    met = card[card["status"] == MET]
+    assert len(met) >= 2
+    assert (met["covered_share"] >= met["target_share"]).all()
+
+
+def test_a_category_without_a_rule_is_no_standard(sample_analysis):
+    from dataclasses import replace
+
+    from cjgis.analysis import Analysis
+
+    bare = replace(sample_analysis.options, rules=())
+    cov = sample_analysis.coverage.assign(basis="none")
+    card = scorecard(Analysis(**{**sample_analysis.__dict__, "options": bare, "coverage": cov}))
+    assert (card["status"] == NO_STANDARD).all()
+
+
+def test_gpkg_has_communities_with_scores_and_blind_spots(written, sample_analysis):
+    import geopandas as gpd
+
+    comm = gpd.read_file(written["scorecard_gpkg"], layer="communities")
+    spots = gpd.read_file(written["scorecard_gpkg"], layer="blind_spots")
+    assert len(comm) == 8 and {
+        "categories_met",
+        "share_elderly_care",
+        "status_elderly_care",
+    } <= set(comm.columns)
+    assert len(spots) == len(sample_analysis.blind_spots)
