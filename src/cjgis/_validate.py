@@ -9,16 +9,19 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
 
 from cjgis._errors import input_error
 
-REJECTED_COLUMNS = ["layer", "file", "row", "id", "reason", "fix"]
+REJECTED_COLUMNS = ["layer", "file", "row", "id", "reason", "fix", "population"]
 
 
 def empty_rejected() -> pd.DataFrame:
     """Return an empty rejected-rows table."""
-    return pd.DataFrame({c: pd.Series(dtype=object) for c in REJECTED_COLUMNS})
+    return pd.DataFrame(
+        {c: pd.Series(dtype=float if c == "population" else object) for c in REJECTED_COLUMNS}
+    )
 
 
 def rejected_rows(
@@ -33,10 +36,16 @@ def rejected_rows(
 ) -> pd.DataFrame:
     """Rows of ``frame`` selected by ``mask`` as rejected-table rows.
 
-    ``frame`` must carry a ``_row`` column: the 1-based data row in the source file.
+    ``frame`` must carry a ``_row`` column: the 1-based data row in the source file. Where
+    it has a numeric ``population``, the residents left out are counted in that column.
     """
     picked = frame.loc[mask]
     ids = picked[id_column].astype(str) if id_column else pd.Series("", index=picked.index)
+    people = (
+        pd.to_numeric(picked["population"], errors="coerce").to_numpy()
+        if "population" in picked
+        else np.full(len(picked), np.nan)
+    )
     return pd.DataFrame(
         {
             "layer": layer,
@@ -45,6 +54,7 @@ def rejected_rows(
             "id": ids.to_numpy(),
             "reason": reason,
             "fix": fix,
+            "population": people,
         },
         columns=REJECTED_COLUMNS,
     )

@@ -22,7 +22,8 @@ from cjgis.access import distances_within, node_reach, target_distances
 from cjgis.capacity import two_step_fca
 from cjgis.categories import ordered_categories
 from cjgis.coverage import community_summary, coverage_table, walk_column, within_threshold
-from cjgis.io import Layer, read_communities, read_facilities, read_residents
+from cjgis.demand import combine, residents_from_raster, residents_from_totals, residents_outside
+from cjgis.io import Layer, read_any, read_communities, read_facilities, read_residents
 from cjgis.network import Network, network_from_graphml
 from cjgis.service_areas import category_service_area, facility_service_areas
 from cjgis.settings import AnalysisOptions
@@ -98,30 +99,52 @@ def _as_layer(data: Layer | gpd.GeoDataFrame, name: str) -> Layer:
 
 
 def _assign_communities(residents, communities, *, file: str):
-    """Give each residence a community; reject those in none (or naming an unknown one)."""
+    """Give each residence a community; reject those in none (or naming an unknown one).
+
+    A residence with a ``community_id`` keeps it (residents living outside their community);
+    the others get the community whose boundary holds them.
+    """
     if "community_id" in residents:
-        unknown = ~residents["community_id"].isin(communities["community_id"])
-        reason, fix = "community id not among the community boundaries", "correct the id"
+        ids = residents["community_id"].astype(object)
     else:
-        points = gpd.GeoDataFrame(residents[["_row"]], geometry=residents.representative_point())
-        joined = gpd.sjoin(
-            points, communities[["community_id", "geometry"]], predicate="within", how="left"
-        )
-        joined = joined[~joined.index.duplicated(keep="first")]
-        residents = residents.assign(community_id=joined["community_id"])
-        unknown = residents["community_id"].isna()
-        reason = "outside every community boundary"
-        fix = "extend the boundaries, or set [residents] community to a column of community ids"
-    rejected = rejected_rows(
-        residents,
-        unknown,
-        layer="residents",
-        file=file,
-        reason=reason,
-        fix=fix,
-        id_column="resident_id",
+        ids = pd.Series(None, index=residents.index, dtype=object)
+    given = ids.notna()
+    wrong = given & ~ids.isin(communities["community_id"])
+    points = gpd.GeoDataFrame(
+        residents.loc[~given, ["_row"]], geometry=residents.loc[~given].representative_point()
     )
-    return residents.loc[~unknown], rejected
+    joined = gpd.sjoin(
+        points, communities[["community_id", "geometry"]], predicate="within", how="left"
+    )
+    joined = joined[~joined.index.duplicated(keep="first")]
+    ids.loc[~given] = joined["community_id"].reindex(ids.index[~given]).to_numpy()
+    residents = residents.assign(community_id=ids)
+    outside = ~given & residents["community_id"].isna()
+    rejected = pd.concat(
+        [
+            rejected_rows(
+                residents,
+                wrong,
+                layer="residents",
+                file=file,
+                reason="community id not among the community boundaries",
+                fix="correct the id",
+                id_column="resident_id",
+            ),
+            rejected_rows(
+                residents,
+                outside,
+                layer="residents",
+                file=file,
+                reason="outside every community boundary",
+                fix="extend the boundaries, or set [residents] community to a "
+                "column of community ids",
+                id_column="resident_id",
+            ),
+        ],
+        ignore_index=True,
+    )
+    return residents.loc[~(wrong | outside)], rejected
 
 
 def _attach(network: Network, frame, *, layer: str, file: str, id_column: str, max_snap_m):
@@ -341,16 +364,11 @@ def load_study_inputs(study: Study) -> tuple[Network, Layer, Layer, Layer]:
     """Read the network and the three layers a study file names."""
     network = network_from_graphml(study.network["path"], crs=study.options.crs)
     c, r, f = study.communities, study.residents, study.facilities
-    communities = read_communities(c["path"], id=c["id"], name=c["name"], crs=c.get("crs"))
-    residents = read_residents(
-        r["path"],
-        population=r["population"],
-        id=r.get("id"),
-        elderly=r.get("elderly"),
-        households=r.get("households"),
-        community=r.get("community"),
-        crs=r.get("crs"),
+    totals = _totals_columns(r)
+    communities = read_communities(
+        c["path"], id=c["id"], name=c["name"], crs=c.get("crs"), totals=totals
     )
+    residents = _read_residents(r, communities, totals)
     facilities = read_facilities(
         f["path"],
         category=f["category"],
@@ -362,6 +380,56 @@ def load_study_inputs(study: Study) -> tuple[Network, Layer, Layer, Layer]:
         capacity=f.get("capacity"),
     )
     return network, communities, residents, facilities
+
+
+def _totals_columns(r: dict) -> dict[str, str]:
+    """Count -> column of the communities file, when residents come as community totals."""
+    if "community_totals" not in r:
+        return {}
+    totals = {"population": r["community_totals"]}
+    totals.update({k: r[k] for k in ("elderly", "households") if k in r})
+    return totals
+
+
+def _read_residents(r: dict, communities: Layer, totals: dict[str, str]) -> Layer:
+    """Residents from whichever source the study names, plus those living outside."""
+    if "raster" in r:
+        residents = residents_from_raster(r["raster"], communities.frame)
+    elif totals:
+        buildings = read_any(r["buildings"]) if "buildings" in r else None
+        residents = residents_from_totals(
+            communities.frame,
+            totals,
+            buildings=buildings,
+            floor_area=r.get("floor_area"),
+            grid_m=float(r.get("grid_m", 50.0)),
+            file=communities.file,
+        )
+    else:
+        residents = read_residents(
+            r["path"],
+            population=r["population"],
+            id=r.get("id"),
+            elderly=r.get("elderly"),
+            households=r.get("households"),
+            community=r.get("community"),
+            crs=r.get("crs"),
+        )
+    if "outside" in r:
+        o = r["outside"]
+        residents = combine(
+            residents,
+            residents_outside(
+                o["path"],
+                community=o["community"],
+                population=o["population"],
+                id=o.get("id"),
+                elderly=o.get("elderly"),
+                households=o.get("households"),
+                crs=o.get("crs"),
+            ),
+        )
+    return residents
 
 
 def analyze_study(study: Study, *, verbose: bool = True) -> Analysis:

@@ -142,7 +142,14 @@ def _reject_duplicates(frame, column: str, *, layer: str, file: str):
     return frame.loc[~dup], rejected
 
 
-def read_communities(path: str | Path, *, id: str, name: str, crs: str | None = None) -> Layer:
+def read_communities(
+    path: str | Path,
+    *,
+    id: str,
+    name: str,
+    crs: str | None = None,
+    totals: dict[str, str] | None = None,
+) -> Layer:
     """Read community boundaries (polygons) with an id and a name column.
 
     Parameters
@@ -153,11 +160,14 @@ def read_communities(path: str | Path, *, id: str, name: str, crs: str | None = 
         Column names of the community id and its (Chinese) name.
     crs : str, optional
         CRS of the coordinates, if the file declares none.
+    totals : dict, optional
+        Count -> column of resident totals per community (population, elderly, households),
+        kept under their column names for :func:`cjgis.demand.residents_from_totals`.
 
     Returns
     -------
     Layer
-        ``community_id``, ``community_name``, ``geometry``.
+        ``community_id``, ``community_name``, ``geometry`` (and the ``totals`` columns).
     """
     path = Path(path)
     key = "[communities]"
@@ -165,7 +175,8 @@ def read_communities(path: str | Path, *, id: str, name: str, crs: str | None = 
     if not isinstance(frame, gpd.GeoDataFrame):
         raise input_error(path, "community boundaries need polygons", "use GeoPackage or GeoJSON")
     frame = _with_crs(frame, crs, file=path, key=key)
-    require_columns(frame, [id, name], file=path, key=key)
+    totals = totals or {}
+    require_columns(frame, [id, name, *totals.values()], file=path, key=key)
     require_geometry(
         frame,
         _POLYGONS,
@@ -177,6 +188,7 @@ def read_communities(path: str | Path, *, id: str, name: str, crs: str | None = 
         {
             "community_id": frame[id].astype(str),
             "community_name": frame[name].astype(str),
+            **{c: pd.to_numeric(frame[c], errors="coerce") for c in totals.values()},
             "_row": frame["_row"],
         },
         geometry=frame.geometry.make_valid(),

@@ -440,24 +440,29 @@ def write_sample(folder: str | Path = "data/raw/sample", *, seed: int = 2017) ->
 
 
 def write_population_raster(
-    buildings: gpd.GeoDataFrame, path: str | Path, *, cell_deg: float = 0.001
+    buildings: gpd.GeoDataFrame,
+    path: str | Path,
+    *,
+    crs: str = "EPSG:4326",
+    cell: float = 0.001,
 ) -> float:
-    """Write building population onto a WGS84 grid (like WorldPop); return the total written.
+    """Write building population onto a grid (WGS84 by default, like WorldPop).
 
     Each building's residents go to the cell holding its representative point, so the
-    raster's total equals the buildings' total exactly.
+    raster's total equals the buildings' total exactly. ``cell`` is in units of ``crs``
+    (degrees for WGS84, metres for a projected CRS). Returns the total written.
     """
     import rasterio
     from rasterio.transform import from_origin
 
-    points = buildings.to_crs("EPSG:4326").representative_point()
-    west = math.floor(points.x.min() / cell_deg) * cell_deg - cell_deg
-    north = math.ceil(points.y.max() / cell_deg) * cell_deg + cell_deg
-    cols = math.ceil((points.x.max() - west) / cell_deg) + 2
-    rows = math.ceil((north - points.y.min()) / cell_deg) + 2
+    points = buildings.to_crs(crs).representative_point()
+    west = math.floor(points.x.min() / cell) * cell - cell
+    north = math.ceil(points.y.max() / cell) * cell + cell
+    cols = math.ceil((points.x.max() - west) / cell) + 2
+    rows = math.ceil((north - points.y.min()) / cell) + 2
     grid = np.zeros((rows, cols), dtype="float32")
-    c = np.floor((points.x.to_numpy() - west) / cell_deg).astype(int)
-    r = np.floor((north - points.y.to_numpy()) / cell_deg).astype(int)
+    c = np.floor((points.x.to_numpy() - west) / cell).astype(int)
+    r = np.floor((north - points.y.to_numpy()) / cell).astype(int)
     np.add.at(grid, (r, c), buildings["population"].to_numpy(dtype="float32"))
     profile = {
         "driver": "GTiff",
@@ -465,9 +470,9 @@ def write_population_raster(
         "width": cols,
         "count": 1,
         "dtype": "float32",
-        "crs": "EPSG:4326",
+        "crs": crs,
         "nodata": -99999.0,
-        "transform": from_origin(west, north, cell_deg, cell_deg),
+        "transform": from_origin(west, north, cell, cell),
         "compress": "deflate",
     }
     with rasterio.open(path, "w", **profile) as dst:

@@ -21,7 +21,27 @@ _SECTIONS: dict[str, tuple[set[str], set[str]]] = {
     "study": ({"name"}, {"description"}),
     "network": ({"path"}, set()),
     "communities": ({"path", "id", "name"}, {"crs"}),
-    "residents": ({"path", "population"}, {"id", "elderly", "households", "community", "crs"}),
+    "residents": (
+        set(),
+        {
+            "path",
+            "population",
+            "id",
+            "elderly",
+            "households",
+            "community",
+            "crs",
+            "raster",
+            "community_totals",
+            "buildings",
+            "floor_area",
+            "grid_m",
+        },
+    ),
+    "residents_outside": (
+        {"path", "population", "community"},
+        {"id", "elderly", "households", "crs"},
+    ),
     "facilities": ({"path", "category"}, {"name", "id", "lon", "lat", "crs", "capacity"}),
     "analysis": (set(), set(AnalysisOptions.field_names())),
     "output": (set(), {"dir", "map"}),
@@ -68,6 +88,26 @@ def _check_keys(data: dict[str, Any], file: Path) -> None:
                 f"{file}: section [{section}] is missing. Fix: add it "
                 "(see the example examples/study.toml)"
             )
+
+
+def _check_residents(body: dict[str, Any], file: Path) -> None:
+    """Exactly one source of residents: a layer with counts, a raster, or community totals."""
+    modes = [m for m in ("path", "raster", "community_totals") if m in body]
+    if len(modes) != 1:
+        raise StudyFileError(
+            f"{file}: [residents] needs exactly one of path (with population), raster, or "
+            f"community_totals; found {modes or 'none'}. Fix: see README, Residents"
+        )
+    if "path" in body and "population" not in body:
+        raise StudyFileError(
+            f"{file}: [residents] path needs population (the column with "
+            'residents per feature). Fix: add population = "..."'
+        )
+    if "buildings" in body and "community_totals" not in body:
+        raise StudyFileError(
+            f"{file}: [residents] buildings goes with community_totals. "
+            "Fix: remove buildings or add community_totals"
+        )
 
 
 def _unknown(file: Path, what: str, key: str, known: list[str]) -> None:
@@ -128,8 +168,13 @@ def load_study(path: str | Path) -> Study:
             "Fix: use letters, digits, Chinese, '-' or '_'"
         )
     layers = {s: dict(data[s]) for s in ("network", "communities", "residents", "facilities")}
-    for body in layers.values():
-        body["path"] = (base / body["path"]).resolve()
+    if "residents_outside" in data:
+        layers["residents"]["outside"] = dict(data["residents_outside"])
+    _check_residents(layers["residents"], path)
+    for body in (*layers.values(), layers["residents"].get("outside", {})):
+        for key in ("path", "raster", "buildings"):
+            if key in body:
+                body[key] = (base / body[key]).resolve()
     try:
         options = AnalysisOptions(**data.get("analysis", {}))
     except (TypeError, ValueError) as exc:

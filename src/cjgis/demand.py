@@ -1,0 +1,227 @@
+"""Where residents live when the data are not buildings with counts.
+
+Three sources besides buildings or compounds with population (:func:`cjgis.io.read_residents`):
+
+- a population raster (GeoTIFF such as WorldPop, any CRS): every cell with people becomes a
+  weighted point at its centre; cells outside every community are listed, not lost, and the
+  totals before and after are logged;
+- community totals only: each community's total is spread over its residential buildings by
+  floor area (or footprint area), or, without buildings, over a regular grid of points;
+- residents living outside their community (未回迁/安置在外, 集中过渡地): points that count
+  for the home community named in a column (see ``[residents_outside]`` in the README).
+
+Every function returns a :class:`~cjgis.io.Layer` in the standard resident columns.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from cjgis._errors import input_error
+from cjgis._validate import empty_rejected, rejected_rows
+from cjgis.coords import metric_crs_for
+from cjgis.io import Layer, read_residents
+
+log = logging.getLogger(__name__)
+
+COUNTS = ("population", "elderly", "households")
+
+
+def residents_from_raster(path: str | Path, communities: gpd.GeoDataFrame) -> Layer:
+    """Turn a population raster into weighted points, one per cell with people.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        Single-band GeoTIFF of people per cell, in any CRS (nodata cells are skipped).
+    communities : geopandas.GeoDataFrame
+        Standard community layer; cells whose centre lies in none are rejected.
+
+    Returns
+    -------
+    Layer
+        Points with ``resident_id`` (``r<row>c<col>``), ``population`` and ``community_id``;
+        the cells outside every community, with their people, in ``rejected``.
+    """
+    import rasterio
+
+    path = Path(path)
+    if not path.is_file():
+        raise input_error(path, "population raster not found", "check [residents] raster")
+    with rasterio.open(path) as src:
+        if src.crs is None:
+            raise input_error(path, "the raster declares no CRS", "save it with its CRS")
+        values = src.read(1, masked=True).astype("float64")
+        transform, crs = src.transform, src.crs
+    people = values.filled(0.0)
+    rows, cols = np.nonzero(people > 0)
+    xs, ys = (transform * np.vstack([cols + 0.5, rows + 0.5]))[:2]
+    total = float(people.sum())
+    points = gpd.GeoDataFrame(
+        {
+            "resident_id": [f"r{r}c{c}" for r, c in zip(rows, cols, strict=True)],
+            "population": people[rows, cols],
+            "_row": np.arange(1, len(rows) + 1),
+        },
+        geometry=shapely.points(xs, ys),
+        crs=crs,
+    )
+    joined = gpd.sjoin(
+        points.to_crs(communities.crs),
+        communities[["community_id", "geometry"]],
+        predicate="within",
+        how="left",
+    )
+    joined = joined[~joined.index.duplicated(keep="first")]
+    outside = joined["community_id"].isna()
+    rejected = rejected_rows(
+        joined.assign(id=joined["resident_id"]),
+        outside,
+        layer="residents",
+        file=str(path),
+        reason="raster cell outside every community boundary",
+        id_column="resident_id",
+        fix="extend the community boundaries if these people belong to a community",
+    )
+    kept = points.loc[~outside.to_numpy()].assign(community_id=joined.loc[~outside, "community_id"])
+    log.info(
+        "population raster %s: %s people in %d cells; %s inside communities, %s in %d "
+        "cells outside (rejected)",
+        path.name,
+        f"{total:,.0f}",
+        len(points),
+        f"{kept['population'].sum():,.0f}",
+        f"{points.loc[outside.to_numpy(), 'population'].sum():,.0f}",
+        int(outside.sum()),
+    )
+    return Layer(kept, rejected, str(path))
+
+
+def _weights(buildings: gpd.GeoDataFrame, floor_area: str | None) -> np.ndarray:
+    if floor_area:
+        return pd.to_numeric(buildings[floor_area], errors="coerce").fillna(0).to_numpy(float)
+    area = buildings.to_crs(_metric(buildings)).area.to_numpy()
+    return np.where(area > 0, area, 1.0)  # points weigh one each
+
+
+def _metric(frame: gpd.GeoDataFrame):
+    lon, lat = frame.to_crs("EPSG:4326").union_all().centroid.coords[0]
+    return metric_crs_for(lon, lat)
+
+
+def _grid_points(polygon, spacing_m: float, metric) -> np.ndarray:
+    x0, y0, x1, y1 = polygon.bounds
+    xs, ys = np.meshgrid(
+        np.arange(x0 + spacing_m / 2, x1, spacing_m), np.arange(y0 + spacing_m / 2, y1, spacing_m)
+    )
+    points = shapely.points(xs.ravel(), ys.ravel())
+    inside = points[shapely.contains(polygon, points)]
+    return inside if len(inside) else np.array([polygon.representative_point()])
+
+
+def residents_from_totals(
+    communities: gpd.GeoDataFrame,
+    totals: dict[str, str],
+    *,
+    buildings: gpd.GeoDataFrame | None = None,
+    floor_area: str | None = None,
+    grid_m: float = 50.0,
+    file: str = "communities",
+) -> Layer:
+    """Spread community totals over buildings (by floor area) or over a grid of points.
+
+    Parameters
+    ----------
+    communities : geopandas.GeoDataFrame
+        Standard communities plus the total columns named in ``totals``.
+    totals : dict
+        Standard count -> column of the communities file, e.g. ``{"population": "人口"}``.
+    buildings : geopandas.GeoDataFrame, optional
+        Residential buildings (polygons or points); each community's totals go to the
+        buildings inside it in proportion to ``floor_area`` (or footprint area).
+    floor_area : str, optional
+        Column of ``buildings`` with floor area.
+    grid_m : float, optional
+        Spacing of the grid used for communities without buildings.
+    file : str, optional
+        Name used in rejected rows.
+
+    Returns
+    -------
+    Layer
+        One row per building or grid point; totals per community are preserved exactly.
+    """
+    metric = _metric(communities)
+    comm = communities.to_crs(metric)
+    parts, rejected = [], [empty_rejected()]
+    if buildings is not None:
+        b = buildings.to_crs(metric).assign(_w=_weights(buildings, floor_area))
+        rep = gpd.GeoDataFrame(b[["_row", "_w"]], geometry=b.representative_point(), crs=metric)
+        joined = gpd.sjoin(rep, comm[["community_id", "geometry"]], predicate="within", how="left")
+        joined = joined[~joined.index.duplicated(keep="first")]
+        b["community_id"] = joined["community_id"]
+        rejected.append(
+            rejected_rows(
+                b.assign(id=b["_row"].astype(str)),
+                b["community_id"].isna(),
+                layer="residents",
+                file=file,
+                reason="building outside every community (gets no share of totals)",
+                fix="extend the community boundaries",
+                id_column="id",
+            )
+        )
+        b = b[b["community_id"].notna()]
+    for community in comm.itertuples(index=False):
+        if buildings is not None and (b["community_id"] == community.community_id).any():
+            mine = b[b["community_id"] == community.community_id]
+            weights, geoms = mine["_w"].to_numpy(float), mine.geometry.to_numpy()
+            ids = [f"{community.community_id}-b{r}" for r in mine["_row"]]
+        else:
+            geoms = _grid_points(community.geometry, grid_m, metric)
+            weights = np.ones(len(geoms))
+            ids = [f"{community.community_id}-g{i + 1}" for i in range(len(geoms))]
+        share = (
+            weights / weights.sum()
+            if weights.sum() > 0
+            else np.full(len(weights), 1 / len(weights))
+        )
+        data = {"resident_id": ids, "community_id": community.community_id}
+        for count, column in totals.items():
+            data[count] = share * float(getattr(community, column))
+        parts.append(gpd.GeoDataFrame(data, geometry=list(geoms), crs=metric))
+    frame = pd.concat(parts, ignore_index=True)
+    frame["_row"] = np.arange(1, len(frame) + 1)
+    return Layer(gpd.GeoDataFrame(frame, crs=metric), pd.concat(rejected, ignore_index=True), file)
+
+
+def residents_outside(
+    path: str | Path, *, community: str, population: str, **columns: str | None
+) -> Layer:
+    """Residents living outside their community, counted for the community in a column.
+
+    ``columns`` are :func:`cjgis.io.read_residents`'s optional columns (``id``, ``elderly``,
+    ``households``, ``crs``). Ids are prefixed ``outside-`` to keep them apart.
+    """
+    layer = read_residents(path, population=population, community=community, **columns)
+    frame = layer.frame.assign(
+        resident_id="outside-" + layer.frame["resident_id"].astype(str), living_outside=True
+    )
+    return Layer(frame, layer.rejected, layer.file)
+
+
+def combine(*layers: Layer) -> Layer:
+    """Concatenate resident layers (in the first one's CRS), keeping every rejected row."""
+    crs = layers[0].frame.crs
+    frames = [layer.frame.to_crs(crs) for layer in layers]
+    frame = pd.concat(frames, ignore_index=True)
+    if "living_outside" in frame:
+        frame["living_outside"] = frame["living_outside"].fillna(False).astype(bool)
+    rejected = pd.concat([layer.rejected for layer in layers], ignore_index=True)
+    return Layer(gpd.GeoDataFrame(frame, crs=crs), rejected, layers[0].file)
