@@ -85,8 +85,12 @@ class Analysis:
             f"{len(self.facilities)} facilities in {len(self.categories)} categories; "
             f"{gaps} of {len(self.coverage)} community x category pairs below their "
             f"target share; "
-            f"{len(self.rejected)} input rows rejected"
+            f"{len(self.rejected)} input rows rejected{self._rejected_people()}"
         )
+
+    def _rejected_people(self) -> str:
+        people = self.rejected["population"].sum() if "population" in self.rejected else 0
+        return f" ({people:,.0f} residents)" if people > 0 else ""
 
 
 def _as_layer(data: Layer | gpd.GeoDataFrame, name: str) -> Layer:

@@ -22,8 +22,8 @@ def _run(study_path: Path, *, quiet: bool, write_map: bool) -> int:
     from cjgis.analysis import analyze_study
     from cjgis.figures import write_figures
     from cjgis.maps import gap_map, save_map
-    from cjgis.report import gap_table_text, write_outputs
-    from cjgis.scorecard import write_scorecard
+    from cjgis.report import write_outputs
+    from cjgis.scorecard import gap_table_text, scorecard, write_scorecard
     from cjgis.study import load_study
 
     started = time.perf_counter()
@@ -48,7 +48,7 @@ def _run(study_path: Path, *, quiet: bool, write_map: bool) -> int:
     if write_map:
         fmap = gap_map(analysis, title=f"cjgis · {study.name}", **study.map_options)
         paths["map"] = save_map(fmap, study.map_path)
-    print(gap_table_text(analysis.coverage))
+    print(gap_table_text(scorecard(analysis)))
     print()
     for key, path in paths.items():
         print(f"  {key:<14} {path}")

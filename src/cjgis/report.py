@@ -6,7 +6,6 @@ BOM, so Excel on Chinese Windows shows the Chinese correctly.
 
 from __future__ import annotations
 
-import unicodedata
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,7 +14,6 @@ import pandas as pd
 
 from cjgis._atomic import atomic_path
 from cjgis.analysis import Analysis
-from cjgis.categories import category_info
 
 CSV_ENCODING = "utf-8-sig"
 
@@ -87,45 +85,3 @@ def write_outputs(analysis: Analysis, output_dir: str | Path) -> dict[str, Path]
     _write_gpkg(layers, paths["service_areas"])
     _write_gpkg({"communities": _for_gpkg(analysis.communities)}, paths["communities"])
     return paths
-
-
-def _width(text: str) -> int:
-    """Display width in a terminal: CJK characters take two columns."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * max(width - _width(text), 0)
-
-
-def gap_table_text(coverage: pd.DataFrame) -> str:
-    """Format a terminal table: communities down, categories across, covered share and status.
-
-    Parameters
-    ----------
-    coverage : pandas.DataFrame
-        The coverage table.
-
-    Returns
-    -------
-    str
-        Lines such as ``沈家社区  88% GAP  98% ok ...``, with a header of category names.
-    """
-    categories = list(dict.fromkeys(coverage["category"]))
-    names = list(dict.fromkeys(coverage["community_name"]))
-    first = max(_width("社区 community"), *(_width(n) for n in names)) + 2
-    heads = [category_info(c).name_zh for c in categories]
-    widths = [max(_width(h), 8) + 2 for h in heads]
-    lines = [
-        _pad("社区 community", first)
-        + "".join(_pad(h, w) for h, w in zip(heads, widths, strict=True)).rstrip()
-    ]
-    cells = coverage.set_index(["community_name", "category"])
-    for name in names:
-        row = _pad(name, first)
-        for category, w in zip(categories, widths, strict=True):
-            rec = cells.loc[(name, category)]
-            share = "  -" if np.isnan(rec["covered_share"]) else f"{rec['covered_share']:4.0%}"
-            row += _pad(f"{share} {'ok' if rec['status'] == 'ok' else 'GAP'}", w)
-        lines.append(row.rstrip())
-    return "\n".join(lines)

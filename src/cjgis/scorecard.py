@@ -231,3 +231,52 @@ def _community_layer(analysis: Analysis, card: pd.DataFrame, summary: pd.DataFra
     return gpd.GeoDataFrame(
         layer.merge(wide.reset_index(), on="community_id"), geometry="geometry", crs=analysis.crs
     )
+
+
+_TERMINAL = {MET: "ok", NOT_MET: "GAP", NO_STANDARD: "n/a", NO_RESIDENTS: "-"}
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(width - _width(text), 0)
+
+
+def gap_table_text(card: pd.DataFrame) -> str:
+    """Format the scorecard for a terminal: communities down, categories across.
+
+    Parameters
+    ----------
+    card : pandas.DataFrame
+        :func:`scorecard` rows.
+
+    Returns
+    -------
+    str
+        Lines such as ``沈家社区  93% CAP  12% GAP ...``: covered share and status (``ok``,
+        ``GAP`` coverage below target, ``CAP`` capacity short, ``n/a`` no standard), then a
+        legend line. Chinese names count two columns wide.
+    """
+    categories = list(dict.fromkeys(card["category"]))
+    names = list(dict.fromkeys(card["community_name"]))
+    first = max(_width("社区 community"), *(_width(n) for n in names)) + 2
+    heads = [category_info(c).name_zh for c in categories]
+    widths = [max(_width(h), 8) + 2 for h in heads]
+    lines = [
+        _pad("社区 community", first)
+        + "".join(_pad(h, w) for h, w in zip(heads, widths, strict=True)).rstrip()
+    ]
+    cells = card.set_index(["community_name", "category"])
+    for name in names:
+        row = _pad(name, first)
+        for category, w in zip(categories, widths, strict=True):
+            rec = cells.loc[(name, category)]
+            share = "  -" if np.isnan(rec["covered_share"]) else f"{rec['covered_share']:4.0%}"
+            code = _TERMINAL[rec["status"]]
+            if rec["status"] == NOT_MET and "capacity" in rec["reason"]:
+                code = "CAP"
+            row += _pad(f"{share} {code}", w)
+        lines.append(row.rstrip())
+    lines.append(
+        "覆盖率 covered share · ok 达标 · GAP 覆盖不足 coverage below target · "
+        "CAP 容量不足 capacity short · n/a 无标准 no standard"
+    )
+    return "\n".join(lines)
