@@ -1,0 +1,123 @@
+"""Suggested sites: known optima by hand, greedy within its guarantee, nothing made worse."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from conftest import X0, Y0
+from scipy.sparse import csr_matrix
+
+from cjgis.analysis import analyze
+from cjgis.settings import AnalysisOptions
+from cjgis.siting import (
+    covered_weight,
+    max_cover_exact,
+    max_cover_greedy,
+    set_cover_exact,
+    set_cover_greedy,
+    suggest_sites,
+)
+
+
+def cover(*sets, n):
+    rows = [i for i, s in enumerate(sets) for _ in s]
+    cols = [c for s in sets for c in s]
+    return csr_matrix((np.ones(len(cols), dtype=bool), (rows, cols)), shape=(len(sets), n))
+
+
+# items 0-3 weigh 3, item 4 weighs 1; A = {0, 1}, B = {2, 3}, M = {0, 2, 4}
+WEIGHTS = np.array([3.0, 3.0, 3.0, 3.0, 1.0])
+MATRIX = cover([0, 1], [2, 3], [0, 2, 4], n=5)
+
+
+def test_greedy_takes_the_bait_exact_does_not():
+    greedy = max_cover_greedy(MATRIX, WEIGHTS, k=2)
+    exact = max_cover_exact(MATRIX, WEIGHTS, k=2)
+    assert greedy[0] == 2 and covered_weight(MATRIX, WEIGHTS, greedy) == 10
+    assert sorted(exact) == [0, 1] and covered_weight(MATRIX, WEIGHTS, exact) == 12
+    assert 10 >= (1 - 1 / np.e) * 12  # the greedy guarantee
+
+
+def test_greedy_equals_exact_on_disjoint_candidates():
+    matrix = cover([0], [1, 2], [3, 4, 5], [6], n=7)
+    weights = np.array([5.0, 1.0, 1.0, 2.0, 2.0, 2.0, 4.0])
+    assert max_cover_greedy(matrix, weights, k=2) == [2, 0]
+    assert sorted(max_cover_exact(matrix, weights, k=2)) == [0, 2]
+
+
+def test_already_covered_demand_earns_nothing():
+    weights = WEIGHTS * np.array([0, 0, 1, 1, 1])  # items 0 and 1 already covered
+    assert max_cover_greedy(MATRIX, weights, k=3) == [1, 2]  # then nothing left to gain
+
+
+def test_fewest_sites_per_community_need_and_infeasibility():
+    groups = np.array([0, 0, 1, 1, 1])
+    need = np.array([6.0, 3.0])  # community 0 needs both its items, community 1 one
+    assert sorted(set_cover_exact(MATRIX, WEIGHTS, groups, need)) in ([0, 1], [0, 2])
+    picked, reached = set_cover_greedy(MATRIX, WEIGHTS, groups, need)
+    assert reached and len(picked) == 2
+    impossible = np.array([6.0, 8.0])  # community 1 holds only 7
+    assert set_cover_exact(MATRIX, WEIGHTS, groups, impossible) is None
+    assert set_cover_greedy(MATRIX, WEIGHTS, groups, impossible)[1] is False
+
+
+@pytest.fixture
+def line_district(line_network):
+    comm = gpd.GeoDataFrame(
+        {"community_id": ["A"], "community_name": ["甲社区"]},
+        geometry=[shapely.box(X0 - 50, Y0 - 60, X0 + 2050, Y0 + 60)],
+        crs="EPSG:4549",
+    )
+    xs = [0, 50, 1000, 1050, 1100, 1900, 2000]
+    pop = [100.0, 100.0, 300.0, 300.0, 300.0, 50.0, 50.0]
+    res = gpd.GeoDataFrame(
+        {"resident_id": [f"r{i}" for i in range(len(xs))], "population": pop},
+        geometry=[shapely.Point(X0 + x, Y0 + 20) for x in xs],
+        crs="EPSG:4549",
+    )
+    fac = gpd.GeoDataFrame(
+        {"facility_id": ["f0"], "name": ["existing"], "category": ["c"]},
+        geometry=[shapely.Point(X0, Y0 - 10)],
+        crs="EPSG:4549",
+    )
+    return line_network, comm, res, fac
+
+
+def test_suggested_site_covers_what_it_says_and_lowers_nothing(line_district):
+    network, comm, res, fac = line_district
+    opts = AnalysisOptions(minutes=3, walk_speed_m_s=1.0)  # 180 m
+    before = analyze(network, comm, res, fac, options=opts, verbose=False)
+    suggestion = suggest_sites(before, "c", k=1, spacing_m=100)
+    site = suggestion.sites.iloc[0]
+    assert site["newly_covered_residents"] == 900  # the cluster at 1000-1100
+    assert suggestion.greedy_objective == suggestion.exact_objective == 900
+    assert 1000 <= site.geometry.x - X0 <= 1100
+    added = gpd.GeoDataFrame(
+        {"facility_id": ["f0", "new"], "name": ["existing", "new"], "category": ["c", "c"]},
+        geometry=[fac.geometry.iloc[0], site.geometry],
+        crs="EPSG:4549",
+    )
+    after = analyze(network, comm, res, added, options=opts, verbose=False)
+    b, a = before.coverage.iloc[0], after.coverage.iloc[0]
+    assert a["covered_residents"] - b["covered_residents"] == 900
+    assert (after.residents["walk_min_c"] <= before.residents["walk_min_c"] + 1e-9).all()
+    assert (
+        after.facilities.set_index("facility_id")
+        .loc["f0"]
+        .geometry.equals(before.facilities.set_index("facility_id").loc["f0"].geometry)
+    )  # existing never moved
+    assert suggestion.sites["cumulative_share"].iloc[0] == pytest.approx(1100 / 1200)
+    # 90 % of 1200 needs 880 more than the 200 covered: the one site (900) suffices
+    assert suggestion.fewest_sites == 1
+    # 95 % needs 940: the far cluster at 1900-2000 needs a second site
+    stricter = analyze(
+        network,
+        comm,
+        res,
+        fac,
+        verbose=False,
+        options=AnalysisOptions(minutes=3, walk_speed_m_s=1.0, target_share=0.95),
+    )
+    assert suggest_sites(stricter, "c", k=1, spacing_m=100).fewest_sites == 2
