@@ -83,3 +83,35 @@ def test_planned_facilities_keep_their_own_ids():
     both = with_planned_facilities(existing, planned)
     assert both.frame["facility_id"].tolist() == ["1", "P1"]
     assert both.frame["planned"].tolist() == [False, True]
+
+
+def test_cjgis_site_on_the_sample(sample_study, tmp_path, monkeypatch):
+    import pandas as pd
+
+    from cjgis.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["site", str(sample_study), "--quiet"]) == 0
+    out = tmp_path / "data" / "processed" / "sample" / "site"
+    changes = pd.read_csv(out / "before_after.csv", encoding="utf-8-sig")
+    changed = changes[changes["covered_residents_change"] != 0]
+    # the two planned facilities (钱江 elderly care, 沈家 e-bike charging) and the footbridge
+    assert {("钱江社区", "elderly_care"), ("沈家社区", "ev_charging")} <= set(
+        zip(changed["community_name"], changed["category"], strict=True)
+    )
+    assert (changes["covered_residents_change"] >= 0).all()  # planning never takes away
+    sites = pd.read_csv(out / "suggested_sites.csv", encoding="utf-8-sig")
+    assert set(sites["category"]) <= {
+        "elderly_care",
+        "ev_charging",
+        "ceremony_hall",
+        "tool_storage",
+    }
+    for _, group in sites.groupby("category"):
+        assert group["rank"].tolist() == list(range(1, len(group) + 1))
+        assert group["cumulative_share"].is_monotonic_increasing
+        assert (group["newly_covered_demand"] > 0).all()
+    joins = pd.read_csv(out / "planned_road_joins.csv", encoding="utf-8-sig")
+    assert len(joins) == 2 and joins["distance_m"].max() < 1  # the bridge met both banks
+    assert (tmp_path / "maps" / "sample_site.html").is_file()
+    assert not (tmp_path / "data" / "processed" / "sample" / "coverage.csv").exists()

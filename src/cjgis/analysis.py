@@ -367,14 +367,25 @@ def blind_spots(
 def load_study_inputs(study: Study) -> tuple[Network, Layer, Layer, Layer]:
     """Read the network and the three layers a study file names."""
     network = network_from_graphml(study.network["path"], crs=study.options.crs)
-    c, r, f = study.communities, study.residents, study.facilities
+    return (network, *load_study_layers(study))
+
+
+def load_study_layers(study: Study) -> tuple[Layer, Layer, Layer]:
+    """Read the communities, residents and facilities a study file names."""
+    c, r = study.communities, study.residents
     totals = _totals_columns(r)
     communities = read_communities(
         c["path"], id=c["id"], name=c["name"], crs=c.get("crs"), totals=totals
     )
     residents = _read_residents(r, communities, totals)
-    facilities = read_facilities(
-        f["path"],
+    return communities, residents, read_study_facilities(study, study.facilities["path"])
+
+
+def read_study_facilities(study: Study, path) -> Layer:
+    """Read a facility file with the column settings of the study's ``[facilities]``."""
+    f = study.facilities
+    return read_facilities(
+        path,
         category=f["category"],
         name=f.get("name", "name"),
         id=f.get("id"),
@@ -383,7 +394,6 @@ def load_study_inputs(study: Study) -> tuple[Network, Layer, Layer, Layer]:
         crs=f.get("crs"),
         capacity=f.get("capacity"),
     )
-    return network, communities, residents, facilities
 
 
 def _totals_columns(r: dict) -> dict[str, str]:

@@ -80,6 +80,49 @@ def _demo(args: argparse.Namespace) -> int:
         os.chdir(here)
 
 
+def _site(args: argparse.Namespace) -> int:
+    from cjgis.figures import write_figures
+    from cjgis.maps import gap_map, save_map
+    from cjgis.report import write_outputs
+    from cjgis.scenario import run_site_study, suggested_sites_table, write_site_outputs
+    from cjgis.scorecard import gap_table_text, scorecard, write_scorecard
+    from cjgis.study import load_study
+
+    started = time.perf_counter()
+    study = load_study(args.study)
+    site = run_site_study(study, verbose=not args.quiet)
+    out = study.output_dir / "site"  # as-planned: apart from the as-is results of `analyze`
+    paths = write_outputs(site.after, out)
+    paths.update(write_scorecard(site.after, out))
+    paths.update(write_figures(site.after, out))
+    paths.update(write_site_outputs(site, out))
+    fmap = gap_map(
+        site.after,
+        title=f"cjgis · {study.name} · 规划后 as planned",
+        proposed=suggested_sites_table(site),
+        before=site.before,
+        **study.map_options,
+    )
+    paths["map"] = save_map(fmap, study.map_path.with_name(f"{study.map_path.stem}_site.html"))
+    changed = site.changes[site.changes["covered_residents_change"] != 0]
+    print("规划前后 before -> after (covered share):")
+    for row in changed.itertuples():
+        print(
+            f"  {row.community_name} {row.category_zh}: {row.covered_share_before:.0%} -> "
+            f"{row.covered_share_after:.0%} {row.status_change}"
+        )
+    print()
+    print(gap_table_text(scorecard(site.after)))
+    print()
+    for suggestion in site.suggestions.values():
+        print(f"  {suggestion.message}")
+    print()
+    for key, path in paths.items():
+        print(f"  {key:<20} {path}")
+    print(f"cjgis: as planned: {site.after.summary()} ({time.perf_counter() - started:.1f} s)")
+    return 0
+
+
 def _standards(args: argparse.Namespace) -> int:
     from cjgis.settings import AnalysisOptions
     from cjgis.standards import describe_profile, list_profiles, load_profile
@@ -116,6 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--no-map", action="store_true", help="skip the HTML map")
     analyze.add_argument("--quiet", action="store_true", help="no progress bars")
     analyze.set_defaults(func=_analyze)
+    site = sub.add_parser("site", help="as-is vs as-planned, and suggested new sites")
+    site.add_argument("study", help="study file (TOML) with [planned] and [siting]")
+    site.add_argument("--quiet", action="store_true", help="no progress bars")
+    site.set_defaults(func=_site)
     standards = sub.add_parser("standards", help="list standards profiles, rules and sources")
     standards.add_argument("profile", nargs="?", help="a profile name or TOML file")
     standards.set_defaults(func=_standards)

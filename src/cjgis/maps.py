@@ -252,6 +252,29 @@ def _blind_spot_layer(
     )
 
 
+def _before_layer(before: Analysis, category: str, shift: str | None) -> folium.GeoJson:
+    """Draw the as-is reach of a category, dashed, to compare with the as-planned one."""
+    info = category_info(category)
+    areas = before.service_areas
+    rule = before.options.rule_for(category)
+    mine = areas[
+        (areas["category"] == category)
+        & areas["facility_id"].isna()
+        & np.isclose(areas["minutes"].astype(float), rule.minutes)
+    ]
+    return folium.GeoJson(
+        _display(mine[["category", "geometry"]], shift),
+        name=f"规划前服务范围 service area before · {info.name_zh}",
+        show=False,
+        style_function=lambda f, c=info.colour: {
+            "color": c,
+            "weight": 2,
+            "dashArray": "6 4",
+            "fill": False,
+        },
+    )
+
+
 def _proposed_layer(proposed: gpd.GeoDataFrame, shift: str | None) -> folium.FeatureGroup:
     group = folium.FeatureGroup(name="建议选址 proposed sites")
     for (_, row), (lat, lon) in zip(proposed.iterrows(), _latlon(proposed, shift), strict=True):
@@ -356,6 +379,7 @@ def gap_map(
     tianditu_key: str | None = None,
     self_contained: bool = True,
     proposed: gpd.GeoDataFrame | None = None,
+    before: Analysis | None = None,
 ) -> folium.Map:
     """Build the review map of an analysis.
 
@@ -374,6 +398,8 @@ def gap_map(
         Embed Leaflet in the page (default) so it works with no internet.
     proposed : geopandas.GeoDataFrame, optional
         Proposed sites (``category``, ``rank``), drawn as stars.
+    before : Analysis, optional
+        The as-is analysis of a planned scenario; its reach is drawn dashed per category.
 
     Returns
     -------
@@ -404,6 +430,9 @@ def gap_map(
         _blind_spot_layer(analysis, category, shift, show=i == 0).add_to(fmap)
     for category in analysis.categories:
         _facility_layer(analysis, category, shift).add_to(fmap)
+    if before is not None:
+        for category in before.categories:
+            _before_layer(before, category, shift).add_to(fmap)
     if proposed is not None and len(proposed):
         _proposed_layer(proposed, shift).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)

@@ -245,6 +245,24 @@ def _project_edge_geometries(
     return out
 
 
+def read_graphml(path: str | Path) -> nx.MultiDiGraph:
+    """Read an osmnx GraphML file as a networkx graph, with a clear error if it cannot be."""
+    import osmnx as ox  # lazy: heavy import only where GraphML is read
+
+    path = Path(path)
+    if not path.is_file():
+        raise input_error(path, "street network file not found", "check [network] path")
+    try:
+        graph = ox.load_graphml(path, edge_dtypes={"walk_excluded_hint": str})
+    except Exception as exc:
+        raise input_error(
+            path, f"cannot read as osmnx GraphML ({exc})", "save it with osmnx.save_graphml"
+        ) from exc
+    if graph.number_of_edges() == 0:
+        raise input_error(path, "the street network has no edges", "use a non-empty network")
+    return graph
+
+
 def network_from_graphml(path: str | Path, *, crs: str | None = None) -> Network:
     """Read an osmnx GraphML file into a :class:`Network`.
 
@@ -260,20 +278,8 @@ def network_from_graphml(path: str | Path, *, crs: str | None = None) -> Network
     Network
         The walkable network; the number of dropped edges is logged.
     """
-    import osmnx as ox  # lazy: heavy import only where GraphML is read
-
     path = Path(path)
-    if not path.is_file():
-        raise input_error(path, "street network file not found", "check [network] path")
-    try:
-        graph = ox.load_graphml(path, edge_dtypes={"walk_excluded_hint": str})
-    except Exception as exc:
-        raise input_error(
-            path, f"cannot read as osmnx GraphML ({exc})", "save it with osmnx.save_graphml"
-        ) from exc
-    if graph.number_of_edges() == 0:
-        raise input_error(path, "the street network has no edges", "use a non-empty network")
-    net = network_from_graph(graph, crs=crs)
+    net = network_from_graph(read_graphml(path), crs=crs)
     if net.n_edges == 0:
         raise input_error(path, "no walkable street is left", "check the walk filter")
     log.info(

@@ -241,15 +241,16 @@ def _planned(xs, ys, lane_nodes, origin) -> dict[str, gpd.GeoDataFrame]:
     roads = _to_frame(
         [{"name": "新塘河规划人行桥", "status": "planned", "geometry": bridge}], origin
     )
-    host = {"elderly_care": 7, "ev_charging": 0}  # 钱江社区, 沈家社区
+    host = {"elderly_care": (7, 80), "ev_charging": (0, 120)}  # 钱江社区 80 beds, 沈家社区
     rows = []
-    for category, k in host.items():
+    for category, (k, capacity) in host.items():
         nodes = np.array(lane_nodes[k])
         x0, y0 = nodes[np.argmin(np.abs(nodes - nodes.mean(axis=0)).sum(axis=1))]
         rows.append(
             {
                 "name": f"{COMMUNITIES[k][0]}{FACILITY_NAMES[category][0]}(规划)",
                 "category": category,
+                "capacity": capacity,
                 "geometry": shapely.Point(x0 + 12, y0 + 12),
             }
         )
@@ -386,6 +387,15 @@ capacity = "capacity"
 # [standards.categories.ev_charging]
 # minutes = 10
 profile = "hangzhou_2017"
+
+[planned]
+# `cjgis site study.toml`: the district as planned, and suggested sites for what is missing
+roads = "planned_roads.geojson"
+facilities = "planned_facilities.csv"
+
+[siting]
+k = 3                    # up to three new sites per category that misses its target
+spacing_m = 100          # candidates: street nodes inside the communities, one per 100 m
 
 [analysis]
 # minutes = 15           # an explicit value here applies to every category

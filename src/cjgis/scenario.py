@@ -8,6 +8,9 @@ category.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import geopandas as gpd
 import networkx as nx
 import numpy as np
@@ -15,10 +18,15 @@ import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
 
+from cjgis._atomic import atomic_path
 from cjgis._errors import InputError
-from cjgis.analysis import Analysis
+from cjgis.analysis import Analysis, analyze, load_study_layers, read_study_facilities
 from cjgis.coords import metric_crs_for
-from cjgis.io import Layer
+from cjgis.demand import combine
+from cjgis.io import Layer, read_residents
+from cjgis.network import network_from_graph, read_graphml
+from cjgis.siting import SiteSuggestion, suggest_sites
+from cjgis.study import Study
 
 
 def add_planned_roads(
@@ -126,3 +134,115 @@ def with_planned_facilities(existing: Layer, planned: Layer, *, prefix: str = "P
     frame["planned"] = frame["planned"].fillna(False).astype(bool)
     rejected = pd.concat([existing.rejected, planned.rejected], ignore_index=True)
     return Layer(gpd.GeoDataFrame(frame, crs=existing.frame.crs), rejected, existing.file)
+
+
+@dataclass(frozen=True)
+class SiteStudy:
+    """A planned site analysed as-is and as-planned, with suggested sites.
+
+    Attributes
+    ----------
+    before, after : Analysis
+        The analysis of the existing state and of the planned state.
+    changes : pandas.DataFrame
+        :func:`compare` of the two.
+    joins : pandas.DataFrame
+        How the planned roads joined the network (:func:`add_planned_roads`).
+    suggestions : dict of str to SiteSuggestion
+        Per category that still misses its target as planned.
+    """
+
+    before: Analysis
+    after: Analysis
+    changes: pd.DataFrame
+    joins: pd.DataFrame
+    suggestions: dict[str, SiteSuggestion]
+
+
+def run_site_study(study: Study, *, verbose: bool = True) -> SiteStudy:
+    """Analyse a study as-is and with its ``[planned]`` layers; suggest sites for the gaps.
+
+    The street graph is parsed once; planned roads are merged into a copy. Existing and
+    planned facilities are kept; suggested sites only add to them.
+    """
+    graph = read_graphml(study.network["path"])
+    communities, residents, facilities = load_study_layers(study)
+    opts = study.options
+    before = analyze(
+        network_from_graph(graph, crs=opts.crs),
+        communities,
+        residents,
+        facilities,
+        options=opts,
+        verbose=verbose,
+    )
+    planned = study.planned
+    joins = pd.DataFrame(columns=["road", "end", "node", "distance_m"])
+    if "roads" in planned:
+        roads = gpd.read_file(planned["roads"])
+        graph, joins = add_planned_roads(graph, roads, join_m=float(planned.get("join_m", 30)))
+    if "facilities" in planned:
+        facilities = with_planned_facilities(
+            facilities, read_study_facilities(study, planned["facilities"])
+        )
+    if "residents" in planned:
+        r = study.residents
+        new = read_residents(
+            planned["residents"],
+            population=r.get("population", "population"),
+            id=r.get("id"),
+            elderly=r.get("elderly"),
+            households=r.get("households"),
+            crs=r.get("crs"),
+        )
+        new = Layer(
+            new.frame.assign(resident_id="planned-" + new.frame["resident_id"]),
+            new.rejected,
+            new.file,
+        )
+        residents = combine(residents, new)
+    after = analyze(
+        network_from_graph(graph, crs=opts.crs),
+        communities,
+        residents,
+        facilities,
+        options=opts,
+        verbose=verbose,
+    )
+    siting = {k: v for k, v in study.siting.items() if k != "candidates"}
+    if "candidates" in study.siting:
+        siting["candidates"] = gpd.read_file(study.siting["candidates"])
+    gaps = after.coverage.loc[after.coverage["status"] == "gap", "category"].unique()
+    suggestions = {c: suggest_sites(after, c, **siting) for c in after.categories if c in gaps}
+    return SiteStudy(before, after, compare(before, after), joins, suggestions)
+
+
+def write_site_outputs(site: SiteStudy, output_dir: str | Path) -> dict[str, Path]:
+    """Write ``before_after.csv``, ``suggested_sites.csv``/``.gpkg`` and the road joins."""
+    out = Path(output_dir)
+    paths = {
+        "before_after": out / "before_after.csv",
+        "suggested_sites_csv": out / "suggested_sites.csv",
+        "suggested_sites": out / "suggested_sites.gpkg",
+        "planned_road_joins": out / "planned_road_joins.csv",
+    }
+    with atomic_path(paths["before_after"]) as tmp:
+        site.changes.replace([np.inf, -np.inf], np.nan).round(4).to_csv(
+            tmp, index=False, encoding="utf-8-sig"
+        )
+    with atomic_path(paths["planned_road_joins"]) as tmp:
+        site.joins.to_csv(tmp, index=False, encoding="utf-8-sig")
+    sites = suggested_sites_table(site)
+    with atomic_path(paths["suggested_sites_csv"]) as tmp:
+        pd.DataFrame(sites.drop(columns="geometry")).to_csv(tmp, index=False, encoding="utf-8-sig")
+    with atomic_path(paths["suggested_sites"]) as tmp:
+        sites.to_file(tmp, layer="suggested_sites", driver="GPKG")
+    return paths
+
+
+def suggested_sites_table(site: SiteStudy) -> gpd.GeoDataFrame:
+    """All categories' suggested sites in one table (empty, with columns, if none)."""
+    frames = [s.sites for s in site.suggestions.values() if len(s.sites)]
+    if not frames:
+        return gpd.GeoDataFrame({"rank": [], "category": []}, geometry=[], crs=site.after.crs)
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=site.after.crs)

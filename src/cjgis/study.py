@@ -47,6 +47,8 @@ _SECTIONS: dict[str, tuple[set[str], set[str]]] = {
     "output": (set(), {"dir", "map"}),
     "map": (set(), {"basemap", "tianditu_key", "self_contained"}),
     "standards": (set(), {"profile", "categories", "speeds"}),
+    "planned": (set(), {"roads", "join_m", "facilities", "residents"}),
+    "siting": (set(), {"k", "candidates", "spacing_m", "solver", "max_exact"}),
 }
 
 
@@ -64,6 +66,8 @@ class Study:
     output_dir: Path
     map_path: Path
     map_options: dict[str, Any]
+    planned: dict[str, Any]
+    siting: dict[str, Any]
 
 
 def _check_keys(data: dict[str, Any], file: Path) -> None:
@@ -188,4 +192,11 @@ def load_study(path: str | Path) -> Study:
     if "map" in output:
         map_path = (base / output["map"]).resolve()
     map_options = dict(data.get("map", {}))
-    return Study(name, path, *layers.values(), options, output_dir, map_path, map_options)
+    planned, siting = dict(data.get("planned", {})), dict(data.get("siting", {}))
+    for body, keys in ((planned, ("roads", "facilities", "residents")), (siting, ("candidates",))):
+        for key in keys:
+            if key in body:
+                body[key] = (base / body[key]).resolve()
+    return Study(
+        name, path, *layers.values(), options, output_dir, map_path, map_options, planned, siting
+    )
