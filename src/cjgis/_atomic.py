@@ -34,3 +34,10 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def write_csv(frame, path: str | Path) -> Path:
+    """Write a table as UTF-8 with BOM (Excel on Chinese Windows reads it), atomically."""
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+    return Path(path)

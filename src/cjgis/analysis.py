@@ -381,6 +381,21 @@ def load_study_layers(study: Study) -> tuple[Layer, Layer, Layer]:
     return communities, residents, read_study_facilities(study, study.facilities["path"])
 
 
+def _resident_columns(r: dict) -> dict:
+    return {
+        "population": r.get("population", "population"),
+        "id": r.get("id"),
+        "elderly": r.get("elderly"),
+        "households": r.get("households"),
+        "crs": r.get("crs"),
+    }
+
+
+def read_study_residents(study: Study, path) -> Layer:
+    """Read a residents file with the column settings of the study's ``[residents]``."""
+    return read_residents(path, **_resident_columns(study.residents))
+
+
 def read_study_facilities(study: Study, path) -> Layer:
     """Read a facility file with the column settings of the study's ``[facilities]``."""
     f = study.facilities
@@ -420,15 +435,7 @@ def _read_residents(r: dict, communities: Layer, totals: dict[str, str]) -> Laye
             file=communities.file,
         )
     else:
-        residents = read_residents(
-            r["path"],
-            population=r["population"],
-            id=r.get("id"),
-            elderly=r.get("elderly"),
-            households=r.get("households"),
-            community=r.get("community"),
-            crs=r.get("crs"),
-        )
+        residents = read_residents(r["path"], community=r.get("community"), **_resident_columns(r))
     if "outside" in r:
         o = r["outside"]
         residents = combine(

@@ -12,7 +12,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from cjgis._atomic import atomic_path
+from cjgis._atomic import atomic_path, write_csv
 from cjgis.analysis import Analysis
 
 CSV_ENCODING = "utf-8-sig"
@@ -25,11 +25,6 @@ def coverage_for_csv(coverage: pd.DataFrame) -> pd.DataFrame:
         out[col] = out[col].round(1)
     out["covered_share"] = out["covered_share"].round(4)
     return out
-
-
-def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=False, encoding=CSV_ENCODING)
 
 
 def _write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path) -> None:
@@ -72,8 +67,8 @@ def write_outputs(analysis: Analysis, output_dir: str | Path) -> dict[str, Path]
         "service_areas": out / "service_areas.gpkg",
         "communities": out / "communities.gpkg",
     }
-    _write_csv(coverage_for_csv(analysis.coverage), paths["coverage"])
-    _write_csv(analysis.rejected, paths["rejected"])
+    write_csv(coverage_for_csv(analysis.coverage), paths["coverage"])
+    write_csv(analysis.rejected, paths["rejected"])
     _write_gpkg({"residents": _for_gpkg(analysis.residents)}, paths["residents"])
     _write_gpkg({"blind_spots": _for_gpkg(analysis.blind_spots)}, paths["blind_spots"])
     areas = analysis.service_areas

@@ -18,12 +18,18 @@ import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
 
-from cjgis._atomic import atomic_path
+from cjgis._atomic import atomic_path, write_csv
 from cjgis._errors import InputError
-from cjgis.analysis import Analysis, analyze, load_study_layers, read_study_facilities
+from cjgis.analysis import (
+    Analysis,
+    analyze,
+    load_study_layers,
+    read_study_facilities,
+    read_study_residents,
+)
 from cjgis.coords import metric_crs_for
 from cjgis.demand import combine
-from cjgis.io import Layer, read_residents
+from cjgis.io import Layer
 from cjgis.network import network_from_graph, read_graphml
 from cjgis.siting import SiteSuggestion, suggest_sites
 from cjgis.study import Study
@@ -168,14 +174,12 @@ def run_site_study(study: Study, *, verbose: bool = True) -> SiteStudy:
     graph = read_graphml(study.network["path"])
     communities, residents, facilities = load_study_layers(study)
     opts = study.options
-    before = analyze(
-        network_from_graph(graph, crs=opts.crs),
-        communities,
-        residents,
-        facilities,
-        options=opts,
-        verbose=verbose,
-    )
+
+    def run(graph, residents, facilities) -> Analysis:
+        network = network_from_graph(graph, crs=opts.crs)
+        return analyze(network, communities, residents, facilities, options=opts, verbose=verbose)
+
+    before = run(graph, residents, facilities)
     planned = study.planned
     joins = pd.DataFrame(columns=["road", "end", "node", "distance_m"])
     if "roads" in planned:
@@ -186,29 +190,14 @@ def run_site_study(study: Study, *, verbose: bool = True) -> SiteStudy:
             facilities, read_study_facilities(study, planned["facilities"])
         )
     if "residents" in planned:
-        r = study.residents
-        new = read_residents(
-            planned["residents"],
-            population=r.get("population", "population"),
-            id=r.get("id"),
-            elderly=r.get("elderly"),
-            households=r.get("households"),
-            crs=r.get("crs"),
-        )
+        new = read_study_residents(study, planned["residents"])
         new = Layer(
             new.frame.assign(resident_id="planned-" + new.frame["resident_id"]),
             new.rejected,
             new.file,
         )
         residents = combine(residents, new)
-    after = analyze(
-        network_from_graph(graph, crs=opts.crs),
-        communities,
-        residents,
-        facilities,
-        options=opts,
-        verbose=verbose,
-    )
+    after = run(graph, residents, facilities)
     siting = {k: v for k, v in study.siting.items() if k != "candidates"}
     if "candidates" in study.siting:
         siting["candidates"] = gpd.read_file(study.siting["candidates"])
@@ -226,15 +215,10 @@ def write_site_outputs(site: SiteStudy, output_dir: str | Path) -> dict[str, Pat
         "suggested_sites": out / "suggested_sites.gpkg",
         "planned_road_joins": out / "planned_road_joins.csv",
     }
-    with atomic_path(paths["before_after"]) as tmp:
-        site.changes.replace([np.inf, -np.inf], np.nan).round(4).to_csv(
-            tmp, index=False, encoding="utf-8-sig"
-        )
-    with atomic_path(paths["planned_road_joins"]) as tmp:
-        site.joins.to_csv(tmp, index=False, encoding="utf-8-sig")
+    write_csv(site.changes.replace([np.inf, -np.inf], np.nan).round(4), paths["before_after"])
+    write_csv(site.joins, paths["planned_road_joins"])
     sites = suggested_sites_table(site)
-    with atomic_path(paths["suggested_sites_csv"]) as tmp:
-        pd.DataFrame(sites.drop(columns="geometry")).to_csv(tmp, index=False, encoding="utf-8-sig")
+    write_csv(pd.DataFrame(sites.drop(columns="geometry")), paths["suggested_sites_csv"])
     with atomic_path(paths["suggested_sites"]) as tmp:
         sites.to_file(tmp, layer="suggested_sites", driver="GPKG")
     return paths

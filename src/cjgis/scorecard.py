@@ -18,7 +18,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from cjgis._atomic import atomic_path
+from cjgis._atomic import atomic_path, write_csv
 from cjgis.analysis import Analysis
 from cjgis.categories import category_info
 
@@ -213,8 +213,7 @@ def write_scorecard(analysis: Analysis, output_dir: str | Path) -> dict[str, Pat
     _sheet(book, "未纳入 rejected", analysis.rejected, _REJECTED_ZH)
     with atomic_path(paths["scorecard_xlsx"]) as tmp:
         book.save(tmp)
-    with atomic_path(paths["scorecard_csv"]) as tmp:
-        card.to_csv(tmp, index=False, encoding="utf-8-sig")
+    write_csv(card, paths["scorecard_csv"])
     with atomic_path(paths["scorecard_gpkg"]) as tmp:
         _community_layer(analysis, card, summary).to_file(tmp, layer="communities", driver="GPKG")
         spots = analysis.blind_spots.copy()
