@@ -291,3 +291,49 @@ def network_from_graphml(path: str | Path, *, crs: str | None = None) -> Network
         net.dropped_edges,
     )
     return net
+
+
+def network_from_arrays(
+    node_x: np.ndarray,
+    node_y: np.ndarray,
+    edge_u: np.ndarray,
+    edge_v: np.ndarray,
+    *,
+    crs: str,
+    node_id: np.ndarray | None = None,
+) -> Network:
+    """Build a :class:`Network` of straight edges from arrays, without networkx.
+
+    Parameters
+    ----------
+    node_x, node_y : numpy.ndarray
+        Node coordinates in the metric ``crs``.
+    edge_u, edge_v : numpy.ndarray
+        Node indices of each undirected edge.
+    crs : str
+        The projected CRS of the coordinates.
+    node_id : numpy.ndarray, optional
+        Original node ids (positions if None).
+
+    Returns
+    -------
+    Network
+        Edges are straight lines; lengths are their Euclidean lengths in metres.
+    """
+    metric = CRS.from_user_input(crs)
+    if not metric.is_projected:
+        raise input_error("network arrays", f"{crs} is not projected", "give metres")
+    x, y = np.asarray(node_x, dtype=float), np.asarray(node_y, dtype=float)
+    u, v = np.asarray(edge_u, dtype=np.int64), np.asarray(edge_v, dtype=np.int64)
+    coords = np.stack([np.column_stack([x[u], y[u]]), np.column_stack([x[v], y[v]])], axis=1)
+    geometry = shapely.linestrings(coords)
+    return Network(
+        crs=metric,
+        node_id=np.arange(len(x)) if node_id is None else np.asarray(node_id),
+        node_x=x,
+        node_y=y,
+        edge_u=u,
+        edge_v=v,
+        edge_length_m=shapely.length(geometry),
+        edge_geometry=geometry,
+    )
