@@ -12,7 +12,10 @@ from conftest import REPO
 def test_benchmark_short_mode_runs_and_reports_ratios():
     result = subprocess.run(
         [sys.executable, str(REPO / "benchmarks" / "bench_walking.py"), "--short"],
-        capture_output=True, text=True, timeout=300, check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     out = result.stdout

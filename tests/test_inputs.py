@@ -204,3 +204,23 @@ def test_amap_export_in_gcj02_is_converted(study_dir):
     edit_study(study_dir, '"facilities.csv"', '"amap.csv"\ncrs = "gcj02"')
     got = run(study_dir).facilities.geometry  # metric CRS
     assert got.distance(truth).max() < 1e-3  # metres
+
+
+def test_undeclared_gcj02_export_is_caught(study_dir):
+    from cjgis._validate import CoordinateWarning
+    from cjgis.coords import wgs84_to_gcj02
+
+    path = study_dir / "facilities.csv"
+    table = pd.read_csv(path, encoding="utf-8-sig")
+    table["lon"], table["lat"] = wgs84_to_gcj02(table["lon"], table["lat"])
+    table.to_csv(path, index=False, encoding="utf-8-sig")  # GCJ-02, but nothing says so
+    with pytest.warns(
+        CoordinateWarning,
+        match=r"facilities\.csv: read as WGS84 the points sit "
+        r"a median \d+ m .* read as GCJ02 only \d+ m\. "
+        r'Fix: .*add crs = "gcj02" to \[facilities\]',
+    ):
+        run(study_dir)
+    edit_study(study_dir, "[analysis]", "[analysis]\nstrict = true")
+    with pytest.raises(InputError, match="read as GCJ02"):
+        run(study_dir)

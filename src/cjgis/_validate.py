@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from cjgis._errors import input_error
 
@@ -111,3 +112,77 @@ def require_crs(frame: pd.DataFrame, *, file: object, key: str) -> None:
             f'add crs = "EPSG:4326" (or the right code) to {key} in the study file, '
             "or save the file with its CRS",
         )
+
+
+class CoordinateWarning(UserWarning):
+    """Points fit the street network much better under another coordinate reading."""
+
+
+#: A reading must put points at least this much closer to the streets to be suggested...
+_BETTER_FACTOR = 2.0
+#: ...and the declared reading must leave them at least this far off (metres, median).
+_MIN_OFFSET_M = 15.0
+#: Points checked at most (an evenly spaced sample of larger layers).
+_MAX_CHECKED = 1000
+
+
+def check_chinese_offset(
+    points_lonlat: np.ndarray, network, *, file: str, key: str, strict: bool = False
+) -> str | None:
+    """Warn when WGS84 points fit the streets far better read as GCJ-02 or BD-09.
+
+    Amap/Gaode, Tencent and Baidu exports are offset by about 500 m in Hangzhou; read as
+    WGS84 they land beside the wrong streets without any error. This compares the median
+    distance to the nearest street under the declared reading and under each Chinese one.
+
+    Parameters
+    ----------
+    points_lonlat : numpy.ndarray
+        Shapely points in WGS84 degrees, as the file was read.
+    network : cjgis.network.Network
+        The walking network.
+    file, key : str
+        For the message: the file and its study-file section.
+    strict : bool
+        Raise instead of warning.
+
+    Returns
+    -------
+    str or None
+        The message, if the check fired.
+    """
+    import warnings
+
+    from pyproj import Transformer
+
+    from cjgis._errors import InputError
+    from cjgis.coords import CHINESE_CRS, in_china
+
+    xy = shapely.get_coordinates(points_lonlat[~shapely.is_empty(points_lonlat)])
+    if len(xy) > _MAX_CHECKED:  # evenly spaced sample: a median needs no more
+        xy = xy[np.linspace(0, len(xy) - 1, _MAX_CHECKED).astype(int)]
+    if len(xy) < 5 or not in_china(xy[:, 0], xy[:, 1]).mean() > 0.5:
+        return None
+    to_metric = Transformer.from_crs("EPSG:4326", network.crs, always_xy=True)
+
+    def median_offset(lon, lat):
+        pts = shapely.points(*to_metric.transform(lon, lat))
+        return float(np.median(network.edge_tree.query_nearest(pts, return_distance=True)[1]))
+
+    declared = median_offset(xy[:, 0], xy[:, 1])
+    readings = {
+        name: median_offset(*CHINESE_CRS[name](xy[:, 0], xy[:, 1])) for name in ("gcj02", "bd09")
+    }
+    name, best = min(readings.items(), key=lambda item: item[1])
+    if declared < _MIN_OFFSET_M or best * _BETTER_FACTOR > declared:
+        return None
+    message = (
+        f"{file}: read as WGS84 the points sit a median {declared:.0f} m from the "
+        f"nearest street; read as {name.upper()} only {best:.0f} m. Fix: if the file is "
+        f'an Amap/Tencent (GCJ-02) or Baidu (BD-09) export, add crs = "{name}" to '
+        f"{key} in the study file"
+    )
+    if strict:
+        raise InputError(message)
+    warnings.warn(message, CoordinateWarning, stacklevel=3)
+    return message

@@ -17,7 +17,7 @@ from pyproj import CRS
 from tqdm.auto import tqdm
 
 from cjgis._errors import InputError
-from cjgis._validate import rejected_rows
+from cjgis._validate import check_chinese_offset, rejected_rows
 from cjgis.access import distances_within, node_reach, target_distances
 from cjgis.capacity import two_step_fca
 from cjgis.categories import ordered_categories
@@ -180,6 +180,16 @@ def _attach(network: Network, frame, *, layer: str, file: str, id_column: str, m
     return kept, attachment.subset(~far), rejected
 
 
+def _check_offsets(network: Network, fac_l: Layer, res_l: Layer, options) -> None:
+    """Warn (or raise, if strict) when a WGS84 layer fits the streets better as GCJ-02/BD-09."""
+    for layer, key in ((fac_l, "[facilities]"), (res_l, "[residents]")):
+        crs = layer.frame.crs
+        if crs is None or crs.to_epsg() not in (4326, 4490):  # declared WGS84 / CGCS2000 only
+            continue
+        points = layer.frame.geometry.representative_point().to_numpy()
+        check_chinese_offset(points, network, file=layer.file, key=key, strict=options.strict)
+
+
 def _raise_if_strict(rejected: pd.DataFrame, options: AnalysisOptions) -> None:
     if options.strict and len(rejected):
         first = rejected.iloc[0]
@@ -241,6 +251,7 @@ def analyze(
         max_snap_m=options.max_snap_m,
     )
     rejected += rej
+    _check_offsets(network, fac_l, res_l, options)
     fac, fac_att, rej = _attach(
         network,
         fac_l.frame.to_crs(crs),

@@ -177,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         format="cjgis: %(message)s",
     )
     logging.getLogger("pyogrio").setLevel(logging.WARNING)
+    logging.captureWarnings(True)  # data warnings (e.g. GCJ-02 suspected) as cjgis: lines
     try:
         return args.func(args)
     except CjgisError as exc:
