@@ -65,7 +65,9 @@ def test_disconnected_residence_is_unreachable():
     from cjgis.network import network_from_graph
 
     g = graph_from_segments({0: (0, 0), 1: (100, 0), 2: (0, 500), 3: (100, 500)}, [(0, 1), (2, 3)])
-    dist, nearest = walk(network_from_graph(g), pts((10, 0)), pts((50, 500), (60, 0)))
+    dist, nearest = walk(
+        network_from_graph(g, components="all"), pts((10, 0)), pts((50, 500), (60, 0))
+    )
     assert np.isinf(dist[0]) and nearest[0] == -1
     assert dist[1] == pytest.approx(50)
 

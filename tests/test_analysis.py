@@ -99,3 +99,38 @@ def test_each_category_gets_its_own_single_search(district):
     assert res.loc["s3", "walk_min_ev_charging"] == pytest.approx(20 / 60)
     assert res.loc["n1", "walk_min_ev_charging"] == pytest.approx((20 + 900 + 200 + 900) / 60)
     assert np.isfinite(result.residents.filter(like="walk_min").to_numpy()).all()
+
+
+def test_residence_beside_a_disconnected_fragment_is_attached_and_noted():
+    from conftest import graph_from_segments
+
+    from cjgis.network import network_from_graph
+
+    # a 2 km street, and a 60 m path 30 m north of it whose link is missing in the data
+    nodes = {i: (100.0 * i, 0.0) for i in range(21)} | {100: (500.0, 30.0), 101: (560.0, 30.0)}
+    edges = [(i, i + 1) for i in range(20)] + [(100, 101)]
+    net = network_from_graph(graph_from_segments(nodes, edges))
+    assert net.n_edges == 20 and len(net.fragment_geometry) == 1
+    assert (
+        len(
+            network_from_graph(
+                graph_from_segments(nodes, edges), components="all"
+            ).fragment_geometry
+        )
+        == 0
+    )
+    comm = gpd.GeoDataFrame(
+        {"community_id": ["A"], "community_name": ["甲"]},
+        geometry=[shapely.box(X0 - 10, Y0 - 100, X0 + 2010, Y0 + 100)],
+        crs="EPSG:4549",
+    )
+    res = frame(
+        [(530, 40), (1500, 10)], resident_id=["near_path", "plain"], population=[10.0, 10.0]
+    )
+    fac = frame([(0, 0)], facility_id=["f"], name=["x"], category=["c"])
+    result = analyze(net, comm, res, fac, verbose=False)
+    out = result.residents.set_index("resident_id")
+    assert out.loc["near_path", "walk_min_c"] == pytest.approx((530 + 40) / 60)  # not lost
+    assert out.loc["near_path", "street_offset_m"] == pytest.approx(40)
+    assert out.loc["near_path", "note"].startswith("nearest street (10 m) is a disconnected")
+    assert out["note"].isna().sum() == 1 and len(result.rejected) == 0

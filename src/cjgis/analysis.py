@@ -176,8 +176,39 @@ def _attach(network: Network, frame, *, layer: str, file: str, id_column: str, m
                     "street network; raise [analysis] max_snap_m if the distance is real",
                 )
             )
-    kept = frame.loc[~far]
-    return kept, attachment.subset(~far), rejected
+    kept_att = attachment.subset(~far)
+    kept = frame.loc[~far].assign(street_offset_m=kept_att.offset_m)
+    notes = _fragment_notes(network, points[~far], kept_att.offset_m)
+    if notes is not None:
+        kept = kept.assign(note=notes)
+        log.warning(
+            "%s: %d rows have their nearest street in a disconnected piece of the "
+            "network; attached to the main network instead (see the note column)",
+            layer,
+            int(pd.notna(notes).sum()),
+        )
+    return kept, kept_att, rejected
+
+
+def _fragment_notes(network: Network, points: np.ndarray, offset_m: np.ndarray):
+    """Return notes for points whose nearest street is a left-out disconnected fragment."""
+    if len(network.fragment_geometry) == 0 or len(points) == 0:
+        return None
+    (point_idx, _), dist = network.fragment_tree.query_nearest(
+        points, return_distance=True, all_matches=False
+    )
+    fragment_m = np.full(len(points), np.inf)
+    fragment_m[point_idx] = dist
+    nearer = fragment_m < offset_m - 1e-6
+    if not nearer.any():
+        return None
+    notes = np.full(len(points), None, dtype=object)
+    notes[nearer] = [
+        f"nearest street ({f:.0f} m) is a disconnected fragment; attached to the main network "
+        f"{o:.0f} m away"
+        for f, o in zip(fragment_m[nearer], offset_m[nearer], strict=True)
+    ]
+    return notes
 
 
 def _check_offsets(network: Network, fac_l: Layer, res_l: Layer, options) -> None:
@@ -263,7 +294,6 @@ def analyze(
     rejected += rej
     rejected = pd.concat(rejected, ignore_index=True)
     _raise_if_strict(rejected, options)
-    fac = fac.assign(street_offset_m=fac_att.offset_m)
     categories = ordered_categories(fac["category"].unique())
     res, areas = _walk_all_categories(
         network, res, res_att, fac, fac_att, categories, options, verbose=verbose
@@ -377,7 +407,11 @@ def blind_spots(
 
 def load_study_inputs(study: Study) -> tuple[Network, Layer, Layer, Layer]:
     """Read the network and the three layers a study file names."""
-    network = network_from_graphml(study.network["path"], crs=study.options.crs)
+    network = network_from_graphml(
+        study.network["path"],
+        crs=study.options.crs,
+        components=study.network.get("components", "largest"),
+    )
     return (network, *load_study_layers(study))
 
 

@@ -9,7 +9,7 @@ edge's geometry runs from ``edge_u`` to ``edge_v`` and its length is the project
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -51,6 +51,9 @@ class Network:
         Shapely LineStrings, oriented from ``edge_u`` to ``edge_v``.
     dropped_edges : int
         Source edges left out as not walkable (reported, not silently lost).
+    fragment_geometry : numpy.ndarray
+        Walkable edges left out because they are not connected to the main network; kept so
+        that points whose nearest street is such a fragment can be reported.
     """
 
     crs: CRS
@@ -62,6 +65,7 @@ class Network:
     edge_length_m: np.ndarray
     edge_geometry: np.ndarray
     dropped_edges: int = 0
+    fragment_geometry: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
 
     @property
     def n_nodes(self) -> int:
@@ -80,6 +84,11 @@ class Network:
         cols = np.concatenate([self.edge_v, self.edge_u])
         weights = np.concatenate([self.edge_length_m, self.edge_length_m])
         return csr_min(rows, cols, weights, self.n_nodes)
+
+    @cached_property
+    def fragment_tree(self) -> shapely.STRtree:
+        """Spatial index over the disconnected fragments left out of the network."""
+        return shapely.STRtree(self.fragment_geometry)
 
     @cached_property
     def edge_tree(self) -> shapely.STRtree:
@@ -157,7 +166,49 @@ def is_walkable(data: dict) -> bool:
     return not any(t in NOT_WALKABLE_HIGHWAYS for t in tags)
 
 
-def network_from_graph(graph: nx.MultiDiGraph, *, crs: str | None = None) -> Network:
+def largest_component(network: Network) -> Network:
+    """Keep the largest connected piece; the other pieces' edges become ``fragment_geometry``.
+
+    A residence beside a small disconnected piece (a compound path whose link is missing in
+    the data) would otherwise reach no facility at all.
+    """
+    from scipy.sparse.csgraph import connected_components
+
+    if network.n_edges == 0:
+        return network
+    _, labels = connected_components(network.graph, directed=False)
+    sizes = np.bincount(labels[np.concatenate([network.edge_u, network.edge_v])])
+    keep_node = labels == sizes.argmax()
+    keep_edge = keep_node[network.edge_u]
+    if keep_edge.all() and keep_node.all():
+        return network
+    index = np.full(network.n_nodes, -1, dtype=np.int64)
+    index[keep_node] = np.arange(keep_node.sum())
+    log.info(
+        "kept the largest connected network: %d of %d edges; %d edges in %d other pieces left out",
+        keep_edge.sum(),
+        network.n_edges,
+        (~keep_edge).sum(),
+        len(np.unique(labels[network.edge_u[~keep_edge]])),
+    )
+    return replace(
+        network,
+        node_id=network.node_id[keep_node],
+        node_x=network.node_x[keep_node],
+        node_y=network.node_y[keep_node],
+        edge_u=index[network.edge_u[keep_edge]],
+        edge_v=index[network.edge_v[keep_edge]],
+        edge_length_m=network.edge_length_m[keep_edge],
+        edge_geometry=network.edge_geometry[keep_edge],
+        fragment_geometry=np.concatenate(
+            [network.fragment_geometry, network.edge_geometry[~keep_edge]]
+        ),
+    )
+
+
+def network_from_graph(
+    graph: nx.MultiDiGraph, *, crs: str | None = None, components: str = "largest"
+) -> Network:
     """Build a :class:`Network` from an osmnx-style graph.
 
     Parameters
@@ -168,12 +219,16 @@ def network_from_graph(graph: nx.MultiDiGraph, *, crs: str | None = None) -> Net
         ``walk_excluded_hint``.
     crs : str, optional
         Metric CRS to project into; chosen from the data if ``None``.
+    components : {"largest", "all"}, optional
+        Keep only the largest connected piece (default; see :func:`largest_component`) or all.
 
     Returns
     -------
     Network
         Undirected, deduplicated, projected network.
     """
+    if components not in ("largest", "all"):
+        raise ValueError(f"components must be 'largest' or 'all', got {components!r}")
     nodes = list(graph.nodes)
     index = {n: i for i, n in enumerate(nodes)}
     xy = np.array([(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in nodes], dtype=float)
@@ -200,7 +255,7 @@ def network_from_graph(graph: nx.MultiDiGraph, *, crs: str | None = None) -> Net
         vs.append(iv)
         geoms.append(geom)
     edge_geometry = _project_edge_geometries(geoms, us, vs, node_x, node_y, project)
-    return Network(
+    network = Network(
         crs=metric,
         node_id=np.asarray(nodes),
         node_x=np.asarray(node_x, dtype=float),
@@ -211,6 +266,7 @@ def network_from_graph(graph: nx.MultiDiGraph, *, crs: str | None = None) -> Net
         edge_geometry=edge_geometry,
         dropped_edges=dropped,
     )
+    return largest_component(network) if components == "largest" else network
 
 
 def _project_edge_geometries(
@@ -263,7 +319,9 @@ def read_graphml(path: str | Path) -> nx.MultiDiGraph:
     return graph
 
 
-def network_from_graphml(path: str | Path, *, crs: str | None = None) -> Network:
+def network_from_graphml(
+    path: str | Path, *, crs: str | None = None, components: str = "largest"
+) -> Network:
     """Read an osmnx GraphML file into a :class:`Network`.
 
     Parameters
@@ -279,7 +337,7 @@ def network_from_graphml(path: str | Path, *, crs: str | None = None) -> Network
         The walkable network; the number of dropped edges is logged.
     """
     path = Path(path)
-    net = network_from_graph(read_graphml(path), crs=crs)
+    net = network_from_graph(read_graphml(path), crs=crs, components=components)
     if net.n_edges == 0:
         raise input_error(path, "no walkable street is left", "check the walk filter")
     log.info(

@@ -19,7 +19,7 @@ from cjgis.standards import load_profile, resolve_rules
 _SECTIONS: dict[str, tuple[set[str], set[str]]] = {
     # section: (required keys, optional keys)
     "study": ({"name"}, {"description"}),
-    "network": ({"path"}, set()),
+    "network": ({"path"}, {"components"}),
     "communities": ({"path", "id", "name"}, {"crs"}),
     "residents": (
         set(),
