@@ -88,3 +88,12 @@ def sample_analysis(sample_study):
     from cjgis.study import load_study
 
     return analyze_study(load_study(sample_study), verbose=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _work_in_a_temporary_folder(tmp_path_factory):
+    """Run the tests outside the repository: caches and default outputs land in a tmp dir."""
+    here = Path.cwd()
+    os.chdir(tmp_path_factory.mktemp("cwd"))
+    yield
+    os.chdir(here)

@@ -407,12 +407,28 @@ def blind_spots(
 
 def load_study_inputs(study: Study) -> tuple[Network, Layer, Layer, Layer]:
     """Read the network and the three layers a study file names."""
-    network = network_from_graphml(
-        study.network["path"],
-        crs=study.options.crs,
-        components=study.network.get("components", "largest"),
+    return (study_network(study), *load_study_layers(study))
+
+
+def study_network(study: Study) -> Network:
+    """Return the study's walking network, from the cache when the source is unchanged."""
+    from cjgis.cache import cached_network
+
+    path, crs = study.network["path"], study.options.crs
+    components = study.network.get("components", "largest")
+
+    def build() -> Network:
+        return network_from_graphml(path, crs=crs, components=components)
+
+    if not study.network.get("cache", True):
+        return build()
+    return cached_network(
+        path,
+        build,
+        cache_dir=study.network.get("cache_dir", "cache"),
+        crs=crs,
+        components=components,
     )
-    return (network, *load_study_layers(study))
 
 
 def load_study_layers(study: Study) -> tuple[Layer, Layer, Layer]:

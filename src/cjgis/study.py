@@ -19,7 +19,7 @@ from cjgis.standards import load_profile, resolve_rules
 _SECTIONS: dict[str, tuple[set[str], set[str]]] = {
     # section: (required keys, optional keys)
     "study": ({"name"}, {"description"}),
-    "network": ({"path"}, {"components"}),
+    "network": ({"path"}, {"components", "cache", "cache_dir"}),
     "communities": ({"path", "id", "name"}, {"crs"}),
     "residents": (
         set(),
@@ -140,6 +140,27 @@ def _with_standards(options: AnalysisOptions, data: dict[str, Any], base: Path):
     return replace(options, rules=rules)
 
 
+#: Keys that hold file or folder paths, in any section; relative to the study file.
+_PATH_KEYS = (
+    "path",
+    "raster",
+    "buildings",
+    "cache_dir",
+    "roads",
+    "facilities",
+    "residents",
+    "candidates",
+)
+
+
+def _resolve_paths(bodies: list[dict[str, Any]], base: Path) -> None:
+    """Make every path key absolute, relative to the study file's folder (in place)."""
+    for body in bodies:
+        for key in _PATH_KEYS:
+            if isinstance(body.get(key), str):
+                body[key] = (base / body[key]).resolve()
+
+
 def load_study(path: str | Path) -> Study:
     """Read and check a study file.
 
@@ -175,10 +196,6 @@ def load_study(path: str | Path) -> Study:
     if "residents_outside" in data:
         layers["residents"]["outside"] = dict(data["residents_outside"])
     _check_residents(layers["residents"], path)
-    for body in (*layers.values(), layers["residents"].get("outside", {})):
-        for key in ("path", "raster", "buildings"):
-            if key in body:
-                body[key] = (base / body[key]).resolve()
     try:
         options = AnalysisOptions(**data.get("analysis", {}))
     except (TypeError, ValueError) as exc:
@@ -193,10 +210,9 @@ def load_study(path: str | Path) -> Study:
         map_path = (base / output["map"]).resolve()
     map_options = dict(data.get("map", {}))
     planned, siting = dict(data.get("planned", {})), dict(data.get("siting", {}))
-    for body, keys in ((planned, ("roads", "facilities", "residents")), (siting, ("candidates",))):
-        for key in keys:
-            if key in body:
-                body[key] = (base / body[key]).resolve()
+    _resolve_paths(
+        [*layers.values(), layers["residents"].get("outside", {}), planned, siting], base
+    )
     return Study(
         name, path, *layers.values(), options, output_dir, map_path, map_options, planned, siting
     )

@@ -1,0 +1,126 @@
+"""On-disk cache of projected walking networks, so a second run does not parse the source.
+
+A cached network is plain arrays (node coordinates and ids, edge ends and lengths, and edge
+geometry as concatenated WKB with offsets; no pickle) in one ``.npz`` file, keyed by the
+source file's content hash, the walk-filter version, the CRS and the component choice.
+Corrupt or stale files are rebuilt, never trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import logging
+from pathlib import Path
+
+import numpy as np
+import shapely
+from pyproj import CRS
+
+from cjgis._atomic import atomic_path
+from cjgis.network import Network
+
+log = logging.getLogger(__name__)
+
+#: Bump when the walk filter or the network arrays change meaning.
+FORMAT_VERSION = "1"
+
+
+def cache_key(source: str | Path, **settings: object) -> str:
+    """Content hash of ``source`` plus the settings that shape the network."""
+    digest = hashlib.sha256()
+    with Path(source).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    digest.update(repr(sorted({**settings, "format": FORMAT_VERSION}.items())).encode())
+    return digest.hexdigest()[:24]
+
+
+def _pack(geometries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    blobs = shapely.to_wkb(geometries) if len(geometries) else np.array([], dtype=object)
+    sizes = np.array([len(b) for b in blobs], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    return np.frombuffer(b"".join(blobs), dtype=np.uint8), offsets
+
+
+def _unpack(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    raw = data.tobytes()
+    blobs = [raw[a:b] for a, b in itertools.pairwise(offsets)]
+    return shapely.from_wkb(np.array(blobs, dtype=object)) if blobs else np.empty(0, object)
+
+
+def save_network(network: Network, path: str | Path) -> Path:
+    """Write a network's arrays to ``path`` (``.npz``), atomically."""
+    edges, edge_offsets = _pack(network.edge_geometry)
+    fragments, fragment_offsets = _pack(network.fragment_geometry)
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as handle:
+            np.savez(
+                handle,
+                crs=np.array(network.crs.to_wkt()),
+                node_id=network.node_id,
+                node_x=network.node_x,
+                node_y=network.node_y,
+                edge_u=network.edge_u,
+                edge_v=network.edge_v,
+                edge_length_m=network.edge_length_m,
+                edge_wkb=edges,
+                edge_offsets=edge_offsets,
+                fragment_wkb=fragments,
+                fragment_offsets=fragment_offsets,
+                dropped_edges=np.array(network.dropped_edges),
+            )
+    return Path(path)
+
+
+def load_network(path: str | Path) -> Network:
+    """Read a network written by :func:`save_network`."""
+    with np.load(path, allow_pickle=False) as data:
+        return Network(
+            crs=CRS.from_wkt(str(data["crs"])),
+            node_id=data["node_id"],
+            node_x=data["node_x"],
+            node_y=data["node_y"],
+            edge_u=data["edge_u"],
+            edge_v=data["edge_v"],
+            edge_length_m=data["edge_length_m"],
+            edge_geometry=_unpack(data["edge_wkb"], data["edge_offsets"]),
+            dropped_edges=int(data["dropped_edges"]),
+            fragment_geometry=_unpack(data["fragment_wkb"], data["fragment_offsets"]),
+        )
+
+
+def cached_network(source: str | Path, build, *, cache_dir: str | Path, **settings) -> Network:
+    """Return the cached network for ``source`` and ``settings``, building it on a miss.
+
+    Parameters
+    ----------
+    source : str or pathlib.Path
+        The network's source file (hashed for the key).
+    build : callable
+        Called with no arguments to build the network on a miss.
+    cache_dir : str or pathlib.Path
+        Folder of cache files (created if missing).
+    **settings
+        What else shapes the network (CRS, components); part of the key.
+    """
+    if not Path(source).is_file():
+        return build()  # the builder reports the missing file with its fix
+    path = Path(cache_dir) / f"network-{cache_key(source, **settings)}.npz"
+    if path.is_file():
+        try:
+            network = load_network(path)
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("cache %s unreadable (%s): rebuilding it", path, exc)
+        else:
+            log.info(
+                "network from cache %s (%d nodes, %d edges)",
+                path.name,
+                network.n_nodes,
+                network.n_edges,
+            )
+            return network
+    network = build()
+    save_network(network, path)
+    log.info("network cached as %s", path)
+    return network

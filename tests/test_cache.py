@@ -1,0 +1,43 @@
+"""The network cache: exact round trip, hit on the same file, rebuild on any change."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import shapely
+
+from cjgis.cache import cached_network, load_network, save_network
+from cjgis.network import network_from_graphml
+
+
+def test_round_trip_is_exact(hangzhou_network, tmp_path):
+    back = load_network(save_network(hangzhou_network, tmp_path / "n.npz"))
+    for name in ("node_id", "node_x", "node_y", "edge_u", "edge_v", "edge_length_m"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(hangzhou_network, name))
+    assert shapely.equals_exact(back.edge_geometry, hangzhou_network.edge_geometry, 0).all()
+    assert len(back.fragment_geometry) == len(hangzhou_network.fragment_geometry)
+    assert back.crs == hangzhou_network.crs and back.dropped_edges == 116
+
+
+def test_hit_change_and_corruption(sample_study, tmp_path):
+    source = tmp_path / "streets.graphml"
+    shutil.copy(sample_study.parent / "streets.graphml", source)
+    built = []
+
+    def build():
+        built.append(1)
+        return network_from_graphml(source)
+
+    first = cached_network(source, build, cache_dir=tmp_path / "c", crs=None)
+    second = cached_network(source, build, cache_dir=tmp_path / "c", crs=None)
+    assert len(built) == 1 and second.n_edges == first.n_edges
+    cached_network(source, build, cache_dir=tmp_path / "c", crs="EPSG:32650")
+    assert len(built) == 2  # another CRS is another network
+    source.write_text(source.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    cached_network(source, build, cache_dir=tmp_path / "c", crs=None)
+    assert len(built) == 3  # the file changed
+    for path in (tmp_path / "c").glob("*.npz"):
+        path.write_bytes(b"not a cache")
+    again = cached_network(source, build, cache_dir=tmp_path / "c", crs=None)
+    assert len(built) == 4 and again.n_edges == first.n_edges
