@@ -98,14 +98,17 @@ def test_bad_facility_rows_are_listed_with_reasons(study_dir):
     table = pd.read_csv(path, encoding="utf-8-sig")
     table["lon"] = table["lon"].astype(object)
     table.loc[0, "category"] = None
+    table.loc[0, "name"] = "某某小卖部"  # and a name no keyword rule knows
+    table.loc[4, "category"] = None  # its name, 居家养老服务照料中心, gives elderly_care
     table.loc[1, "lon"] = "abc"
     table.loc[2, "lat"] = 130.0  # not a latitude
     table.to_csv(path, index=False, encoding="utf-8-sig")
     result = run(study_dir)
     rej = result.rejected.set_index("row")
-    assert rej.loc[1, "reason"] == "no category"
+    assert rej.loc[1, "reason"].startswith("no category: none given and no keyword rule")
     assert "lon/lat" in rej.loc[2, "reason"] and "lon/lat" in rej.loc[3, "reason"]
     assert len(result.facilities) == len(table) - 3
+    assert result.facilities.set_index("facility_id").loc["5", "category"] == "elderly_care"
 
 
 def test_residence_far_outside_the_network(study_dir):
@@ -224,3 +227,30 @@ def test_undeclared_gcj02_export_is_caught(study_dir):
     edit_study(study_dir, "[analysis]", "[analysis]\nstrict = true")
     with pytest.raises(InputError, match="read as GCJ02"):
         run(study_dir)
+
+
+def test_amap_export_with_chinese_headers_needs_no_column_settings(study_dir):
+    from cjgis.categories import category_from_text
+    from cjgis.sample import write_amap_export
+
+    export = write_amap_export(study_dir)
+    table = pd.read_csv(export, encoding="gb18030")
+    truth = table["类别"].tolist()
+    table = table.drop(columns="类别")  # as Amap exports it: no cjgis category column
+    table.loc[len(table)] = ["某某超市", "购物服务;超市", "杭州市", 120.27, 30.30]
+    table.to_csv(export, index=False, encoding="gb18030")
+    text = (study_dir / "study.toml").read_text(encoding="utf-8")
+    start, end = text.index("[facilities]"), text.index("[standards]")
+    text = (
+        text[:start] + '[facilities]\npath = "amap_facilities.csv"\ncrs = "gcj02"\n\n' + text[end:]
+    )
+    (study_dir / "study.toml").write_text(text, encoding="utf-8")
+    result = run(study_dir)
+    assert result.facilities["category"].tolist() == truth  # from 类型 by the keyword rules
+    rej = result.rejected.set_index("row")
+    assert rej.loc[len(table), "reason"].startswith("no category")
+    assert (
+        category_from_text(pd.Series(["电动自行车充电站", "充电宝租借"])).tolist()[0]
+        == "ev_charging"
+    )
+    assert pd.isna(category_from_text(pd.Series(["充电宝租借"]))[0])  # 充电 alone is not e-bike

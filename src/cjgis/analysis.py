@@ -462,11 +462,12 @@ def read_study_facilities(study: Study, path) -> Layer:
     f = study.facilities
     return read_facilities(
         path,
-        category=f["category"],
-        name=f.get("name", "name"),
+        category=f.get("category"),
+        name=f.get("name"),
         id=f.get("id"),
-        lon=f.get("lon", "lon"),
-        lat=f.get("lat", "lat"),
+        lon=f.get("lon"),
+        lat=f.get("lat"),
+        type=f.get("type"),
         crs=f.get("crs"),
         capacity=f.get("capacity"),
     )

@@ -56,3 +56,40 @@ def ordered_categories(keys: object) -> list[str]:
     present = {str(k) for k in keys}
     known = [k for k in CATEGORIES if k in present]
     return known + sorted(present - set(CATEGORIES))
+
+
+#: Editable keyword rules: a facility whose name or type matches a pattern gets the category
+#: (from the 2017 opinion's wording and common Amap/Baidu type names). First match wins.
+_E_BIKE = r"(?:电动车|电瓶车|电动自行车|非机动车)"
+KEYWORD_RULES: dict[str, str] = {
+    "elderly_care": r"养老|敬老|照料中心|老年食堂|颐养|护理院|nursing_home"
+    r"|social_facility:for=senior",
+    "ev_charging": rf"充电.*{_E_BIKE}|{_E_BIKE}.*充电|charging_station",
+    "ceremony_hall": r"红白喜事|家宴|礼堂|community_centre",
+    "tool_storage": r"农具|农用具",
+}
+
+
+def category_from_text(texts, rules: dict[str, str] | None = None):
+    """Category key for each text by the first matching keyword rule (missing if none).
+
+    Parameters
+    ----------
+    texts : pandas.Series
+        Names and types joined, e.g. ``"沈家社区居家养老服务照料中心 生活服务;养老服务"``.
+    rules : dict, optional
+        Category -> regular expression; :data:`KEYWORD_RULES` if None.
+
+    Returns
+    -------
+    pandas.Series
+        Category keys, ``<NA>`` where no rule matches.
+    """
+    import pandas as pd
+
+    out = pd.Series(pd.NA, index=texts.index, dtype="string")
+    text = texts.fillna("").astype(str)
+    for key, pattern in (rules or KEYWORD_RULES).items():
+        hit = out.isna() & text.str.contains(pattern, regex=True)
+        out[hit] = key
+    return out

@@ -33,6 +33,7 @@ from cjgis._validate import (
     require_crs,
     require_geometry,
 )
+from cjgis.categories import category_from_text
 from cjgis.coords import CHINESE_CRS, to_wgs84_geometries
 
 log = logging.getLogger(__name__)
@@ -279,16 +280,17 @@ def read_residents(
     return Layer(out, pd.concat([rej_geom, rej_num, rej_dup], ignore_index=True), str(path))
 
 
-def read_facilities(
+def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
     path: str | Path,
     *,
-    category: str = "category",
-    name: str = "name",
+    category: str | None = None,
+    name: str | None = None,
     id: str | None = None,
-    lon: str = "lon",
-    lat: str = "lat",
+    lon: str | None = None,
+    lat: str | None = None,
     crs: str | None = None,
     capacity: str | None = None,
+    type: str | None = None,
 ) -> Layer:
     """Read facility points from a GIS layer, or from a CSV/XLSX with lon/lat columns.
 
@@ -296,10 +298,16 @@ def read_facilities(
     ----------
     path : str or pathlib.Path
         Point layer, or CSV (UTF-8, UTF-8 with BOM, GBK) / XLSX table.
-    category, name, id : str
+    category, name, id : str, optional
         Column names of the category key, the facility name and its id (row if absent).
-    lon, lat : str
+        Unnamed columns are recognised (:data:`COLUMN_ALIASES`: 名称/name, 类别/category,
+        经度/lng/lon/longitude/x, 纬度/lat/latitude/y, 类型/type). Rows without a category
+        get one from the keyword rules (:data:`cjgis.categories.KEYWORD_RULES`) on their name
+        and type; rows no rule matches are rejected, listed.
+    lon, lat : str, optional
         Coordinate columns of a table.
+    type : str, optional
+        Column with a type text (e.g. Amap's 类型) used by the keyword rules.
     crs : str, optional
         CRS of the coordinates; a table without it is taken as WGS84 (EPSG:4326).
         ``"gcj02"`` (Amap/Gaode, Tencent) and ``"bd09"`` (Baidu) are converted to WGS84.
@@ -320,10 +328,15 @@ def read_facilities(
     if not isinstance(frame, gpd.GeoDataFrame):
         chinese = crs is not None and crs.lower() in CHINESE_CRS
         table_crs = "EPSG:4326" if crs is None or chinese else crs
+        lon = _column(frame, lon, "lon", file=path, key=key, required=True)
+        lat = _column(frame, lat, "lat", file=path, key=key, required=True)
         frame = _points_from_table(frame, lon=lon, lat=lat, file=path, crs=table_crs)
         crs = crs if chinese else None
     frame = _with_crs(frame, crs, file=path, key=key)
-    require_columns(frame, [c for c in (category, name, id, capacity) if c], file=path, key=key)
+    require_columns(frame, [c for c in (id, capacity) if c], file=path, key=key)
+    name = _column(frame, name, "name", file=path, key=key, required=True)
+    category = _column(frame, category, "category", file=path, key=key, required=False)
+    type = _column(frame, type, "type", file=path, key=key, required=False)
     require_geometry(
         frame,
         _POLYGONS | {"Point"},
@@ -334,7 +347,15 @@ def read_facilities(
     geometry = frame.geometry.copy()
     polys = geometry.geom_type.isin(_POLYGONS)
     geometry[polys] = geometry[polys].representative_point()
-    cat = frame[category].astype("string").str.strip()
+    cat = (
+        frame[category].astype("string").str.strip()
+        if category
+        else pd.Series(pd.NA, index=frame.index, dtype="string")
+    )
+    text = frame[name].fillna("").astype(str)
+    if type:
+        text = text + " " + frame[type].fillna("").astype(str)
+    cat = cat.mask(cat.isna() | (cat == ""), category_from_text(text))
     out = gpd.GeoDataFrame(
         {
             "facility_id": frame[id].astype(str) if id else frame["_row"].astype(str),
@@ -366,8 +387,8 @@ def read_facilities(
         no_cat,
         layer="facilities",
         file=str(path),
-        reason="no category",
-        fix=f"fill the {category!r} column",
+        reason="no category: none given and no keyword rule matches its name or type",
+        fix="fill the category column (e.g. elderly_care), or add a keyword rule",
         id_column="facility_id",
     )
     out, rej_dup = _reject_duplicates(
@@ -376,6 +397,34 @@ def read_facilities(
     out["category"] = out["category"].astype(str)
     rejected = pd.concat([rej_xy, rej_geom, rej_cat, rej_dup], ignore_index=True)
     return Layer(out, rejected, str(path))
+
+
+#: Column names recognised when the study file names none (compared without case or spaces).
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "name": ("name", "名称", "设施名称", "poi名称", "title"),
+    "category": ("category", "类别", "设施类别"),
+    "type": ("类型", "type", "types", "poi类型"),
+    "lon": ("lon", "lng", "longitude", "经度", "x"),
+    "lat": ("lat", "latitude", "纬度", "y"),
+}
+
+
+def _column(frame, given: str | None, role: str, *, file, key: str, required: bool):
+    """Return the column playing ``role``: the one named, else the first recognised alias."""
+    if given:
+        require_columns(frame, [given], file=file, key=key)
+        return given
+    normal = {str(c).strip().lower(): c for c in frame.columns}
+    for alias in COLUMN_ALIASES[role]:
+        if alias.lower() in normal:
+            return normal[alias.lower()]
+    if required:
+        raise input_error(
+            file,
+            f"no {role} column found (looked for {', '.join(COLUMN_ALIASES[role])})",
+            f'name it in {key}: {role} = "your column"',
+        )
+    return None
 
 
 def _points_from_table(frame: pd.DataFrame, *, lon: str, lat: str, file: Path, crs: str):

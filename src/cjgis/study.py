@@ -42,7 +42,7 @@ _SECTIONS: dict[str, tuple[set[str], set[str]]] = {
         {"path", "population", "community"},
         {"id", "elderly", "households", "crs"},
     ),
-    "facilities": ({"path", "category"}, {"name", "id", "lon", "lat", "crs", "capacity"}),
+    "facilities": ({"path"}, {"category", "name", "id", "lon", "lat", "crs", "capacity", "type"}),
     "analysis": (set(), set(AnalysisOptions.field_names())),
     "output": (set(), {"dir", "map"}),
     "map": (set(), {"basemap", "tianditu_key", "self_contained"}),
