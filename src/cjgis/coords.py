@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 
-import geopandas as gpd
 import numpy as np
 import shapely
 from pyproj import CRS
@@ -74,11 +73,6 @@ def resolve_metric_crs(centre_lonlat: tuple[float, float], crs: str | None = Non
             "Fix: use e.g. 'EPSG:4549' (CGCS2000 GK CM 120E) or 'EPSG:32650' (UTM 50N)"
         )
     return chosen
-
-
-def to_metric(frame: gpd.GeoDataFrame, crs: CRS) -> gpd.GeoDataFrame:
-    """Return a copy of ``frame`` in ``crs``; the caller's frame is left untouched."""
-    return frame.to_crs(crs)
 
 
 # --- Chinese coordinate systems -------------------------------------------------------------
