@@ -24,8 +24,23 @@ from cjgis.coords import resolve_metric_crs
 
 log = logging.getLogger(__name__)
 
-#: Highway tags that are never walkable (expressways); issue-level walk filters widen this.
-NOT_WALKABLE_HIGHWAYS = frozenset({"motorway", "motorway_link"})
+#: OSM highway values pedestrians may not use (expressways; roads under construction).
+NOT_WALKABLE_HIGHWAYS = frozenset(
+    {
+        "motorway",
+        "motorway_link",
+        "trunk_link",
+        "construction",
+        "proposed",
+        "raceway",
+        "bus_guideway",
+        "escape",
+    }
+)
+#: Car roads whose tunnels have no footway unless a sidewalk is tagged.
+_CAR_ROADS = frozenset({"trunk", "primary", "secondary", "tertiary", "unclassified"})
+#: OSM way tags cjgis reads besides osmnx's defaults (for the walk filter).
+WALK_TAGS = ("foot", "sidewalk", "motorroad")
 
 #: Zero-length edges get this weight, so the sparse graph keeps them as edges.
 _MIN_WEIGHT_M = 1e-6
@@ -142,28 +157,45 @@ def csr_min(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, n: int) -> 
     return csr_matrix((data, (rows[sel], cols[sel])), shape=(n, n))
 
 
-def is_walkable(data: dict) -> bool:
-    """Return whether a source edge is walkable.
+def _tag(data: dict, key: str) -> list[str]:
+    value = data.get(key)
+    values = value if isinstance(value, list) else [value]
+    return [str(v).strip().lower() for v in values if v is not None]
 
-    An edge is dropped when its ``walk_excluded_hint`` is ``"True"`` (elevated roads,
-    expressways and tunnels in the shared Hangzhou streets) or its ``highway`` tag is a
-    motorway. Everything else is walkable.
+
+def is_walkable(data: dict) -> bool:
+    """Return whether a source edge is walkable (the walk filter).
+
+    Not walkable: ``walk_excluded_hint = "True"`` (the shared Hangzhou streets' elevated roads,
+    expressways and tunnels); ``highway`` in :data:`NOT_WALKABLE_HIGHWAYS` (motorways, trunk
+    links, roads under construction); ``motorroad=yes`` (expressways such as 高架 tagged as
+    trunk); ``foot=no`` or ``access=no`` without ``foot=yes``; a tunnel of a car road
+    (:data:`_CAR_ROADS`) without a tagged sidewalk. Everything else is walkable, including
+    footways, paths, steps, living and residential streets, and ``access=private`` ways: the
+    paths inside residential compounds (小区) that residents walk, which osmnx's ``walk``
+    filter drops. Pass another predicate to :func:`network_from_graph` to change it.
 
     Parameters
     ----------
     data : dict
-        The edge's attributes.
+        The edge's attributes (OSM tags as osmnx keeps them).
 
     Returns
     -------
     bool
         True if pedestrians may use the edge.
     """
-    if str(data.get("walk_excluded_hint", "False")).strip() == "True":
+    if "true" in _tag(data, "walk_excluded_hint"):
         return False
-    highway = data.get("highway")
-    tags = highway if isinstance(highway, list) else [highway]
-    return not any(t in NOT_WALKABLE_HIGHWAYS for t in tags)
+    highway = set(_tag(data, "highway"))
+    if highway & NOT_WALKABLE_HIGHWAYS or "yes" in _tag(data, "motorroad"):
+        return False
+    foot = set(_tag(data, "foot"))
+    if "no" in foot or ("no" in _tag(data, "access") and not foot & {"yes", "designated"}):
+        return False
+    tunnel = set(_tag(data, "tunnel")) - {"no"}
+    sidewalk = set(_tag(data, "sidewalk")) & {"both", "left", "right", "yes", "separate"}
+    return not (tunnel and highway & _CAR_ROADS and not sidewalk)
 
 
 def largest_component(network: Network) -> Network:
@@ -207,7 +239,11 @@ def largest_component(network: Network) -> Network:
 
 
 def network_from_graph(
-    graph: nx.MultiDiGraph, *, crs: str | None = None, components: str = "largest"
+    graph: nx.MultiDiGraph,
+    *,
+    crs: str | None = None,
+    components: str = "largest",
+    walkable=is_walkable,
 ) -> Network:
     """Build a :class:`Network` from an osmnx-style graph.
 
@@ -221,6 +257,8 @@ def network_from_graph(
         Metric CRS to project into; chosen from the data if ``None``.
     components : {"largest", "all"}, optional
         Keep only the largest connected piece (default; see :func:`largest_component`) or all.
+    walkable : callable, optional
+        Edge-attribute predicate; :func:`is_walkable` by default.
 
     Returns
     -------
@@ -241,7 +279,7 @@ def network_from_graph(
 
     us, vs, geoms, dropped, seen = [], [], [], 0, set()
     for u, v, data in graph.edges(data=True):
-        if not is_walkable(data):
+        if not walkable(data):
             dropped += 1
             continue
         iu, iv = index[u], index[v]
@@ -302,14 +340,22 @@ def _project_edge_geometries(
 
 
 def read_graphml(path: str | Path) -> nx.MultiDiGraph:
-    """Read an osmnx GraphML file as a networkx graph, with a clear error if it cannot be."""
-    import osmnx as ox  # lazy: heavy import only where GraphML is read
+    """Read a street network file as a networkx graph, with a clear error if it cannot be.
+
+    ``.graphml``: osmnx GraphML. ``.osm`` / ``.xml``: an OpenStreetMap XML extract, read
+    offline by osmnx with every way in both directions and the tags of the walk filter
+    (:data:`WALK_TAGS`) kept.
+    """
+    import osmnx as ox  # lazy: heavy import only where a network file is read
 
     path = Path(path)
     if not path.is_file():
         raise input_error(path, "street network file not found", "check [network] path")
     try:
-        graph = ox.load_graphml(path, edge_dtypes={"walk_excluded_hint": str})
+        if path.suffix.lower() in {".osm", ".xml"}:
+            graph = _graph_from_osm_xml(path)
+        else:
+            graph = ox.load_graphml(path, edge_dtypes={"walk_excluded_hint": str})
     except Exception as exc:
         raise input_error(
             path, f"cannot read as osmnx GraphML ({exc})", "save it with osmnx.save_graphml"
@@ -317,6 +363,24 @@ def read_graphml(path: str | Path) -> nx.MultiDiGraph:
     if graph.number_of_edges() == 0:
         raise input_error(path, "the street network has no edges", "use a non-empty network")
     return graph
+
+
+def _graph_from_osm_xml(path: Path) -> nx.MultiDiGraph:
+    """OSM XML through osmnx, keeping the walk-filter tags; osmnx's settings are restored.
+
+    Simplification never merges ways whose walk-filter tags differ, so a footway and the
+    motorway it meets stay two edges.
+    """
+    import osmnx as ox
+
+    saved = list(ox.settings.useful_tags_way)
+    ox.settings.useful_tags_way = sorted({*saved, *WALK_TAGS})
+    try:
+        graph = ox.graph_from_xml(path, bidirectional=True, simplify=False, retain_all=True)
+    finally:
+        ox.settings.useful_tags_way = saved
+    differ = ["highway", "access", "tunnel", "name", *WALK_TAGS]
+    return ox.simplify_graph(graph, edge_attrs_differ=differ)
 
 
 def network_from_graphml(

@@ -1,0 +1,47 @@
+"""Reading street networks: an OSM XML extract offline, and the documented walk filter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import osmnx as ox
+import pytest
+
+from cjgis.network import is_walkable, network_from_graphml, read_graphml
+
+OSM = Path(__file__).parent / "data" / "walk_filter.osm"
+
+
+def test_walk_filter_on_a_hand_written_osm_extract():
+    graph = read_graphml(OSM)
+    verdict = {}
+    for _, _, data in graph.edges(data=True):
+        verdict[data["name"]] = is_walkable(data)
+    assert verdict == {
+        "村中路": True,  # residential street
+        "footway": True,
+        "小区内路": True,  # access=private compound path: residents walk it
+        "有人行道隧道": True,  # tunnel with a sidewalk
+        "绕城高速": False,  # motorway
+        "无人行道隧道": False,  # car tunnel without a sidewalk
+        "禁行路": False,  # foot=no
+    }
+    before = list(ox.settings.useful_tags_way)
+    read_graphml(OSM)
+    assert ox.settings.useful_tags_way == before  # osmnx's settings left as they were
+
+
+def test_osm_extract_becomes_a_walking_network():
+    net = network_from_graphml(OSM, components="all")
+    assert net.crs.to_epsg() == 4549
+    assert net.dropped_edges == 6  # three ways, both directions
+    # kept: 村中路 300 m (3 x 0.001 deg lon), footway and compound path 111 m, tunnel 111 m
+    assert net.edge_length_m.sum() == pytest.approx(3 * 96.2 + 3 * 110.9, rel=0.02)
+
+
+def test_walkable_predicate_is_overridable():
+    from cjgis.network import network_from_graph
+
+    graph = read_graphml(OSM)
+    everything = network_from_graph(graph, components="all", walkable=lambda data: True)
+    assert everything.dropped_edges == 0 and everything.n_edges == 9  # 村中路 splits twice
