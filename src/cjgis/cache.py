@@ -23,7 +23,7 @@ from cjgis.network import Network
 log = logging.getLogger(__name__)
 
 #: Bump when the walk filter or the network arrays change meaning.
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"  # 2: OSM walk filter (motorroad, foot, tunnels)
 
 
 def cache_key(source: str | Path, **settings: object) -> str:

@@ -166,10 +166,11 @@ def _tag(data: dict, key: str) -> list[str]:
 def is_walkable(data: dict) -> bool:
     """Return whether a source edge is walkable (the walk filter).
 
-    Not walkable: ``walk_excluded_hint = "True"`` (the shared Hangzhou streets' elevated roads,
-    expressways and tunnels); ``highway`` in :data:`NOT_WALKABLE_HIGHWAYS` (motorways, trunk
-    links, roads under construction); ``motorroad=yes`` (expressways such as 高架 tagged as
-    trunk); ``foot=no`` or ``access=no`` without ``foot=yes``; a tunnel of a car road
+    Not walkable: ``walk_excluded_hint = "True"`` (the shared Hangzhou streets' elevated
+    roads, expressways and tunnels; merged edges only partly so, ``[False, True]``, stay
+    walkable); ``highway`` in :data:`NOT_WALKABLE_HIGHWAYS` (motorways, trunk links, roads
+    under construction); ``motorroad=yes`` (expressways such as 高架 tagged as trunk);
+    ``foot=no`` or ``access=no`` without ``foot=yes``; a tunnel of a car road
     (:data:`_CAR_ROADS`) without a tagged sidewalk. Everything else is walkable, including
     footways, paths, steps, living and residential streets, and ``access=private`` ways: the
     paths inside residential compounds (小区) that residents walk, which osmnx's ``walk``
@@ -185,8 +186,9 @@ def is_walkable(data: dict) -> bool:
     bool
         True if pedestrians may use the edge.
     """
-    if "true" in _tag(data, "walk_excluded_hint"):
-        return False
+    hint = data.get("walk_excluded_hint")
+    if hint is True or (isinstance(hint, str) and hint.strip().lower() == "true"):
+        return False  # mixed hints (a list, e.g. partly elevated merged edges) stay walkable
     highway = set(_tag(data, "highway"))
     if highway & NOT_WALKABLE_HIGHWAYS or "yes" in _tag(data, "motorroad"):
         return False
