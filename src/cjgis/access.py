@@ -10,6 +10,7 @@ as a facility may also walk straight along that edge.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -185,14 +186,32 @@ def walking_distances(
     return dist, nearest
 
 
+def per_source_reach(
+    network: Network, sources: Attachment, *, limit_m: float
+) -> Iterator[tuple[int, NodeReach]]:
+    """Yield each source's own node distances, from one search per source within ``limit_m``.
+
+    The searches run in chunks (scipy fills a dense row per source, so a chunk is sized to
+    about 20 million cells). For per-facility service areas and for 2SFCA, where every
+    facility in reach counts, not only the nearest.
+    """
+    n, k = network.n_nodes, len(sources)
+    graph = graph_with_sources(network, sources)
+    chunk = max(1, min(64, int(2e7 // max(n, 1))))
+    for start in range(0, k, chunk):
+        rows = np.arange(start, min(start + chunk, k))
+        dist = np.atleast_2d(dijkstra(graph, directed=True, indices=n + rows, limit=limit_m))
+        for row, i in enumerate(rows):
+            node_dist = dist[row, :n]
+            yield int(i), NodeReach(node_dist, np.where(np.isfinite(node_dist), 0, -1))
+
+
 def distances_within(
     network: Network, sources: Attachment, targets: Attachment, *, limit_m: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every (source, target) pair within ``limit_m`` walking, with its distance.
 
-    One search limited to ``limit_m`` per source, run in chunks (scipy fills a dense row per
-    source); used where capacity is shared among all facilities in reach (2SFCA), not only
-    the nearest.
+    Used where capacity is shared among all facilities in reach (2SFCA), not only the nearest.
 
     Returns
     -------
@@ -201,21 +220,13 @@ def distances_within(
     distance_m : numpy.ndarray
         Walking distance of each pair, at most ``limit_m``.
     """
-    n, k = network.n_nodes, len(sources)
-    graph = graph_with_sources(network, sources)
-    chunk = max(1, min(64, int(2e7 // max(n, 1))))
     found_s, found_t, found_d = [], [], []
-    for start in range(0, k, chunk):
-        rows = np.arange(start, min(start + chunk, k))
-        dist = np.atleast_2d(dijkstra(graph, directed=True, indices=n + rows, limit=limit_m))
-        for row, i in enumerate(rows):
-            node_dist = dist[row, :n]
-            reach = NodeReach(node_dist, np.where(np.isfinite(node_dist), 0, -1))
-            d, _ = target_distances(network, reach, sources.subset(np.array([i])), targets)
-            hit = np.flatnonzero(d <= limit_m)
-            found_s.append(np.full(len(hit), i))
-            found_t.append(hit)
-            found_d.append(d[hit])
+    for i, reach in per_source_reach(network, sources, limit_m=limit_m):
+        d, _ = target_distances(network, reach, sources.subset(np.array([i])), targets)
+        hit = np.flatnonzero(d <= limit_m)
+        found_s.append(np.full(len(hit), i))
+        found_t.append(hit)
+        found_d.append(d[hit])
     if not found_s:
         return np.array([], dtype=int), np.array([], dtype=int), np.array([])
     return np.concatenate(found_s), np.concatenate(found_t), np.concatenate(found_d)

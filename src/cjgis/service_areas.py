@@ -13,7 +13,7 @@ import numpy as np
 import shapely
 from shapely.ops import substring
 
-from cjgis.access import NodeReach, graph_with_sources, node_reach
+from cjgis.access import NodeReach, node_reach, per_source_reach
 from cjgis.network import Network
 from cjgis.snapping import Attachment, attachment_points
 
@@ -133,15 +133,9 @@ def facility_service_areas(
     Built on demand: a limited search per facility is cheap for a district, and for a city
     the dissolved :func:`category_service_area` needs a single search.
     """
-    from scipy.sparse.csgraph import dijkstra
-
-    n = network.n_nodes
-    graph = graph_with_sources(network, sources)
     areas = []
-    for i in range(len(sources)):
-        dist = dijkstra(graph, directed=True, indices=n + i, limit=budget_m)[:n]
+    for i, reach in per_source_reach(network, sources, limit_m=budget_m):
         own = sources.subset(np.array([i]))
-        reach = NodeReach(dist, np.where(np.isfinite(dist), 0, -1))
         points = None if source_points is None else source_points[[i]]
         lines = reached_lines(network, reach, own, budget_m=budget_m, source_points=points)
         areas.append(area_from_lines(lines, buffer_m=buffer_m))
