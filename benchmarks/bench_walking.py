@@ -59,10 +59,8 @@ def real_streets(n_facilities: int, repeat: int) -> dict[str, float]:
         f"\nReal streets: {net.n_nodes:,} nodes, {net.n_edges:,} edges; {n_facilities} "
         f"facilities at random nodes; {BUDGET_M:.0f} m"
     )
-    g = nx.Graph()
-    for u, v, w in zip(net.edge_u, net.edge_v, net.edge_length_m, strict=True):
-        if u != v and (not g.has_edge(u, v) or g[u][v]["length"] > w):
-            g.add_edge(int(u), int(v), length=float(w))
+    g = net.to_networkx()  # the same edges and lengths, as the recipe's networkx graph
+    g.remove_nodes_from([n for n in list(g.nodes) if g.degree(n) == 0])
 
     rng = np.random.default_rng(0)  # facilities at walkable nodes (not on dropped flyovers)
     nodes = rng.choice(np.array(sorted(g.nodes)), size=n_facilities, replace=False)
@@ -75,6 +73,7 @@ def real_streets(n_facilities: int, repeat: int) -> dict[str, float]:
         lambda: dijkstra(graph, indices=nodes, min_only=True, limit=BUDGET_M), repeat
     )
     row("scipy floor: bare multi-source pass", t_floor, f"cjgis/floor = {t_cjgis / t_floor:.2f}")
+
     def ego_recipe():
         covered, hulls = set(), []
         for n in nodes:

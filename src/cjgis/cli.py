@@ -18,12 +18,23 @@ from cjgis._errors import CjgisError
 log = logging.getLogger("cjgis")
 
 
+def _write_results(analysis, output_dir: Path) -> tuple[dict[str, Path], object]:
+    """Write tables, layers, scorecard and figures; return the paths and the scorecard."""
+    from cjgis.figures import write_figures
+    from cjgis.report import write_outputs
+    from cjgis.scorecard import scorecard, write_scorecard
+
+    card = scorecard(analysis)
+    paths = write_outputs(analysis, output_dir)
+    paths.update(write_scorecard(analysis, output_dir, card=card))
+    paths.update(write_figures(analysis, output_dir))
+    return paths, card
+
+
 def _run(study_path: Path, *, quiet: bool, write_map: bool) -> int:
     from cjgis.analysis import analyze_study
-    from cjgis.figures import write_figures
     from cjgis.maps import gap_map, save_map
-    from cjgis.report import write_outputs
-    from cjgis.scorecard import gap_table_text, scorecard, write_scorecard
+    from cjgis.scorecard import gap_table_text
     from cjgis.study import load_study
 
     started = time.perf_counter()
@@ -42,13 +53,11 @@ def _run(study_path: Path, *, quiet: bool, write_map: bool) -> int:
             rule.demand,
             rule.basis,
         )
-    paths = write_outputs(analysis, study.output_dir)
-    paths.update(write_scorecard(analysis, study.output_dir))
-    paths.update(write_figures(analysis, study.output_dir))
+    paths, card = _write_results(analysis, study.output_dir)
     if write_map:
         fmap = gap_map(analysis, title=f"cjgis · {study.name}", **study.map_options)
         paths["map"] = save_map(fmap, study.map_path)
-    print(gap_table_text(scorecard(analysis)))
+    print(gap_table_text(card))
     print()
     for key, path in paths.items():
         print(f"  {key:<14} {path}")
@@ -81,20 +90,16 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _site(args: argparse.Namespace) -> int:
-    from cjgis.figures import write_figures
     from cjgis.maps import gap_map, save_map
-    from cjgis.report import write_outputs
     from cjgis.scenario import run_site_study, suggested_sites_table, write_site_outputs
-    from cjgis.scorecard import gap_table_text, scorecard, write_scorecard
+    from cjgis.scorecard import gap_table_text
     from cjgis.study import load_study
 
     started = time.perf_counter()
     study = load_study(args.study)
     site = run_site_study(study, verbose=not args.quiet)
     out = study.output_dir / "site"  # as-planned: apart from the as-is results of `analyze`
-    paths = write_outputs(site.after, out)
-    paths.update(write_scorecard(site.after, out))
-    paths.update(write_figures(site.after, out))
+    paths, card = _write_results(site.after, out)
     paths.update(write_site_outputs(site, out))
     fmap = gap_map(
         site.after,
@@ -112,7 +117,7 @@ def _site(args: argparse.Namespace) -> int:
             f"{row.covered_share_after:.0%} {row.status_change}"
         )
     print()
-    print(gap_table_text(scorecard(site.after)))
+    print(gap_table_text(card))
     print()
     for suggestion in site.suggestions.values():
         print(f"  {suggestion.message}")

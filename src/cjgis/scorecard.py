@@ -189,8 +189,12 @@ def _blind_spot_table(analysis: Analysis) -> pd.DataFrame:
     return spots[[c for c in _SPOTS_ZH if c in spots]]
 
 
-def write_scorecard(analysis: Analysis, output_dir: str | Path) -> dict[str, Path]:
+def write_scorecard(
+    analysis: Analysis, output_dir: str | Path, *, card: pd.DataFrame | None = None
+) -> dict[str, Path]:
     """Write ``scorecard.xlsx``, ``scorecard.csv`` and ``scorecard.gpkg`` into ``output_dir``.
+
+    ``card`` is :func:`scorecard` of ``analysis``, if the caller has it already.
 
     Returns
     -------
@@ -198,7 +202,7 @@ def write_scorecard(analysis: Analysis, output_dir: str | Path) -> dict[str, Pat
         ``scorecard_xlsx``, ``scorecard_csv``, ``scorecard_gpkg``.
     """
     out = Path(output_dir)
-    card = scorecard(analysis)
+    card = scorecard(analysis) if card is None else card
     summary = community_scores(card)
     paths = {
         "scorecard_xlsx": out / "scorecard.xlsx",

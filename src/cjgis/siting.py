@@ -299,7 +299,16 @@ def suggest_sites(
         else _greedy_count(matrix, weights, groups, need)
     )
     solved_by = "exact" if exact is not None else "greedy"
-    sites = _site_table(analysis, cand, matrix, chosen, category, solver=solved_by)
+    sites = _site_table(
+        analysis,
+        cand,
+        matrix,
+        chosen,
+        category,
+        demand_col=demand_col,
+        covered=covered,
+        solver=solved_by,
+    )
     g_obj = covered_weight(matrix, weights, greedy) if greedy else float("nan")
     e_obj = covered_weight(matrix, weights, exact) if exact is not None else float("nan")
     count = None if fewest is None else len(fewest)
@@ -341,15 +350,18 @@ def _rank(matrix: csr_matrix, weights: np.ndarray, chosen: list[int]) -> list[in
     return [chosen[i] for i in max_cover_greedy(matrix[chosen], weights, k=len(chosen))]
 
 
-def _site_table(analysis, cand, matrix, chosen, category, *, solver) -> gpd.GeoDataFrame:
-    """Rank, location and newly covered residents (and elderly, and demand) of each site."""
-    rule = analysis.options.rule_for(category)
+def _site_table(
+    analysis, cand, matrix, chosen, category, *, demand_col, covered, solver
+) -> gpd.GeoDataFrame:
+    """Rank, location and newly covered residents (and elderly, and demand) of each site.
+
+    ``covered`` marks the residences already within reach before any new site.
+    """
     res = analysis.residents
-    demand_col = rule.demand if rule.demand in res else "population"
     weights = res[demand_col].to_numpy(dtype=float)
-    start = ~within_threshold(res[walk_column(category)], rule.minutes).to_numpy()
-    covered = np.zeros(len(res), dtype=bool)
-    rows, running, total = [], float(weights[~start].sum()), float(weights.sum())
+    start = ~covered
+    rows, running, total = [], float(weights[covered].sum()), float(weights.sum())
+    covered = np.zeros(len(res), dtype=bool)  # from here: newly covered by the sites so far
     for rank, j in enumerate(chosen, start=1):
         cols = matrix.indices[matrix.indptr[j] : matrix.indptr[j + 1]]
         new = cols[start[cols] & ~covered[cols]]
