@@ -24,8 +24,9 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from cjgis.access import node_reach, target_distances
-from cjgis.network import network_from_arrays, network_from_graphml
+from cjgis.network import network_from_arrays
 from cjgis.snapping import attach_points
+from cjgis.streets import network_from_file
 
 STREETS = (
     Path(__file__).resolve().parents[2] / "shared/data/hangzhou/"
@@ -54,7 +55,7 @@ def row(step: str, seconds: float, note: str = "") -> None:
 
 def real_streets(n_facilities: int, repeat: int) -> dict[str, float]:
     """cjgis vs the ego-graph recipe, scipy and pandana on the shared Hangzhou streets."""
-    net = network_from_graphml(STREETS)
+    net = network_from_file(STREETS)
     print(
         f"\nReal streets: {net.n_nodes:,} nodes, {net.n_edges:,} edges; {n_facilities} "
         f"facilities at random nodes; {BUDGET_M:.0f} m"

@@ -18,6 +18,7 @@ X0, Y0 = 500_000.0, 3_350_000.0
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("CJGIS_SHARED", REPO.parent / "shared"))
 HANGZHOU_STREETS = SHARED / "data" / "hangzhou" / "hz_sandun_jiangcun_osrm_streets.graphml"
+HANGZHOU_DISTRICTS = SHARED / "data" / "hangzhou" / "hangzhou_districts_2017_gcj02.geojson"
 
 
 def graph_from_segments(
@@ -69,9 +70,9 @@ def hangzhou_streets() -> Path:
 
 @pytest.fixture(scope="session")
 def hangzhou_network(hangzhou_streets):
-    from cjgis.network import network_from_graphml
+    from cjgis.streets import network_from_file
 
-    return network_from_graphml(hangzhou_streets)
+    return network_from_file(hangzhou_streets)
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import numpy as np
 import shapely
 
 from cjgis.cache import cached_network, load_network, save_network
-from cjgis.network import network_from_graphml
+from cjgis.streets import network_from_file
 
 
 def test_round_trip_is_exact(hangzhou_network, tmp_path):
@@ -27,7 +27,7 @@ def test_hit_change_and_corruption(sample_study, tmp_path):
 
     def build():
         built.append(1)
-        return network_from_graphml(source)
+        return network_from_file(source)
 
     first = cached_network(source, build, cache_dir=tmp_path / "c", crs=None)
     second = cached_network(source, build, cache_dir=tmp_path / "c", crs=None)

@@ -254,3 +254,26 @@ def test_amap_export_with_chinese_headers_needs_no_column_settings(study_dir):
         == "ev_charging"
     )
     assert pd.isna(category_from_text(pd.Series(["充电宝租借"]))[0])  # 充电 alone is not e-bike
+
+
+def test_swapped_and_foreign_coordinates_are_rejected_with_their_reason(study_dir):
+    path = study_dir / "facilities.csv"
+    table = pd.read_csv(path, encoding="utf-8-sig")
+    table.loc[3, ["lon", "lat"]] = table.loc[3, ["lat", "lon"]].to_numpy()  # one row swapped
+    table.loc[6, ["lon", "lat"]] = [2.35, 48.86]  # Paris: a typo'd or test row
+    table.to_csv(path, index=False, encoding="utf-8-sig")
+    result = run(study_dir)
+    rej = result.rejected.set_index("row")
+    assert rej.loc[4, "reason"] == "lon/lat swapped (lon holds a latitude)"
+    assert rej.loc[4, "fix"] == "swap the two numbers of this row"
+    assert rej.loc[7, "reason"] == "outside China"
+    assert len(result.facilities) == len(table) - 2
+
+
+def test_swapped_columns_are_an_error_with_the_fix(study_dir):
+    path = study_dir / "facilities.csv"
+    table = pd.read_csv(path, encoding="utf-8-sig")
+    table = table.rename(columns={"lon": "lat", "lat": "lon"})  # the whole list swapped
+    table.to_csv(path, index=False, encoding="utf-8-sig")
+    with pytest.raises(InputError, match=r'look swapped: 69 of 69 rows.*Fix: set lon = "lat"'):
+        run(study_dir)

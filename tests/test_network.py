@@ -7,13 +7,14 @@ from pathlib import Path
 import osmnx as ox
 import pytest
 
-from cjgis.network import is_walkable, network_from_graphml, read_graphml
+from cjgis.network import is_walkable
+from cjgis.streets import network_from_file, read_street_graph
 
 OSM = Path(__file__).parent / "data" / "walk_filter.osm"
 
 
 def test_walk_filter_on_a_hand_written_osm_extract():
-    graph = read_graphml(OSM)
+    graph = read_street_graph(OSM)
     verdict = {}
     for _, _, data in graph.edges(data=True):
         verdict[data["name"]] = is_walkable(data)
@@ -27,12 +28,12 @@ def test_walk_filter_on_a_hand_written_osm_extract():
         "禁行路": False,  # foot=no
     }
     before = list(ox.settings.useful_tags_way)
-    read_graphml(OSM)
+    read_street_graph(OSM)
     assert ox.settings.useful_tags_way == before  # osmnx's settings left as they were
 
 
 def test_osm_extract_becomes_a_walking_network():
-    net = network_from_graphml(OSM, components="all")
+    net = network_from_file(OSM, components="all")
     assert net.crs.to_epsg() == 4549
     assert net.dropped_edges == 6  # three ways, both directions
     # kept: 村中路 300 m (3 x 0.001 deg lon), footway and compound path 111 m, tunnel 111 m
@@ -42,6 +43,6 @@ def test_osm_extract_becomes_a_walking_network():
 def test_walkable_predicate_is_overridable():
     from cjgis.network import network_from_graph
 
-    graph = read_graphml(OSM)
+    graph = read_street_graph(OSM)
     everything = network_from_graph(graph, components="all", walkable=lambda data: True)
     assert everything.dropped_edges == 0 and everything.n_edges == 9  # 村中路 splits twice

@@ -11,9 +11,10 @@ import pytest
 import rasterio
 
 from cjgis.access import walking_distances
-from cjgis.network import network_from_graph, network_from_graphml
+from cjgis.network import network_from_graph
 from cjgis.sample import COMMUNITIES, FACILITY_PLAN, sample_district, write_sample
 from cjgis.snapping import attach_points
+from cjgis.streets import network_from_file
 
 
 def digest(path):
@@ -77,7 +78,7 @@ def test_river_is_crossed_only_at_the_bridges():
 
 
 def test_sample_network_reads_back_from_graphml(sample_study):
-    net = network_from_graphml(sample_study.parent / "streets.graphml")
+    net = network_from_file(sample_study.parent / "streets.graphml")
     assert net.crs.to_epsg() == 4549
     assert net.n_edges > 300 and net.dropped_edges == 2
     assert np.isfinite(net.edge_length_m).all() and (net.edge_length_m > 0).all()

@@ -21,8 +21,9 @@ __all__ = [
     "analyze_study",
     "gap_map",
     "load_study",
+    "network_from_download",
+    "network_from_file",
     "network_from_graph",
-    "network_from_graphml",
     "write_outputs",
     "write_sample",
 ]
@@ -38,7 +39,8 @@ def __getattr__(name: str):  # lazy imports keep ``import cjgis`` and ``cjgis --
         "gap_map": "maps",
         "load_study": "study",
         "network_from_graph": "network",
-        "network_from_graphml": "network",
+        "network_from_download": "streets",
+        "network_from_file": "streets",
         "write_outputs": "report",
         "write_sample": "sample",
     }

@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 
 import geopandas as gpd
+import networkx as nx
 import numpy as np
 import pandas as pd
 from pyproj import CRS
@@ -24,7 +25,7 @@ from cjgis.categories import ordered_categories
 from cjgis.coverage import community_summary, coverage_table, walk_column, within_threshold
 from cjgis.demand import combine, residents_from_raster, residents_from_totals, residents_outside
 from cjgis.io import Layer, read_any, read_communities, read_facilities, read_residents
-from cjgis.network import Network, network_from_graphml
+from cjgis.network import Network
 from cjgis.service_areas import category_service_area, facility_service_areas
 from cjgis.settings import AnalysisOptions
 from cjgis.snapping import Attachment, attach_points
@@ -410,24 +411,84 @@ def load_study_inputs(study: Study) -> tuple[Network, Layer, Layer, Layer]:
     return (study_network(study), *load_study_layers(study))
 
 
-def study_network(study: Study) -> Network:
-    """Return the study's walking network, from the cache when the source is unchanged."""
-    from cjgis.cache import cached_network
+def study_street_graph(study: Study) -> nx.MultiDiGraph:
+    """Return the street graph the study's ``[network]`` names (file or download).
 
-    path, crs = study.network["path"], study.options.crs
-    components = study.network.get("components", "largest")
+    A PBF extract is clipped to the communities plus ``clip_margin_m`` (default 3,000 m);
+    ``[network] planned`` road lines are merged in (see
+    :func:`cjgis.scenario.add_planned_roads`).
+    """
+    from cjgis.scenario import add_planned_roads
+    from cjgis.streets import download_street_graph, is_pbf, read_street_graph
+
+    net = study.network
+    if "path" not in net:
+        bbox = net.get("bbox")
+        graph = download_street_graph(
+            place=net.get("place"),
+            bbox=None if bbox is None else tuple(bbox),
+            cache_dir=net.get("cache_dir", "cache"),
+        )
+    else:
+        graph = read_street_graph(
+            net["path"],
+            clip_lonlat=_clip_box(study) if is_pbf(net["path"]) else None,
+            crs=net.get("crs"),
+            join_m=float(net.get("join_m", 1.0)),
+        )
+    if "planned" in net:
+        roads = gpd.read_file(net["planned"])
+        graph, joins = add_planned_roads(graph, roads, join_m=float(net.get("join_m", 30.0)))
+        log.info(
+            "planned roads %s: %d lines merged, %d of %d ends joined to existing streets",
+            net["planned"].name,
+            len(roads),
+            joins["distance_m"].notna().sum(),
+            len(joins),
+        )
+    return graph
+
+
+def _clip_box(study: Study) -> tuple[float, float, float, float]:
+    """WGS84 box of the study's communities grown by ``[network] clip_margin_m``."""
+    from cjgis.streets import lonlat_box
+
+    c = study.communities
+    communities = read_communities(c["path"], id=c["id"], name=c["name"], crs=c.get("crs"))
+    margin_m = float(study.network.get("clip_margin_m", 3000.0))
+    return lonlat_box(communities.frame, margin_m=margin_m)
+
+
+def study_network(study: Study) -> Network:
+    """Return the study's walking network, from the cache when the sources are unchanged."""
+    from cjgis.cache import cache_key, cached_network
+    from cjgis.network import network_from_graph
+    from cjgis.streets import checked_network, is_pbf
+
+    net, crs = study.network, study.options.crs
+    components = net.get("components", "largest")
+    label = net["path"].name if "path" in net else str(net.get("place", net.get("bbox")))
 
     def build() -> Network:
-        return network_from_graphml(path, crs=crs, components=components)
+        graph = study_street_graph(study)
+        return checked_network(network_from_graph(graph, crs=crs, components=components), label)
 
-    if not study.network.get("cache", True):
-        return build()
+    if not net.get("cache", True) or ("path" in net and not net["path"].is_file()):
+        return build()  # the reader reports a missing file with its fix
+    settings = {
+        "crs": crs,
+        "components": components,
+        "source_crs": net.get("crs"),
+        "join_m": net.get("join_m"),
+        "place": net.get("place"),
+        "bbox": net.get("bbox"),
+    }
+    if "planned" in net:
+        settings["planned"] = cache_key(net["planned"])
+    if "path" in net and is_pbf(net["path"]):
+        settings["clip"] = tuple(round(v, 4) for v in _clip_box(study))
     return cached_network(
-        path,
-        build,
-        cache_dir=study.network.get("cache_dir", "cache"),
-        crs=crs,
-        components=components,
+        net.get("path"), build, cache_dir=net.get("cache_dir", "cache"), **settings
     )
 
 

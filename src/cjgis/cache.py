@@ -26,12 +26,13 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = "2"  # 2: OSM walk filter (motorroad, foot, tunnels)
 
 
-def cache_key(source: str | Path, **settings: object) -> str:
-    """Content hash of ``source`` plus the settings that shape the network."""
+def cache_key(source: str | Path | None, **settings: object) -> str:
+    """Content hash of ``source`` (if any) plus the settings that shape the network."""
     digest = hashlib.sha256()
-    with Path(source).open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    if source is not None:
+        with Path(source).open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
     digest.update(repr(sorted({**settings, "format": FORMAT_VERSION}.items())).encode())
     return digest.hexdigest()[:24]
 
@@ -90,13 +91,16 @@ def load_network(path: str | Path) -> Network:
         )
 
 
-def cached_network(source: str | Path, build, *, cache_dir: str | Path, **settings) -> Network:
+def cached_network(
+    source: str | Path | None, build, *, cache_dir: str | Path, **settings
+) -> Network:
     """Return the cached network for ``source`` and ``settings``, building it on a miss.
 
     Parameters
     ----------
-    source : str or pathlib.Path
-        The network's source file (hashed for the key).
+    source : str or pathlib.Path or None
+        The network's source file (hashed for the key); None for a download, which is
+        keyed by its settings (place or bbox) alone.
     build : callable
         Called with no arguments to build the network on a miss.
     cache_dir : str or pathlib.Path
@@ -104,7 +108,7 @@ def cached_network(source: str | Path, build, *, cache_dir: str | Path, **settin
     **settings
         What else shapes the network (CRS, components); part of the key.
     """
-    if not Path(source).is_file():
+    if source is not None and not Path(source).is_file():
         return build()  # the builder reports the missing file with its fix
     path = Path(cache_dir) / f"network-{cache_key(source, **settings)}.npz"
     if path.is_file():

@@ -34,7 +34,7 @@ from cjgis._validate import (
     require_geometry,
 )
 from cjgis.categories import category_from_text
-from cjgis.coords import CHINESE_CRS, to_wgs84_geometries
+from cjgis.coords import CHINESE_CRS, in_china, to_wgs84_geometries
 
 log = logging.getLogger(__name__)
 
@@ -367,17 +367,22 @@ def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
         geometry=geometry,
         crs=frame.crs,
     )
-    bad_xy = frame["_bad_lonlat"] if "_bad_lonlat" in frame else pd.Series(False, frame.index)
-    rej_xy = rejected_rows(
-        out,
-        bad_xy,
-        layer="facilities",
-        file=str(path),
-        reason=f"missing, non-numeric or out-of-range {lon}/{lat}",
-        fix="enter longitude and latitude in degrees (lon 73-136, lat 3-54 "
-        "in China); check for swapped columns",
-        id_column="facility_id",
-    )
+    problem = frame.get("_lonlat_problem", pd.Series(None, index=frame.index, dtype=object))
+    bad_xy = problem.notna()
+    rej_xy = [
+        rejected_rows(
+            out,
+            problem == reason,
+            layer="facilities",
+            file=str(path),
+            reason=reason,
+            fix="swap the two numbers of this row"
+            if "swapped" in reason
+            else "enter longitude and latitude in degrees (lon 73-136, lat 3-54 in China)",
+            id_column="facility_id",
+        )
+        for reason in problem.dropna().unique()
+    ]
     out, rej_geom = _reject_empty_geometry(
         out.loc[~bad_xy], layer="facilities", file=str(path), id_column="facility_id"
     )
@@ -395,7 +400,7 @@ def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
         out.loc[~no_cat], "facility_id", layer="facilities", file=str(path)
     )
     out["category"] = out["category"].astype(str)
-    rejected = pd.concat([rej_xy, rej_geom, rej_cat, rej_dup], ignore_index=True)
+    rejected = pd.concat([*rej_xy, rej_geom, rej_cat, rej_dup], ignore_index=True)
     return Layer(out, rejected, str(path))
 
 
@@ -428,15 +433,38 @@ def _column(frame, given: str | None, role: str, *, file, key: str, required: bo
 
 
 def _points_from_table(frame: pd.DataFrame, *, lon: str, lat: str, file: Path, crs: str):
-    """Turn lon/lat columns into points; rows without usable numbers get empty geometry."""
+    """Turn lon/lat columns into points; rows without usable numbers get empty geometry.
+
+    In degrees, each unusable row gets its reason in ``_lonlat_problem``: missing or not a
+    number, out of range, longitude and latitude swapped (a latitude of China in the
+    longitude column and the other way round), or outside China while most rows are inside.
+    When most rows look swapped, the columns are: that is an error naming the fix.
+    """
     require_columns(frame, [lon, lat], file=file, key="[facilities] lon/lat")
     x = pd.to_numeric(frame[lon], errors="coerce")
     y = pd.to_numeric(frame[lat], errors="coerce")
-    geographic = gpd.GeoSeries(crs=crs).crs.is_geographic
-    usable = x.notna() & y.notna()
-    if geographic:
-        usable &= x.between(-180, 180) & y.between(-90, 90)
+    problem = pd.Series(None, index=frame.index, dtype=object)
+    problem[x.isna() | y.isna()] = f"missing or non-numeric {lon}/{lat}"
+    if gpd.GeoSeries(crs=crs).crs.is_geographic:
+        numeric = problem.isna()
+        problem[numeric & ~(x.between(-180, 180) & y.between(-90, 90))] = (
+            f"{lon}/{lat} out of range"
+        )
+        china = in_china(x, y)
+        swapped = numeric & ~china & in_china(y, x)
+        if swapped.sum() > 0.5 * numeric.sum():
+            raise input_error(
+                file,
+                f"{lon}/{lat} look swapped: {int(swapped.sum())} of {int(numeric.sum())} rows "
+                f"have a latitude in {lon!r} and a longitude in {lat!r} (first: "
+                f"{x[swapped].iloc[0]}, {y[swapped].iloc[0]})",
+                f'set lon = "{lat}" and lat = "{lon}" in [facilities]',
+            )
+        problem[swapped] = f"{lon}/{lat} swapped ({lon} holds a latitude)"
+        if china[numeric].mean() > 0.5:
+            problem[numeric & ~china & ~swapped & problem.isna()] = "outside China"
+    usable = problem.isna()
     points = gpd.points_from_xy(x.where(usable), y.where(usable), crs=crs)
     points[~usable.to_numpy()] = None
-    table = frame.drop(columns=[lon, lat]).assign(_bad_lonlat=~usable)
+    table = frame.drop(columns=[lon, lat]).assign(_lonlat_problem=problem)
     return gpd.GeoDataFrame(table, geometry=points, crs=crs)

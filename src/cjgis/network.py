@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -339,82 +338,6 @@ def _project_edge_geometries(
     if flip.any():
         out[flip] = shapely.reverse(out[flip])
     return out
-
-
-def read_graphml(path: str | Path) -> nx.MultiDiGraph:
-    """Read a street network file as a networkx graph, with a clear error if it cannot be.
-
-    ``.graphml``: osmnx GraphML. ``.osm`` / ``.xml``: an OpenStreetMap XML extract, read
-    offline by osmnx with every way in both directions and the tags of the walk filter
-    (:data:`WALK_TAGS`) kept.
-    """
-    import osmnx as ox  # lazy: heavy import only where a network file is read
-
-    path = Path(path)
-    if not path.is_file():
-        raise input_error(path, "street network file not found", "check [network] path")
-    try:
-        if path.suffix.lower() in {".osm", ".xml"}:
-            graph = _graph_from_osm_xml(path)
-        else:
-            graph = ox.load_graphml(path, edge_dtypes={"walk_excluded_hint": str})
-    except Exception as exc:
-        raise input_error(
-            path, f"cannot read as osmnx GraphML ({exc})", "save it with osmnx.save_graphml"
-        ) from exc
-    if graph.number_of_edges() == 0:
-        raise input_error(path, "the street network has no edges", "use a non-empty network")
-    return graph
-
-
-def _graph_from_osm_xml(path: Path) -> nx.MultiDiGraph:
-    """OSM XML through osmnx, keeping the walk-filter tags; osmnx's settings are restored.
-
-    Simplification never merges ways whose walk-filter tags differ, so a footway and the
-    motorway it meets stay two edges.
-    """
-    import osmnx as ox
-
-    saved = list(ox.settings.useful_tags_way)
-    ox.settings.useful_tags_way = sorted({*saved, *WALK_TAGS})
-    try:
-        graph = ox.graph_from_xml(path, bidirectional=True, simplify=False, retain_all=True)
-    finally:
-        ox.settings.useful_tags_way = saved
-    differ = ["highway", "access", "tunnel", "name", *WALK_TAGS]
-    return ox.simplify_graph(graph, edge_attrs_differ=differ)
-
-
-def network_from_graphml(
-    path: str | Path, *, crs: str | None = None, components: str = "largest"
-) -> Network:
-    """Read an osmnx GraphML file into a :class:`Network`.
-
-    Parameters
-    ----------
-    path : str or pathlib.Path
-        GraphML as written by ``osmnx.save_graphml``.
-    crs : str, optional
-        Metric CRS override.
-
-    Returns
-    -------
-    Network
-        The walkable network; the number of dropped edges is logged.
-    """
-    path = Path(path)
-    net = network_from_graph(read_graphml(path), crs=crs, components=components)
-    if net.n_edges == 0:
-        raise input_error(path, "no walkable street is left", "check the walk filter")
-    log.info(
-        "network %s: %d nodes, %d walkable edges (%.1f km), %d source edges not walkable",
-        path.name,
-        net.n_nodes,
-        net.n_edges,
-        net.edge_length_m.sum() / 1000,
-        net.dropped_edges,
-    )
-    return net
 
 
 def network_from_arrays(

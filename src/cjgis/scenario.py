@@ -26,11 +26,12 @@ from cjgis.analysis import (
     load_study_layers,
     read_study_facilities,
     read_study_residents,
+    study_street_graph,
 )
 from cjgis.coords import metric_crs_for
 from cjgis.demand import combine
 from cjgis.io import Layer
-from cjgis.network import network_from_graph, read_graphml
+from cjgis.network import network_from_graph
 from cjgis.siting import SiteSuggestion, suggest_sites
 from cjgis.study import Study
 
@@ -171,7 +172,7 @@ def run_site_study(study: Study, *, verbose: bool = True) -> SiteStudy:
     The street graph is parsed once; planned roads are merged into a copy. Existing and
     planned facilities are kept; suggested sites only add to them.
     """
-    graph = read_graphml(study.network["path"])
+    graph = study_street_graph(study)
     communities, residents, facilities = load_study_layers(study)
     opts = study.options
 

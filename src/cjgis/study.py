@@ -19,7 +19,21 @@ from cjgis.standards import load_profile, resolve_rules
 _SECTIONS: dict[str, tuple[set[str], set[str]]] = {
     # section: (required keys, optional keys)
     "study": ({"name"}, {"description"}),
-    "network": ({"path"}, {"components", "cache", "cache_dir"}),
+    "network": (
+        set(),
+        {
+            "path",
+            "place",
+            "bbox",
+            "crs",
+            "join_m",
+            "clip_margin_m",
+            "planned",
+            "components",
+            "cache",
+            "cache_dir",
+        },
+    ),
     "communities": ({"path", "id", "name"}, {"crs"}),
     "residents": (
         set(),
@@ -94,6 +108,25 @@ def _check_keys(data: dict[str, Any], file: Path) -> None:
             )
 
 
+def _check_network(body: dict[str, Any], file: Path) -> None:
+    """Exactly one source of streets: a file, a place name or a bounding box."""
+    modes = [m for m in ("path", "place", "bbox") if m in body]
+    if len(modes) != 1:
+        raise StudyFileError(
+            f"{file}: [network] needs exactly one of path, place or bbox; found "
+            f"{modes or 'none'}. Fix: see README, Street networks"
+        )
+    bbox = body.get("bbox")
+    if bbox is not None:
+        ok = isinstance(bbox, list) and len(bbox) == 4
+        ok = ok and all(isinstance(v, int | float) for v in bbox)
+        if not ok or not (bbox[0] < bbox[2] and bbox[1] < bbox[3]):
+            raise StudyFileError(
+                f"{file}: [network] bbox = {bbox!r} is not [west, south, east, north] in "
+                "degrees. Fix: e.g. bbox = [120.06, 30.27, 120.13, 30.34]"
+            )
+
+
 def _check_residents(body: dict[str, Any], file: Path) -> None:
     """Exactly one source of residents: a layer with counts, a raster, or community totals."""
     modes = [m for m in ("path", "raster", "community_totals") if m in body]
@@ -147,6 +180,7 @@ _PATH_KEYS = (
     "buildings",
     "cache_dir",
     "roads",
+    "planned",
     "facilities",
     "residents",
     "candidates",
@@ -195,6 +229,7 @@ def load_study(path: str | Path) -> Study:
     layers = {s: dict(data[s]) for s in ("network", "communities", "residents", "facilities")}
     if "residents_outside" in data:
         layers["residents"]["outside"] = dict(data["residents_outside"])
+    _check_network(layers["network"], path)
     _check_residents(layers["residents"], path)
     try:
         options = AnalysisOptions(**data.get("analysis", {}))
