@@ -277,3 +277,32 @@ def test_swapped_columns_are_an_error_with_the_fix(study_dir):
     table.to_csv(path, index=False, encoding="utf-8-sig")
     with pytest.raises(InputError, match=r'look swapped: 69 of 69 rows.*Fix: set lon = "lat"'):
         run(study_dir)
+
+
+def test_osm_export_gets_categories_from_its_tags(tmp_path):
+    from cjgis.io import read_facilities
+
+    osm = gpd.GeoDataFrame(
+        {
+            "name": ["颐和家园", "Sunset Home", "充电桩", "文化家园", "咖啡馆"],
+            "amenity": ["nursing_home", "social_facility", "charging_station", None, "cafe"],
+            "social_facility": [None, "group_home", None, None, None],
+            "social_facility:for": [None, "senior", None, None, None],
+            "addr": ["三墩镇1号", None, None, None, None],
+        },
+        geometry=[shapely.Point(120.1 + i / 1000, 30.3) for i in range(5)],
+        crs="EPSG:4326",
+    )
+    osm.loc[3, "amenity"] = "community_centre"
+    path = tmp_path / "osm_pois.geojson"
+    osm.to_file(path)
+    layer = read_facilities(path)
+    assert list(layer.frame["category"]) == [
+        "elderly_care",
+        "elderly_care",
+        "ev_charging",
+        "ceremony_hall",
+    ]
+    assert layer.frame["address"].iloc[0] == "三墩镇1号"
+    assert list(layer.rejected["row"]) == [5]  # the café: listed, not dropped
+    assert layer.rejected["reason"].iloc[0].startswith("no category")

@@ -115,3 +115,22 @@ def test_cjgis_site_on_the_sample(sample_study, tmp_path, monkeypatch):
     assert len(joins) == 2 and joins["distance_m"].max() < 1  # the bridge met both banks
     assert (tmp_path / "maps" / "sample_site.html").is_file()
     assert not (tmp_path / "data" / "processed" / "sample" / "coverage.csv").exists()
+
+
+def test_road_meeting_a_street_mid_block_splits_it(river_graph):
+    # south street: nodes every 100 m; the new road meets it between x = 200 and x = 300
+    graph, joins = add_planned_roads(river_graph, lines([(250, -3), (250, -300)]), join_m=30)
+    first = joins.iloc[0]
+    assert bool(first["split"]) and first["distance_m"] == pytest.approx(3.0)
+    w = first["node"]
+    assert graph.nodes[w]["x"] == pytest.approx(X0 + 250) and graph.nodes[w]["y"] == Y0
+    assert not graph.has_edge(2, 3)  # the street is split, not doubled
+    assert graph.edges[2, w, 0]["length"] == pytest.approx(50.0)
+    assert graph.edges[w, 3, 0]["length"] == pytest.approx(50.0)
+    net = network_from_graph(graph)
+    assert net.edge_length_m.sum() == pytest.approx(2 * 2000 + 200 + 297, abs=1e-6)
+
+
+def test_road_end_beside_a_node_joins_the_node(river_graph):
+    _, joins = add_planned_roads(river_graph, lines([(300.5, -2), (300.5, -300)]), join_m=30)
+    assert joins["node"].iloc[0] == 3 and not joins["split"].iloc[0]

@@ -62,10 +62,10 @@ def ordered_categories(keys: object) -> list[str]:
 #: (from the 2017 opinion's wording and common Amap/Baidu type names). First match wins.
 _E_BIKE = r"(?:电动车|电瓶车|电动自行车|非机动车)"
 KEYWORD_RULES: dict[str, str] = {
-    "elderly_care": r"养老|敬老|照料中心|老年食堂|颐养|护理院|nursing_home"
-    r"|social_facility:for=senior",
-    "ev_charging": rf"充电.*{_E_BIKE}|{_E_BIKE}.*充电|charging_station",
-    "ceremony_hall": r"红白喜事|家宴|礼堂|community_centre",
+    "elderly_care": r"养老|敬老|照料中心|老年食堂|颐养|护理院|amenity=nursing_home"
+    r"|social_facility=nursing_home|social_facility:for=senior",
+    "ev_charging": rf"充电.*{_E_BIKE}|{_E_BIKE}.*充电|amenity=charging_station",
+    "ceremony_hall": r"红白喜事|家宴|礼堂|amenity=community_centre",
     "tool_storage": r"农具|农用具",
 }
 

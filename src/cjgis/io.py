@@ -355,12 +355,18 @@ def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
     text = frame[name].fillna("").astype(str)
     if type:
         text = text + " " + frame[type].fillna("").astype(str)
+    for tag in OSM_TAG_COLUMNS:  # an OSM export: its tags as key=value for the rules
+        if tag in frame.columns:
+            value = frame[tag].astype("string").fillna("")
+            text = text + (" " + tag + "=" + value).where(value != "", "")
+    address = _column(frame, None, "address", file=path, key=key, required=False)
     cat = cat.mask(cat.isna() | (cat == ""), category_from_text(text))
     out = gpd.GeoDataFrame(
         {
             "facility_id": frame[id].astype(str) if id else frame["_row"].astype(str),
             "name": frame[name].fillna("").astype(str),
             "category": cat,
+            **({"address": frame[address].astype("string")} if address else {}),
             **({"capacity": pd.to_numeric(frame[capacity], errors="coerce")} if capacity else {}),
             "_row": frame["_row"],
         },
@@ -411,7 +417,11 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "type": ("类型", "type", "types", "poi类型"),
     "lon": ("lon", "lng", "longitude", "经度", "x"),
     "lat": ("lat", "latitude", "纬度", "y"),
+    "address": ("地址", "address", "addr", "详细地址"),
 }
+#: OSM tag columns of a facility layer exported from OpenStreetMap, offered to the keyword
+#: rules as ``key=value`` (``amenity=nursing_home``, ``social_facility:for=senior``, ...).
+OSM_TAG_COLUMNS = ("amenity", "social_facility", "social_facility:for", "healthcare", "leisure")
 
 
 def _column(frame, given: str | None, role: str, *, file, key: str, required: bool):
