@@ -134,3 +134,23 @@ def test_road_meeting_a_street_mid_block_splits_it(river_graph):
 def test_road_end_beside_a_node_joins_the_node(river_graph):
     _, joins = add_planned_roads(river_graph, lines([(300.5, -2), (300.5, -300)]), join_m=30)
     assert joins["node"].iloc[0] == 3 and not joins["split"].iloc[0]
+
+
+def test_network_planned_roads_enter_every_run(sample_study, sample_analysis):
+    """``[network] planned``: the analysis answers for the streets as planned."""
+    from cjgis.analysis import analyze_study
+    from cjgis.study import load_study
+
+    text = sample_study.read_text(encoding="utf-8")
+    planned = text.replace(
+        'path = "streets.graphml"',
+        'path = "streets.graphml"\nplanned = "planned_roads.geojson"\nplanned_join_m = 5',
+    )
+    study_file = sample_study.parent / "planned_network.toml"
+    study_file.write_text(planned, encoding="utf-8")
+    result = analyze_study(load_study(study_file), verbose=False)
+    assert result.network.n_edges == sample_analysis.network.n_edges + 1  # the footbridge
+    walk = [c for c in result.residents.columns if c.startswith("walk_min_")]
+    change = result.residents[walk] - sample_analysis.residents[walk]
+    assert (change.to_numpy() <= 1e-9).all()  # a new road never lengthens a walk
+    assert (change.to_numpy() < -1).sum() > 10  # and shortens some by over a minute

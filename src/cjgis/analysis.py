@@ -438,7 +438,8 @@ def study_street_graph(study: Study) -> nx.MultiDiGraph:
         )
     if "planned" in net:
         roads = gpd.read_file(net["planned"])
-        graph, joins = add_planned_roads(graph, roads, join_m=float(net.get("join_m", 30.0)))
+        join_m = float(net.get("planned_join_m", 30.0))
+        graph, joins = add_planned_roads(graph, roads, join_m=join_m)
         log.info(
             "planned roads %s: %d lines merged, %d of %d ends joined to existing streets",
             net["planned"].name,
@@ -480,6 +481,7 @@ def study_network(study: Study) -> Network:
         "components": components,
         "source_crs": net.get("crs"),
         "join_m": net.get("join_m"),
+        "planned_join_m": net.get("planned_join_m"),
         "place": net.get("place"),
         "bbox": net.get("bbox"),
     }

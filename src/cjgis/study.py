@@ -29,6 +29,7 @@ _SECTIONS: dict[str, tuple[set[str], set[str]]] = {
             "join_m",
             "clip_margin_m",
             "planned",
+            "planned_join_m",
             "components",
             "cache",
             "cache_dir",
