@@ -1,19 +1,25 @@
 """Walking-access benchmarks: cjgis against the obvious alternatives, measured in one run.
 
-    python benchmarks/bench_walking.py            # real streets + a city-sized synthetic grid
+    python benchmarks/bench_walking.py            # real streets, a city-sized grid, end to end
     python benchmarks/bench_walking.py --short    # small sizes, under a minute (run by tests)
 
 Prints a table per part: step, best-of-N seconds, peak memory of the process so far (MiB),
 and ratios against (a) the osmnx ego-graph recipe (an ego graph per facility, then a convex
 hull), (b) a bare scipy.sparse.csgraph multi-source pass over the same CSR arrays (the
 practical floor in this stack), and (c) pandana's precompute + nearest_pois where pandana is
-installed. The machine is small and noisy: read the ratios, not the seconds.
+installed. The end-to-end part writes a synthetic city (benchmarks/city.py) once under
+data/processed/ and times `cjgis analyze` on it cold (parsing the .osm.pbf) and warm (network
+from the cache) against the 3-minute and 30-second targets, then the warm run step by step.
+The machine is small and noisy: read the ratios, not the seconds.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
+import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,10 +34,9 @@ from cjgis.network import network_from_arrays
 from cjgis.snapping import attach_points
 from cjgis.streets import network_from_file
 
-STREETS = (
-    Path(__file__).resolve().parents[2] / "shared/data/hangzhou/"
-    "hz_sandun_jiangcun_osrm_streets.graphml"
-)
+ROOT = Path(__file__).resolve().parents[1]
+STREETS = ROOT.parent / "shared/data/hangzhou/hz_sandun_jiangcun_osrm_streets.graphml"
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/city.py
 BUDGET_M = 900.0
 
 
@@ -195,9 +200,93 @@ def synthetic_city(n_nodes: int, n_facilities: int, n_residences: int, repeat: i
     }
 
 
+def _child(study: Path, cache_dir: Path) -> tuple[float, float]:
+    """Run ``cjgis analyze`` in a fresh process; return wall seconds and its peak MiB."""
+    code = (
+        "import resource, sys\n"
+        "from cjgis.cli import main\n"
+        "rc = main(['analyze', '--quiet', sys.argv[1]])\n"
+        "print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+        "sys.exit(rc)\n"
+    )
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(study)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cache_dir,
+    )
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-2000:])
+    peak = float(done.stdout.rsplit("PEAK", 1)[1].split()[0])
+    return seconds, peak
+
+
+def city_end_to_end(n_nodes: int, n_facilities: int, n_residences: int, *, data: Path) -> dict:
+    """``cjgis analyze`` on the synthetic city's files: cold, warm, and warm step by step."""
+    from city import write_city
+
+    from cjgis.analysis import analyze, load_study_inputs
+    from cjgis.cli import _write_results
+    from cjgis.maps import gap_map, save_map
+    from cjgis.study import load_study
+
+    folder = data / f"bench_city_{n_nodes}_{n_residences}"
+    print(
+        f"\nEnd to end: `cjgis analyze` on a synthetic city of {n_nodes:,} nodes, "
+        f"{n_facilities:,} facilities, {n_residences:,} residences ({folder})"
+    )
+    study = folder / "study.toml"
+    if not study.is_file():
+        t_write, _ = best_of(
+            lambda: write_city(
+                folder, n_nodes=n_nodes, n_facilities=n_facilities, n_residences=n_residences
+            ),
+            1,
+        )
+        row("write the city's input files (once)", t_write)
+    shutil.rmtree(folder / "cache", ignore_errors=True)
+    cold, cold_peak = _child(study, folder)
+    print(f"  {'cold run (parse .osm.pbf, write cache)':<46} {cold:>10.4f} s {cold_peak:>8.0f} MiB")
+    warm, warm_peak = _child(study, folder)
+    print(f"  {'warm run (network from cache)':<46} {warm:>10.4f} s {warm_peak:>8.0f} MiB")
+    # the warm run again, in this process, step by step (where the time goes)
+    cwd = Path.cwd()
+    os.chdir(folder)
+    try:
+        config = load_study(study)
+        t, (net, com, res, fac) = best_of(lambda: load_study_inputs(config), 1)
+        row("  load inputs (cached network)", t)
+        t, result = best_of(
+            lambda: analyze(net, com, res, fac, options=config.options, verbose=False), 1
+        )
+        row("  analyze (attach, 4 searches, 2SFCA, areas)", t)
+        t, _ = best_of(lambda: _write_results(result, config.output_dir), 1)
+        row("  tables, layers, scorecard, figures", t)
+        t, _ = best_of(lambda: save_map(gap_map(result, **config.map_options), config.map_path), 1)
+        row(f"  map ({config.map_path.stat().st_size / 2**20:.1f} MiB HTML)", t)
+    finally:
+        os.chdir(cwd)
+    return {
+        "city_warm_s": warm,
+        "city_cold_s": cold,
+        "city_warm_peak_mib": warm_peak,
+        "warm_over_30s_target": warm / 30.0,
+        "cold_over_180s_target": cold / 180.0,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--short", action="store_true", help="small sizes, under a minute")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=ROOT / "data" / "processed",
+        help="where the synthetic city is written (default data/processed)",
+    )
     args = parser.parse_args(argv)
     repeat = 1 if args.short else 3
     print("step                                               seconds   peak mem  ratio")
@@ -208,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nReal streets: {STREETS} not found (clone beside shared/) - skipped")
     sizes = (20_000, 200, 20_000) if args.short else (500_000, 2_000, 300_000)
     ratios.update(synthetic_city(*sizes, repeat=repeat))
+    e2e = (5_000, 40, 3_000) if args.short else (500_000, 2_000, 300_000)
+    ratios.update(city_end_to_end(*e2e, data=args.data.resolve()))
     print("\nratios: " + ", ".join(f"{k} = {v:,.2f}" for k, v in ratios.items()))
     return 0
 

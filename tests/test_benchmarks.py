@@ -9,9 +9,10 @@ import sys
 from conftest import REPO
 
 
-def test_benchmark_short_mode_runs_and_reports_ratios():
+def test_benchmark_short_mode_runs_and_reports_ratios(tmp_path):
+    script = REPO / "benchmarks" / "bench_walking.py"
     result = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "bench_walking.py"), "--short"],
+        [sys.executable, str(script), "--short", "--data", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -22,3 +23,5 @@ def test_benchmark_short_mode_runs_and_reports_ratios():
     assert "same covered nodes: True" in out  # cjgis and the ego-graph recipe agree
     ratios = dict(re.findall(r"(\w+) = ([\d.,]+)", out.splitlines()[-1]))
     assert {"ego_over_cjgis", "cjgis_over_floor", "cjgis_over_floor_city"} <= set(ratios)
+    assert {"city_warm_s", "city_cold_s", "warm_over_30s_target"} <= set(ratios)
+    assert (tmp_path / "bench_city_5000_3000" / "out" / "scorecard.xlsx").is_file()

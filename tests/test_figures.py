@@ -37,3 +37,12 @@ def test_written_pngs_are_not_blank(sample_analysis, tmp_path):
     for path in paths.values():
         pixels = np.asarray(Image.open(path).convert("L"), dtype=float)
         assert pixels.std() > 20, path
+
+
+def test_coverage_chart_of_a_city_draws_the_lowest_communities(sample_analysis):
+    from cjgis.figures import coverage_chart
+
+    fig = coverage_chart(sample_analysis, max_communities=3)
+    ax = fig.axes[0]
+    assert len(ax.get_yticks()) == 3
+    assert "8" in ax.get_title() and "3" in ax.get_title()  # 3 lowest of 8 communities

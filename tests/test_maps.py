@@ -46,3 +46,41 @@ def test_proposed_sites_get_their_own_layer(sample_analysis):
     html = page(gap_map(sample_analysis, proposed=proposed))
     assert "\\u5efa\\u8bae\\u9009\\u5740 proposed sites" in html  # 建议选址, as folium escapes it
     assert html.count("\\u2605") == 2  # one star per proposed site
+
+
+def test_many_blind_spots_are_drawn_as_cells_with_their_totals(sample_analysis, monkeypatch):
+    import numpy as np
+
+    import cjgis.maps
+    from cjgis.maps import _blind_spot_cells
+
+    spots = sample_analysis.blind_spots
+    spots = spots[spots["category"] == "tool_storage"]
+    names = sample_analysis.communities.set_index("community_id")["community_name"]
+    monkeypatch.setattr(cjgis.maps, "MAX_BLIND_SPOTS", 20)
+    cells = _blind_spot_cells(spots, names)
+    assert 1 < len(cells) < len(spots)
+    drawn = sum(int(label.split(" 处")[0].split("· ")[-1]) for label in cells["label"])
+    assert drawn == len(spots)  # every residence is in exactly one cell
+    people = [
+        float(lb.split(" 人")[0].split("residences · ")[-1].replace(",", ""))
+        for lb in cells["label"]
+    ]
+    assert np.isclose(sum(people), spots["population"].sum())
+    assert " m cell)" in gap_map(sample_analysis).get_root().render()
+    monkeypatch.setattr(cjgis.maps, "MAX_BLIND_SPOTS", 5_000)
+    html = gap_map(sample_analysis).get_root().render()
+    assert " m cell)" not in html  # the sample itself is drawn point by point
+
+
+def test_many_facilities_are_one_geojson_layer_with_every_facility(sample_analysis, monkeypatch):
+    import folium
+
+    import cjgis.maps
+
+    fac = sample_analysis.facilities
+    n = int((fac["category"] == "ev_charging").sum())
+    monkeypatch.setattr(cjgis.maps, "MAX_MARKERS", 2)
+    layer = cjgis.maps._facility_layer(sample_analysis, "ev_charging", None)
+    assert isinstance(layer, folium.GeoJson)
+    assert len(layer.data["features"]) == n > 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import osmnx as ox
 import pytest
 
@@ -35,7 +36,7 @@ def test_walk_filter_on_a_hand_written_osm_extract():
 def test_osm_extract_becomes_a_walking_network():
     net = network_from_file(OSM, components="all")
     assert net.crs.to_epsg() == 4549
-    assert net.dropped_edges == 6  # three ways, both directions
+    assert net.dropped_edges == 3  # three ways, one edge each
     # kept: 村中路 300 m (3 x 0.001 deg lon), footway and compound path 111 m, tunnel 111 m
     assert net.edge_length_m.sum() == pytest.approx(3 * 96.2 + 3 * 110.9, rel=0.02)
 
@@ -46,3 +47,17 @@ def test_walkable_predicate_is_overridable():
     graph = read_street_graph(OSM)
     everything = network_from_graph(graph, components="all", walkable=lambda data: True)
     assert everything.dropped_edges == 0 and everything.n_edges == 9  # 村中路 splits twice
+
+
+def test_osm_arrays_match_the_graph_route():
+    from cjgis.network import network_from_graph
+    from cjgis.streets import graph_from_osm, network_from_osm
+
+    direct = network_from_osm(OSM, components="all")
+    via_graph = network_from_graph(graph_from_osm(OSM), components="all")
+    assert direct.n_edges == via_graph.n_edges == 6
+    assert sorted(direct.edge_length_m) == pytest.approx(sorted(via_graph.edge_length_m))
+    used = np.unique(np.concatenate([via_graph.edge_u, via_graph.edge_v]))
+    assert set(direct.node_id) == set(via_graph.node_id[used])  # nodes of walkable edges
+    everything = network_from_osm(OSM, components="all", walkable=lambda tags: True)
+    assert everything.dropped_edges == 0 and everything.n_edges == 9

@@ -7,6 +7,8 @@ both ends of each facility's edge.
 
 from __future__ import annotations
 
+import itertools
+
 import networkx as nx
 import numpy as np
 import osmnx as ox
@@ -178,3 +180,69 @@ def test_gcj02_district_boundaries_are_converted_and_land_on_the_streets(hangzho
     assert len(samples) > 200  # the shared boundary crosses the street extract for kilometres
     gap_m = hangzhou_network.edge_tree.query_nearest(samples, return_distance=True)[1]
     assert np.median(gap_m) < 60
+
+
+@pytest.mark.parametrize(("cell_m", "area_rel"), [(4.0, 0.002), (10.0, 0.015)])
+def test_rasterised_areas_match_the_exact_union_on_real_streets(
+    hangzhou_network, oracle, cell_m, area_rel
+):
+    """The city-scale dissolve against the exact union: within 1.7 cells, nested bands."""
+    from cjgis.service_areas import area_from_lines, raster_band_areas, reached_lines
+
+    net = hangzhou_network
+    facilities = random_points(oracle, 15, seed=7)
+    src = attach_points(net, facilities)
+    reach = node_reach(net, src)
+    budgets = (300.0, 600.0, 900.0)
+    raster = raster_band_areas(
+        net, src, reach, budgets_m=budgets, buffer_m=40, source_points=facilities, cell_m=cell_m
+    )
+    tolerance_m = 1.7 * cell_m
+    for budget, approx in zip(budgets, raster, strict=True):
+        lines = reached_lines(net, reach, src, budget_m=budget, source_points=facilities)
+        exact = area_from_lines(lines, buffer_m=40)
+        assert approx.is_valid
+        # no part of either lies farther than the tolerance outside the other
+        assert approx.difference(exact.buffer(tolerance_m)).area < 1.0
+        assert exact.difference(approx.buffer(tolerance_m)).area < 1.0
+        assert approx.area == pytest.approx(exact.area, rel=area_rel)
+    for inner, outer in itertools.pairwise(raster):
+        assert inner.difference(outer).area < 1e-6  # nested bands
+
+
+def test_attachment_is_the_brute_force_nearest_edge(hangzhou_network, oracle):
+    """KD-tree candidates + distance bound (+ R-tree fallback) = checking every edge."""
+    net = hangzhou_network
+    x0, y0, x1, y1 = oracle["bounds"]
+    rng = np.random.default_rng(11)
+    # in the streets and up to 3 km outside them (where the bound needs the fallback)
+    pts = shapely.points(rng.uniform(x0 - 3000, x1 + 3000, 600), rng.uniform(y0 - 3000, y1, 600))
+    att = attach_points(net, pts)
+    brute = shapely.distance(pts[:, None], net.edge_geometry[None, :])
+    assert att.offset_m == pytest.approx(brute.min(axis=1), abs=1e-6)
+    on_street = shapely.get_coordinates(
+        shapely.line_interpolate_point(net.edge_geometry[att.edge], att.position_m)
+    )
+    assert np.hypot(*(on_street - shapely.get_coordinates(pts)).T) == pytest.approx(
+        att.offset_m, abs=1e-6
+    )
+    capped = attach_points(net, pts, max_distance_m=200)
+    assert np.array_equal(capped.attached, att.offset_m <= 200)
+
+
+def test_pairs_within_reach_match_one_search_per_facility(hangzhou_network, oracle):
+    """2SFCA's pairs (only targets near reached streets examined) = every target examined."""
+    from cjgis.access import distances_within
+
+    net = hangzhou_network
+    fac = attach_points(net, random_points(oracle, 12, seed=3))
+    res = attach_points(net, random_points(oracle, 400, seed=4))
+    s, t, d = distances_within(net, fac, res, limit_m=900)
+    got = {(int(a), int(b)): float(c) for a, b, c in zip(s, t, d, strict=True)}
+    expected = {}
+    for i in range(len(fac)):
+        dist, _ = walking_distances(net, fac.subset(np.array([i])), res, limit_m=900)
+        expected.update({(i, int(j)): float(dist[j]) for j in np.flatnonzero(dist <= 900)})
+    assert set(got) == set(expected), set(got) ^ set(expected)
+    assert len(got) > 50
+    assert max(abs(got[key] - expected[key]) for key in got) < 1e-6

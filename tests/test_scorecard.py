@@ -86,3 +86,15 @@ def test_gpkg_has_communities_with_scores_and_blind_spots(written, sample_analys
         "status_elderly_care",
     } <= set(comm.columns)
     assert len(spots) == len(sample_analysis.blind_spots)
+
+
+def test_terminal_table_of_a_city_shows_the_worst_and_counts_the_rest(sample_analysis):
+    from cjgis.scorecard import gap_table_text, scorecard
+
+    card = scorecard(sample_analysis)
+    text = gap_table_text(card, max_rows=3)
+    rows = text.splitlines()
+    assert len(rows) == 1 + 3 + 2  # header, three communities, the count, the legend
+    assert "… 5 more communities" in rows[4]
+    worst = card.groupby("community_name")["covered_share"].mean().nsmallest(3).index
+    assert all(any(r.startswith(name) for r in rows[1:4]) for name in worst)

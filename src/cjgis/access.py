@@ -220,13 +220,50 @@ def distances_within(
     distance_m : numpy.ndarray
         Walking distance of each pair, at most ``limit_m``.
     """
+    n, k = network.n_nodes, len(sources)
+    node_lo, node_hi, node_edges = _incident_edges(network)
+    t_order = np.argsort(np.where(targets.attached, targets.edge, -1), kind="stable")
+    t_edge = np.where(targets.attached, targets.edge, -1)[t_order]
+    graph = graph_with_sources(network, sources)
+    chunk = max(1, min(64, int(2e7 // max(n, 1))))
     found_s, found_t, found_d = [], [], []
-    for i, reach in per_source_reach(network, sources, limit_m=limit_m):
-        d, _ = target_distances(network, reach, sources.subset(np.array([i])), targets)
-        hit = np.flatnonzero(d <= limit_m)
-        found_s.append(np.full(len(hit), i))
-        found_t.append(hit)
-        found_d.append(d[hit])
+    for start in range(0, k, chunk):
+        rows = np.arange(start, min(start + chunk, k))
+        dist = np.atleast_2d(dijkstra(graph, directed=True, indices=n + rows, limit=limit_m))
+        for row, i in enumerate(rows):
+            node_dist = dist[row, :n]
+            reached = np.flatnonzero(node_dist <= limit_m)
+            # only targets on edges touching a reached node, or on the source's own edge
+            touching = node_edges[_ranges(node_lo[reached], node_hi[reached])]
+            edges = np.unique(np.append(touching, sources.edge[i]))
+            lo = np.searchsorted(t_edge, edges, side="left")
+            hi = np.searchsorted(t_edge, edges, side="right")
+            near = t_order[_ranges(lo, hi)]
+            if len(near) == 0:
+                continue
+            reach = NodeReach(node_dist, np.zeros(n, dtype=np.int64))
+            d, _ = target_distances(
+                network, reach, sources.subset(np.array([i])), targets.subset(near)
+            )
+            hit = d <= limit_m
+            found_s.append(np.full(int(hit.sum()), i))
+            found_t.append(near[hit])
+            found_d.append(d[hit])
     if not found_s:
         return np.array([], dtype=int), np.array([], dtype=int), np.array([])
     return np.concatenate(found_s), np.concatenate(found_t), np.concatenate(found_d)
+
+
+def _incident_edges(network: Network) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per node, the edges that touch it: ``(start, end, edges)`` slices of a sorted array."""
+    ends = np.concatenate([network.edge_u, network.edge_v])
+    order = np.argsort(ends, kind="stable")
+    edges = np.concatenate([np.arange(network.n_edges)] * 2)[order]
+    bounds = np.searchsorted(ends[order], np.arange(network.n_nodes + 1))
+    return bounds[:-1], bounds[1:], edges
+
+
+def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Concatenate ``arange(lo[i], hi[i])`` over ``i``, vectorised."""
+    count = hi - lo
+    return np.repeat(lo - (np.cumsum(count) - count), count) + np.arange(count.sum())

@@ -26,7 +26,7 @@ from cjgis.coverage import community_summary, coverage_table, walk_column, withi
 from cjgis.demand import combine, residents_from_raster, residents_from_totals, residents_outside
 from cjgis.io import Layer, read_any, read_communities, read_facilities, read_residents
 from cjgis.network import Network
-from cjgis.service_areas import category_service_area, facility_service_areas
+from cjgis.service_areas import band_areas, facility_service_areas
 from cjgis.settings import AnalysisOptions
 from cjgis.snapping import Attachment, attach_points
 from cjgis.study import Study
@@ -344,19 +344,19 @@ def _walk_all_categories(
         columns[f"nearest_{category}"] = np.where(reached, ids[mask][nearest], None)
         columns.update(_capacity_access(network, res, res_att, fac, fac_att, mask, rule))
         area_args = {"buffer_m": options.service_area_buffer_m, "source_points": points[mask]}
-        for band in rule.band_minutes:  # nested bands from the same single search
-            area = category_service_area(
-                network, sources, reach=reach, budget_m=band * metres_per_min, **area_args
-            )
-            areas.append(
-                {
-                    "category": category,
-                    "minutes": band,
-                    "facility_id": None,
-                    "name": None,
-                    "geometry": area,
-                }
-            )
+        # nested bands from the same single search (or just the threshold)
+        bands = rule.band_minutes if options.bands else (rule.minutes,)
+        band_geoms = band_areas(
+            network,
+            sources,
+            reach,
+            budgets_m=tuple(b * metres_per_min for b in bands),
+            **area_args,
+        )
+        areas += [
+            {"category": category, "minutes": b, "facility_id": None, "name": None, "geometry": g}
+            for b, g in zip(bands, band_geoms, strict=True)
+        ]
         if options.facility_areas:
             per = facility_service_areas(network, sources, budget_m=rule.threshold_m, **area_args)
             areas += [
@@ -419,7 +419,7 @@ def study_street_graph(study: Study) -> nx.MultiDiGraph:
     :func:`cjgis.scenario.add_planned_roads`).
     """
     from cjgis.scenario import add_planned_roads
-    from cjgis.streets import download_street_graph, is_pbf, read_street_graph
+    from cjgis.streets import download_street_graph, is_osm, read_street_graph
 
     net = study.network
     if "path" not in net:
@@ -432,7 +432,7 @@ def study_street_graph(study: Study) -> nx.MultiDiGraph:
     else:
         graph = read_street_graph(
             net["path"],
-            clip_lonlat=_clip_box(study) if is_pbf(net["path"]) else None,
+            clip_lonlat=_clip_box(study) if is_osm(net["path"]) else None,
             crs=net.get("crs"),
             join_m=float(net.get("join_m", 1.0)),
         )
@@ -464,13 +464,22 @@ def study_network(study: Study) -> Network:
     """Return the study's walking network, from the cache when the sources are unchanged."""
     from cjgis.cache import cache_key, cached_network
     from cjgis.network import network_from_graph
-    from cjgis.streets import checked_network, is_pbf
+    from cjgis.streets import checked_network, is_osm, network_from_file
 
     net, crs = study.network, study.options.crs
     components = net.get("components", "largest")
     label = net["path"].name if "path" in net else str(net.get("place", net.get("bbox")))
 
     def build() -> Network:
+        if "path" in net and "planned" not in net:
+            return network_from_file(
+                net["path"],
+                crs=crs,
+                components=components,
+                clip_lonlat=_clip_box(study) if is_osm(net["path"]) else None,
+                source_crs=net.get("crs"),
+                join_m=float(net.get("join_m", 1.0)),
+            )
         graph = study_street_graph(study)
         return checked_network(network_from_graph(graph, crs=crs, components=components), label)
 
@@ -487,7 +496,7 @@ def study_network(study: Study) -> Network:
     }
     if "planned" in net:
         settings["planned"] = cache_key(net["planned"])
-    if "path" in net and is_pbf(net["path"]):
+    if "path" in net and is_osm(net["path"]):
         settings["clip"] = tuple(round(v, 4) for v in _clip_box(study))
     return cached_network(
         net.get("path"), build, cache_dir=net.get("cache_dir", "cache"), **settings

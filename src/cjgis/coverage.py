@@ -80,14 +80,15 @@ def walk_column(category: str) -> str:
     return f"walk_min_{category}"
 
 
-def _community_row(group: pd.DataFrame, category: str, rule: CategoryRule) -> dict:
-    minutes = group[walk_column(category)].to_numpy(dtype=float)
+def _community_row(group: dict[str, np.ndarray], category: str, rule: CategoryRule) -> dict:
+    """Coverage of one community for one category; ``group`` holds its residents' columns."""
+    minutes = np.asarray(group[walk_column(category)], dtype=float)
     minutes = np.where(np.isnan(minutes), np.inf, minutes)
-    pop = group["population"].to_numpy(dtype=float)
+    pop = np.asarray(group["population"], dtype=float)
     covered = within_threshold(minutes, rule.minutes)
     residents = pop.sum()
     demand = rule.demand if rule.demand in group else "residents"
-    weight = group[demand].to_numpy(dtype=float) if demand != "residents" else pop
+    weight = np.asarray(group[demand], dtype=float) if demand != "residents" else pop
     row = {
         "residents": residents,
         "covered_residents": pop[covered].sum(),
@@ -99,32 +100,47 @@ def _community_row(group: pd.DataFrame, category: str, rule: CategoryRule) -> di
         "unreachable_residents": pop[np.isinf(minutes)].sum(),
     }
     nearest = group.get(f"nearest_{category}")
-    if nearest is not None and nearest.notna().any():
-        served = group["population"].groupby(nearest.to_numpy()).sum()
-        row["nearest_facility"] = served.idxmax()
+    if nearest is not None:
+        known = pd.notna(nearest)
+        if known.any():
+            ids, index = np.unique(nearest[known], return_inverse=True)
+            row["nearest_facility"] = ids[np.bincount(index, weights=pop[known]).argmax()]
     for count in ("elderly", "households"):
         if count in group:
-            values = group[count].to_numpy(dtype=float)
+            values = np.asarray(group[count], dtype=float)
             row[count], row[f"covered_{count}"] = values.sum(), values[covered].sum()
     row.update(_capacity(group, category, rule))
     return row
 
 
-def _capacity(group: pd.DataFrame, category: str, rule: CategoryRule) -> dict:
+def _capacity(group: dict[str, np.ndarray], category: str, rule: CategoryRule) -> dict:
     """Capacity reaching the community's demand (2SFCA) against the rule's requirement."""
     if rule.capacity is None:
         return {}
     of = rule.capacity.of if rule.capacity.of in group else "population"
-    demand = group[of].to_numpy(dtype=float)
+    demand = np.asarray(group[of], dtype=float)
     out = {
         "capacity_unit": rule.capacity.unit,
         "capacity_required": rule.capacity.required(demand.sum()),
     }
     access = group.get(f"access_{category}")
     if access is not None:
-        out["capacity_accessible"] = float((demand * access.to_numpy(dtype=float)).sum())
+        out["capacity_accessible"] = float((demand * np.asarray(access, dtype=float)).sum())
         out["capacity_shortfall"] = max(out["capacity_required"] - out["capacity_accessible"], 0.0)
     return out
+
+
+def _groups(residents: pd.DataFrame) -> dict[str, dict[str, np.ndarray]]:
+    """Residents' columns as numpy arrays, sliced per community (no pandas per group)."""
+    ids = residents["community_id"].astype(str).to_numpy()
+    order = np.argsort(ids, kind="stable")
+    ids = ids[order]
+    columns = {c: residents[c].to_numpy()[order] for c in residents.columns if c != "geometry"}
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else np.array([], int)
+    ends = np.r_[starts[1:], len(ids)]
+    return {
+        ids[a]: {c: v[a:b] for c, v in columns.items()} for a, b in zip(starts, ends, strict=True)
+    }
 
 
 def _status(share: float, residents: float, target: float) -> str:
@@ -176,11 +192,11 @@ def coverage_table(
         if "capacity" in inside
         else {}
     )
-    groups = dict(tuple(residents.groupby("community_id", sort=False)))
-    empty = residents.iloc[:0]
+    groups = _groups(residents)
+    empty = {c: residents[c].to_numpy()[:0] for c in residents.columns if c != "geometry"}
     rows = []
     for community in communities.itertuples(index=False):
-        group = groups.get(community.community_id, empty)
+        group = groups.get(str(community.community_id), empty)
         for category in categories:
             row = {
                 "community_id": community.community_id,
@@ -215,11 +231,13 @@ def community_summary(coverage: pd.DataFrame) -> pd.DataFrame:
         {
             "community_name": by["community_name"].first(),
             "residents": by["residents"].first(),
-            "categories_met": by["status"].apply(lambda s: int((s == "ok").sum())),
+            "categories_met": (coverage["status"] == "ok")
+            .groupby(coverage["community_id"], sort=False)
+            .sum(),
             "categories_total": by["status"].size(),
-            "gap_categories": by.apply(
-                lambda g: "、".join(g.loc[g["status"] == "gap", "category_zh"]),
-                include_groups=False,
-            ),
+            "gap_categories": coverage.loc[coverage["status"] == "gap"]
+            .groupby("community_id", sort=False)["category_zh"]
+            .agg("、".join)
+            .reindex(by.size().index, fill_value=""),
         }
     ).reset_index()

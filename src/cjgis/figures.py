@@ -84,6 +84,17 @@ def _community_labels(analysis: Analysis) -> list[str]:
     return comm[column].astype(str).tolist()
 
 
+#: Above these counts (a city) the figure leaves out street lines and community labels.
+MAX_DRAWN_EDGES = 20_000
+MAX_LABELS = 60
+
+
+def _figure_tolerance_m(communities) -> float:
+    """Half a pixel of the 10-inch figure at 150 dpi, in metres: simplify areas to it."""
+    x0, y0, x1, y1 = communities.total_bounds
+    return max(x1 - x0, y1 - y0) / 1500 / 2
+
+
 def gap_figure(analysis: Analysis, *, category: str | None = None) -> Figure:
     """Draw communities by categories met, streets, one category's service area and gaps.
 
@@ -120,13 +131,17 @@ def gap_figure(analysis: Analysis, *, category: str | None = None) -> Figure:
             linewidth=1.2,
         )
         net = analysis.network
-        gpd.GeoSeries(net.edge_geometry, crs=net.crs).plot(ax=ax, color="#777777", linewidth=0.5)
+        if net.n_edges <= MAX_DRAWN_EDGES:  # a city's streets are a grey blur: left out
+            gpd.GeoSeries(net.edge_geometry, crs=net.crs).plot(
+                ax=ax, color="#777777", linewidth=0.5
+            )
         areas = analysis.service_areas
         area = areas[
             (areas["category"] == category)
             & areas["facility_id"].isna()
             & np.isclose(areas["minutes"].astype(float), rule.minutes)
         ]
+        area = area.set_geometry(area.geometry.simplify(_figure_tolerance_m(comm)))
         area.plot(ax=ax, color=info.colour, alpha=0.25, edgecolor=info.colour, linewidth=0.8)
         spots = analysis.blind_spots[analysis.blind_spots["category"] == category]
         points = spots.geometry.representative_point()
@@ -142,10 +157,11 @@ def gap_figure(analysis: Analysis, *, category: str | None = None) -> Figure:
         ax.scatter(
             fac.geometry.x, fac.geometry.y, s=120, color=info.colour, edgecolor="black", zorder=5
         )
-        for label, point in zip(
-            _community_labels(analysis), comm.representative_point(), strict=True
-        ):
-            ax.annotate(label, (point.x, point.y), ha="center", fontsize=9, color="#222222")
+        if len(comm) <= MAX_LABELS:
+            for label, point in zip(
+                _community_labels(analysis), comm.representative_point(), strict=True
+            ):
+                ax.annotate(label, (point.x, point.y), ha="center", fontsize=9, color="#222222")
         minutes = rule.minutes
         ax.set_title(
             _label(
@@ -166,13 +182,16 @@ def gap_figure(analysis: Analysis, *, category: str | None = None) -> Figure:
     return fig
 
 
-def coverage_chart(analysis: Analysis) -> Figure:
+def coverage_chart(analysis: Analysis, *, max_communities: int = 40) -> Figure:
     """Draw covered share per community and category against the target share.
 
     Parameters
     ----------
     analysis : Analysis
         Result of :func:`cjgis.analysis.analyze`.
+    max_communities : int, optional
+        More communities than this (a city): the ones with the lowest mean covered share are
+        drawn and the title says how many are left out (all are in the scorecard).
 
     Returns
     -------
@@ -181,7 +200,13 @@ def coverage_chart(analysis: Analysis) -> Figure:
     """
     cov = analysis.coverage
     communities = list(dict.fromkeys(cov["community_id"]))
-    labels = _community_labels(analysis)
+    ids = analysis.communities["community_id"]
+    label_of = dict(zip(ids, _community_labels(analysis), strict=True))
+    hidden = max(len(communities) - max_communities, 0)
+    if hidden:
+        mean = cov.groupby("community_id", sort=False)["covered_share"].mean()
+        communities = list(mean.sort_values(kind="stable").index[:max_communities])
+    labels = [label_of.get(c, str(c)) for c in communities]
     n = len(analysis.categories)
     height = 0.8 / n
     with _fonts():
@@ -227,6 +252,14 @@ def coverage_chart(analysis: Analysis) -> Figure:
             _label("各类别步行时限内覆盖率", "share within each category's walking threshold")
         )
         ax.legend(loc="lower right", fontsize=8)
+        if hidden:
+            ax.set_title(
+                _label(
+                    f"覆盖率最低的 {max_communities} 个社区(另 {hidden:,} 个见计分表)",
+                    f"the {max_communities} lowest of {len(communities) + hidden:,} communities",
+                ),
+                fontsize=10,
+            )
     return fig
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import folium
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from branca.element import MacroElement, Template
 
@@ -34,7 +35,12 @@ from cjgis.coords import from_wgs84_geometries
 log = logging.getLogger(__name__)
 
 DISPLAY_TOLERANCE_M = 3.0
+#: Service areas with more vertices than this (a city) are simplified at CITY_TOLERANCE_M.
+MAX_AREA_VERTICES = 200_000
+CITY_TOLERANCE_M = 15.0
 MAX_STREET_EDGES = 20_000
+#: More blind spots than this in a category are drawn as grid cells with their totals.
+MAX_BLIND_SPOTS = 5_000
 BASEMAPS = ("osm", "none", "tianditu", "amap")
 _LEAFLET_CDN = "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/"
 _MET_COLOURS = ("#d73027", "#fc8d59", "#fee08b", "#91cf60", "#1a9850")
@@ -72,10 +78,12 @@ def _leaflet_assets() -> tuple[str, str]:
     )
 
 
-def _display(frame: gpd.GeoDataFrame, shift: str | None) -> gpd.GeoDataFrame:
+def _display(
+    frame: gpd.GeoDataFrame, shift: str | None, *, tolerance_m: float = DISPLAY_TOLERANCE_M
+) -> gpd.GeoDataFrame:
     """Simplify in metres; WGS84 (or GCJ-02 for Amap tiles) rounded to 1e-6 degrees."""
     out = frame.copy()
-    out["geometry"] = out.geometry.simplify(DISPLAY_TOLERANCE_M)
+    out["geometry"] = out.geometry.simplify(tolerance_m)
     out = out.to_crs("EPSG:4326")
     geoms = out.geometry.to_numpy()
     if shift:
@@ -96,8 +104,8 @@ def _minutes(value: float) -> str:
     return "不可达 unreachable" if not np.isfinite(value) else f"{value:.1f} min"
 
 
-def _community_popup(analysis: Analysis, community_id: str) -> str:
-    rows = analysis.coverage[analysis.coverage["community_id"] == community_id]
+def _community_popup(rows: pd.DataFrame) -> str:
+    """Popup of one community: its coverage rows as a small table."""
     first = rows.iloc[0]
     head = (
         f"<b>{html.escape(first['community_name'])}</b><br>居民 residents {first['residents']:,.0f}"
@@ -124,7 +132,8 @@ def _community_layer(analysis: Analysis, shift: str | None) -> folium.GeoJson:
         f"{r.community_name}: {r.categories_met}/{r.categories_total} 达标 met"
         for r in comm.itertuples()
     ]
-    comm["popup_html"] = [_community_popup(analysis, cid) for cid in comm["community_id"]]
+    by_community = dict(tuple(analysis.coverage.groupby("community_id", sort=False)))
+    comm["popup_html"] = [_community_popup(by_community[cid]) for cid in comm["community_id"]]
     comm["fill"] = [
         _MET_COLOURS[round(m / t * (len(_MET_COLOURS) - 1))] if t else "#999999"
         for m, t in zip(comm["categories_met"], comm["categories_total"], strict=True)
@@ -165,12 +174,20 @@ def _service_area_layer(
     mine = areas[(areas["category"] == category) & areas["facility_id"].isna()]
     bands = sorted(mine["minutes"].unique())
     label = "/".join(f"{m:g}" for m in bands)
+    tolerance_m = DISPLAY_TOLERANCE_M
+    if shapely.get_num_coordinates(mine.geometry.to_numpy()).sum() > MAX_AREA_VERTICES:
+        tolerance_m = CITY_TOLERANCE_M  # a city: finer than a screen pixel at city zoom
+        log.info("%s service areas drawn simplified at %g m", category, tolerance_m)
     group = folium.FeatureGroup(
         name=f"服务范围 service area · {info.name_zh} ({label} min)", show=show
     )
     for band in reversed(bands):  # largest first, so the inner bands draw on top, darker
         folium.GeoJson(
-            _display(mine[mine["minutes"] == band][["minutes", "geometry"]], shift),
+            _display(
+                mine[mine["minutes"] == band][["minutes", "geometry"]],
+                shift,
+                tolerance_m=tolerance_m,
+            ),
             style_function=lambda f, c=info.colour: {
                 "fillColor": c,
                 "color": c,
@@ -195,20 +212,49 @@ def _glyph_icon(glyph: str, colour: str, *, size: int = 22) -> folium.DivIcon:
     )
 
 
-def _facility_layer(analysis: Analysis, category: str, shift: str | None) -> folium.FeatureGroup:
+#: More facilities than this in a category are drawn as one GeoJSON layer of circles
+#: (each glyph marker costs a template of its own in the HTML).
+MAX_MARKERS = 300
+
+
+def _facility_text(row, info) -> str:
+    text = f"<b>{html.escape(str(row['name']))}</b><br>{info.name_zh} {info.name_en}"
+    if "capacity" in row and np.isfinite(row["capacity"]):
+        text += f"<br>容量 capacity {row['capacity']:,.0f}"
+    return text + f"<br>离街道 to street {row['street_offset_m']:.0f} m"
+
+
+def _facility_layer(analysis: Analysis, category: str, shift: str | None):
     info = category_info(category)
-    group = folium.FeatureGroup(name=f"设施 facilities · {info.name_zh} {info.name_en}")
+    name = f"设施 facilities · {info.name_zh} {info.name_en}"
     fac = analysis.facilities[analysis.facilities["category"] == category]
+    if len(fac) > MAX_MARKERS:
+        points = gpd.GeoDataFrame(
+            {"label": [_facility_text(row, info) for _, row in fac.iterrows()]},
+            geometry=fac.geometry.representative_point().to_numpy(),
+            crs=fac.crs,
+        )
+        return folium.GeoJson(
+            _display(points, shift),
+            name=name,
+            marker=folium.CircleMarker(),
+            style_function=lambda f, c=info.colour: {
+                "radius": 6,
+                "color": "#000000",
+                "weight": 1,
+                "fill": True,
+                "fillColor": c,
+                "fillOpacity": 0.9,
+            },
+            tooltip=folium.GeoJsonTooltip(["label"], labels=False),
+        )
+    group = folium.FeatureGroup(name=name)
     for (_, row), (lat, lon) in zip(fac.iterrows(), _latlon(fac, shift), strict=True):
-        text = f"<b>{html.escape(str(row['name']))}</b><br>{info.name_zh} {info.name_en}"
-        if "capacity" in row and np.isfinite(row["capacity"]):
-            text += f"<br>容量 capacity {row['capacity']:,.0f}"
-        text += f"<br>离街道 to street {row['street_offset_m']:.0f} m"
         folium.Marker(
             [lat, lon],
             icon=_glyph_icon(info.glyph, info.colour),
             tooltip=html.escape(str(row["name"])),
-            popup=folium.Popup(text, max_width=300),
+            popup=folium.Popup(_facility_text(row, info), max_width=300),
         ).add_to(group)
     return group
 
@@ -222,19 +268,22 @@ def _blind_spot_layer(
     names = analysis.communities.set_index("community_id")["community_name"]
     facility = analysis.facilities.set_index("facility_id")["name"]
     nearest = analysis.residents.set_index("resident_id")[f"nearest_{category}"]
-    near = spots["resident_id"].map(nearest).map(facility).fillna("—")
-    labels = [
-        f"{html.escape(str(names.get(c, '')))} · {p:,.0f} 人 residents · "
-        f"步行 walk {_minutes(w)} · 最近 nearest: {html.escape(str(n))}"
-        for c, p, w, n in zip(
-            spots["community_id"], spots["population"], spots["walk_min"], near, strict=True
+    if len(spots) > MAX_BLIND_SPOTS:
+        points = _blind_spot_cells(spots, names)
+    else:
+        near = spots["resident_id"].map(nearest).map(facility).fillna("—")
+        labels = [
+            f"{html.escape(str(names.get(c, '')))} · {p:,.0f} 人 residents · "
+            f"步行 walk {_minutes(w)} · 最近 nearest: {html.escape(str(n))}"
+            for c, p, w, n in zip(
+                spots["community_id"], spots["population"], spots["walk_min"], near, strict=True
+            )
+        ]
+        points = gpd.GeoDataFrame(
+            {"label": labels, "radius": np.round(2 + np.sqrt(spots["population"]) / 3, 1)},
+            geometry=spots.geometry.representative_point().to_numpy(),
+            crs=spots.crs,
         )
-    ]
-    points = gpd.GeoDataFrame(
-        {"label": labels, "radius": np.round(2 + np.sqrt(spots["population"]) / 3, 1)},
-        geometry=spots.geometry.representative_point().to_numpy(),
-        crs=spots.crs,
-    )
     return folium.GeoJson(
         _display(points, shift),
         name=f"盲区 blind spots · {info.name_zh}",
@@ -249,6 +298,46 @@ def _blind_spot_layer(
             "fillOpacity": 0.6,
         },
         tooltip=folium.GeoJsonTooltip(["label"], labels=False),
+    )
+
+
+def _blind_spot_cells(spots: gpd.GeoDataFrame, names: pd.Series) -> gpd.GeoDataFrame:
+    """Too many blind spots to draw one by one: totals per grid cell, at their centre."""
+    xy = shapely.get_coordinates(spots.geometry.representative_point().to_numpy())
+    x0, y0 = xy.min(axis=0)
+    extent = max(np.ptp(xy[:, 0]) * np.ptp(xy[:, 1]), 1.0)
+    cell_m = float(np.ceil(np.sqrt(extent / MAX_BLIND_SPOTS) / 50.0) * 50.0)
+    key = np.floor((xy - [x0, y0]) / cell_m).astype(np.int64)
+    people = spots["population"].to_numpy(dtype=float)
+    frame = pd.DataFrame(
+        {
+            "kx": key[:, 0],
+            "ky": key[:, 1],
+            "people": people,
+            "wx": xy[:, 0] * people,
+            "wy": xy[:, 1] * people,
+            "n": 1,
+            "community": spots["community_id"].map(names).to_numpy(),
+        }
+    )
+    cells = frame.groupby(["kx", "ky"]).agg(
+        people=("people", "sum"),
+        wx=("wx", "sum"),
+        wy=("wy", "sum"),
+        n=("n", "sum"),
+        community=("community", "first"),
+    )
+    weight = cells["people"].where(cells["people"] > 0, 1.0)
+    labels = [
+        f"{html.escape(str(c))} 等 · {n:,} 处 residences · {p:,.0f} 人 residents "
+        f"(网格 {cell_m:g} m cell)"
+        for c, n, p in zip(cells["community"], cells["n"], cells["people"], strict=True)
+    ]
+    log.info("%d blind spots drawn as %d cells of %g m", len(spots), len(cells), cell_m)
+    return gpd.GeoDataFrame(
+        {"label": labels, "radius": np.round(2 + np.sqrt(cells["people"]) / 6, 1)},
+        geometry=shapely.points(cells["wx"] / weight, cells["wy"] / weight),
+        crs=spots.crs,
     )
 
 

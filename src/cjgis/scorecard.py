@@ -21,6 +21,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from cjgis._atomic import atomic_path, write_csv
 from cjgis.analysis import Analysis
 from cjgis.categories import category_info
+from cjgis.report import write_gpkg
 
 MET, NOT_MET, NO_STANDARD, NO_RESIDENTS = "达标", "不达标", "无标准", "无居民"
 
@@ -113,14 +114,19 @@ def community_scores(card: pd.DataFrame) -> pd.DataFrame:
             "community_name": by["community_name"].first(),
             "residents": by["residents"].first(),
             "elderly": by["elderly"].first(),
-            "categories_met": ruled["status"].apply(lambda s: int((s == MET).sum())),
+            "categories_met": (card["status"] == MET)
+            .groupby(card["community_id"], sort=False)
+            .sum(),
             "categories_required": ruled["status"].size(),
-            "not_met": by.apply(
-                lambda g: "、".join(g.loc[g["status"] == NOT_MET, "category_zh"]),
-                include_groups=False,
-            ),
+            "not_met": _joined(card, card["status"] == NOT_MET, by),
         }
     ).reset_index()
+
+
+def _joined(frame: pd.DataFrame, mask: pd.Series, by) -> pd.Series:
+    """Per community, the Chinese names of the categories under ``mask`` joined with 、."""
+    names = frame.loc[mask].groupby("community_id", sort=False)["category_zh"].agg("、".join)
+    return names.reindex(by.size().index, fill_value="")
 
 
 _SUMMARY_ZH = {
@@ -180,8 +186,15 @@ def _sheet(book: Workbook, title: str, frame: pd.DataFrame, zh: dict[str, str]) 
                 cell.number_format = "0.0%"
 
 
+#: Blind-spot rows in the workbook (the largest) and in scorecard.gpkg at most; a city's
+#: full list (hundreds of thousands) is in blind_spots.gpkg.
+MAX_SHEET_ROWS = 10_000
+
+
 def _blind_spot_table(analysis: Analysis) -> pd.DataFrame:
     spots = pd.DataFrame(analysis.blind_spots.drop(columns="geometry"))
+    if len(spots) > MAX_SHEET_ROWS:  # a city: the largest, the rest in scorecard.gpkg
+        spots = spots.nlargest(MAX_SHEET_ROWS, "population")
     names = analysis.communities.set_index("community_id")["community_name"]
     spots["community_name"] = spots["community_id"].map(names)
     spots["category_zh"] = spots["category"].map(lambda c: category_info(c).name_zh)
@@ -213,16 +226,22 @@ def write_scorecard(
     book.remove(book.active)
     _sheet(book, "汇总 summary", summary, _SUMMARY_ZH)
     _sheet(book, "分类别 by category", card, COLUMNS)
-    _sheet(book, "盲区 blind spots", _blind_spot_table(analysis), _SPOTS_ZH)
+    spots = _blind_spot_table(analysis)
+    if len(spots) < len(analysis.blind_spots):
+        title = f"盲区 blind spots 前{len(spots)} top"  # the largest; all in scorecard.gpkg
+    else:
+        title = "盲区 blind spots"
+    _sheet(book, title, spots, _SPOTS_ZH)
     _sheet(book, "未纳入 rejected", analysis.rejected, _REJECTED_ZH)
     with atomic_path(paths["scorecard_xlsx"]) as tmp:
         book.save(tmp)
     write_csv(card, paths["scorecard_csv"])
-    with atomic_path(paths["scorecard_gpkg"]) as tmp:
-        _community_layer(analysis, card, summary).to_file(tmp, layer="communities", driver="GPKG")
+    layers = {"communities": _community_layer(analysis, card, summary)}
+    if len(analysis.blind_spots) <= MAX_SHEET_ROWS:  # a city's are in blind_spots.gpkg only
         spots = analysis.blind_spots.copy()
         spots["walk_min"] = spots["walk_min"].replace([np.inf, -np.inf], np.nan)
-        spots.to_file(tmp, layer="blind_spots", driver="GPKG")
+        layers["blind_spots"] = spots
+    write_gpkg(layers, paths["scorecard_gpkg"])
     return paths
 
 
@@ -243,13 +262,16 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(width - _width(text), 0)
 
 
-def gap_table_text(card: pd.DataFrame) -> str:
+def gap_table_text(card: pd.DataFrame, *, max_rows: int = 40) -> str:
     """Format the scorecard for a terminal: communities down, categories across.
 
     Parameters
     ----------
     card : pandas.DataFrame
         :func:`scorecard` rows.
+    max_rows : int, optional
+        More communities than this (a city): the ``max_rows`` lowest covered shares are
+        shown, then a line counting the others (all are in the scorecard files).
 
     Returns
     -------
@@ -260,6 +282,10 @@ def gap_table_text(card: pd.DataFrame) -> str:
     """
     categories = list(dict.fromkeys(card["category"]))
     names = list(dict.fromkeys(card["community_name"]))
+    hidden = max(len(names) - max_rows, 0)
+    if hidden:
+        worst = card.groupby("community_name", sort=False)["covered_share"].mean()
+        names = list(worst.sort_values(kind="stable").index[:max_rows])
     first = max(_width("社区 community"), *(_width(n) for n in names)) + 2
     heads = [category_info(c).name_zh for c in categories]
     widths = [max(_width(h), 8) + 2 for h in heads]
@@ -278,6 +304,11 @@ def gap_table_text(card: pd.DataFrame) -> str:
                 code = "CAP"
             row += _pad(f"{share} {code}", w)
         lines.append(row.rstrip())
+    if hidden:
+        lines.append(
+            f"… {hidden:,} more communities (the {max_rows} lowest mean shares are shown; "
+            "all are in scorecard.xlsx / 其余见 scorecard.xlsx)"
+        )
     lines.append(
         "覆盖率 covered share · ok 达标 · GAP 覆盖不足 coverage below target · "
         "CAP 容量不足 capacity short · n/a 无标准 no standard"

@@ -26,7 +26,11 @@ crs : str or None
     Metric CRS for all distances. ``None`` picks CGCS2000 3-degree Gauss-Krüger by longitude
     inside China (EPSG:4549 for Hangzhou), UTM elsewhere.
 facility_areas : bool
-    Also build one service area per facility (a limited search per facility). Default True.
+    Also build one service area per facility (a limited search per facility). Default True;
+    turn off for a city (2,000 facilities), where the dissolved category areas remain.
+bands : bool
+    Also draw the nested 5- and 10-minute bands below each threshold. Default True; a
+    city-wide run may turn them off (each band is one more city-sized area per category).
 strict : bool
     Raise on the first rejected row instead of listing it in ``rejected.csv``. Default False.
 rules : tuple of CategoryRule
@@ -64,6 +68,7 @@ class AnalysisOptions:
     max_snap_m: float = 500.0
     crs: str | None = None
     facility_areas: bool = True
+    bands: bool = True
     strict: bool = False
     rules: tuple[CategoryRule, ...] = ()
 

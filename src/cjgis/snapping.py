@@ -1,8 +1,10 @@
 """Attach points to the nearest point of the nearest walkable edge.
 
 A residence or facility joins the network where a straight walk to the street is shortest:
-the nearest point of the nearest edge, found for all points at once with shapely 2's
-vectorised ``STRtree.query_nearest``. The straight stretch (``offset_m``) counts as walking.
+the nearest point of the nearest edge, found for all points at once: a KD-tree over short
+pieces of the edges gives a few candidates per point and a distance bound proves which are
+enough (exact, not approximate); the rare rest go to shapely 2's vectorised
+``STRtree.query_nearest``. The straight stretch (``offset_m``) counts as walking.
 """
 
 from __future__ import annotations
@@ -70,25 +72,51 @@ def attach_points(
     edge = np.full(n, -1, dtype=np.int64)
     position = np.full(n, np.nan)
     offset = np.full(n, np.inf)
-    if n == 0:
+    if n == 0 or network.n_edges == 0:
         return Attachment(edge, position, offset)
-    hits, distances = network.edge_tree.query_nearest(
-        points, max_distance=max_distance_m, return_distance=True, all_matches=False
-    )
-    point_idx, edge_idx = hits
-    edge[point_idx] = edge_idx
-    offset[point_idx] = distances
-    position[point_idx] = shapely.line_locate_point(
-        network.edge_geometry[edge_idx], points[point_idx]
-    )
+    x, y = shapely.get_x(points), shapely.get_y(points)
+    valid = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+    e, pos, dist, exact = _nearest_pieces(network.piece_index, x[valid], y[valid])
+    edge[valid[exact]], position[valid[exact]], offset[valid[exact]] = e, pos, dist
+    rest = valid[~exact]  # a few points whose bound needs more neighbours: the R-tree
+    if len(rest):
+        (i, e), d = network.edge_tree.query_nearest(
+            points[rest], return_distance=True, all_matches=False
+        )
+        edge[rest[i]], offset[rest[i]] = e, d
+        position[rest[i]] = shapely.line_locate_point(network.edge_geometry[e], points[rest[i]])
+    if max_distance_m is not None:
+        far = offset > max_distance_m
+        edge[far], position[far], offset[far] = -1, np.nan, np.inf
     return Attachment(edge, position, offset)
+
+
+#: KD-tree neighbours examined per point before falling back to the R-tree.
+_NEIGHBOURS = 8
+
+
+def _nearest_pieces(index, x: np.ndarray, y: np.ndarray):
+    """Nearest piece of every point from its KD-tree neighbours; ``exact`` where provably so."""
+    k = min(_NEIGHBOURS, len(index.edge))
+    mid_d, j = index.tree.query(np.column_stack([x, y]), k=k, workers=-1)
+    mid_d, j = mid_d.reshape(len(x), k), j.reshape(len(x), k)
+    dx, dy = index.dx[j], index.dy[j]
+    px, py = x[:, None] - index.x0[j], y[:, None] - index.y0[j]
+    squared = dx * dx + dy * dy
+    t = np.clip((px * dx + py * dy) / np.where(squared > 0, squared, 1.0), 0.0, 1.0)
+    dist = np.hypot(px - t * dx, py - t * dy)
+    best = dist.argmin(axis=1)
+    rows = np.arange(len(x))
+    piece, d, t = j[rows, best], dist[rows, best], t[rows, best]
+    exact = (k == len(index.edge)) | (mid_d[:, -1] > d + index.half_m)
+    position = index.start_m[piece] + t * index.length_m[piece]
+    return index.edge[piece][exact], position[exact], d[exact], exact
 
 
 def attachment_points(network: Network, attachment: Attachment) -> np.ndarray:
     """Return the points on the network where each attached point joins it."""
     ok = attachment.attached
     out = np.full(len(attachment), None, dtype=object)
-    out[ok] = shapely.line_interpolate_point(
-        network.edge_geometry[attachment.edge[ok]], attachment.position_m[ok]
-    )
+    xy = network.points_along(attachment.edge[ok], attachment.position_m[ok])
+    out[ok] = shapely.points(xy)
     return out

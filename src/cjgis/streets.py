@@ -6,9 +6,9 @@ filter); :func:`cjgis.network.network_from_graph` then applies the walk filter a
 into arrays. Sources:
 
 - ``.graphml``: osmnx GraphML;
-- ``.osm`` / ``.xml``: an OpenStreetMap XML extract;
-- ``.osm.pbf`` / ``.pbf``: an OpenStreetMap PBF extract, read with pyosmium and clipped to
-  the study area plus a margin;
+- ``.osm`` / ``.xml`` / ``.osm.pbf``: an OpenStreetMap extract, read with pyosmium in one
+  pass, clipped to the study area plus a margin, and turned into arrays without networkx
+  (:func:`network_from_osm`; :func:`graph_from_osm` gives the graph when one is wanted);
 - ``.gpkg`` / ``.shp`` / ``.geojson`` / ``.json``: road lines (a design institute's drawing),
   split at crossings and shared vertices, with ends that stop short of another line joined;
 - ``place`` / ``bbox``: downloaded through osmnx (with its response cache).
@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -30,13 +30,14 @@ import shapely
 from pyproj import Transformer
 
 from cjgis._errors import input_error
-from cjgis.coords import metric_crs_for
-from cjgis.network import WALK_TAGS, Network, network_from_graph
+from cjgis.coords import metric_crs_for, resolve_metric_crs
+from cjgis.network import WALK_TAGS, Network, is_walkable, largest_component, network_from_graph
 
 log = logging.getLogger(__name__)
 
 #: Tags that must match for osmnx to merge two ways into one edge when simplifying.
 _SIMPLIFY_DIFFER = ["highway", "access", "tunnel", "name", *WALK_TAGS]
+_FORMATS = "give a GraphML (osmnx.save_graphml), .osm, .osm.pbf or road-line layer"
 #: Suffixes of road-line layers.
 LINE_SUFFIXES = frozenset({".gpkg", ".shp", ".geojson", ".json"})
 #: Road-line columns carried to the graph (the walk filter reads them).
@@ -50,6 +51,11 @@ MERGE_M = 0.05
 def is_pbf(path: Path) -> bool:
     """Return whether ``path`` names an OSM PBF extract."""
     return path.name.lower().endswith(".pbf")
+
+
+def is_osm(path: Path) -> bool:
+    """Return whether ``path`` names an OSM extract (XML or PBF)."""
+    return is_pbf(path) or path.suffix.lower() in {".osm", ".xml"}
 
 
 def read_street_graph(
@@ -89,19 +95,13 @@ def read_street_graph(
         _log_joins(path, joins)
         return graph
     try:
-        if suffix in {".osm", ".xml"}:
-            graph = graph_from_osm_xml(path)
-        elif is_pbf(path):
-            graph = graph_from_osm_pbf(path, clip_lonlat=clip_lonlat)
+        if is_osm(path):
+            graph = graph_from_osm(path, clip_lonlat=clip_lonlat)
         else:
             graph = ox.load_graphml(path, edge_dtypes={"walk_excluded_hint": str})
     except Exception as exc:
         kind = "an OSM extract" if suffix in {".osm", ".xml", ".pbf"} else "osmnx GraphML"
-        raise input_error(
-            path,
-            f"cannot read as {kind} ({exc})",
-            "give a GraphML (osmnx.save_graphml), .osm, .osm.pbf or road-line layer",
-        ) from exc
+        raise input_error(path, f"cannot read as {kind} ({exc})", _FORMATS) from exc
     if graph.number_of_edges() == 0:
         raise input_error(path, "the street network has no edges", "use a non-empty network")
     return graph
@@ -130,68 +130,203 @@ def _simplify(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     return ox.simplify_graph(graph, edge_attrs_differ=_SIMPLIFY_DIFFER)
 
 
-def graph_from_osm_xml(path: str | Path) -> nx.MultiDiGraph:
-    """Read an OSM XML extract through osmnx, every way in both directions, offline.
+@dataclass(frozen=True)
+class OsmEdges:
+    """The ``highway`` ways of an OSM extract, split into edges at shared nodes (lon/lat).
 
-    Simplification never merges ways whose walk-filter tags differ, so a footway and the
-    motorway it meets stay two edges.
+    Attributes
+    ----------
+    tags : list of dict
+        Tags of each way.
+    way : numpy.ndarray
+        Per edge, the index of its way in ``tags``.
+    u_ref, v_ref : numpy.ndarray
+        Per edge, the OSM node ids of its ends.
+    lonlat : numpy.ndarray
+        ``(m, 2)`` vertices of every edge, edge after edge.
+    vertex_edge : numpy.ndarray
+        Per vertex, the edge it belongs to.
     """
-    import osmnx as ox
 
-    with _osmnx_walk_tags():
-        graph = ox.graph_from_xml(path, bidirectional=True, simplify=False, retain_all=True)
-    return _simplify(graph)
+    tags: list[dict[str, str]]
+    way: np.ndarray
+    u_ref: np.ndarray
+    v_ref: np.ndarray
+    lonlat: np.ndarray
+    vertex_edge: np.ndarray
 
 
-def graph_from_osm_pbf(
+def read_osm_edges(
     path: str | Path, *, clip_lonlat: tuple[float, float, float, float] | None = None
-) -> nx.MultiDiGraph:
-    """Read an OSM PBF extract: ways with a ``highway`` tag, clipped, then as OSM XML.
+) -> OsmEdges:
+    """Read the ``highway`` ways of an ``.osm`` / ``.osm.pbf`` file in one pyosmium pass.
 
-    pyosmium streams the PBF once with node locations, keeps every ``highway`` way with at
-    least one node inside ``clip_lonlat`` (whole ways, so a street leaving the box is not cut
-    short), and writes them with the nodes they use to a temporary OSM XML file that
-    :func:`graph_from_osm_xml` reads. A city extract thus costs one pass over the file and a
-    graph of the study area only.
+    Ways with at least one node inside ``clip_lonlat`` are kept whole (a street leaving the box
+    is not cut short). Each way is split at its ends and at every node another way (or the
+    same way again) uses, as osmnx does before simplifying; ways are never merged, so edges
+    of a footway and the motorway it meets stay apart.
 
     Parameters
     ----------
     path : str or pathlib.Path
-        ``.osm.pbf`` file.
+        OSM XML or PBF extract.
     clip_lonlat : tuple of float, optional
         ``(west, south, east, north)`` in WGS84; everything if None.
 
     Returns
     -------
-    networkx.MultiDiGraph
-        As :func:`graph_from_osm_xml`.
+    OsmEdges
+        The edges, their vertices and the tags of their ways.
     """
     import osmium
     import osmium.filter
 
     west, south, east, north = clip_lonlat or (-180.0, -90.0, 180.0, 90.0)
-    kept = 0
-    with tempfile.TemporaryDirectory(prefix="cjgis-pbf-") as tmp:
-        xml = Path(tmp) / "streets.osm"
-        writer = osmium.BackReferenceWriter(str(xml), ref_src=str(path), overwrite=True)
-        try:
-            processor = (
-                osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
-                .with_locations()
-                .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
-                .with_filter(osmium.filter.KeyFilter("highway"))
-            )
-            for way in processor:
-                lonlat = [(n.lon, n.lat) for n in way.nodes if n.location.valid()]
-                if any(west <= x <= east and south <= y <= north for x, y in lonlat):
-                    writer.add_way(way)
-                    kept += 1
-        finally:
-            writer.close()
-        log.info("%s: %d highway ways inside the clip box", Path(path).name, kept)
-        if kept == 0:
-            return nx.MultiDiGraph(crs="EPSG:4326")
-        return graph_from_osm_xml(xml)
+    tags, refs, lons, lats, owner = [], [], [], [], []
+    processor = (
+        osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
+        .with_locations()
+        .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+        .with_filter(osmium.filter.KeyFilter("highway"))
+    )
+    for way in processor:
+        nodes = [(n.ref, n.lon, n.lat) for n in way.nodes if n.location.valid()]
+        if len(nodes) < 2:
+            continue
+        if not any(west <= x <= east and south <= y <= north for _, x, y in nodes):
+            continue
+        w = len(tags)
+        tags.append({t.k: t.v for t in way.tags})
+        for ref, x, y in nodes:
+            refs.append(ref)
+            lons.append(x)
+            lats.append(y)
+            owner.append(w)
+    ref = np.asarray(refs, dtype=np.int64)
+    wid = np.asarray(owner, dtype=np.int64)
+    lonlat = np.column_stack([np.asarray(lons, dtype=float), np.asarray(lats, dtype=float)])
+    if len(ref) == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return OsmEdges(tags, empty, empty, empty, lonlat.reshape(0, 2), empty)
+    _, inverse, counts = np.unique(ref, return_inverse=True, return_counts=True)
+    first = np.r_[True, wid[1:] != wid[:-1]]
+    last = np.r_[wid[1:] != wid[:-1], True]
+    split = np.flatnonzero((counts[inverse] >= 2) | first | last)
+    same = wid[split[:-1]] == wid[split[1:]]
+    start, end = split[:-1][same], split[1:][same]
+    n_vertices = end - start + 1
+    offsets = np.repeat(np.cumsum(n_vertices) - n_vertices, n_vertices)
+    vertex = np.repeat(start, n_vertices) + np.arange(n_vertices.sum()) - offsets
+    return OsmEdges(
+        tags=tags,
+        way=wid[start],
+        u_ref=ref[start],
+        v_ref=ref[end],
+        lonlat=lonlat[vertex],
+        vertex_edge=np.repeat(np.arange(len(start)), n_vertices),
+    )
+
+
+def graph_from_osm(
+    path: str | Path, *, clip_lonlat: tuple[float, float, float, float] | None = None
+) -> nx.MultiDiGraph:
+    """Read an OSM extract as an osmnx-style graph (edges both ways, with their way's tags).
+
+    For inspection and for editing (planned roads); :func:`network_from_osm` builds the
+    analysis network without networkx.
+    """
+    edges = read_osm_edges(path, clip_lonlat=clip_lonlat)
+    graph = nx.MultiDiGraph(crs="EPSG:4326")
+    lines = _osm_lines(edges)
+    if len(lines) == 0:
+        return graph
+    lon, lat = edges.lonlat.mean(axis=0)
+    lengths = shapely.length(
+        shapely.transform(lines, _projector("EPSG:4326", metric_crs_for(lon, lat)))
+    )
+    for e, line in enumerate(lines):
+        u, v = int(edges.u_ref[e]), int(edges.v_ref[e])
+        for n, (x, y) in ((u, line.coords[0]), (v, line.coords[-1])):
+            graph.add_node(n, x=x, y=y)
+        attrs = {**edges.tags[edges.way[e]], "length": float(lengths[e]), "oneway": False}
+        graph.add_edge(u, v, geometry=line, reversed=False, **attrs)
+        graph.add_edge(v, u, geometry=shapely.reverse(line), reversed=True, **attrs)
+    return graph
+
+
+def network_from_osm(
+    path: str | Path,
+    *,
+    clip_lonlat: tuple[float, float, float, float] | None = None,
+    crs: str | None = None,
+    components: str = "largest",
+    walkable=is_walkable,
+) -> Network:
+    """Build the walking network of an OSM extract straight into arrays (no networkx).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        ``.osm`` or ``.osm.pbf`` extract.
+    clip_lonlat : tuple of float, optional
+        See :func:`read_osm_edges`.
+    crs : str, optional
+        Metric CRS override.
+    components : {"largest", "all"}, optional
+        See :func:`cjgis.network.network_from_graph`.
+    walkable : callable, optional
+        Predicate on a way's tags; :func:`cjgis.network.is_walkable` by default.
+
+    Returns
+    -------
+    Network
+        ``dropped_edges`` counts the edges of ways the walk filter refused.
+    """
+    edges = read_osm_edges(path, clip_lonlat=clip_lonlat)
+    way_ok = np.array([bool(walkable(t)) for t in edges.tags], dtype=bool)
+    keep = way_ok[edges.way] if len(edges.way) else np.zeros(0, dtype=bool)
+    if not keep.any():
+        raise input_error(path, "no walkable street in the extract", "check the clip box")
+    lon, lat = edges.lonlat.mean(axis=0)
+    metric = resolve_metric_crs((float(lon), float(lat)), crs)
+    project = _projector("EPSG:4326", metric)
+    kept_vertex = keep[edges.vertex_edge]
+    renumber = np.cumsum(keep) - 1
+    lines = shapely.linestrings(
+        project(edges.lonlat[kept_vertex]), indices=renumber[edges.vertex_edge[kept_vertex]]
+    )
+    node_ref, ends = np.unique(
+        np.concatenate([edges.u_ref[keep], edges.v_ref[keep]]), return_inverse=True
+    )
+    n_kept = int(keep.sum())
+    start_xy = shapely.get_coordinates(shapely.get_point(lines, 0))
+    end_xy = shapely.get_coordinates(shapely.get_point(lines, -1))
+    node_xy = np.empty((len(node_ref), 2))
+    node_xy[ends[:n_kept]] = start_xy
+    node_xy[ends[n_kept:]] = end_xy
+    network = Network(
+        crs=metric,
+        node_id=node_ref,
+        node_x=node_xy[:, 0],
+        node_y=node_xy[:, 1],
+        edge_u=ends[:n_kept].astype(np.int64),
+        edge_v=ends[n_kept:].astype(np.int64),
+        edge_length_m=shapely.length(lines),
+        edge_geometry=lines,
+        dropped_edges=int((~keep).sum()),
+    )
+    return largest_component(network) if components == "largest" else network
+
+
+def _osm_lines(edges: OsmEdges) -> np.ndarray:
+    if len(edges.way) == 0:
+        return np.empty(0, dtype=object)
+    return shapely.linestrings(edges.lonlat, indices=edges.vertex_edge)
+
+
+def _projector(source, target):
+    transformer = Transformer.from_crs(source, target, always_xy=True)
+    return lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
 
 
 def download_street_graph(
@@ -466,6 +601,12 @@ def network_from_file(
         The walkable network; the number of dropped edges is logged.
     """
     path = Path(path)
+    if is_osm(path) and path.is_file():
+        try:
+            net = network_from_osm(path, clip_lonlat=clip_lonlat, crs=crs, components=components)
+        except RuntimeError as exc:  # pyosmium's parse errors
+            raise input_error(path, f"cannot read as an OSM extract ({exc})", _FORMATS) from exc
+        return checked_network(net, path.name)
     graph = read_street_graph(path, clip_lonlat=clip_lonlat, crs=source_crs, join_m=join_m)
     return checked_network(network_from_graph(graph, crs=crs, components=components), path.name)
 
