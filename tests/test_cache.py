@@ -18,6 +18,8 @@ def test_round_trip_is_exact(hangzhou_network, tmp_path):
     assert shapely.equals_exact(back.edge_geometry, hangzhou_network.edge_geometry, 0).all()
     assert len(back.fragment_geometry) == len(hangzhou_network.fragment_geometry)
     assert back.crs == hangzhou_network.crs and back.dropped_edges == 116
+    assert (back.graph != hangzhou_network.graph).nnz == 0  # the saved CSR, as built
+    assert len(back.fragment_geometry) == 1  # the orphan edge is kept for the notes
 
 
 def test_hit_change_and_corruption(sample_study, tmp_path):

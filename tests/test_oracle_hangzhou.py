@@ -230,9 +230,15 @@ def test_attachment_is_the_brute_force_nearest_edge(hangzhou_network, oracle):
     assert np.array_equal(capped.attached, att.offset_m <= 200)
 
 
-def test_pairs_within_reach_match_one_search_per_facility(hangzhou_network, oracle):
-    """2SFCA's pairs (only targets near reached streets examined) = every target examined."""
+@pytest.mark.parametrize("tile_m", [500.0, 4000.0])
+def test_pairs_within_reach_match_one_search_per_facility(
+    hangzhou_network, oracle, tile_m, monkeypatch
+):
+    """2SFCA's pairs (searched tile by tile, near reached streets) = a whole-city search each."""
+    import cjgis.access
     from cjgis.access import distances_within
+
+    monkeypatch.setattr(cjgis.access, "TILE_M", tile_m)
 
     net = hangzhou_network
     fac = attach_points(net, random_points(oracle, 12, seed=3))

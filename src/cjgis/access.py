@@ -220,38 +220,89 @@ def distances_within(
     distance_m : numpy.ndarray
         Walking distance of each pair, at most ``limit_m``.
     """
-    n, k = network.n_nodes, len(sources)
+    n, n_edges = network.n_nodes, network.n_edges
     node_lo, node_hi, node_edges = _incident_edges(network)
-    t_order = np.argsort(np.where(targets.attached, targets.edge, -1), kind="stable")
-    t_edge = np.where(targets.attached, targets.edge, -1)[t_order]
+    t_edge_all = np.where(targets.attached, targets.edge, -1)
+    t_order = np.argsort(t_edge_all, kind="stable")
+    t_edge = t_edge_all[t_order]
     graph = graph_with_sources(network, sources)
-    chunk = max(1, min(64, int(2e7 // max(n, 1))))
     found_s, found_t, found_d = [], [], []
-    for start in range(0, k, chunk):
-        rows = np.arange(start, min(start + chunk, k))
-        dist = np.atleast_2d(dijkstra(graph, directed=True, indices=n + rows, limit=limit_m))
-        for row, i in enumerate(rows):
-            node_dist = dist[row, :n]
-            reached = np.flatnonzero(node_dist <= limit_m)
-            # only targets on edges touching a reached node, or on the source's own edge
-            touching = node_edges[_ranges(node_lo[reached], node_hi[reached])]
-            edges = np.unique(np.append(touching, sources.edge[i]))
-            lo = np.searchsorted(t_edge, edges, side="left")
-            hi = np.searchsorted(t_edge, edges, side="right")
-            near = t_order[_ranges(lo, hi)]
-            if len(near) == 0:
-                continue
-            reach = NodeReach(node_dist, np.zeros(n, dtype=np.int64))
-            d, _ = target_distances(
-                network, reach, sources.subset(np.array([i])), targets.subset(near)
-            )
-            hit = d <= limit_m
-            found_s.append(np.full(int(hit.sum()), i))
-            found_t.append(near[hit])
-            found_d.append(d[hit])
+    local = np.full(n, -1, dtype=np.int64)  # global node -> column of the tile's matrix
+    for rows, nodes in _tiles(network, sources, limit_m=limit_m):
+        sub = graph[np.concatenate([nodes, n + rows])][:, np.concatenate([nodes, n + rows])]
+        dist = np.atleast_2d(
+            dijkstra(sub, directed=True, indices=len(nodes) + np.arange(len(rows)), limit=limit_m)
+        )
+        node_dist = dist[:, : len(nodes) + 1]
+        node_dist[:, len(nodes)] = np.inf  # the column of every node outside the tile
+        local[nodes] = np.arange(len(nodes))
+        # (source, edge) pairs: edges touching a reached node, and each source's own edge
+        row, col = np.nonzero(node_dist[:, : len(nodes)] <= limit_m)
+        node = nodes[col]
+        pair_row = np.concatenate(
+            [np.repeat(row, node_hi[node] - node_lo[node]), np.arange(len(rows))]
+        )
+        pair_edge = np.concatenate(
+            [node_edges[_ranges(node_lo[node], node_hi[node])], sources.edge[rows]]
+        )
+        key = np.unique(pair_row * n_edges + pair_edge)
+        pair_row, pair_edge = key // n_edges, key % n_edges
+        # (source, target) pairs: the targets on those edges
+        lo = np.searchsorted(t_edge, pair_edge, side="left")
+        hi = np.searchsorted(t_edge, pair_edge, side="right")
+        src_row = np.repeat(pair_row, hi - lo)
+        tgt = t_order[_ranges(lo, hi)]
+        e, pos = targets.edge[tgt], targets.position_m[tgt]
+        col_u, col_v = local[network.edge_u[e]], local[network.edge_v[e]]
+        col_u[col_u < 0], col_v[col_v < 0] = len(nodes), len(nodes)
+        walk = np.minimum(
+            node_dist[src_row, col_u] + pos,
+            node_dist[src_row, col_v] + network.edge_length_m[e] - pos,
+        )
+        local[nodes] = -1
+        i = rows[src_row]
+        same = e == sources.edge[i]  # along the shared edge, without passing a node
+        walk[same] = np.minimum(
+            walk[same],
+            np.abs(pos[same] - sources.position_m[i[same]]) + sources.offset_m[i[same]],
+        )
+        walk += targets.offset_m[tgt]
+        hit = walk <= limit_m
+        found_s.append(i[hit])
+        found_t.append(tgt[hit])
+        found_d.append(walk[hit])
     if not found_s:
         return np.array([], dtype=int), np.array([], dtype=int), np.array([])
     return np.concatenate(found_s), np.concatenate(found_t), np.concatenate(found_d)
+
+
+#: Sources are grouped in squares this size for :func:`distances_within`.
+TILE_M = 4000.0
+
+
+def _tiles(network: Network, sources: Attachment, *, limit_m: float):
+    """Yield (sources of a square tile, the nodes that can be within ``limit_m`` of them).
+
+    A walk is never shorter than the straight line, so every node a source reaches within
+    ``limit_m`` - and every street on the way - lies within ``limit_m`` of where the source
+    joins the network: searching the nodes of that box gives the exact distances, on a graph
+    of thousands of nodes instead of the whole city.
+    """
+    ok = np.flatnonzero(sources.attached)
+    if len(ok) == 0:
+        return
+    xy = network.points_along(sources.edge[ok], sources.position_m[ok])
+    if not np.isfinite(limit_m):
+        yield ok, np.arange(network.n_nodes)
+        return
+    cell = np.floor((xy - xy.min(axis=0)) / TILE_M).astype(np.int64)
+    key = cell[:, 0] * (cell[:, 1].max() + 1) + cell[:, 1]
+    order = np.argsort(key, kind="stable")
+    for group in np.split(order, np.flatnonzero(np.diff(key[order])) + 1):
+        (x0, y0), (x1, y1) = xy[group].min(axis=0) - limit_m, xy[group].max(axis=0) + limit_m
+        inside = (network.node_x >= x0) & (network.node_x <= x1)
+        inside &= (network.node_y >= y0) & (network.node_y <= y1)
+        yield ok[group], np.flatnonzero(inside)
 
 
 def _incident_edges(network: Network) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

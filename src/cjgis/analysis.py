@@ -8,6 +8,7 @@ it reads no global state and writes nothing, so many districts can run in parall
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -328,10 +329,15 @@ def _walk_all_categories(
     *,
     verbose: bool,
 ):
-    """One multi-source search per category: walking minutes and service areas."""
-    columns, areas = {}, []
+    """One multi-source search per category: walking minutes and service areas.
+
+    Each category's dissolved areas are drawn on a worker thread while the next category's
+    searches run (GEOS, numpy and GDAL release the GIL); the result does not depend on it.
+    """
+    columns, areas, pending = {}, [], []
     points = fac.geometry.to_numpy()
     ids = fac["facility_id"].to_numpy()
+    pool = ThreadPoolExecutor(max_workers=2)
     for category in tqdm(categories, desc="walking access", unit="category", disable=not verbose):
         rule = options.rule_for(category)
         metres_per_min = rule.walk_speed_m_s * 60.0
@@ -346,17 +352,9 @@ def _walk_all_categories(
         area_args = {"buffer_m": options.service_area_buffer_m, "source_points": points[mask]}
         # nested bands from the same single search (or just the threshold)
         bands = rule.band_minutes if options.bands else (rule.minutes,)
-        band_geoms = band_areas(
-            network,
-            sources,
-            reach,
-            budgets_m=tuple(b * metres_per_min for b in bands),
-            **area_args,
-        )
-        areas += [
-            {"category": category, "minutes": b, "facility_id": None, "name": None, "geometry": g}
-            for b, g in zip(bands, band_geoms, strict=True)
-        ]
+        budgets_m = tuple(b * metres_per_min for b in bands)
+        job = pool.submit(band_areas, network, sources, reach, budgets_m=budgets_m, **area_args)
+        pending.append((category, bands, job))
         if options.facility_areas:
             per = facility_service_areas(network, sources, budget_m=rule.threshold_m, **area_args)
             areas += [
@@ -369,7 +367,15 @@ def _walk_all_categories(
                 }
                 for i, n, g in zip(ids[mask], fac["name"].to_numpy()[mask], per, strict=True)
             ]
-    return res.assign(**columns), areas
+    try:
+        band_rows = [
+            {"category": category, "minutes": b, "facility_id": None, "name": None, "geometry": g}
+            for category, bands, job in pending
+            for b, g in zip(bands, job.result(), strict=True)
+        ]
+    finally:
+        pool.shutdown(cancel_futures=True)
+    return res.assign(**columns), band_rows + areas
 
 
 def _capacity_access(network, res, res_att, fac, fac_att, mask, rule) -> dict[str, np.ndarray]:

@@ -1,21 +1,21 @@
 """On-disk cache of projected walking networks, so a second run does not parse the source.
 
-A cached network is plain arrays (node coordinates and ids, edge ends and lengths, and edge
-geometry as concatenated WKB with offsets; no pickle) in one ``.npz`` file, keyed by the
-source file's content hash, the walk-filter version, the CRS and the component choice.
+A cached network is plain arrays (node coordinates and ids, edge ends and lengths, edge
+vertices with the edge each belongs to, and the CSR matrix; no pickle) in one ``.npz`` file,
+keyed by the source's content hash, the walk-filter version, the CRS and the components.
 Corrupt or stale files are rebuilt, never trusted.
 """
 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import logging
 from pathlib import Path
 
 import numpy as np
 import shapely
 from pyproj import CRS
+from scipy.sparse import csr_matrix
 
 from cjgis._atomic import atomic_path
 from cjgis.network import Network
@@ -23,7 +23,7 @@ from cjgis.network import Network
 log = logging.getLogger(__name__)
 
 #: Bump when the walk filter or the network arrays change meaning.
-FORMAT_VERSION = "2"  # 2: OSM walk filter (motorroad, foot, tunnels)
+FORMAT_VERSION = "3"  # 2: OSM walk filter; 3: vertices instead of WKB, CSR saved
 
 
 def cache_key(source: str | Path | None, **settings: object) -> str:
@@ -37,23 +37,22 @@ def cache_key(source: str | Path | None, **settings: object) -> str:
     return digest.hexdigest()[:24]
 
 
-def _pack(geometries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    blobs = shapely.to_wkb(geometries) if len(geometries) else np.array([], dtype=object)
-    sizes = np.array([len(b) for b in blobs], dtype=np.int64)
-    offsets = np.concatenate([[0], np.cumsum(sizes)])
-    return np.frombuffer(b"".join(blobs), dtype=np.uint8), offsets
+def _pack(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """LineStrings as their vertices and, per vertex, the line it belongs to."""
+    if len(lines) == 0:
+        return np.empty((0, 2)), np.empty(0, dtype=np.int64)
+    return shapely.get_coordinates(lines, return_index=True)
 
 
-def _unpack(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    raw = data.tobytes()
-    blobs = [raw[a:b] for a, b in itertools.pairwise(offsets)]
-    return shapely.from_wkb(np.array(blobs, dtype=object)) if blobs else np.empty(0, object)
+def _unpack(xy: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    return shapely.linestrings(xy, indices=owner) if len(xy) else np.empty(0, dtype=object)
 
 
 def save_network(network: Network, path: str | Path) -> Path:
     """Write a network's arrays to ``path`` (``.npz``), atomically."""
-    edges, edge_offsets = _pack(network.edge_geometry)
-    fragments, fragment_offsets = _pack(network.fragment_geometry)
+    edges, edge_owner = _pack(network.edge_geometry)
+    fragments, fragment_owner = _pack(network.fragment_geometry)
+    graph = network.graph
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as handle:
             np.savez(
@@ -65,10 +64,13 @@ def save_network(network: Network, path: str | Path) -> Path:
                 edge_u=network.edge_u,
                 edge_v=network.edge_v,
                 edge_length_m=network.edge_length_m,
-                edge_wkb=edges,
-                edge_offsets=edge_offsets,
-                fragment_wkb=fragments,
-                fragment_offsets=fragment_offsets,
+                edge_xy=edges,
+                edge_owner=edge_owner,
+                fragment_xy=fragments,
+                fragment_owner=fragment_owner,
+                csr_data=graph.data,
+                csr_indices=graph.indices,
+                csr_indptr=graph.indptr,
                 dropped_edges=np.array(network.dropped_edges),
             )
     return Path(path)
@@ -77,7 +79,7 @@ def save_network(network: Network, path: str | Path) -> Path:
 def load_network(path: str | Path) -> Network:
     """Read a network written by :func:`save_network`."""
     with np.load(path, allow_pickle=False) as data:
-        return Network(
+        network = Network(
             crs=CRS.from_wkt(str(data["crs"])),
             node_id=data["node_id"],
             node_x=data["node_x"],
@@ -85,10 +87,14 @@ def load_network(path: str | Path) -> Network:
             edge_u=data["edge_u"],
             edge_v=data["edge_v"],
             edge_length_m=data["edge_length_m"],
-            edge_geometry=_unpack(data["edge_wkb"], data["edge_offsets"]),
+            edge_geometry=_unpack(data["edge_xy"], data["edge_owner"]),
             dropped_edges=int(data["dropped_edges"]),
-            fragment_geometry=_unpack(data["fragment_wkb"], data["fragment_offsets"]),
+            fragment_geometry=_unpack(data["fragment_xy"], data["fragment_owner"]),
         )
+        n = network.n_nodes
+        csr = csr_matrix((data["csr_data"], data["csr_indices"], data["csr_indptr"]), shape=(n, n))
+    network.__dict__["graph"] = csr  # the cached_property, saved rather than rebuilt
+    return network
 
 
 def cached_network(

@@ -186,9 +186,9 @@ def coverage_table(
     names = (
         facilities.set_index("facility_id")["name"].to_dict() if "facility_id" in facilities else {}
     )
-    counts = inside.groupby(["community_id", "category"]).size()
+    counts = inside.groupby(["community_id", "category"]).size().to_dict()
     capacity = (
-        inside.groupby(["community_id", "category"])["capacity"].sum()
+        inside.groupby(["community_id", "category"])["capacity"].sum().to_dict()
         if "capacity" in inside
         else {}
     )

@@ -104,25 +104,39 @@ def _minutes(value: float) -> str:
     return "不可达 unreachable" if not np.isfinite(value) else f"{value:.1f} min"
 
 
-def _community_popup(rows: pd.DataFrame) -> str:
-    """Popup of one community: its coverage rows as a small table."""
-    first = rows.iloc[0]
+def _community_popups(coverage: pd.DataFrame) -> pd.Series:
+    """Popup HTML per community id: residents, then a row per category (vectorised)."""
+    esc = np.vectorize(html.escape, otypes=[object])
+    nearest = coverage.get("nearest_facility", pd.Series("", index=coverage.index))
+    share = coverage["covered_share"].map(lambda v: "—" if pd.isna(v) else f"{v:.0%}")
+    rows = (
+        "<tr><td>"
+        + esc(coverage["category_zh"].astype(str).to_numpy())
+        + "</td><td>"
+        + share
+        + "</td><td>"
+        + coverage["median_walk_min"].map(_minutes)
+        + "</td><td>"
+        + esc(nearest.fillna("").astype(str).to_numpy())
+        + "</td><td>"
+        + np.where(coverage["status"] == "ok", "达标 ok", "不达标 gap")
+        + "</td></tr>"
+    )
+    by = coverage.assign(_row=rows).groupby("community_id", sort=False)
+    first = by.first()
     head = (
-        f"<b>{html.escape(first['community_name'])}</b><br>居民 residents {first['residents']:,.0f}"
+        "<b>"
+        + esc(first["community_name"].astype(str).to_numpy())
+        + "</b><br>居民 residents "
+        + first["residents"].map("{:,.0f}".format)
     )
-    if "elderly" in rows:
-        head += f" · 老年人 elderly {first['elderly']:,.0f}"
-    body = "".join(
-        f"<tr><td>{html.escape(r['category_zh'])}</td><td>{r['covered_share']:.0%}</td>"
-        f"<td>{_minutes(r['median_walk_min'])}</td>"
-        f"<td>{html.escape(str(r.get('nearest_facility', '') or ''))}</td>"
-        f"<td>{'达标 ok' if r['status'] == 'ok' else '不达标 gap'}</td></tr>"
-        for _, r in rows.iterrows()
-    )
+    if "elderly" in first:
+        head = head + " · 老年人 elderly " + first["elderly"].map("{:,.0f}".format)
     return (
-        f"{head}<table style='font-size:12px'><tr><th>类别 category</th><th>覆盖率 covered</th>"
-        f"<th>步行中位 median walk</th><th>最近设施 nearest</th><th>状态 status</th></tr>"
-        f"{body}</table>"
+        head + "<table style='font-size:12px'><tr><th>类别 category</th><th>覆盖率 covered</th>"
+        "<th>步行中位 median walk</th><th>最近设施 nearest</th><th>状态 status</th></tr>"
+        + by["_row"].agg("".join)
+        + "</table>"
     )
 
 
@@ -132,8 +146,7 @@ def _community_layer(analysis: Analysis, shift: str | None) -> folium.GeoJson:
         f"{r.community_name}: {r.categories_met}/{r.categories_total} 达标 met"
         for r in comm.itertuples()
     ]
-    by_community = dict(tuple(analysis.coverage.groupby("community_id", sort=False)))
-    comm["popup_html"] = [_community_popup(by_community[cid]) for cid in comm["community_id"]]
+    comm["popup_html"] = comm["community_id"].map(_community_popups(analysis.coverage))
     comm["fill"] = [
         _MET_COLOURS[round(m / t * (len(_MET_COLOURS) - 1))] if t else "#999999"
         for m, t in zip(comm["categories_met"], comm["categories_total"], strict=True)

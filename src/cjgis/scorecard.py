@@ -16,7 +16,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
 
 from cjgis._atomic import atomic_path, write_csv
 from cjgis.analysis import Analysis
@@ -164,26 +166,35 @@ def _width(value: object) -> int:
 
 
 def _sheet(book: Workbook, title: str, frame: pd.DataFrame, zh: dict[str, str]) -> None:
-    """Add a sheet: Chinese headers in row 1, English in row 2, frozen, sized to content."""
+    """Add a sheet: Chinese headers in row 1, English in row 2, frozen, sized to content.
+
+    The workbook is write-only (rows streamed to disk), so a city's tens of thousands of
+    rows take seconds, not minutes.
+    """
     ws = book.create_sheet(title)
-    ws.append([zh.get(c, c) for c in frame.columns])
-    ws.append(list(frame.columns))
-    for record in frame.itertuples(index=False):
-        ws.append([None if isinstance(v, float) and np.isnan(v) else v for v in record])
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="DDEBF7")
-    for cell in (*ws[1], *ws[2]):
-        cell.font, cell.fill = bold, fill
-        cell.alignment = Alignment(wrap_text=False)
     ws.freeze_panes = "A3"
     for i, column in enumerate(frame.columns, start=1):
-        letter = ws.cell(row=1, column=i).column_letter
         widths = [_width(zh.get(column, column)), _width(column)]
         widths += [_width(v) for v in frame[column].head(500)]
-        ws.column_dimensions[letter].width = min(max(widths) + 2, 60)
-        if column in _PERCENT:
-            for cell in ws[letter][2:]:
-                cell.number_format = "0.0%"
+        ws.column_dimensions[get_column_letter(i)].width = min(max(widths) + 2, 60)
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
+
+    def header(values: list) -> list[WriteOnlyCell]:
+        cells = [WriteOnlyCell(ws, value=v) for v in values]
+        for cell in cells:
+            cell.font, cell.fill = bold, fill
+        return cells
+
+    ws.append(header([zh.get(c, c) for c in frame.columns]))
+    ws.append(header(list(frame.columns)))
+    percent = [i for i, c in enumerate(frame.columns) if c in _PERCENT]
+    for record in frame.itertuples(index=False):
+        values = [None if isinstance(v, float) and np.isnan(v) else v for v in record]
+        for i in percent:
+            cell = WriteOnlyCell(ws, value=values[i])
+            cell.number_format = "0.0%"
+            values[i] = cell
+        ws.append(values)
 
 
 #: Blind-spot rows in the workbook (the largest) and in scorecard.gpkg at most; a city's
@@ -222,8 +233,7 @@ def write_scorecard(
         "scorecard_csv": out / "scorecard.csv",
         "scorecard_gpkg": out / "scorecard.gpkg",
     }
-    book = Workbook()
-    book.remove(book.active)
+    book = Workbook(write_only=True)
     _sheet(book, "汇总 summary", summary, _SUMMARY_ZH)
     _sheet(book, "分类别 by category", card, COLUMNS)
     spots = _blind_spot_table(analysis)
