@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import functools
 import html
+import json
 import logging
 import re
 from importlib import resources
@@ -92,6 +93,24 @@ def _display(
     return out
 
 
+def _features(frame: gpd.GeoDataFrame) -> dict:
+    """Return a GeoJSON FeatureCollection, serialised in C (shapely, pandas), parsed once.
+
+    geopandas builds features one Python dict at a time; for a city's tens of thousands of
+    features that is most of the map's time.
+    """
+    geoms = shapely.to_geojson(frame.geometry.to_numpy())
+    table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    props = table.to_json(orient="records", lines=True, force_ascii=False).splitlines()
+    if len(table.columns) == 0:
+        props = ["{}"] * len(frame)
+    body = ",".join(
+        f'{{"type":"Feature","properties":{p},"geometry":{g}}}'
+        for p, g in zip(props, geoms, strict=True)
+    )
+    return json.loads(f'{{"type":"FeatureCollection","features":[{body}]}}')
+
+
 def _latlon(frame: gpd.GeoDataFrame, shift: str | None) -> np.ndarray:
     """Return representative points as (lat, lon) rows for markers."""
     points = _display(
@@ -151,7 +170,9 @@ def _community_layer(analysis: Analysis, shift: str | None) -> folium.GeoJson:
         _MET_COLOURS[round(m / t * (len(_MET_COLOURS) - 1))] if t else "#999999"
         for m, t in zip(comm["categories_met"], comm["categories_total"], strict=True)
     ]
-    data = _display(comm[["community_name", "label", "popup_html", "fill", "geometry"]], shift)
+    data = _features(
+        _display(comm[["community_name", "label", "popup_html", "fill", "geometry"]], shift)
+    )
     return folium.GeoJson(
         data,
         name="社区 communities (达标类别数 categories met)",
@@ -173,7 +194,7 @@ def _street_layer(analysis: Analysis, shift: str | None) -> folium.GeoJson | Non
         return None
     streets = gpd.GeoDataFrame(geometry=net.edge_geometry, crs=net.crs)
     return folium.GeoJson(
-        _display(streets, shift),
+        _features(_display(streets, shift)),
         name="步行网络 walking network",
         style_function=lambda f: {"color": "#555555", "weight": 1, "opacity": 0.7},
     )
@@ -196,10 +217,12 @@ def _service_area_layer(
     )
     for band in reversed(bands):  # largest first, so the inner bands draw on top, darker
         folium.GeoJson(
-            _display(
-                mine[mine["minutes"] == band][["minutes", "geometry"]],
-                shift,
-                tolerance_m=tolerance_m,
+            _features(
+                _display(
+                    mine[mine["minutes"] == band][["minutes", "geometry"]],
+                    shift,
+                    tolerance_m=tolerance_m,
+                )
             ),
             style_function=lambda f, c=info.colour: {
                 "fillColor": c,
@@ -248,7 +271,7 @@ def _facility_layer(analysis: Analysis, category: str, shift: str | None):
             crs=fac.crs,
         )
         return folium.GeoJson(
-            _display(points, shift),
+            _features(_display(points, shift)),
             name=name,
             marker=folium.CircleMarker(),
             style_function=lambda f, c=info.colour: {
@@ -298,7 +321,7 @@ def _blind_spot_layer(
             crs=spots.crs,
         )
     return folium.GeoJson(
-        _display(points, shift),
+        _features(_display(points, shift)),
         name=f"盲区 blind spots · {info.name_zh}",
         show=show,
         marker=folium.CircleMarker(),
@@ -365,7 +388,7 @@ def _before_layer(before: Analysis, category: str, shift: str | None) -> folium.
         & np.isclose(areas["minutes"].astype(float), rule.minutes)
     ]
     return folium.GeoJson(
-        _display(mine[["category", "geometry"]], shift),
+        _features(_display(mine[["category", "geometry"]], shift)),
         name=f"规划前服务范围 service area before · {info.name_zh}",
         show=False,
         style_function=lambda f, c=info.colour: {
