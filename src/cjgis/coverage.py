@@ -80,67 +80,78 @@ def walk_column(category: str) -> str:
     return f"walk_min_{category}"
 
 
-def _community_row(group: dict[str, np.ndarray], category: str, rule: CategoryRule) -> dict:
-    """Coverage of one community for one category; ``group`` holds its residents' columns."""
-    minutes = np.asarray(group[walk_column(category)], dtype=float)
+def _category_columns(
+    codes: np.ndarray, n: int, res: pd.DataFrame, category: str, rule: CategoryRule
+) -> dict[str, np.ndarray]:
+    """Coverage of every community for one category at once (arrays of length ``n``).
+
+    ``codes`` gives each resident's community position (0..n-1). Sums are bincounts; the
+    population-weighted median walk is found in one sort by community then minutes.
+    """
+
+    def total(weights: np.ndarray) -> np.ndarray:
+        return np.bincount(codes, weights=weights, minlength=n)
+
+    minutes = res[walk_column(category)].to_numpy(dtype=float)
     minutes = np.where(np.isnan(minutes), np.inf, minutes)
-    pop = np.asarray(group["population"], dtype=float)
+    pop = res["population"].to_numpy(dtype=float)
     covered = within_threshold(minutes, rule.minutes)
-    residents = pop.sum()
-    demand = rule.demand if rule.demand in group else "residents"
-    weight = np.asarray(group[demand], dtype=float) if demand != "residents" else pop
-    row = {
-        "residents": residents,
-        "covered_residents": pop[covered].sum(),
-        "uncovered_residents": pop[~covered].sum(),
-        "demand": demand,
-        "covered_share": weight[covered].sum() / weight.sum() if weight.sum() > 0 else np.nan,
-        "median_walk_min": weighted_median(minutes, pop) if len(pop) else np.nan,
-        "max_walk_min": minutes.max() if len(pop) else np.nan,
-        "unreachable_residents": pop[np.isinf(minutes)].sum(),
+    demand = rule.demand if rule.demand in res else "residents"
+    weight = res[demand].to_numpy(dtype=float) if demand != "residents" else pop
+    weight_sum = total(weight)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(weight_sum > 0, total(weight * covered) / weight_sum, np.nan)
+    cols = {
+        "residents": total(pop),
+        "covered_residents": total(pop * covered),
+        "uncovered_residents": total(pop * ~covered),
+        "demand": np.full(n, demand, dtype=object),
+        "covered_share": share,
+        "unreachable_residents": total(pop * np.isinf(minutes)),
     }
-    nearest = group.get(f"nearest_{category}")
-    if nearest is not None:
-        known = pd.notna(nearest)
-        if known.any():
-            ids, index = np.unique(nearest[known], return_inverse=True)
-            row["nearest_facility"] = ids[np.bincount(index, weights=pop[known]).argmax()]
+    cols["median_walk_min"], cols["max_walk_min"] = _median_and_max(codes, n, minutes, pop)
+    nearest = res.get(f"nearest_{category}")
+    if nearest is not None and nearest.notna().any():
+        known = nearest.notna().to_numpy()
+        served = pd.DataFrame({"c": codes[known], "f": nearest.to_numpy()[known], "p": pop[known]})
+        most = served.groupby(["c", "f"])["p"].sum().groupby(level=0).idxmax()
+        cols["nearest_facility"] = np.full(n, None, dtype=object)
+        cols["nearest_facility"][most.index.to_numpy()] = [f for _, f in most]
     for count in ("elderly", "households"):
-        if count in group:
-            values = np.asarray(group[count], dtype=float)
-            row[count], row[f"covered_{count}"] = values.sum(), values[covered].sum()
-    row.update(_capacity(group, category, rule))
-    return row
+        if count in res:
+            values = res[count].to_numpy(dtype=float)
+            cols[count], cols[f"covered_{count}"] = total(values), total(values * covered)
+    if rule.capacity is not None:
+        of = rule.capacity.of if rule.capacity.of in res else "population"
+        need = res[of].to_numpy(dtype=float)
+        cols["capacity_unit"] = np.full(n, rule.capacity.unit, dtype=object)
+        cols["capacity_required"] = rule.capacity.required(total(need))
+        access = res.get(f"access_{category}")
+        if access is not None:
+            reached = total(need * access.to_numpy(dtype=float))
+            cols["capacity_accessible"] = reached
+            cols["capacity_shortfall"] = np.maximum(cols["capacity_required"] - reached, 0.0)
+    return cols
 
 
-def _capacity(group: dict[str, np.ndarray], category: str, rule: CategoryRule) -> dict:
-    """Capacity reaching the community's demand (2SFCA) against the rule's requirement."""
-    if rule.capacity is None:
-        return {}
-    of = rule.capacity.of if rule.capacity.of in group else "population"
-    demand = np.asarray(group[of], dtype=float)
-    out = {
-        "capacity_unit": rule.capacity.unit,
-        "capacity_required": rule.capacity.required(demand.sum()),
-    }
-    access = group.get(f"access_{category}")
-    if access is not None:
-        out["capacity_accessible"] = float((demand * np.asarray(access, dtype=float)).sum())
-        out["capacity_shortfall"] = max(out["capacity_required"] - out["capacity_accessible"], 0.0)
-    return out
-
-
-def _groups(residents: pd.DataFrame) -> dict[str, dict[str, np.ndarray]]:
-    """Residents' columns as numpy arrays, sliced per community (no pandas per group)."""
-    ids = residents["community_id"].astype(str).to_numpy()
-    order = np.argsort(ids, kind="stable")
-    ids = ids[order]
-    columns = {c: residents[c].to_numpy()[order] for c in residents.columns if c != "geometry"}
-    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else np.array([], int)
-    ends = np.r_[starts[1:], len(ids)]
-    return {
-        ids[a]: {c: v[a:b] for c, v in columns.items()} for a, b in zip(starts, ends, strict=True)
-    }
+def _median_and_max(codes, n, minutes, pop) -> tuple[np.ndarray, np.ndarray]:
+    """Per community: population-weighted median (as :func:`weighted_median`) and maximum."""
+    median, longest = np.full(n, np.nan), np.full(n, np.nan)
+    if len(codes) == 0:
+        return median, longest
+    order = np.lexsort((minutes, codes))  # stable: ties keep the residents' order
+    c, m, w = codes[order], minutes[order], pop[order]
+    starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
+    group = c[starts]
+    ends = np.r_[starts[1:], len(c)]
+    longest[group] = m[ends - 1]
+    cum = np.cumsum(w)
+    base = np.where(starts > 0, cum[starts - 1], 0.0)
+    half = (cum[ends - 1] - base) / 2.0
+    idx = np.searchsorted(cum, base + half, side="left")
+    ok = half > 0
+    median[group[ok]] = m[np.minimum(idx[ok], ends[ok] - 1)]
+    return median, longest
 
 
 def _status(share: float, residents: float, target: float) -> str:
@@ -192,35 +203,50 @@ def coverage_table(
         if "capacity" in inside
         else {}
     )
-    groups = _groups(residents)
-    empty = {c: residents[c].to_numpy()[:0] for c in residents.columns if c != "geometry"}
-    rows = []
-    for community in communities.itertuples(index=False):
-        group = groups.get(str(community.community_id), empty)
-        for category in categories:
-            row = {
-                "community_id": community.community_id,
-                "community_name": community.community_name,
+    ids = communities["community_id"].astype(str)
+    codes = pd.Index(ids).get_indexer(residents["community_id"].astype(str))
+    res = residents.loc[codes >= 0]
+    codes, n = codes[codes >= 0], len(communities)
+    frames = []
+    for k, category in enumerate(categories):
+        rule = options.rule_for(category)
+        cols = _category_columns(codes, n, res, category, rule)
+        frame = pd.DataFrame(
+            {
+                "community_id": communities["community_id"].to_numpy(),
+                "community_name": communities["community_name"].to_numpy(),
                 "category": category,
                 "category_zh": category_info(category).name_zh,
+                **cols,
             }
-            rule = options.rule_for(category)
-            row.update(_community_row(group, category, rule))
-            row["facilities_inside"] = int(counts.get((community.community_id, category), 0))
-            if "capacity_unit" in row and "capacity" in inside:
-                row["capacity_inside"] = float(capacity.get((community.community_id, category), 0))
-            if "nearest_facility" in row:
-                row["nearest_facility"] = names.get(row["nearest_facility"], "")
-            row.update(
-                threshold_min=rule.minutes,
-                threshold_m=rule.threshold_m,
-                walk_speed_m_s=rule.walk_speed_m_s,
-                target_share=rule.target_share,
-                basis=rule.basis,
-            )
-            row["status"] = _status(row["covered_share"], row["residents"], rule.target_share)
-            rows.append(row)
-    table = pd.DataFrame(rows)
+        )
+        frame["facilities_inside"] = [
+            int(counts.get((c, category), 0)) for c in communities["community_id"]
+        ]
+        if "capacity_unit" in cols and "capacity" in inside:
+            frame["capacity_inside"] = [
+                float(capacity.get((c, category), 0)) for c in communities["community_id"]
+            ]
+        if "nearest_facility" in frame:
+            frame["nearest_facility"] = [
+                names.get(f, "") if f is not None else None for f in frame["nearest_facility"]
+            ]
+        frame = frame.assign(
+            threshold_min=rule.minutes,
+            threshold_m=rule.threshold_m,
+            walk_speed_m_s=rule.walk_speed_m_s,
+            target_share=rule.target_share,
+            basis=rule.basis,
+        )
+        frame["status"] = [
+            _status(sh, r, rule.target_share)
+            for sh, r in zip(frame["covered_share"], frame["residents"], strict=True)
+        ]
+        frames.append(frame.assign(_community=np.arange(n), _category=k))
+    table = pd.concat(frames, ignore_index=True).sort_values(
+        ["_community", "_category"], kind="stable"
+    )
+    table = table.drop(columns=["_community", "_category"]).reset_index(drop=True)
     return table[[c for c in COVERAGE_COLUMNS if c in table]]
 
 
