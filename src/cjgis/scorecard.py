@@ -199,7 +199,7 @@ def _sheet(book: Workbook, title: str, frame: pd.DataFrame, zh: dict[str, str]) 
 
 #: Blind-spot rows in the workbook (the largest) and in scorecard.gpkg at most; a city's
 #: full list (hundreds of thousands) is in blind_spots.gpkg.
-MAX_SHEET_ROWS = 10_000
+MAX_SHEET_ROWS = 5_000
 
 
 def _blind_spot_table(analysis: Analysis) -> pd.DataFrame:
