@@ -46,3 +46,14 @@ def test_coverage_chart_of_a_city_draws_the_lowest_communities(sample_analysis):
     ax = fig.axes[0]
     assert len(ax.get_yticks()) == 3
     assert "8" in ax.get_title() and "3" in ax.get_title()  # 3 lowest of 8 communities
+
+
+def test_gap_figure_of_a_city_sums_blind_spots_in_hexagons(sample_analysis, monkeypatch):
+    import cjgis.figures
+
+    monkeypatch.setattr(cjgis.figures, "MAX_DRAWN_SPOTS", 5)
+    ax = gap_figure(sample_analysis, category="tool_storage").axes[0]
+    hexes = [c for c in ax.collections if c.get_array() is not None and len(c.get_array())]
+    spots = sample_analysis.blind_spots
+    left_out = spots.loc[spots["category"] == "tool_storage", "population"].sum()
+    assert any(np.isclose(c.get_array().sum(), left_out) for c in hexes)

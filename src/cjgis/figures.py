@@ -16,6 +16,7 @@ from pathlib import Path
 import geopandas as gpd
 import matplotlib as mpl
 import numpy as np
+import shapely
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
@@ -87,6 +88,8 @@ def _community_labels(analysis: Analysis) -> list[str]:
 #: Above these counts (a city) the figure leaves out street lines and community labels.
 MAX_DRAWN_EDGES = 20_000
 MAX_LABELS = 60
+#: More blind spots than this are drawn as hexagons with the residents left out in each.
+MAX_DRAWN_SPOTS = 20_000
 
 
 def _figure_tolerance_m(communities) -> float:
@@ -144,15 +147,28 @@ def gap_figure(analysis: Analysis, *, category: str | None = None) -> Figure:
         area = area.set_geometry(area.geometry.simplify(_figure_tolerance_m(comm)))
         area.plot(ax=ax, color=info.colour, alpha=0.25, edgecolor=info.colour, linewidth=0.8)
         spots = analysis.blind_spots[analysis.blind_spots["category"] == category]
-        points = spots.geometry.representative_point()
-        ax.scatter(
-            points.x,
-            points.y,
-            s=2 + spots["population"] / 20,
-            color="#b2182b",
-            alpha=0.6,
-            linewidths=0,
-        )
+        xy = shapely.get_coordinates(spots.geometry.representative_point().to_numpy())
+        if len(spots) > MAX_DRAWN_SPOTS:  # a city: residents left out, summed per hexagon
+            ax.hexbin(
+                xy[:, 0],
+                xy[:, 1],
+                C=spots["population"].to_numpy(dtype=float),
+                reduce_C_function=np.sum,
+                gridsize=150,
+                mincnt=1,
+                cmap="Reds",
+                alpha=0.8,
+                linewidths=0,
+            )
+        else:
+            ax.scatter(
+                xy[:, 0],
+                xy[:, 1],
+                s=2 + spots["population"] / 20,
+                color="#b2182b",
+                alpha=0.6,
+                linewidths=0,
+            )
         fac = analysis.facilities[analysis.facilities["category"] == category]
         ax.scatter(
             fac.geometry.x, fac.geometry.y, s=120, color=info.colour, edgecolor="black", zorder=5

@@ -15,10 +15,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
+import xlsxwriter
 
 from cjgis._atomic import atomic_path, write_csv
 from cjgis.analysis import Analysis
@@ -165,36 +162,32 @@ def _width(value: object) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
-def _sheet(book: Workbook, title: str, frame: pd.DataFrame, zh: dict[str, str]) -> None:
+def _sheet(book, title: str, frame: pd.DataFrame, zh: dict[str, str], formats: dict) -> None:
     """Add a sheet: Chinese headers in row 1, English in row 2, frozen, sized to content.
 
-    The workbook is write-only (rows streamed to disk), so a city's tens of thousands of
-    rows take seconds, not minutes.
+    Rows are streamed (XlsxWriter's constant-memory mode), so a city's thousands of rows
+    take a second or two.
     """
-    ws = book.create_sheet(title)
-    ws.freeze_panes = "A3"
-    for i, column in enumerate(frame.columns, start=1):
+    ws = book.add_worksheet(title)
+    ws.freeze_panes(2, 0)
+    for i, column in enumerate(frame.columns):
         widths = [_width(zh.get(column, column)), _width(column)]
         widths += [_width(v) for v in frame[column].head(500)]
-        ws.column_dimensions[get_column_letter(i)].width = min(max(widths) + 2, 60)
-    bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
+        number = formats["percent"] if column in _PERCENT else None
+        ws.set_column(i, i, min(max(widths) + 2, 60), number)
+    ws.write_row(0, 0, [zh.get(c, c) for c in frame.columns], formats["header"])
+    ws.write_row(1, 0, list(frame.columns), formats["header"])
+    for r, record in enumerate(frame.itertuples(index=False), start=2):
+        ws.write_row(r, 0, [_cell(v) for v in record])
 
-    def header(values: list) -> list[WriteOnlyCell]:
-        cells = [WriteOnlyCell(ws, value=v) for v in values]
-        for cell in cells:
-            cell.font, cell.fill = bold, fill
-        return cells
 
-    ws.append(header([zh.get(c, c) for c in frame.columns]))
-    ws.append(header(list(frame.columns)))
-    percent = [i for i, c in enumerate(frame.columns) if c in _PERCENT]
-    for record in frame.itertuples(index=False):
-        values = [None if isinstance(v, float) and np.isnan(v) else v for v in record]
-        for i in percent:
-            cell = WriteOnlyCell(ws, value=values[i])
-            cell.number_format = "0.0%"
-            values[i] = cell
-        ws.append(values)
+def _cell(value: object) -> object:
+    """Plain Python values for the workbook: NaN, inf and NA become blanks."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or value is pd.NA or (isinstance(value, float) and not np.isfinite(value)):
+        return None
+    return value
 
 
 #: Blind-spot rows in the workbook (the largest) and in scorecard.gpkg at most; a city's
@@ -233,18 +226,22 @@ def write_scorecard(
         "scorecard_csv": out / "scorecard.csv",
         "scorecard_gpkg": out / "scorecard.gpkg",
     }
-    book = Workbook(write_only=True)
-    _sheet(book, "汇总 summary", summary, _SUMMARY_ZH)
-    _sheet(book, "分类别 by category", card, COLUMNS)
     spots = _blind_spot_table(analysis)
     if len(spots) < len(analysis.blind_spots):
-        title = f"盲区 blind spots 前{len(spots)} top"  # the largest; all in scorecard.gpkg
+        title = f"盲区 blind spots 前{len(spots)} top"  # the largest; all in blind_spots.gpkg
     else:
         title = "盲区 blind spots"
-    _sheet(book, title, spots, _SPOTS_ZH)
-    _sheet(book, "未纳入 rejected", analysis.rejected, _REJECTED_ZH)
     with atomic_path(paths["scorecard_xlsx"]) as tmp:
-        book.save(tmp)
+        book = xlsxwriter.Workbook(str(tmp), {"constant_memory": True})
+        formats = {
+            "header": book.add_format({"bold": True, "bg_color": "#DDEBF7"}),
+            "percent": book.add_format({"num_format": "0.0%"}),
+        }
+        _sheet(book, "汇总 summary", summary, _SUMMARY_ZH, formats)
+        _sheet(book, "分类别 by category", card, COLUMNS, formats)
+        _sheet(book, title, spots, _SPOTS_ZH, formats)
+        _sheet(book, "未纳入 rejected", analysis.rejected, _REJECTED_ZH, formats)
+        book.close()
     write_csv(card, paths["scorecard_csv"])
     layers = {"communities": _community_layer(analysis, card, summary)}
     if len(analysis.blind_spots) <= MAX_SHEET_ROWS:  # a city's are in blind_spots.gpkg only
