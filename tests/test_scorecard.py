@@ -98,3 +98,11 @@ def test_terminal_table_of_a_city_shows_the_worst_and_counts_the_rest(sample_ana
     assert "… 5 more communities" in rows[4]
     worst = card.groupby("community_name")["covered_share"].mean().nsmallest(3).index
     assert all(any(r.startswith(name) for r in rows[1:4]) for name in worst)
+
+
+def test_xlsx_shares_are_percentages(written):
+    book = load_workbook(written["scorecard_xlsx"])
+    sheet = book["分类别 by category"]
+    header = [c.value for c in sheet[2]]
+    cell = sheet.cell(row=3, column=header.index("covered_share") + 1)
+    assert isinstance(cell.value, float) and cell.number_format == "0.0%"

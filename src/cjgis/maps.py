@@ -89,7 +89,8 @@ def _display(
     geoms = out.geometry.to_numpy()
     if shift:
         geoms = from_wgs84_geometries(geoms, shift)
-    out["geometry"] = shapely.set_precision(geoms, 1e-6)
+    # rounding the numbers (not set_precision, which re-nodes a city's large polygons)
+    out["geometry"] = shapely.transform(geoms, lambda xy: np.round(xy, 6))
     return out
 
 
@@ -337,33 +338,41 @@ def _blind_spot_layer(
     )
 
 
+def _points(geoms: np.ndarray) -> np.ndarray:
+    """Points as they are; polygons (buildings) by a point inside them."""
+    if (shapely.get_type_id(geoms) == 0).all():
+        return geoms
+    return shapely.point_on_surface(geoms)
+
+
 def _blind_spot_cells(spots: gpd.GeoDataFrame, names: pd.Series) -> gpd.GeoDataFrame:
     """Too many blind spots to draw one by one: totals per grid cell, at their centre."""
-    xy = shapely.get_coordinates(spots.geometry.representative_point().to_numpy())
+    xy = shapely.get_coordinates(_points(spots.geometry.to_numpy()))
     x0, y0 = xy.min(axis=0)
     extent = max(np.ptp(xy[:, 0]) * np.ptp(xy[:, 1]), 1.0)
     cell_m = float(np.ceil(np.sqrt(extent / MAX_BLIND_SPOTS) / 50.0) * 50.0)
     key = np.floor((xy - [x0, y0]) / cell_m).astype(np.int64)
+    _, first, index = np.unique(
+        key[:, 0] * (key[:, 1].max() + 1) + key[:, 1], return_index=True, return_inverse=True
+    )
     people = spots["population"].to_numpy(dtype=float)
-    frame = pd.DataFrame(
+
+    def total(weights: np.ndarray) -> np.ndarray:
+        return np.bincount(index, weights=weights, minlength=len(first))
+
+    cells = pd.DataFrame(
         {
-            "kx": key[:, 0],
-            "ky": key[:, 1],
-            "people": people,
-            "wx": xy[:, 0] * people,
-            "wy": xy[:, 1] * people,
-            "n": 1,
-            "community": spots["community_id"].map(names).to_numpy(),
+            "people": total(people),
+            "wx": total(xy[:, 0] * people),
+            "wy": total(xy[:, 1] * people),
+            "n": total(np.ones(len(index))).astype(np.int64),
+            "community": spots["community_id"].map(names).to_numpy()[first],
         }
     )
-    cells = frame.groupby(["kx", "ky"]).agg(
-        people=("people", "sum"),
-        wx=("wx", "sum"),
-        wy=("wy", "sum"),
-        n=("n", "sum"),
-        community=("community", "first"),
-    )
-    weight = cells["people"].where(cells["people"] > 0, 1.0)
+    empty = cells["people"].to_numpy() <= 0  # nobody counted: the plain centre of the points
+    cells.loc[empty, "wx"] = total(xy[:, 0])[empty] / cells["n"].to_numpy()[empty]
+    cells.loc[empty, "wy"] = total(xy[:, 1])[empty] / cells["n"].to_numpy()[empty]
+    weight = cells["people"].where(~empty, 1.0)
     labels = [
         f"{html.escape(str(c))} 等 · {n:,} 处 residences · {p:,.0f} 人 residents "
         f"(网格 {cell_m:g} m cell)"

@@ -177,8 +177,18 @@ def _sheet(book, title: str, frame: pd.DataFrame, zh: dict[str, str], formats: d
         ws.set_column(i, i, min(max(widths) + 2, 60), number)
     ws.write_row(0, 0, [zh.get(c, c) for c in frame.columns], formats["header"])
     ws.write_row(1, 0, list(frame.columns), formats["header"])
+    cell_format = [formats["percent"] if c in _PERCENT else None for c in frame.columns]
     for r, record in enumerate(frame.itertuples(index=False), start=2):
-        ws.write_row(r, 0, [_cell(v) for v in record])
+        for c, value in enumerate(record):  # typed writes: no guessing (URLs, formulas)
+            value = _cell(value)
+            if isinstance(value, str):
+                ws.write_string(r, c, value)
+            elif isinstance(value, bool):
+                ws.write_boolean(r, c, value)
+            elif isinstance(value, int | float):
+                ws.write_number(r, c, value, cell_format[c])
+            elif value is not None:
+                ws.write_string(r, c, str(value))
 
 
 def _cell(value: object) -> object:
