@@ -10,7 +10,6 @@ import argparse
 import logging
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from cjgis import __version__
@@ -26,12 +25,9 @@ def _write_results(analysis, output_dir: Path) -> tuple[dict[str, Path], object]
     from cjgis.scorecard import scorecard, write_scorecard
 
     card = scorecard(analysis)
-    # the GeoPackages (GDAL, outside the GIL) are written while the workbook and figures are
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        layers = pool.submit(write_outputs, analysis, output_dir)
-        paths = write_scorecard(analysis, output_dir, card=card)
-        paths.update(write_figures(analysis, output_dir))
-        paths = {**layers.result(), **paths}
+    paths = write_outputs(analysis, output_dir)
+    paths.update(write_scorecard(analysis, output_dir, card=card))
+    paths.update(write_figures(analysis, output_dir))
     return paths, card
 
 
