@@ -54,3 +54,23 @@ def test_facility_areas_each_cover_their_own_reach(line_network):
     assert second.bounds[0] - X0 == pytest.approx(1590)
     assert second.bounds[2] - X0 == pytest.approx(2010)
     assert not first.intersects(second)
+
+
+def test_rasterised_area_survives_zero_length_edges():
+    """A zero-length edge (two nodes at one place) must not turn samples into NaN."""
+    import numpy as np
+    import shapely
+
+    from cjgis.access import node_reach
+    from cjgis.network import network_from_arrays
+    from cjgis.service_areas import raster_band_areas
+    from cjgis.snapping import attach_points
+
+    x = np.array([0.0, 100.0, 100.0, 200.0]) + 500_000
+    y = np.zeros(4) + 3_350_000
+    net = network_from_arrays(x, y, np.array([0, 1, 2]), np.array([1, 2, 3]), crs="EPSG:4549")
+    src = attach_points(net, shapely.points([x[0] + 50], [y[0] + 5]))
+    (area,) = raster_band_areas(
+        net, src, node_reach(net, src), budgets_m=(300.0,), buffer_m=20, cell_m=5.0
+    )
+    assert area.is_valid and area.bounds[2] >= x[3] + 10  # reaches past the zero-length edge

@@ -165,7 +165,7 @@ def _walk_samples(
     edge = np.repeat(edges, count)
     first = np.repeat(np.cumsum(count) - count, count)
     k = np.arange(len(edge)) - first
-    pos = length[edge] * k / np.repeat(count - 1, count)
+    pos = length[edge] * k / np.repeat(np.maximum(count - 1, 1), count)  # 0-length edges: 0
     walk = np.minimum(d_u[edge] + pos, d_v[edge] + length[edge] - pos)
     # stretches from each source along its own edge (shorter than via either end)
     left = budget_m - sources.offset_m
@@ -174,7 +174,7 @@ def _walk_samples(
     n_src = np.ceil(2 * span / step_m).astype(np.int64) + 1
     src = np.repeat(near, n_src)
     t = (np.arange(len(src)) - np.repeat(np.cumsum(n_src) - n_src, n_src)) / np.repeat(
-        n_src - 1, n_src
+        np.maximum(n_src - 1, 1), n_src
     )
     src_pos = np.clip(
         sources.position_m[src] + (2 * t - 1) * np.repeat(span, n_src), 0, length[sources.edge[src]]
