@@ -417,11 +417,13 @@ def load_study_inputs(study: Study) -> tuple[Network, Layer, Layer, Layer]:
     return (study_network(study), *load_study_layers(study))
 
 
-def study_street_graph(study: Study) -> nx.MultiDiGraph:
+def study_street_graph(
+    study: Study, *, clip_lonlat: tuple[float, float, float, float] | None = None
+) -> nx.MultiDiGraph:
     """Return the street graph the study's ``[network]`` names (file or download).
 
-    A PBF extract is clipped to the communities plus ``clip_margin_m`` (default 3,000 m);
-    ``[network] planned`` road lines are merged in (see
+    An OSM extract is clipped to ``clip_lonlat``, by default the communities plus
+    ``clip_margin_m`` (3,000 m); ``[network] planned`` road lines are merged in (see
     :func:`cjgis.scenario.add_planned_roads`).
     """
     from cjgis.scenario import add_planned_roads
@@ -438,7 +440,7 @@ def study_street_graph(study: Study) -> nx.MultiDiGraph:
     else:
         graph = read_street_graph(
             net["path"],
-            clip_lonlat=_clip_box(study) if is_osm(net["path"]) else None,
+            clip_lonlat=clip_lonlat or (_clip_box(study) if is_osm(net["path"]) else None),
             crs=net.get("crs"),
             join_m=float(net.get("join_m", 1.0)),
         )
@@ -475,6 +477,8 @@ def study_network(study: Study) -> Network:
     net, crs = study.network, study.options.crs
     components = net.get("components", "largest")
     label = net["path"].name if "path" in net else str(net.get("place", net.get("bbox")))
+    osm = "path" in net and is_osm(net["path"]) and net["path"].is_file()
+    clip = _clip_box(study) if osm else None  # read once: for the reader and the cache key
 
     def build() -> Network:
         if "path" in net and "planned" not in net:
@@ -482,11 +486,11 @@ def study_network(study: Study) -> Network:
                 net["path"],
                 crs=crs,
                 components=components,
-                clip_lonlat=_clip_box(study) if is_osm(net["path"]) else None,
+                clip_lonlat=clip,
                 source_crs=net.get("crs"),
                 join_m=float(net.get("join_m", 1.0)),
             )
-        graph = study_street_graph(study)
+        graph = study_street_graph(study, clip_lonlat=clip)
         return checked_network(network_from_graph(graph, crs=crs, components=components), label)
 
     if not net.get("cache", True) or ("path" in net and not net["path"].is_file()):
@@ -502,8 +506,8 @@ def study_network(study: Study) -> Network:
     }
     if "planned" in net:
         settings["planned"] = cache_key(net["planned"])
-    if "path" in net and is_osm(net["path"]):
-        settings["clip"] = tuple(round(v, 4) for v in _clip_box(study))
+    if clip is not None:
+        settings["clip"] = tuple(round(v, 4) for v in clip)
     return cached_network(
         net.get("path"), build, cache_dir=net.get("cache_dir", "cache"), **settings
     )

@@ -318,7 +318,7 @@ def _blind_spot_layer(
         ]
         points = gpd.GeoDataFrame(
             {"label": labels, "radius": np.round(2 + np.sqrt(spots["population"]) / 3, 1)},
-            geometry=spots.geometry.representative_point().to_numpy(),
+            geometry=_points(spots.geometry.to_numpy()),
             crs=spots.crs,
         )
     return folium.GeoJson(

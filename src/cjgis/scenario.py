@@ -19,7 +19,7 @@ import shapely
 from pyproj import CRS, Transformer
 from shapely.ops import substring
 
-from cjgis._atomic import atomic_path, write_csv
+from cjgis._atomic import write_csv
 from cjgis._errors import InputError
 from cjgis.analysis import (
     Analysis,
@@ -33,6 +33,7 @@ from cjgis.coords import metric_crs_for
 from cjgis.demand import combine
 from cjgis.io import Layer
 from cjgis.network import network_from_graph
+from cjgis.report import write_gpkg
 from cjgis.siting import SiteSuggestion, suggest_sites
 from cjgis.study import Study
 
@@ -321,8 +322,7 @@ def write_site_outputs(site: SiteStudy, output_dir: str | Path) -> dict[str, Pat
     write_csv(site.joins, paths["planned_road_joins"])
     sites = suggested_sites_table(site)
     write_csv(pd.DataFrame(sites.drop(columns="geometry")), paths["suggested_sites_csv"])
-    with atomic_path(paths["suggested_sites"]) as tmp:
-        sites.to_file(tmp, layer="suggested_sites", driver="GPKG")
+    write_gpkg({"suggested_sites": sites}, paths["suggested_sites"])
     return paths
 
 

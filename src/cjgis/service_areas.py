@@ -292,7 +292,7 @@ def category_service_area(
     source_points: np.ndarray | None = None,
     reach: NodeReach | None = None,
 ) -> shapely.Geometry:
-    """Dissolved service area of all sources of one category.
+    """Dissolved service area of all sources of one category (see :func:`band_areas`).
 
     Parameters
     ----------
@@ -314,8 +314,15 @@ def category_service_area(
     """
     if reach is None:
         reach = node_reach(network, sources, limit_m=budget_m)
-    lines = reached_lines(network, reach, sources, budget_m=budget_m, source_points=source_points)
-    return area_from_lines(lines, buffer_m=buffer_m)
+    (area,) = band_areas(
+        network,
+        sources,
+        reach,
+        budgets_m=(budget_m,),
+        buffer_m=buffer_m,
+        source_points=source_points,
+    )
+    return area
 
 
 def facility_service_areas(

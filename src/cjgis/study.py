@@ -109,14 +109,35 @@ def _check_keys(data: dict[str, Any], file: Path) -> None:
             )
 
 
-def _check_network(body: dict[str, Any], file: Path) -> None:
-    """Exactly one source of streets: a file, a place name or a bounding box."""
-    modes = [m for m in ("path", "place", "bbox") if m in body]
+def _exactly_one(
+    body: dict[str, Any],
+    keys: tuple[str, ...],
+    *,
+    file: Path,
+    section: str,
+    listed: str,
+    readme: str,
+) -> None:
+    """Raise unless exactly one of ``keys`` is in ``[section]`` (``listed`` names them)."""
+    modes = [m for m in keys if m in body]
     if len(modes) != 1:
         raise StudyFileError(
-            f"{file}: [network] needs exactly one of path, place or bbox; found "
-            f"{modes or 'none'}. Fix: see README, Street networks"
+            f"{file}: [{section}] needs exactly one of {listed}; found "
+            f"{modes or 'none'}. Fix: see README, {readme}"
         )
+
+
+def _check_network(body: dict[str, Any], file: Path) -> None:
+    """Exactly one source of streets: a file, a place name or a bounding box."""
+    keys = ("path", "place", "bbox")
+    _exactly_one(
+        body,
+        keys,
+        file=file,
+        section="network",
+        listed="path, place or bbox",
+        readme="Street networks",
+    )
     bbox = body.get("bbox")
     if bbox is not None:
         ok = isinstance(bbox, list) and len(bbox) == 4
@@ -130,12 +151,14 @@ def _check_network(body: dict[str, Any], file: Path) -> None:
 
 def _check_residents(body: dict[str, Any], file: Path) -> None:
     """Exactly one source of residents: a layer with counts, a raster, or community totals."""
-    modes = [m for m in ("path", "raster", "community_totals") if m in body]
-    if len(modes) != 1:
-        raise StudyFileError(
-            f"{file}: [residents] needs exactly one of path (with population), raster, or "
-            f"community_totals; found {modes or 'none'}. Fix: see README, Residents"
-        )
+    _exactly_one(
+        body,
+        ("path", "raster", "community_totals"),
+        file=file,
+        section="residents",
+        listed="path (with population), raster, or community_totals",
+        readme="Residents",
+    )
     if "path" in body and "population" not in body:
         raise StudyFileError(
             f"{file}: [residents] path needs population (the column with "
