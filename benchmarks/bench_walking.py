@@ -228,8 +228,9 @@ def city_end_to_end(n_nodes: int, n_facilities: int, n_residences: int, *, data:
     """``cjgis analyze`` on the synthetic city's files: cold, warm, and warm step by step."""
     from city import write_city
 
-    from cjgis.analysis import analyze, load_study_inputs
+    from cjgis.analysis import analyze
     from cjgis.cli import _write_results
+    from cjgis.inputs import layers_from_study, network_from_study
     from cjgis.maps import gap_map, save_map
     from cjgis.study import load_study
 
@@ -257,7 +258,9 @@ def city_end_to_end(n_nodes: int, n_facilities: int, n_residences: int, *, data:
     os.chdir(folder)
     try:
         config = load_study(study)
-        t, (net, com, res, fac) = best_of(lambda: load_study_inputs(config), 1)
+        t, (net, com, res, fac) = best_of(
+            lambda: (network_from_study(config), *layers_from_study(config)), 1
+        )
         row("  load inputs (cached network)", t)
         t, result = best_of(
             lambda: analyze(net, com, res, fac, options=config.options, verbose=False), 1

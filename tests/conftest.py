@@ -85,7 +85,7 @@ def sample_study(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def sample_analysis(sample_study):
-    from cjgis.analysis import analyze_study
+    from cjgis.inputs import analyze_study
     from cjgis.study import load_study
 
     return analyze_study(load_study(sample_study), verbose=False)

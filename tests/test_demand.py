@@ -127,7 +127,7 @@ def test_residents_living_outside_count_for_their_home_community(river_network):
 
 
 def test_study_with_a_population_raster(sample_study, tmp_path):
-    from cjgis.analysis import analyze_study
+    from cjgis.inputs import analyze_study
     from cjgis.study import load_study
 
     folder = tmp_path / "s"

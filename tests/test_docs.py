@@ -6,13 +6,13 @@ import re
 
 from conftest import REPO
 
-from cjgis.study import _SECTIONS, load_study
+from cjgis.study import load_study, section_keys
 
 
 def test_every_study_file_key_is_documented():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     table = readme[readme.index("### Study file") : readme.index("### Outputs")]
-    for section, (required, optional) in _SECTIONS.items():
+    for section, (required, optional) in section_keys().items():
         assert f"`[{section}]`" in table, section
         for key in required | optional:
             assert re.search(rf"`{key}`", table), f"[{section}] {key}"
@@ -29,6 +29,6 @@ def test_ci_runs_the_readme_test_command_verbatim():
 
 def test_example_study_file_loads():
     study = load_study(REPO / "examples" / "study.toml")
-    assert study.residents["path"] == (REPO / "data/raw/sample/buildings.gpkg").resolve()
+    assert study.residents.path == (REPO / "data/raw/sample/buildings.gpkg").resolve()
     assert study.output_dir == (REPO / "data/processed/example").resolve()
     assert study.options.minutes == 15

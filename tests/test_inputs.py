@@ -13,8 +13,8 @@ import shapely
 import shapely.affinity
 
 from cjgis._errors import InputError, StudyFileError
-from cjgis.analysis import analyze_study
 from cjgis.cli import main
+from cjgis.inputs import analyze_study
 from cjgis.study import load_study
 
 
@@ -168,7 +168,7 @@ def test_study_file_bad_value(study_dir):
 def test_study_paths_are_relative_to_the_study_file(study_dir, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     study = load_study(study_dir / "study.toml")
-    assert study.facilities["path"] == (study_dir / "facilities.csv").resolve()
+    assert study.facilities.path == (study_dir / "facilities.csv").resolve()
     assert study.output_dir == Path("data/processed/sample")
     assert study.map_path == Path("maps/sample.html")
     assert study.options.minutes == 15 and study.options.walk_speed_m_s == 1.0

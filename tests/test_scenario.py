@@ -11,7 +11,8 @@ from conftest import X0, Y0, graph_from_segments
 from cjgis.analysis import analyze
 from cjgis.io import Layer
 from cjgis.network import network_from_graph
-from cjgis.scenario import add_planned_roads, compare, with_planned_facilities
+from cjgis.road_lines import add_planned_roads
+from cjgis.scenario import compare, with_planned_facilities
 
 
 @pytest.fixture
@@ -138,7 +139,7 @@ def test_road_end_beside_a_node_joins_the_node(river_graph):
 
 def test_network_planned_roads_enter_every_run(sample_study, sample_analysis):
     """``[network] planned``: the analysis answers for the streets as planned."""
-    from cjgis.analysis import analyze_study
+    from cjgis.inputs import analyze_study
     from cjgis.study import load_study
 
     text = sample_study.read_text(encoding="utf-8")

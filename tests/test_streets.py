@@ -15,7 +15,8 @@ import shapely
 
 from cjgis._errors import InputError
 from cjgis.network import network_from_graph
-from cjgis.streets import graph_from_lines, network_from_download, read_street_graph
+from cjgis.road_lines import graph_from_lines
+from cjgis.streets import network_from_download, read_street_graph
 
 OSM = Path(__file__).parent / "data" / "walk_filter.osm"
 #: ways and the OSM nodes at their ends, as the hand-written extract has them
@@ -212,7 +213,7 @@ def test_bbox_download(recorded, tmp_path):
 
 
 def test_study_downloads_once_then_reads_the_cache(recorded, sample_study, tmp_path):
-    from cjgis.analysis import study_network
+    from cjgis.inputs import network_from_study
     from cjgis.study import load_study
 
     text = sample_study.read_text(encoding="utf-8")
@@ -223,8 +224,8 @@ def test_study_downloads_once_then_reads_the_cache(recorded, sample_study, tmp_p
     )
     study_file.write_text(text.replace(line, bbox), encoding="utf-8")
     study = load_study(study_file)
-    first = study_network(study)
-    second = study_network(study)
+    first = network_from_study(study)
+    second = network_from_study(study)
     assert recorded["overpass"] == 1  # the second run came from cjgis's network cache
     assert np.array_equal(first.edge_length_m, second.edge_length_m)
 
@@ -244,7 +245,7 @@ def test_the_sample_drawn_as_road_lines_gives_the_same_walks(sample_study, sampl
     """The sample's streets exported as plain lines (one per street, no nodes) and rebuilt."""
     import osmnx as ox
 
-    from cjgis.analysis import analyze_study
+    from cjgis.inputs import analyze_study
     from cjgis.study import load_study
 
     folder = sample_study.parent

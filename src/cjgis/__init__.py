@@ -1,49 +1,107 @@
 """cjgis: walking-access gap analysis for Hangzhou's 撤村建居 resettlement communities.
 
-Data flow, one module per step::
+Data flow, one module per step (imports only ever point up this list)::
 
-    study (TOML) -> io (files -> standard layers, rejected rows) -> coords (metric CRS)
-    -> network (arrays, CSR) -> snapping (nearest edge point) -> access (one multi-source
-    Dijkstra per category) -> service_areas -> coverage -> analysis (pure orchestration)
-    -> report (CSV, GeoPackage) / maps (folium)
+    inputs:     study (TOML sections) -> io, demand (layers, rejected rows), coords
+                streets, road_lines (street graphs) -> inputs (what a study names, read)
+    network:    network (arrays, CSR), cache -> snapping (nearest edge point)
+                -> access (one multi-source Dijkstra per category) -> service_areas
+    assessment: rules, settings, standards -> coverage, capacity -> analysis (pure)
+    planning:   siting, scenario (as-is vs as-planned)
+    outputs:    report (CSV, GeoPackage), scorecard, figures, maps (folium) -> cli
 
-``sample`` generates a fictional district; ``cli`` is the ``cjgis`` command.
+Everything a notebook needs is importable from ``cjgis`` itself (loaded on first use, so
+``import cjgis`` and ``cjgis --help`` stay fast); ``sample`` writes a fictional district.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING
+
 __version__ = "0.1.0"
 
-__all__ = [
-    "AnalysisOptions",
-    "__version__",
-    "analyze",
-    "analyze_study",
-    "gap_map",
-    "load_study",
-    "network_from_download",
-    "network_from_file",
-    "network_from_graph",
-    "write_outputs",
-    "write_sample",
-]
+#: Public name -> the module that defines it.
+_HOMES: dict[str, str] = {
+    "Analysis": "analysis",
+    "analyze": "analysis",
+    "AnalysisOptions": "settings",
+    "CategoryRule": "rules",
+    "CapacityRule": "rules",
+    "Study": "study",
+    "load_study": "study",
+    "Layer": "io",
+    "read_communities": "io",
+    "read_residents": "io",
+    "read_facilities": "io",
+    "Network": "network",
+    "network_from_graph": "network",
+    "graph_from_network": "network",
+    "network_from_file": "streets",
+    "network_from_download": "streets",
+    "read_street_graph": "streets",
+    "read_road_lines": "road_lines",
+    "graph_from_lines": "road_lines",
+    "add_planned_roads": "road_lines",
+    "network_with_planned_roads": "road_lines",
+    "analyze_study": "inputs",
+    "network_from_study": "inputs",
+    "layers_from_study": "inputs",
+    "load_profile": "standards",
+    "list_profiles": "standards",
+    "suggest_sites": "siting",
+    "SiteStudy": "scenario",
+    "run_site_study": "scenario",
+    "compare": "scenario",
+    "with_planned_facilities": "scenario",
+    "write_outputs": "report",
+    "scorecard_table": "scorecard",
+    "write_scorecard": "scorecard",
+    "gap_table_text": "scorecard",
+    "coverage_chart": "figures",
+    "write_figures": "figures",
+    "gap_map": "maps",
+    "save_map": "maps",
+    "write_sample": "sample",
+    "write_amap_export": "sample",
+}
+
+__all__ = ["__version__", *sorted(_HOMES)]
+
+if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ loads on use
+    from cjgis.analysis import Analysis, analyze
+    from cjgis.figures import coverage_chart, write_figures
+    from cjgis.inputs import analyze_study, layers_from_study, network_from_study
+    from cjgis.io import Layer, read_communities, read_facilities, read_residents
+    from cjgis.maps import gap_map, save_map
+    from cjgis.network import Network, graph_from_network, network_from_graph
+    from cjgis.report import write_outputs
+    from cjgis.road_lines import (
+        add_planned_roads,
+        graph_from_lines,
+        network_with_planned_roads,
+        read_road_lines,
+    )
+    from cjgis.rules import CapacityRule, CategoryRule
+    from cjgis.sample import write_amap_export, write_sample
+    from cjgis.scenario import SiteStudy, compare, run_site_study, with_planned_facilities
+    from cjgis.scorecard import gap_table_text, scorecard_table, write_scorecard
+    from cjgis.settings import AnalysisOptions
+    from cjgis.siting import suggest_sites
+    from cjgis.standards import list_profiles, load_profile
+    from cjgis.streets import network_from_download, network_from_file, read_street_graph
+    from cjgis.study import Study, load_study
 
 
-def __getattr__(name: str):  # lazy imports keep ``import cjgis`` and ``cjgis --help`` fast
-    import importlib
-
-    homes = {
-        "AnalysisOptions": "settings",
-        "analyze": "analysis",
-        "analyze_study": "analysis",
-        "gap_map": "maps",
-        "load_study": "study",
-        "network_from_graph": "network",
-        "network_from_download": "streets",
-        "network_from_file": "streets",
-        "write_outputs": "report",
-        "write_sample": "sample",
-    }
-    if name in homes:
-        return getattr(importlib.import_module(f"cjgis.{homes[name]}"), name)
+def __getattr__(name: str):
+    """Load a public name from its module on first use."""
+    if name in _HOMES:
+        value = getattr(importlib.import_module(f"cjgis.{_HOMES[name]}"), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'cjgis' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """Public names for tab completion (they load on first use)."""
+    return sorted({*globals(), *_HOMES})

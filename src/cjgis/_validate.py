@@ -7,13 +7,15 @@ rejected table (``layer, file, row, id, reason, fix``) instead of being dropped 
 from __future__ import annotations
 
 import difflib
+import warnings
 from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 import shapely
 
-from cjgis._errors import input_error
+from cjgis._errors import InputError, input_error
+from cjgis.coords import CHINESE_CRS, in_china, projector
 
 REJECTED_COLUMNS = ["layer", "file", "row", "id", "reason", "fix", "population"]
 
@@ -151,22 +153,15 @@ def check_chinese_offset(
     str or None
         The message, if the check fired.
     """
-    import warnings
-
-    from pyproj import Transformer
-
-    from cjgis._errors import InputError
-    from cjgis.coords import CHINESE_CRS, in_china
-
     xy = shapely.get_coordinates(points_lonlat[~shapely.is_empty(points_lonlat)])
     if len(xy) > _MAX_CHECKED:  # evenly spaced sample: a median needs no more
         xy = xy[np.linspace(0, len(xy) - 1, _MAX_CHECKED).astype(int)]
     if len(xy) < 5 or not in_china(xy[:, 0], xy[:, 1]).mean() > 0.5:
         return None
-    to_metric = Transformer.from_crs("EPSG:4326", network.crs, always_xy=True)
+    to_metric = projector("EPSG:4326", network.crs)
 
     def median_offset(lon, lat):
-        pts = shapely.points(*to_metric.transform(lon, lat))
+        pts = shapely.points(to_metric(np.column_stack([lon, lat])))
         return float(np.median(network.edge_tree.query_nearest(pts, return_distance=True)[1]))
 
     declared = median_offset(xy[:, 0], xy[:, 1])

@@ -17,10 +17,8 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from cjgis.network import Network
+from cjgis.network import MIN_EDGE_WEIGHT_M, Network
 from cjgis.snapping import Attachment
-
-_MIN_WEIGHT_M = 1e-6
 
 
 @dataclass(frozen=True)
@@ -56,7 +54,7 @@ def graph_with_sources(network: Network, sources: Attachment) -> csr_matrix:
     ).ravel()
     indptr = np.concatenate([base.indptr, base.indptr[-1] + 2 * np.arange(1, k + 1)])
     indices = np.concatenate([base.indices, cols]).astype(base.indices.dtype, copy=False)
-    data = np.concatenate([base.data, np.maximum(weights, _MIN_WEIGHT_M)])
+    data = np.concatenate([base.data, np.maximum(weights, MIN_EDGE_WEIGHT_M)])
     return csr_matrix((data, indices, indptr), shape=(n + k, n + k))
 
 

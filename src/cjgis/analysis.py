@@ -2,7 +2,7 @@
 
 :func:`analyze` is a pure function of its inputs and :class:`~cjgis.settings.AnalysisOptions`:
 it reads no global state and writes nothing, so many districts can run in parallel.
-:func:`analyze_study` reads the files a study file names and calls it.
+:func:`cjgis.inputs.analyze_study` reads the files a study file names and calls it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 from pyproj import CRS
@@ -24,13 +23,11 @@ from cjgis.access import distances_within, node_reach, target_distances
 from cjgis.capacity import two_step_fca
 from cjgis.categories import ordered_categories
 from cjgis.coverage import community_summary, coverage_table, walk_column, within_threshold
-from cjgis.demand import combine, residents_from_raster, residents_from_totals, residents_outside
-from cjgis.io import Layer, read_any, read_communities, read_facilities, read_residents
+from cjgis.io import Layer
 from cjgis.network import Network
 from cjgis.service_areas import band_areas, facility_service_areas
 from cjgis.settings import AnalysisOptions
 from cjgis.snapping import Attachment, attach_points
-from cjgis.study import Study
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +61,9 @@ class Analysis:
         One row per residence x category outside the threshold (盲区).
     rejected : pandas.DataFrame
         Input rows left out, with ``layer, file, row, id, reason, fix``.
+    resident_attachment : Attachment
+        Where each analysed residence (row for row) joins the network; siting and what-if
+        searches reuse it instead of attaching the residences again.
     """
 
     options: AnalysisOptions
@@ -77,6 +77,7 @@ class Analysis:
     service_areas: gpd.GeoDataFrame
     blind_spots: gpd.GeoDataFrame
     rejected: pd.DataFrame
+    resident_attachment: Attachment
 
     def summary(self) -> str:
         """One line of counts for the end of a run."""
@@ -315,6 +316,7 @@ def analyze(
         service_areas=gpd.GeoDataFrame(areas, crs=crs),
         blind_spots=blind_spots(res, categories, options=options),
         rejected=rejected,
+        resident_attachment=res_att,
     )
 
 
@@ -410,196 +412,3 @@ def blind_spots(
         parts.append(out.assign(category=category, walk_min=minutes[out.index]))
     frame = pd.concat(parts, ignore_index=True) if parts else residents.iloc[:0]
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=residents.crs)
-
-
-def load_study_inputs(study: Study) -> tuple[Network, Layer, Layer, Layer]:
-    """Read the network and the three layers a study file names."""
-    return (study_network(study), *load_study_layers(study))
-
-
-def study_street_graph(
-    study: Study, *, clip_lonlat: tuple[float, float, float, float] | None = None
-) -> nx.MultiDiGraph:
-    """Return the street graph the study's ``[network]`` names (file or download).
-
-    An OSM extract is clipped to ``clip_lonlat``, by default the communities plus
-    ``clip_margin_m`` (3,000 m); ``[network] planned`` road lines are merged in (see
-    :func:`cjgis.scenario.add_planned_roads`).
-    """
-    from cjgis.scenario import add_planned_roads
-    from cjgis.streets import download_street_graph, is_osm, read_street_graph
-
-    net = study.network
-    if "path" not in net:
-        bbox = net.get("bbox")
-        graph = download_street_graph(
-            place=net.get("place"),
-            bbox=None if bbox is None else tuple(bbox),
-            cache_dir=net.get("cache_dir", "cache"),
-        )
-    else:
-        graph = read_street_graph(
-            net["path"],
-            clip_lonlat=clip_lonlat or (_clip_box(study) if is_osm(net["path"]) else None),
-            crs=net.get("crs"),
-            join_m=float(net.get("join_m", 1.0)),
-        )
-    if "planned" in net:
-        roads = gpd.read_file(net["planned"])
-        join_m = float(net.get("planned_join_m", 30.0))
-        graph, joins = add_planned_roads(graph, roads, join_m=join_m)
-        log.info(
-            "planned roads %s: %d lines merged, %d of %d ends joined to existing streets",
-            net["planned"].name,
-            len(roads),
-            joins["distance_m"].notna().sum(),
-            len(joins),
-        )
-    return graph
-
-
-def _clip_box(study: Study) -> tuple[float, float, float, float]:
-    """WGS84 box of the study's communities grown by ``[network] clip_margin_m``."""
-    from cjgis.streets import lonlat_box
-
-    c = study.communities
-    communities = read_communities(c["path"], id=c["id"], name=c["name"], crs=c.get("crs"))
-    margin_m = float(study.network.get("clip_margin_m", 3000.0))
-    return lonlat_box(communities.frame, margin_m=margin_m)
-
-
-def study_network(study: Study) -> Network:
-    """Return the study's walking network, from the cache when the sources are unchanged."""
-    from cjgis.cache import cache_key, cached_network
-    from cjgis.network import network_from_graph
-    from cjgis.streets import checked_network, is_osm, network_from_file
-
-    net, crs = study.network, study.options.crs
-    components = net.get("components", "largest")
-    label = net["path"].name if "path" in net else str(net.get("place", net.get("bbox")))
-    osm = "path" in net and is_osm(net["path"]) and net["path"].is_file()
-    clip = _clip_box(study) if osm else None  # read once: for the reader and the cache key
-
-    def build() -> Network:
-        if "path" in net and "planned" not in net:
-            return network_from_file(
-                net["path"],
-                crs=crs,
-                components=components,
-                clip_lonlat=clip,
-                source_crs=net.get("crs"),
-                join_m=float(net.get("join_m", 1.0)),
-            )
-        graph = study_street_graph(study, clip_lonlat=clip)
-        return checked_network(network_from_graph(graph, crs=crs, components=components), label)
-
-    if not net.get("cache", True) or ("path" in net and not net["path"].is_file()):
-        return build()  # the reader reports a missing file with its fix
-    settings = {
-        "crs": crs,
-        "components": components,
-        "source_crs": net.get("crs"),
-        "join_m": net.get("join_m"),
-        "planned_join_m": net.get("planned_join_m"),
-        "place": net.get("place"),
-        "bbox": net.get("bbox"),
-    }
-    if "planned" in net:
-        settings["planned"] = cache_key(net["planned"])
-    if clip is not None:
-        settings["clip"] = tuple(round(v, 4) for v in clip)
-    return cached_network(
-        net.get("path"), build, cache_dir=net.get("cache_dir", "cache"), **settings
-    )
-
-
-def load_study_layers(study: Study) -> tuple[Layer, Layer, Layer]:
-    """Read the communities, residents and facilities a study file names."""
-    c, r = study.communities, study.residents
-    totals = _totals_columns(r)
-    communities = read_communities(
-        c["path"], id=c["id"], name=c["name"], crs=c.get("crs"), totals=totals
-    )
-    residents = _read_residents(r, communities, totals)
-    return communities, residents, read_study_facilities(study, study.facilities["path"])
-
-
-def _resident_columns(r: dict) -> dict:
-    return {
-        "population": r.get("population", "population"),
-        "id": r.get("id"),
-        "elderly": r.get("elderly"),
-        "households": r.get("households"),
-        "crs": r.get("crs"),
-    }
-
-
-def read_study_residents(study: Study, path) -> Layer:
-    """Read a residents file with the column settings of the study's ``[residents]``."""
-    return read_residents(path, **_resident_columns(study.residents))
-
-
-def read_study_facilities(study: Study, path) -> Layer:
-    """Read a facility file with the column settings of the study's ``[facilities]``."""
-    f = study.facilities
-    return read_facilities(
-        path,
-        category=f.get("category"),
-        name=f.get("name"),
-        id=f.get("id"),
-        lon=f.get("lon"),
-        lat=f.get("lat"),
-        type=f.get("type"),
-        crs=f.get("crs"),
-        capacity=f.get("capacity"),
-    )
-
-
-def _totals_columns(r: dict) -> dict[str, str]:
-    """Count -> column of the communities file, when residents come as community totals."""
-    if "community_totals" not in r:
-        return {}
-    totals = {"population": r["community_totals"]}
-    totals.update({k: r[k] for k in ("elderly", "households") if k in r})
-    return totals
-
-
-def _read_residents(r: dict, communities: Layer, totals: dict[str, str]) -> Layer:
-    """Residents from whichever source the study names, plus those living outside."""
-    if "raster" in r:
-        residents = residents_from_raster(r["raster"], communities.frame)
-    elif totals:
-        buildings = read_any(r["buildings"]) if "buildings" in r else None
-        residents = residents_from_totals(
-            communities.frame,
-            totals,
-            buildings=buildings,
-            floor_area=r.get("floor_area"),
-            grid_m=float(r.get("grid_m", 50.0)),
-            file=communities.file,
-        )
-    else:
-        residents = read_residents(r["path"], community=r.get("community"), **_resident_columns(r))
-    if "outside" in r:
-        o = r["outside"]
-        residents = combine(
-            residents,
-            residents_outside(
-                o["path"],
-                community=o["community"],
-                population=o["population"],
-                id=o.get("id"),
-                elderly=o.get("elderly"),
-                households=o.get("households"),
-                crs=o.get("crs"),
-            ),
-        )
-    return residents
-
-
-def analyze_study(study: Study, *, verbose: bool = True) -> Analysis:
-    """Read a study's files and :func:`analyze` them with the study's options."""
-    network, communities, residents, facilities = load_study_inputs(study)
-    return analyze(
-        network, communities, residents, facilities, options=study.options, verbose=verbose
-    )

@@ -22,6 +22,8 @@ from cjgis.network import Network
 
 log = logging.getLogger(__name__)
 
+#: Default cache folder, relative to the current folder (``[network] cache_dir``).
+CACHE_DIR = Path("cache")
 #: Bump when the walk filter or the network arrays change meaning.
 FORMAT_VERSION = "3"  # 2: OSM walk filter; 3: vertices instead of WKB, CSR saved
 

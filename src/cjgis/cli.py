@@ -22,9 +22,9 @@ def _write_results(analysis, output_dir: Path) -> tuple[dict[str, Path], object]
     """Write tables, layers, scorecard and figures; return the paths and the scorecard."""
     from cjgis.figures import write_figures
     from cjgis.report import write_outputs
-    from cjgis.scorecard import scorecard, write_scorecard
+    from cjgis.scorecard import scorecard_table, write_scorecard
 
-    card = scorecard(analysis)
+    card = scorecard_table(analysis)
     paths = write_outputs(analysis, output_dir)
     paths.update(write_scorecard(analysis, output_dir, card=card))
     paths.update(write_figures(analysis, output_dir))
@@ -32,7 +32,7 @@ def _write_results(analysis, output_dir: Path) -> tuple[dict[str, Path], object]
 
 
 def _run(study_path: Path, *, quiet: bool, write_map: bool) -> int:
-    from cjgis.analysis import analyze_study
+    from cjgis.inputs import analyze_study
     from cjgis.maps import gap_map, save_map
     from cjgis.scorecard import gap_table_text
     from cjgis.study import load_study

@@ -10,10 +10,11 @@ EPSG:4549, central meridian 120°E, for Hangzhou), whose scale error at Hangzhou
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import shapely
-from pyproj import CRS
+from pyproj import CRS, Transformer
 
 from cjgis._errors import InputError
 
@@ -47,6 +48,46 @@ def metric_crs_for(lon: float, lat: float) -> CRS:
         return CRS.from_epsg(4534 + (central_meridian - 75) // 3)
     zone = min(math.floor((lon + 180.0) / 6.0) + 1, 60)
     return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+
+
+def metric_crs_of(layer) -> CRS:
+    """Return :func:`metric_crs_for` the centre of a layer's extent.
+
+    Parameters
+    ----------
+    layer : geopandas.GeoDataFrame or geopandas.GeoSeries
+        Any layer with a CRS.
+
+    Returns
+    -------
+    pyproj.CRS
+        The metric CRS of the centre of the layer's WGS84 bounding box.
+    """
+    west, south, east, north = layer.to_crs("EPSG:4326").total_bounds
+    return metric_crs_for((west + east) / 2.0, (south + north) / 2.0)
+
+
+def projector(source, target) -> Callable[[np.ndarray], np.ndarray]:
+    """Return a function that maps ``(n, 2)`` x/y coordinates from ``source`` to ``target``.
+
+    The function suits :func:`shapely.transform`; axis order is always x (lon), y (lat).
+
+    Parameters
+    ----------
+    source, target : pyproj.CRS or str
+        Coordinate reference systems.
+
+    Returns
+    -------
+    callable
+        ``f(xy) -> xy``.
+    """
+    transformer = Transformer.from_crs(source, target, always_xy=True)
+
+    def project(xy: np.ndarray) -> np.ndarray:
+        return np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
+
+    return project
 
 
 def resolve_metric_crs(centre_lonlat: tuple[float, float], crs: str | None = None) -> CRS:

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from cjgis.categories import category_info
+from cjgis.rules import CategoryRule
 from cjgis.settings import AnalysisOptions
-from cjgis.standards import CategoryRule
 
 COVERAGE_COLUMNS = [
     "community_id",

@@ -25,7 +25,7 @@ import shapely
 
 from cjgis._errors import input_error
 from cjgis._validate import empty_rejected, rejected_rows
-from cjgis.coords import metric_crs_for
+from cjgis.coords import metric_crs_of
 from cjgis.io import Layer, read_residents
 
 log = logging.getLogger(__name__)
@@ -106,13 +106,8 @@ def residents_from_raster(path: str | Path, communities: gpd.GeoDataFrame) -> La
 def _weights(buildings: gpd.GeoDataFrame, floor_area: str | None) -> np.ndarray:
     if floor_area:
         return pd.to_numeric(buildings[floor_area], errors="coerce").fillna(0).to_numpy(float)
-    area = buildings.to_crs(_metric(buildings)).area.to_numpy()
+    area = buildings.to_crs(metric_crs_of(buildings)).area.to_numpy()
     return np.where(area > 0, area, 1.0)  # points weigh one each
-
-
-def _metric(frame: gpd.GeoDataFrame):
-    lon, lat = frame.to_crs("EPSG:4326").union_all().centroid.coords[0]
-    return metric_crs_for(lon, lat)
 
 
 def _grid_points(polygon, spacing_m: float, metric) -> np.ndarray:
@@ -157,7 +152,7 @@ def residents_from_totals(
     Layer
         One row per building or grid point; totals per community are preserved exactly.
     """
-    metric = _metric(communities)
+    metric = metric_crs_of(communities)
     comm = communities.to_crs(metric)
     parts, rejected = [], [empty_rejected()]
     if buildings is not None:

@@ -87,7 +87,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
     raise input_error(path, "text encoding not recognised", "save the CSV as UTF-8")
 
 
-def _with_crs(frame: gpd.GeoDataFrame, crs: str | None, *, file: Path, key: str):
+def with_crs(frame: gpd.GeoDataFrame, crs: str | None, *, file: Path, key: str):
     """Apply the study file's ``crs`` where the file has none; refuse a contradiction.
 
     ``crs = "gcj02"`` or ``"bd09"`` converts Amap/Gaode or Baidu coordinates to WGS84; the
@@ -175,7 +175,7 @@ def read_communities(
     frame = read_any(path)
     if not isinstance(frame, gpd.GeoDataFrame):
         raise input_error(path, "community boundaries need polygons", "use GeoPackage or GeoJSON")
-    frame = _with_crs(frame, crs, file=path, key=key)
+    frame = with_crs(frame, crs, file=path, key=key)
     totals = totals or {}
     require_columns(frame, [id, name, *totals.values()], file=path, key=key)
     require_geometry(
@@ -239,7 +239,7 @@ def read_residents(
     frame = read_any(path)
     if not isinstance(frame, gpd.GeoDataFrame):
         raise input_error(path, "residences need geometry", "use GeoPackage or GeoJSON")
-    frame = _with_crs(frame, crs, file=path, key=key)
+    frame = with_crs(frame, crs, file=path, key=key)
     optional = {"elderly": elderly, "households": households, "community_id": community}
     require_columns(
         frame, [c for c in [population, id, *optional.values()] if c], file=path, key=key
@@ -332,7 +332,7 @@ def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
         lat = _column(frame, lat, "lat", file=path, key=key, required=True)
         frame = _points_from_table(frame, lon=lon, lat=lat, file=path, crs=table_crs)
         crs = crs if chinese else None
-    frame = _with_crs(frame, crs, file=path, key=key)
+    frame = with_crs(frame, crs, file=path, key=key)
     require_columns(frame, [c for c in (id, capacity) if c], file=path, key=key)
     name = _column(frame, name, "name", file=path, key=key, required=True)
     category = _column(frame, category, "category", file=path, key=key, required=False)

@@ -15,11 +15,11 @@ from functools import cached_property
 import networkx as nx
 import numpy as np
 import shapely
-from pyproj import CRS, Transformer
+from pyproj import CRS
 from scipy.sparse import csr_matrix
 
 from cjgis._errors import input_error
-from cjgis.coords import resolve_metric_crs
+from cjgis.coords import projector, resolve_metric_crs
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +41,10 @@ _CAR_ROADS = frozenset({"trunk", "primary", "secondary", "tertiary", "unclassifi
 #: OSM way tags cjgis reads besides osmnx's defaults (for the walk filter).
 WALK_TAGS = ("foot", "sidewalk", "motorroad")
 
-#: Zero-length edges get this weight, so the sparse graph keeps them as edges.
-_MIN_WEIGHT_M = 1e-6
+#: Smallest edge weight in a search graph: zero-length edges (and zero-length facility or
+#: residence connectors) get it, so a sparse matrix keeps them as edges. A walk over n such
+#: edges is at most n µm too long.
+MIN_EDGE_WEIGHT_M = 1e-6
 
 
 @dataclass(frozen=True, eq=False)
@@ -148,6 +150,25 @@ class Network:
                 geometry=self.edge_geometry[e],
             )
         return graph
+
+
+def graph_from_network(network: Network) -> nx.MultiDiGraph:
+    """Return an osmnx-style graph of a network, for editing (e.g. adding planned roads).
+
+    Nodes keep their ids and metric ``x``/``y``; every edge is stored both ways with its
+    geometry oriented along it, as the readers of :mod:`cjgis.streets` return them, so
+    :func:`network_from_graph` turns it back into the same network.
+    """
+    graph = nx.MultiDiGraph(crs=network.crs.to_string())
+    ids = network.node_id.tolist()
+    for node, x, y in zip(ids, network.node_x.tolist(), network.node_y.tolist(), strict=True):
+        graph.add_node(node, x=x, y=y)
+    for e in range(network.n_edges):
+        u, v = ids[network.edge_u[e]], ids[network.edge_v[e]]
+        line, length = network.edge_geometry[e], float(network.edge_length_m[e])
+        graph.add_edge(u, v, geometry=line, length=length, reversed=False)
+        graph.add_edge(v, u, geometry=shapely.reverse(line), length=length, reversed=True)
+    return graph
 
 
 @dataclass(frozen=True)
@@ -267,7 +288,7 @@ def csr_min(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, n: int) -> 
     Returns
     -------
     scipy.sparse.csr_matrix
-        The matrix, with weights at least ``1e-6`` so zero-length edges stay edges.
+        The matrix, with weights at least :data:`MIN_EDGE_WEIGHT_M` so zero-length edges stay edges.
     """
     keep = rows != cols
     rows, cols, weights = rows[keep], cols[keep], weights[keep]
@@ -277,7 +298,7 @@ def csr_min(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, n: int) -> 
     first = np.ones(len(order), dtype=bool)
     first[1:] = key_sorted[1:] != key_sorted[:-1]
     sel = order[first]
-    data = np.maximum(weights[sel], _MIN_WEIGHT_M)
+    data = np.maximum(weights[sel], MIN_EDGE_WEIGHT_M)
     return csr_matrix((data, (rows[sel], cols[sel])), shape=(n, n))
 
 
@@ -397,11 +418,10 @@ def network_from_graph(
     index = {n: i for i, n in enumerate(nodes)}
     xy = np.array([(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in nodes], dtype=float)
     source_crs = CRS.from_user_input(graph.graph.get("crs", "EPSG:4326"))
-    to_lonlat = Transformer.from_crs(source_crs, "EPSG:4326", always_xy=True)
-    centre = to_lonlat.transform(*np.median(xy, axis=0))
-    metric = resolve_metric_crs(centre, crs)
-    project = Transformer.from_crs(source_crs, metric, always_xy=True)
-    node_x, node_y = project.transform(xy[:, 0], xy[:, 1])
+    centre = projector(source_crs, "EPSG:4326")(np.median(xy, axis=0, keepdims=True))[0]
+    metric = resolve_metric_crs(tuple(centre), crs)
+    project = projector(source_crs, metric)
+    node_x, node_y = project(xy).T
 
     us, vs, geoms, dropped, seen = [], [], [], 0, set()
     for u, v, data in graph.edges(data=True):
@@ -439,19 +459,18 @@ def _project_edge_geometries(
     vs: list[int],
     node_x: np.ndarray,
     node_y: np.ndarray,
-    project: Transformer,
+    project,
 ) -> np.ndarray:
-    """Project edge geometries, fill straight lines where missing, orient each u -> v."""
+    """Project edge geometries, fill straight lines where missing, orient each u -> v.
 
-    def transform(coords: np.ndarray) -> np.ndarray:
-        return np.column_stack(project.transform(coords[:, 0], coords[:, 1]))
-
+    ``project`` maps ``(n, 2)`` coordinates (:func:`cjgis.coords.projector`).
+    """
     u = np.asarray(us, dtype=np.int64)
     v = np.asarray(vs, dtype=np.int64)
     out = np.empty(len(geoms), dtype=object)
     has = np.array([g is not None for g in geoms], dtype=bool)
     if has.any():
-        out[has] = shapely.transform(np.array([g for g in geoms if g is not None]), transform)
+        out[has] = shapely.transform(np.array([g for g in geoms if g is not None]), project)
     straight = np.stack(
         [np.column_stack([node_x[u], node_y[u]]), np.column_stack([node_x[v], node_y[v]])], axis=1
     )

@@ -66,6 +66,11 @@ _ROUND = {
 }
 
 
+#: Capacity short by at most this share of the requirement still counts as met (rounding of
+#: the capacity inputs; a cjgis convention, not a standard).
+CAPACITY_TOLERANCE = 0.005
+
+
 def _status_and_reason(row: pd.Series) -> tuple[str, str]:
     share, target = row["covered_share"], row["target_share"]
     if row["residents"] <= 0:
@@ -79,7 +84,7 @@ def _status_and_reason(row: pd.Series) -> tuple[str, str]:
     if isinstance(unit, str) and unit:
         if pd.isna(row.get("capacity_accessible")):
             return MET, f"{coverage}; 无容量数据, 容量未核 (capacity not given)"
-        if row["capacity_shortfall"] > 0.005 * max(row["capacity_required"], 1e-9):
+        if row["capacity_shortfall"] > CAPACITY_TOLERANCE * max(row["capacity_required"], 1e-9):
             return NOT_MET, (
                 f"可达容量 {row['capacity_accessible']:.0f} < 需求 "
                 f"{row['capacity_required']:.0f} {unit} (capacity short by "
@@ -88,7 +93,7 @@ def _status_and_reason(row: pd.Series) -> tuple[str, str]:
     return MET, coverage
 
 
-def scorecard(analysis: Analysis) -> pd.DataFrame:
+def scorecard_table(analysis: Analysis) -> pd.DataFrame:
     """One row per community x category with status and reason (columns :data:`COLUMNS`).
 
     Numbers are rounded for reading (shares to 4 decimals, minutes and capacity to 1) so
@@ -229,7 +234,7 @@ def write_scorecard(
         ``scorecard_xlsx``, ``scorecard_csv``, ``scorecard_gpkg``.
     """
     out = Path(output_dir)
-    card = scorecard(analysis) if card is None else card
+    card = scorecard_table(analysis) if card is None else card
     summary = community_scores(card)
     paths = {
         "scorecard_xlsx": out / "scorecard.xlsx",

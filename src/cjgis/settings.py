@@ -41,12 +41,10 @@ rules : tuple of CategoryRule
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING
 
 from cjgis._errors import InputError
-
-if TYPE_CHECKING:
-    from cjgis.standards import CategoryRule
+from cjgis.categories import category_info
+from cjgis.rules import CategoryRule
 
 SOURCES: dict[str, str] = {
     "minutes": "GB 50180-2018 15-minute life circle; Hangzhou 2017 opinion 15分钟便民服务圈",
@@ -96,8 +94,6 @@ class AnalysisOptions:
 
     def rule_for(self, category: str) -> CategoryRule:
         """Return the rule ``category`` is checked against (a default one if none is set)."""
-        from cjgis.standards import default_rule
-
         for rule in self.rules:
             if rule.key == category:
                 return rule
@@ -107,3 +103,16 @@ class AnalysisOptions:
     def field_names(cls) -> tuple[str, ...]:
         """Return the names of the options a study file may set in ``[analysis]``."""
         return tuple(f.name for f in fields(cls) if f.name != "rules")
+
+
+def default_rule(key: str, options: AnalysisOptions) -> CategoryRule:
+    """Return the rule of a category no profile knows: the run's minutes, speed, target."""
+    return CategoryRule(
+        key=key,
+        name_zh=category_info(key).name_zh,
+        threshold_m=options.threshold_m,
+        walk_speed_m_s=options.walk_speed_m_s,
+        target_share=options.target_share,
+        basis="none",
+        source="no standard: the study's [analysis] values",
+    )

@@ -319,13 +319,12 @@ def suggest_sites(
 def _cover_matrix(analysis: Analysis, cand: gpd.GeoDataFrame, threshold_m: float) -> csr_matrix:
     net = analysis.network
     cand_att = attach_points(net, cand.geometry.representative_point().to_numpy())
-    res_att = attach_points(net, analysis.residents.geometry.representative_point().to_numpy())
-    if not cand_att.attached.all() or not res_att.attached.all():
+    if not cand_att.attached.all():
         raise InputError(
-            "a candidate or residence does not attach to the network. Fix: "
+            "a candidate does not attach to the network. Fix: "
             "check the candidate layer's CRS and extent"
         )
-    s, t, _ = distances_within(net, cand_att, res_att, limit_m=threshold_m)
+    s, t, _ = distances_within(net, cand_att, analysis.resident_attachment, limit_m=threshold_m)
     return csr_matrix(
         (np.ones(len(s), dtype=bool), (s, t)), shape=(len(cand), len(analysis.residents))
     )

@@ -25,27 +25,25 @@ from pathlib import Path
 import geopandas as gpd
 import networkx as nx
 import numpy as np
-import pandas as pd
 import shapely
-from pyproj import Transformer
 
 from cjgis._errors import input_error
-from cjgis.coords import metric_crs_for, resolve_metric_crs
+from cjgis.cache import CACHE_DIR
+from cjgis.coords import metric_crs_for, metric_crs_of, projector, resolve_metric_crs
 from cjgis.network import WALK_TAGS, Network, is_walkable, largest_component, network_from_graph
+from cjgis.road_lines import (
+    LINE_JOIN_M,
+    LINE_SUFFIXES,
+    graph_from_lines,
+    log_joins,
+    read_road_lines,
+)
 
 log = logging.getLogger(__name__)
 
 #: Tags that must match for osmnx to merge two ways into one edge when simplifying.
 _SIMPLIFY_DIFFER = ["highway", "access", "tunnel", "name", *WALK_TAGS]
 _FORMATS = "give a GraphML (osmnx.save_graphml), .osm, .osm.pbf or road-line layer"
-#: Suffixes of road-line layers.
-LINE_SUFFIXES = frozenset({".gpkg", ".shp", ".geojson", ".json"})
-#: Road-line columns carried to the graph (the walk filter reads them).
-_LINE_TAGS = ("highway", "name", "access", "tunnel", "bridge", *WALK_TAGS)
-#: Coordinates of road lines are rounded to this grid (metres) when they are split.
-GRID_M = 0.01
-#: Piece ends closer than this are one node (snap rounding can leave a crossing 1 cm off).
-MERGE_M = 0.05
 
 
 def is_pbf(path: Path) -> bool:
@@ -63,7 +61,7 @@ def read_street_graph(
     *,
     clip_lonlat: tuple[float, float, float, float] | None = None,
     crs: str | None = None,
-    join_m: float = 1.0,
+    join_m: float = LINE_JOIN_M,
 ) -> nx.MultiDiGraph:
     """Read a street network file as an osmnx-style graph, with a clear error if it cannot be.
 
@@ -92,7 +90,7 @@ def read_street_graph(
     suffix = path.suffix.lower()
     if suffix in LINE_SUFFIXES:
         graph, joins = graph_from_lines(read_road_lines(path, crs=crs), join_m=join_m)
-        _log_joins(path, joins)
+        log_joins(path, joins)
         return graph
     try:
         if is_osm(path):
@@ -242,7 +240,7 @@ def graph_from_osm(
         return graph
     lon, lat = edges.lonlat.mean(axis=0)
     lengths = shapely.length(
-        shapely.transform(lines, _projector("EPSG:4326", metric_crs_for(lon, lat)))
+        shapely.transform(lines, projector("EPSG:4326", metric_crs_for(lon, lat)))
     )
     for e, line in enumerate(lines):
         u, v = int(edges.u_ref[e]), int(edges.v_ref[e])
@@ -289,7 +287,7 @@ def network_from_osm(
         raise input_error(path, "no walkable street in the extract", "check the clip box")
     lon, lat = edges.lonlat.mean(axis=0)
     metric = resolve_metric_crs((float(lon), float(lat)), crs)
-    project = _projector("EPSG:4326", metric)
+    project = projector("EPSG:4326", metric)
     kept_vertex = keep[edges.vertex_edge]
     renumber = np.cumsum(keep) - 1
     lines = shapely.linestrings(
@@ -324,16 +322,11 @@ def _osm_lines(edges: OsmEdges) -> np.ndarray:
     return shapely.linestrings(edges.lonlat, indices=edges.vertex_edge)
 
 
-def _projector(source, target):
-    transformer = Transformer.from_crs(source, target, always_xy=True)
-    return lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
-
-
 def download_street_graph(
     *,
     place: str | None = None,
     bbox: tuple[float, float, float, float] | None = None,
-    cache_dir: str | Path = "cache",
+    cache_dir: str | Path = CACHE_DIR,
 ) -> nx.MultiDiGraph:
     """Download a street network through osmnx (needs the Overpass API; cached on disk).
 
@@ -391,188 +384,6 @@ def download_street_graph(
     return _simplify(graph)
 
 
-def read_road_lines(path: str | Path, *, crs: str | None = None) -> gpd.GeoDataFrame:
-    """Read a road-line layer, checking it holds lines with a CRS.
-
-    Parameters
-    ----------
-    path : str or pathlib.Path
-        GeoPackage, Shapefile or GeoJSON of LineStrings / MultiLineStrings.
-    crs : str, optional
-        CRS of the coordinates if the file declares none (``"gcj02"`` and ``"bd09"`` too).
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        One row per input row (with ``_row``), in WGS84.
-    """
-    from cjgis.io import _with_crs, read_any
-
-    path = Path(path)
-    frame = read_any(path)
-    if not isinstance(frame, gpd.GeoDataFrame) or len(frame) == 0:
-        raise input_error(path, "no road lines in the layer", "give a layer of LineStrings")
-    frame = _with_crs(frame, crs, file=path, key="[network]")
-    kinds = frame.geometry.geom_type
-    bad = ~kinds.isin(["LineString", "MultiLineString"]) | frame.geometry.is_empty
-    if bad.any():
-        row = int(frame["_row"][bad].iloc[0])
-        raise input_error(
-            path,
-            f"{int(bad.sum())} rows are not road lines (first: {kinds[bad].iloc[0]})",
-            "keep only LineStrings in the road layer",
-            row=row,
-        )
-    return frame.to_crs("EPSG:4326")
-
-
-def graph_from_lines(
-    lines: gpd.GeoDataFrame, *, join_m: float = 1.0
-) -> tuple[nx.MultiDiGraph, pd.DataFrame]:
-    """Build a routable graph from road lines: split at crossings, join near-misses.
-
-    Drawn road lines rarely share nodes the way a routing graph needs. Here every line is
-    projected to metres, each line end that stops short of another line by at most
-    ``join_m`` gets a connector to the nearest point of that line, and all lines and
-    connectors are split where they cross, touch or share a vertex (a union on a
-    :data:`GRID_M` grid, so near-touches within a centimetre become one node). Every crossing
-    becomes a junction: a drawing that puts a bridge over a road without a tag must be split
-    by hand.
-
-    Parameters
-    ----------
-    lines : geopandas.GeoDataFrame
-        LineStrings or MultiLineStrings with a CRS; columns named like OSM tags
-        (``highway``, ``name``, ``foot``, ``access``, ``tunnel``, ...) reach the walk filter.
-    join_m : float, optional
-        Largest gap between a line end and another line that is closed.
-
-    Returns
-    -------
-    graph : networkx.MultiDiGraph
-        Nodes and edges in a metric CRS (``graph.graph["crs"]``), both directions.
-    joins : pandas.DataFrame
-        One row per closed gap: ``row`` (1-based input row), ``end`` (start/end),
-        ``to_row`` (the line joined to) and ``gap_m``.
-    """
-    if lines.crs is None:
-        raise input_error("road lines", "the layer has no CRS", "set [network] crs")
-    lon, lat = lines.to_crs("EPSG:4326").union_all().centroid.coords[0]
-    metric = metric_crs_for(lon, lat)
-    rows = lines["_row"].to_numpy() if "_row" in lines else np.arange(1, len(lines) + 1)
-    parts = lines.assign(_row=rows).to_crs(metric).explode(ignore_index=True)
-    geoms = parts.geometry.to_numpy()
-    joins, connectors = _close_gaps(geoms, parts["_row"].to_numpy(), join_m=join_m)
-    pieces = shapely.get_parts(
-        shapely.union_all(np.concatenate([geoms, connectors]), grid_size=GRID_M)
-    )
-    pieces = pieces[shapely.length(pieces) > 0]
-    # each piece takes the tags of the line it lies on (connectors: a plain footway)
-    tags = [c for c in _LINE_TAGS if c in parts.columns]
-    source_tree = shapely.STRtree(geoms)
-    mid = shapely.line_interpolate_point(pieces, 0.5, normalized=True)
-    (piece_idx, line_idx), dist = source_tree.query_nearest(
-        mid, return_distance=True, all_matches=False
-    )
-    source = np.full(len(pieces), -1)
-    on_line = dist <= 2 * GRID_M
-    source[piece_idx[on_line]] = line_idx[on_line]
-
-    keys, node_of = _cluster_ends(pieces, tolerance_m=MERGE_M)
-    graph = nx.MultiDiGraph(crs=metric.to_string())
-    for i, (x, y) in enumerate(keys):
-        graph.add_node(i, x=float(x), y=float(y))
-    for p, geom in enumerate(pieces):
-        u, v = int(node_of[0, p]), int(node_of[1, p])
-        if source[p] >= 0:
-            row = parts.iloc[source[p]]
-            attrs = {t: row[t] for t in tags if pd.notna(row[t])}
-            osmid = int(row["_row"])
-        else:
-            attrs, osmid = {"highway": "footway", "name": "gap joined"}, 0
-        attrs.update(length=float(geom.length), oneway=False, osmid=osmid)
-        graph.add_edge(u, v, geometry=geom, reversed=False, **attrs)
-        graph.add_edge(v, u, geometry=shapely.reverse(geom), reversed=True, **attrs)
-    log.info(
-        "road lines: %d rows -> %d edges, %d nodes; %d gaps up to %.1f m joined",
-        len(lines),
-        len(pieces),
-        len(keys),
-        len(joins),
-        join_m,
-    )
-    return graph, joins
-
-
-def _cluster_ends(pieces: np.ndarray, *, tolerance_m: float) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes of the pieces' ends: ends within ``tolerance_m`` (chained) are one node.
-
-    Returns the node coordinates (the first end of each cluster) and a ``(2, n)`` array of the
-    node at the start and end of each piece.
-    """
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-    from scipy.spatial import cKDTree
-
-    ends = np.concatenate([shapely.get_coordinates(shapely.get_point(pieces, k)) for k in (0, -1)])
-    pairs = cKDTree(ends).query_pairs(r=tolerance_m, output_type="ndarray")
-    n = len(ends)
-    links = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
-    _, label = connected_components(links, directed=False)
-    _, first = np.unique(label, return_index=True)
-    return ends[first], label.reshape(2, -1)
-
-
-def _close_gaps(
-    geoms: np.ndarray, rows: np.ndarray, *, join_m: float
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """Connectors from line ends to other lines within ``join_m`` they do not yet touch."""
-    tree = shapely.STRtree(geoms)
-    records, connectors, seen = [], [], set()
-    for which, k in (("start", 0), ("end", -1)):
-        points = shapely.get_point(geoms, k)
-        point_idx, line_idx = tree.query(points, predicate="dwithin", distance=join_m)
-        other = point_idx != line_idx
-        point_idx, line_idx = point_idx[other], line_idx[other]
-        gap = shapely.distance(points[point_idx], geoms[line_idx])
-        frame = pd.DataFrame({"p": point_idx, "line": line_idx, "gap": gap})
-        nearest = frame.sort_values("gap").drop_duplicates("p")
-        touches = set(frame.loc[frame["gap"] <= GRID_M / 2, "p"])
-        for p, line, d in nearest.itertuples(index=False):
-            if p in touches:
-                continue
-            target = shapely.line_interpolate_point(
-                geoms[line], shapely.line_locate_point(geoms[line], points[p])
-            )
-            segment = shapely.LineString([points[p], target])
-            key = tuple(sorted(map(tuple, shapely.get_coordinates(segment).round(2))))
-            if key in seen:  # two ends facing each other: one connector closes the gap
-                continue
-            seen.add(key)
-            connectors.append(segment)
-            records.append(
-                {"row": int(rows[p]), "end": which, "to_row": int(rows[line]), "gap_m": d}
-            )
-    joins = pd.DataFrame(records, columns=["row", "end", "to_row", "gap_m"])
-    return joins, np.array(connectors, dtype=object)
-
-
-def _log_joins(path: Path, joins: pd.DataFrame) -> None:
-    if len(joins) == 0:
-        log.info("%s: no gaps between road lines needed joining", path.name)
-        return
-    worst = joins.sort_values("gap_m", ascending=False).head(5)
-    listing = ", ".join(
-        f"row {r.row} {r.end} -> row {r.to_row} ({r.gap_m:.2f} m)" for r in worst.itertuples()
-    )
-    log.warning(
-        "%s: %d road-line ends joined to a line they stopped short of (largest: %s)",
-        path.name,
-        len(joins),
-        listing,
-    )
-
-
 def network_from_file(
     path: str | Path,
     *,
@@ -580,7 +391,7 @@ def network_from_file(
     components: str = "largest",
     clip_lonlat: tuple[float, float, float, float] | None = None,
     source_crs: str | None = None,
-    join_m: float = 1.0,
+    join_m: float = LINE_JOIN_M,
 ) -> Network:
     """Read a street network file into a :class:`~cjgis.network.Network`.
 
@@ -615,7 +426,7 @@ def network_from_download(
     *,
     place: str | None = None,
     bbox: tuple[float, float, float, float] | None = None,
-    cache_dir: str | Path = "cache",
+    cache_dir: str | Path = CACHE_DIR,
     crs: str | None = None,
     components: str = "largest",
 ) -> Network:
@@ -642,12 +453,15 @@ def checked_network(net: Network, label: str) -> Network:
 
 def lonlat_box(frame: gpd.GeoDataFrame, *, margin_m: float) -> tuple[float, float, float, float]:
     """WGS84 ``(west, south, east, north)`` of ``frame`` grown by ``margin_m`` on every side."""
-    lon, lat = frame.to_crs("EPSG:4326").union_all().centroid.coords[0]
-    metric = metric_crs_for(lon, lat)
+    metric = metric_crs_of(frame)
     x0, y0, x1, y1 = frame.to_crs(metric).total_bounds
-    back = Transformer.from_crs(metric, "EPSG:4326", always_xy=True)
-    xs, ys = back.transform(
-        [x0 - margin_m, x1 + margin_m, x0 - margin_m, x1 + margin_m],
-        [y0 - margin_m, y0 - margin_m, y1 + margin_m, y1 + margin_m],
+    corners = np.array(
+        [
+            [x0 - margin_m, y0 - margin_m],
+            [x1 + margin_m, y0 - margin_m],
+            [x0 - margin_m, y1 + margin_m],
+            [x1 + margin_m, y1 + margin_m],
+        ]
     )
-    return (min(xs), min(ys), max(xs), max(ys))
+    lonlat = projector(metric, "EPSG:4326")(corners)
+    return (*lonlat.min(axis=0), *lonlat.max(axis=0))

@@ -1,88 +1,240 @@
 """The study file: one TOML file that names a study's inputs, settings and outputs.
 
-Relative paths inside it are relative to the study file. Unknown keys are errors (a typo
-such as ``minute = 10`` would otherwise be ignored silently). See README "Study file".
+Each section is a frozen dataclass below, with its defaults in one place; the keys a section
+accepts are its fields, so a typo such as ``minute = 10`` is an error with a did-you-mean
+rather than a value ignored in silence. Relative paths are relative to the study file. See
+README "Study file".
 """
 
 from __future__ import annotations
 
 import difflib
 import tomllib
-from dataclasses import dataclass, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from cjgis._errors import StudyFileError
+from cjgis.cache import CACHE_DIR
+from cjgis.road_lines import LINE_JOIN_M, PLANNED_JOIN_M
 from cjgis.settings import AnalysisOptions
 from cjgis.standards import load_profile, resolve_rules
 
-_SECTIONS: dict[str, tuple[set[str], set[str]]] = {
-    # section: (required keys, optional keys)
-    "study": ({"name"}, {"description"}),
-    "network": (
-        set(),
-        {
-            "path",
-            "place",
-            "bbox",
-            "crs",
-            "join_m",
-            "clip_margin_m",
-            "planned",
-            "planned_join_m",
-            "components",
-            "cache",
-            "cache_dir",
-        },
-    ),
-    "communities": ({"path", "id", "name"}, {"crs"}),
-    "residents": (
-        set(),
-        {
-            "path",
-            "population",
-            "id",
-            "elderly",
-            "households",
-            "community",
-            "crs",
-            "raster",
-            "community_totals",
-            "buildings",
-            "floor_area",
-            "grid_m",
-        },
-    ),
-    "residents_outside": (
-        {"path", "population", "community"},
-        {"id", "elderly", "households", "crs"},
-    ),
-    "facilities": ({"path"}, {"category", "name", "id", "lon", "lat", "crs", "capacity", "type"}),
-    "analysis": (set(), set(AnalysisOptions.field_names())),
-    "output": (set(), {"dir", "map"}),
-    "map": (set(), {"basemap", "tianditu_key", "self_contained"}),
-    "standards": (set(), {"profile", "categories", "speeds"}),
-    "planned": (set(), {"roads", "join_m", "facilities", "residents"}),
-    "siting": (set(), {"k", "candidates", "spacing_m", "solver", "max_exact"}),
+#: Field metadata of keys that hold a file or folder path (absolute against the study file).
+_PATH = {"path": True}
+
+
+@dataclass(frozen=True)
+class StudySection:
+    """``[study]``: the study's name (it names the output folder and map)."""
+
+    name: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class NetworkSection:
+    """``[network]``: where the streets come from; exactly one of path, place or bbox.
+
+    ``crs`` is the CRS of a road-line layer that declares none; ``join_m`` closes gaps between
+    road lines; ``planned`` road lines join streets within ``planned_join_m``;
+    ``clip_margin_m`` grows the communities' box an OSM extract is clipped to;
+    ``components`` keeps the largest connected piece (``"largest"``) or all.
+    """
+
+    path: Path | None = field(default=None, metadata=_PATH)
+    place: str | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    crs: str | None = None
+    join_m: float = LINE_JOIN_M
+    clip_margin_m: float = 3000.0
+    planned: Path | None = field(default=None, metadata=_PATH)
+    planned_join_m: float = PLANNED_JOIN_M
+    components: str = "largest"
+    cache: bool = True
+    cache_dir: Path = field(default=CACHE_DIR, metadata=_PATH)
+
+    @property
+    def label(self) -> str:
+        """The source as a person names it: file name, place or bbox."""
+        if self.path is not None:
+            return self.path.name
+        return str(self.place if self.place is not None else list(self.bbox or ()))
+
+
+@dataclass(frozen=True)
+class CommunitiesSection:
+    """``[communities]``: the boundaries and their id and name columns."""
+
+    path: Path = field(metadata=_PATH)
+    id: str
+    name: str
+    crs: str | None = None
+
+
+@dataclass(frozen=True)
+class OutsideSection:
+    """``[residents_outside]``: residents living away from their community (安置在外)."""
+
+    path: Path = field(metadata=_PATH)
+    population: str
+    community: str
+    id: str | None = None
+    elderly: str | None = None
+    households: str | None = None
+    crs: str | None = None
+
+
+@dataclass(frozen=True)
+class ResidentsSection:
+    """``[residents]``: exactly one of a layer (path), a raster, or community totals."""
+
+    path: Path | None = field(default=None, metadata=_PATH)
+    population: str = "population"
+    id: str | None = None
+    elderly: str | None = None
+    households: str | None = None
+    community: str | None = None
+    crs: str | None = None
+    raster: Path | None = field(default=None, metadata=_PATH)
+    community_totals: str | None = None
+    buildings: Path | None = field(default=None, metadata=_PATH)
+    floor_area: str | None = None
+    grid_m: float = 50.0
+    outside: OutsideSection | None = None
+
+    def totals(self) -> dict[str, str]:
+        """Count -> column of the communities file, when residents come as community totals."""
+        if self.community_totals is None:
+            return {}
+        totals = {"population": self.community_totals}
+        totals.update({k: getattr(self, k) for k in ("elderly", "households") if getattr(self, k)})
+        return totals
+
+
+@dataclass(frozen=True)
+class FacilitiesSection:
+    """``[facilities]``: the facility file and the columns cjgis should read."""
+
+    path: Path = field(metadata=_PATH)
+    category: str | None = None
+    name: str | None = None
+    id: str | None = None
+    lon: str | None = None
+    lat: str | None = None
+    crs: str | None = None
+    capacity: str | None = None
+    type: str | None = None
+
+
+@dataclass(frozen=True)
+class OutputSection:
+    """``[output]``: the output folder and the map file."""
+
+    dir: Path | None = field(default=None, metadata=_PATH)
+    map: Path | None = field(default=None, metadata=_PATH)
+
+
+@dataclass(frozen=True)
+class MapSection:
+    """``[map]``: base map and whether the HTML carries its scripts (see :func:`gap_map`)."""
+
+    basemap: str = "osm"
+    tianditu_key: str | None = None
+    self_contained: bool = True
+
+
+@dataclass(frozen=True)
+class StandardsSection:
+    """``[standards]``: a profile and per-category overrides (see :mod:`cjgis.standards`)."""
+
+    profile: str | None = None
+    categories: dict[str, dict[str, Any]] = field(default_factory=dict)
+    speeds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PlannedSection:
+    """``[planned]``: a new site's roads, facilities and residents (``cjgis site``)."""
+
+    roads: Path | None = field(default=None, metadata=_PATH)
+    join_m: float = PLANNED_JOIN_M
+    facilities: Path | None = field(default=None, metadata=_PATH)
+    residents: Path | None = field(default=None, metadata=_PATH)
+
+
+@dataclass(frozen=True)
+class SitingSection:
+    """``[siting]``: options of :func:`cjgis.siting.suggest_sites`; unset keys keep its defaults."""
+
+    k: int | None = None
+    candidates: Path | None = field(default=None, metadata=_PATH)
+    spacing_m: float | None = None
+    solver: str | None = None
+    max_exact: int | None = None
+
+    def options(self) -> dict[str, Any]:
+        """Return the keys the study file sets (``candidates`` stays a path)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
+
+
+_SECTIONS: dict[str, type] = {
+    "study": StudySection,
+    "network": NetworkSection,
+    "communities": CommunitiesSection,
+    "residents": ResidentsSection,
+    "residents_outside": OutsideSection,
+    "facilities": FacilitiesSection,
+    "analysis": AnalysisOptions,
+    "output": OutputSection,
+    "map": MapSection,
+    "standards": StandardsSection,
+    "planned": PlannedSection,
+    "siting": SitingSection,
 }
+#: Sections every study file has.
+_REQUIRED_SECTIONS = ("study", "network", "communities", "residents", "facilities")
+#: Keys that are not study-file keys but fields filled from elsewhere.
+_NOT_KEYS = {"rules", "outside"}
+
+
+def section_keys() -> dict[str, tuple[set[str], set[str]]]:
+    """Return every study-file section with its (required, optional) keys."""
+    return {name: _keys(cls) for name, cls in _SECTIONS.items()}
+
+
+def _keys(section: type) -> tuple[set[str], set[str]]:
+    """Return the (required, optional) keys of a section, from its dataclass fields."""
+    required, optional = set(), set()
+    for f in fields(section):
+        if f.name in _NOT_KEYS:
+            continue
+        has_default = f.default is not MISSING or f.default_factory is not MISSING
+        (optional if has_default else required).add(f.name)
+    return required, optional
 
 
 @dataclass(frozen=True)
 class Study:
-    """A parsed study file: absolute input paths, column names, options and outputs."""
+    """A parsed study file: typed sections with absolute paths, options and outputs."""
 
     name: str
     source: Path
-    network: dict[str, Any]
-    communities: dict[str, Any]
-    residents: dict[str, Any]
-    facilities: dict[str, Any]
+    network: NetworkSection
+    communities: CommunitiesSection
+    residents: ResidentsSection
+    facilities: FacilitiesSection
     options: AnalysisOptions
     output_dir: Path
     map_path: Path
-    map_options: dict[str, Any]
-    planned: dict[str, Any]
-    siting: dict[str, Any]
+    map: MapSection
+    planned: PlannedSection
+    siting: SitingSection
+
+    @property
+    def map_options(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`cjgis.maps.gap_map` from ``[map]``."""
+        return {f.name: getattr(self.map, f.name) for f in fields(self.map)}
 
 
 def _check_keys(data: dict[str, Any], file: Path) -> None:
@@ -91,7 +243,7 @@ def _check_keys(data: dict[str, Any], file: Path) -> None:
             _unknown(file, f"section [{section}]", section, list(_SECTIONS))
         if not isinstance(body, dict):
             raise StudyFileError(f"{file}: [{section}] must be a table of keys")
-        required, optional = _SECTIONS[section]
+        required, optional = _keys(_SECTIONS[section])
         for key in body:
             if key not in required | optional:
                 _unknown(file, f"key {key!r} in [{section}]", key, sorted(required | optional))
@@ -101,7 +253,7 @@ def _check_keys(data: dict[str, Any], file: Path) -> None:
                 f"{file}: [{section}] lacks {', '.join(sorted(missing))}. "
                 f'Fix: add it, e.g. {sorted(missing)[0]} = "..." (see README, Study file)'
             )
-    for section in ("study", "network", "communities", "residents", "facilities"):
+    for section in _REQUIRED_SECTIONS:
         if section not in data:
             raise StudyFileError(
                 f"{file}: section [{section}] is missing. Fix: add it "
@@ -147,6 +299,10 @@ def _check_network(body: dict[str, Any], file: Path) -> None:
                 f"{file}: [network] bbox = {bbox!r} is not [west, south, east, north] in "
                 "degrees. Fix: e.g. bbox = [120.06, 30.27, 120.13, 30.34]"
             )
+    if body.get("components", "largest") not in ("largest", "all"):
+        raise StudyFileError(
+            f'{file}: [network] components = {body["components"]!r}. Fix: use "largest" or "all"'
+        )
 
 
 def _check_residents(body: dict[str, Any], file: Path) -> None:
@@ -177,46 +333,47 @@ def _unknown(file: Path, what: str, key: str, known: list[str]) -> None:
     raise StudyFileError(f"{file}: unknown {what}. Fix: {hint}known: {', '.join(known)}")
 
 
+def _section(cls: type, body: dict[str, Any], base: Path, *, file: Path, name: str):
+    """Build a section's dataclass from its TOML table: paths made absolute, numbers checked."""
+    values = dict(body)
+    for f in fields(cls):
+        if f.name not in values:
+            continue
+        value = values[f.name]
+        if f.metadata.get("path") and isinstance(value, str):
+            values[f.name] = (base / value).resolve()
+        elif f.type == "float" and not isinstance(value, bool):
+            try:
+                values[f.name] = float(value)
+            except (TypeError, ValueError):
+                raise StudyFileError(
+                    f"{file}: [{name}] {f.name} = {value!r} is not a number. "
+                    "Fix: write a number, e.g. 30"
+                ) from None
+        elif f.name == "bbox":
+            values[f.name] = tuple(float(v) for v in value)
+    return cls(**values)
+
+
 def _with_standards(options: AnalysisOptions, data: dict[str, Any], base: Path):
     """Resolve the study's standards profile and overrides into per-category rules."""
     section = data.get("standards", {})
     if not section:
         return options
+    standards = StandardsSection(**section)
     profile = None
-    if "profile" in section:
-        name = section["profile"]
+    if standards.profile is not None:
+        name = standards.profile
         is_file = str(name).endswith(".toml")
         profile = load_profile(base / name if is_file else name)
     rules = resolve_rules(
         profile,
         options=options,
         explicit=set(data.get("analysis", {})),
-        overrides=section.get("categories", {}),
-        speeds=section.get("speeds", {}),
+        overrides=standards.categories,
+        speeds=standards.speeds,
     )
     return replace(options, rules=rules)
-
-
-#: Keys that hold file or folder paths, in any section; relative to the study file.
-_PATH_KEYS = (
-    "path",
-    "raster",
-    "buildings",
-    "cache_dir",
-    "roads",
-    "planned",
-    "facilities",
-    "residents",
-    "candidates",
-)
-
-
-def _resolve_paths(bodies: list[dict[str, Any]], base: Path) -> None:
-    """Make every path key absolute, relative to the study file's folder (in place)."""
-    for body in bodies:
-        for key in _PATH_KEYS:
-            if isinstance(body.get(key), str):
-                body[key] = (base / body[key]).resolve()
 
 
 def load_study(path: str | Path) -> Study:
@@ -250,28 +407,31 @@ def load_study(path: str | Path) -> Study:
             f"{path}: [study] name {name!r} cannot name a folder. "
             "Fix: use letters, digits, Chinese, '-' or '_'"
         )
-    layers = {s: dict(data[s]) for s in ("network", "communities", "residents", "facilities")}
-    if "residents_outside" in data:
-        layers["residents"]["outside"] = dict(data["residents_outside"])
-    _check_network(layers["network"], path)
-    _check_residents(layers["residents"], path)
+    _check_network(data["network"], path)
+    _check_residents(data["residents"], path)
+
+    def section(key: str, cls: type):
+        return _section(cls, data.get(key, {}), base, file=path, name=key)
+
+    outside = section("residents_outside", OutsideSection) if "residents_outside" in data else None
+    residents = replace(section("residents", ResidentsSection), outside=outside)
     try:
         options = AnalysisOptions(**data.get("analysis", {}))
     except (TypeError, ValueError) as exc:
         raise StudyFileError(f"{path}: [analysis] {exc}. Fix: correct the value") from exc
     options = _with_standards(options, data, base)
-    output = data.get("output", {})
-    output_dir = Path("data/processed") / name
-    map_path = Path("maps") / f"{name}.html"
-    if "dir" in output:
-        output_dir = (base / output["dir"]).resolve()
-    if "map" in output:
-        map_path = (base / output["map"]).resolve()
-    map_options = dict(data.get("map", {}))
-    planned, siting = dict(data.get("planned", {})), dict(data.get("siting", {}))
-    _resolve_paths(
-        [*layers.values(), layers["residents"].get("outside", {}), planned, siting], base
-    )
+    output = section("output", OutputSection)
     return Study(
-        name, path, *layers.values(), options, output_dir, map_path, map_options, planned, siting
+        name=name,
+        source=path,
+        network=section("network", NetworkSection),
+        communities=section("communities", CommunitiesSection),
+        residents=residents,
+        facilities=section("facilities", FacilitiesSection),
+        options=options,
+        output_dir=output.dir or Path("data/processed") / name,
+        map_path=output.map or Path("maps") / f"{name}.html",
+        map=section("map", MapSection),
+        planned=section("planned", PlannedSection),
+        siting=section("siting", SitingSection),
     )

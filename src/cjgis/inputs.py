@@ -1,0 +1,196 @@
+"""What a study names, read: its walking network (cached) and its three layers.
+
+Every command builds a study's network the same way, through :func:`network_from_study`:
+the ``[network]`` source (file, place or bbox), an OSM extract clipped to the communities
+plus ``clip_margin_m``, ``[network] planned`` roads merged in, ``components`` applied, and the
+result cached by content and settings. :func:`layers_from_study` reads the communities,
+residents (from a layer, a raster or community totals, plus those living outside) and
+facilities. :func:`analyze_study` reads both and runs the pure :func:`cjgis.analysis.analyze`.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+
+from cjgis.analysis import Analysis, analyze
+from cjgis.cache import cache_key, cached_network
+from cjgis.demand import combine, residents_from_raster, residents_from_totals, residents_outside
+from cjgis.io import Layer, read_any, read_communities, read_facilities, read_residents
+from cjgis.network import Network, network_from_graph
+from cjgis.road_lines import add_planned_roads
+from cjgis.streets import (
+    checked_network,
+    download_street_graph,
+    is_osm,
+    lonlat_box,
+    network_from_file,
+    read_street_graph,
+)
+from cjgis.study import CommunitiesSection, ResidentsSection, Study
+
+log = logging.getLogger(__name__)
+
+
+def _read_communities(section: CommunitiesSection, *, totals: dict[str, str] | None = None):
+    return read_communities(
+        section.path, id=section.id, name=section.name, crs=section.crs, totals=totals or {}
+    )
+
+
+def clip_box(study: Study) -> tuple[float, float, float, float]:
+    """WGS84 box of the study's communities grown by ``[network] clip_margin_m``."""
+    communities = _read_communities(study.communities)
+    return lonlat_box(communities.frame, margin_m=study.network.clip_margin_m)
+
+
+def street_graph_from_study(
+    study: Study, *, clip_lonlat: tuple[float, float, float, float] | None = None
+) -> nx.MultiDiGraph:
+    """Return the street graph the study's ``[network]`` names (file or download).
+
+    An OSM extract is clipped to ``clip_lonlat``, by default :func:`clip_box`; ``[network]
+    planned`` road lines are merged in (see :func:`cjgis.road_lines.add_planned_roads`).
+    """
+    net = study.network
+    if net.path is None:
+        graph = download_street_graph(place=net.place, bbox=net.bbox, cache_dir=net.cache_dir)
+    else:
+        graph = read_street_graph(
+            net.path,
+            clip_lonlat=clip_lonlat or (clip_box(study) if is_osm(net.path) else None),
+            crs=net.crs,
+            join_m=net.join_m,
+        )
+    if net.planned is not None:
+        roads = gpd.read_file(net.planned)
+        graph, joins = add_planned_roads(graph, roads, join_m=net.planned_join_m)
+        log.info(
+            "planned roads %s: %d lines merged, %d of %d ends joined to existing streets",
+            net.planned.name,
+            len(roads),
+            joins["distance_m"].notna().sum(),
+            len(joins),
+        )
+    return graph
+
+
+def network_from_study(study: Study) -> Network:
+    """Return the study's walking network, from the cache when the sources are unchanged."""
+    net, crs = study.network, study.options.crs
+    osm = net.path is not None and is_osm(net.path) and net.path.is_file()
+    clip = clip_box(study) if osm else None  # read once: for the reader and the cache key
+
+    def build() -> Network:
+        if net.path is not None and net.planned is None:
+            return network_from_file(
+                net.path,
+                crs=crs,
+                components=net.components,
+                clip_lonlat=clip,
+                source_crs=net.crs,
+                join_m=net.join_m,
+            )
+        graph = street_graph_from_study(study, clip_lonlat=clip)
+        network = network_from_graph(graph, crs=crs, components=net.components)
+        return checked_network(network, net.label)
+
+    if not net.cache or (net.path is not None and not net.path.is_file()):
+        return build()  # the reader reports a missing file with its fix
+    settings = {
+        "crs": crs,
+        "components": net.components,
+        "source_crs": net.crs,
+        "join_m": net.join_m,
+        "planned_join_m": net.planned_join_m,
+        "place": net.place,
+        "bbox": None if net.bbox is None else list(net.bbox),
+    }
+    if net.planned is not None:
+        settings["planned"] = cache_key(net.planned)
+    if clip is not None:
+        settings["clip"] = tuple(round(v, 4) for v in clip)
+    return cached_network(net.path, build, cache_dir=net.cache_dir, **settings)
+
+
+def layers_from_study(study: Study) -> tuple[Layer, Layer, Layer]:
+    """Read the communities, residents and facilities a study file names."""
+    totals = study.residents.totals()
+    communities = _read_communities(study.communities, totals=totals)
+    residents = _read_residents(study.residents, communities, totals)
+    return communities, residents, read_study_facilities(study, study.facilities.path)
+
+
+def read_study_residents(study: Study, path: str | Path) -> Layer:
+    """Read a residents file with the column settings of the study's ``[residents]``."""
+    return read_residents(path, **_resident_columns(study.residents))
+
+
+def read_study_facilities(study: Study, path: str | Path) -> Layer:
+    """Read a facility file with the column settings of the study's ``[facilities]``."""
+    f = study.facilities
+    return read_facilities(
+        path,
+        category=f.category,
+        name=f.name,
+        id=f.id,
+        lon=f.lon,
+        lat=f.lat,
+        type=f.type,
+        crs=f.crs,
+        capacity=f.capacity,
+    )
+
+
+def _resident_columns(r: ResidentsSection) -> dict:
+    return {
+        "population": r.population,
+        "id": r.id,
+        "elderly": r.elderly,
+        "households": r.households,
+        "crs": r.crs,
+    }
+
+
+def _read_residents(r: ResidentsSection, communities: Layer, totals: dict[str, str]) -> Layer:
+    """Residents from whichever source the study names, plus those living outside."""
+    if r.raster is not None:
+        residents = residents_from_raster(r.raster, communities.frame)
+    elif totals:
+        residents = residents_from_totals(
+            communities.frame,
+            totals,
+            buildings=read_any(r.buildings) if r.buildings is not None else None,
+            floor_area=r.floor_area,
+            grid_m=r.grid_m,
+            file=communities.file,
+        )
+    else:
+        residents = read_residents(r.path, community=r.community, **_resident_columns(r))
+    if r.outside is not None:
+        o = r.outside
+        residents = combine(
+            residents,
+            residents_outside(
+                o.path,
+                community=o.community,
+                population=o.population,
+                id=o.id,
+                elderly=o.elderly,
+                households=o.households,
+                crs=o.crs,
+            ),
+        )
+    return residents
+
+
+def analyze_study(study: Study, *, verbose: bool = True) -> Analysis:
+    """Read a study's network and layers and :func:`~cjgis.analysis.analyze` them."""
+    network = network_from_study(study)
+    communities, residents, facilities = layers_from_study(study)
+    return analyze(
+        network, communities, residents, facilities, options=study.options, verbose=verbose
+    )
