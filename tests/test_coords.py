@@ -69,3 +69,56 @@ def test_no_offset_outside_china():
     lon, lat = wgs84_to_gcj02(np.array([2.35, -74.0]), np.array([48.86, 40.7]))
     np.testing.assert_array_equal(lon, [2.35, -74.0])
     np.testing.assert_array_equal(lat, [48.86, 40.7])
+
+
+def _published_wgs84_to_gcj02(lon: np.ndarray, lat: np.ndarray):
+    """The published GCJ-02 forward formula, written here apart from cjgis.coords.
+
+    Krasovsky 1940 ellipsoid (a = 6378245 m, e² = 0.00669342162296594323) and the offset
+    polynomials circulated with the GCJ-02 algorithm (e.g. the eviltransform projects).
+    """
+    a, ee = 6378245.0, 0.00669342162296594323
+    x, y = lon - 105.0, lat - 35.0
+    d_lat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x))
+    d_lat += (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
+    d_lat += (20.0 * np.sin(y * np.pi) + 40.0 * np.sin(y / 3.0 * np.pi)) * 2.0 / 3.0
+    d_lat += (160.0 * np.sin(y / 12.0 * np.pi) + 320 * np.sin(y * np.pi / 30.0)) * 2.0 / 3.0
+    d_lon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * np.sqrt(np.abs(x))
+    d_lon += (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
+    d_lon += (20.0 * np.sin(x * np.pi) + 40.0 * np.sin(x / 3.0 * np.pi)) * 2.0 / 3.0
+    d_lon += (150.0 * np.sin(x / 12.0 * np.pi) + 300.0 * np.sin(x / 30.0 * np.pi)) * 2.0 / 3.0
+    rad = lat / 180.0 * np.pi
+    magic = 1 - ee * np.sin(rad) ** 2
+    d_lat = (d_lat * 180.0) / ((a * (1 - ee)) / (magic * np.sqrt(magic)) * np.pi)
+    d_lon = (d_lon * 180.0) / (a / np.sqrt(magic) * np.cos(rad) * np.pi)
+    return lon + d_lon, lat + d_lat
+
+
+def test_a_gcj02_layer_is_converted_back_within_half_a_metre(tmp_path):
+    """A district boundary shifted into GCJ-02 independently, read with crs = "gcj02"."""
+    import geopandas as gpd
+    import shapely
+    from conftest import HANGZHOU_DISTRICTS
+
+    from cjgis.io import read_communities
+
+    truth = gpd.read_file(HANGZHOU_DISTRICTS)  # taken as WGS84 truth for this test
+    truth = truth[truth["name"].isin(["西湖区", "拱墅区"])].reset_index(drop=True)
+    shifted = truth.copy()
+    shifted["geometry"] = shapely.transform(
+        truth.geometry.to_numpy(),
+        lambda xy: np.column_stack(_published_wgs84_to_gcj02(xy[:, 0], xy[:, 1])),
+    )
+    path = tmp_path / "districts_gcj02.geojson"
+    shifted.to_file(path)
+    back = read_communities(path, id="id", name="name", crs="gcj02").frame
+    before = shapely.get_coordinates(truth.geometry.to_numpy())
+    after = shapely.get_coordinates(back.geometry.to_numpy())
+    assert len(before) == len(after) > 1000
+    gap_m = metres_apart(before[:, 0], before[:, 1], after[:, 0], after[:, 1])
+    assert gap_m.max() < 0.5
+    # read without the conversion, the same file lies hundreds of metres off
+    raw = shapely.get_coordinates(
+        read_communities(path, id="id", name="name").frame.geometry.to_numpy()
+    )
+    assert np.median(metres_apart(before[:, 0], before[:, 1], raw[:, 0], raw[:, 1])) > 300

@@ -155,3 +155,37 @@ def test_network_planned_roads_enter_every_run(sample_study, sample_analysis):
     change = result.residents[walk] - sample_analysis.residents[walk]
     assert (change.to_numpy() <= 1e-9).all()  # a new road never lengthens a walk
     assert (change.to_numpy() < -1).sum() > 10  # and shortens some by over a minute
+
+
+def test_site_and_analyze_build_the_same_network(sample_study, tmp_path):
+    """`cjgis site` reads the study's network as `cjgis analyze` does: components and cache."""
+    import osmnx as ox
+
+    from cjgis.inputs import network_from_study
+    from cjgis.scenario import run_site_study
+    from cjgis.study import load_study
+
+    graph = ox.load_graphml(sample_study.parent / "streets.graphml")
+    x, y = graph.nodes[next(iter(graph.nodes))]["x"], graph.nodes[next(iter(graph.nodes))]["y"]
+    graph.add_node(-1, x=x + 0.05, y=y + 0.05)  # a stray street ~5 km away, on its own
+    graph.add_node(-2, x=x + 0.0505, y=y + 0.05)
+    for u, v in ((-1, -2), (-2, -1)):
+        graph.add_edge(u, v, length=48.0, highway="footway", oneway=False, reversed=u == -2)
+    streets = tmp_path / "streets_with_stray.graphml"
+    ox.save_graphml(graph, streets)
+    text = sample_study.read_text(encoding="utf-8").replace(
+        'path = "streets.graphml"',
+        f'path = "{streets.as_posix()}"\ncomponents = "all"\n'
+        f'cache_dir = "{tmp_path.as_posix()}/cache"',
+    )
+    study_file = sample_study.parent / "site_components.toml"
+    study_file.write_text(text, encoding="utf-8")
+    study = load_study(study_file)
+    analyzed = network_from_study(study)
+    site = run_site_study(study, verbose=False)
+    assert site.before.network.n_edges == analyzed.n_edges
+    np.testing.assert_array_equal(site.before.network.edge_length_m, analyzed.edge_length_m)
+    assert len(analyzed.fragment_geometry) == 0  # components = "all" keeps the stray street
+    largest = network_from_study(load_study(sample_study))
+    assert analyzed.n_edges == largest.n_edges + 1
+    assert len(list((tmp_path / "cache").glob("network-*.npz"))) == 1  # one cached network

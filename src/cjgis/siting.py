@@ -22,6 +22,7 @@ from __future__ import annotations
 import heapq
 import logging
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -107,7 +108,18 @@ def _lp_cover(name: str, sense: str, matrix: csr_matrix, weights: np.ndarray):
     return pulp, problem, x, y
 
 
-def _solve(problem, pulp, time_limit_s: float) -> None:
+class Solution(NamedTuple):
+    """An integer program's answer: the picked candidates, and whether CBC proved it optimal.
+
+    ``proven`` is False when CBC stopped at its time limit with a feasible solution: the
+    best found, not necessarily the optimum (PuLP reports such a run as "Optimal").
+    """
+
+    picked: list[int]
+    proven: bool
+
+
+def _solve(problem, pulp, x, time_limit_s: float) -> Solution:
     """Solve with CBC: ``COIN_CMD`` (the ``pulp[cbc]`` extra), else PuLP's bundled copy."""
     solver = pulp.COIN_CMD(msg=False, timeLimit=time_limit_s)
     if not solver.available():
@@ -115,17 +127,24 @@ def _solve(problem, pulp, time_limit_s: float) -> None:
     problem.solve(solver)
     if pulp.LpStatus[problem.status] != "Optimal":
         raise RuntimeError(f"CBC ended with status {pulp.LpStatus[problem.status]}")
+    proven = problem.sol_status == pulp.LpSolutionOptimal
+    if not proven:
+        log.warning(
+            "CBC stopped at its time limit (%g s): the best solution found is used, "
+            "not a proven optimum",
+            time_limit_s,
+        )
+    return Solution([j for j, xj in enumerate(x) if (xj.value() or 0) > 0.5], proven)
 
 
 def max_cover_exact(
     matrix: csr_matrix, weights: np.ndarray, *, k: int, time_limit_s: float = 120.0
-) -> list[int]:
+) -> Solution:
     """Pick at most ``k`` candidates covering the most weight, by integer programming (CBC)."""
     pulp, problem, x, y = _lp_cover("mclp", "LpMaximize", matrix, weights)
     problem += pulp.lpSum(weights[i] * yi for i, yi in y.items())
     problem += pulp.lpSum(x) <= k
-    _solve(problem, pulp, time_limit_s)
-    return [j for j, xj in enumerate(x) if (xj.value() or 0) > 0.5]
+    return _solve(problem, pulp, x, time_limit_s)
 
 
 def _needs_left(matrix, weights, groups, need, picked) -> np.ndarray:
@@ -183,7 +202,7 @@ def set_cover_exact(
     need: np.ndarray,
     *,
     time_limit_s: float = 120.0,
-) -> list[int] | None:
+) -> Solution | None:
     """Fewest candidates meeting every group's need (CBC); None when impossible."""
     if np.any(_needs_left(matrix, weights, groups, need, list(range(matrix.shape[0]))) > _EPS):
         return None
@@ -192,8 +211,7 @@ def set_cover_exact(
     for g in np.flatnonzero(need > _EPS):
         members = [i for i in y if groups[i] == g]
         problem += pulp.lpSum(weights[i] * y[i] for i in members) >= need[g] - 1e-6
-    _solve(problem, pulp, time_limit_s)
-    return [j for j, xj in enumerate(x) if (xj.value() or 0) > 0.5]
+    return _solve(problem, pulp, x, time_limit_s)
 
 
 @dataclass(frozen=True)
@@ -206,7 +224,8 @@ class SiteSuggestion:
         ``rank, category, candidate, lon, lat, newly_covered_residents,
         newly_covered_elderly, newly_covered_demand, cumulative_share, solver`` and points.
     greedy_objective, exact_objective : float
-        Demand newly covered by the greedy and by the exact k sites (NaN if not run).
+        Demand newly covered by the greedy and by the exact k sites (NaN if not run; the
+        best found if CBC stopped at its time limit: ``sites["solver"]`` says "best found").
     fewest_sites : int or None
         Fewest new sites bringing every community to the target (None when impossible).
     message : str
@@ -247,6 +266,7 @@ def suggest_sites(
     spacing_m: float = 100.0,
     solver: str = "both",
     max_exact: int = 3000,
+    time_limit_s: float = 120.0,
 ) -> SiteSuggestion:
     """Suggest up to ``k`` new sites for ``category`` and the fewest sites to its target.
 
@@ -267,6 +287,8 @@ def suggest_sites(
         Which solvers to run; the exact one only up to ``max_exact`` candidates.
     max_exact : int, optional
         Largest candidate set handed to the integer program.
+    time_limit_s : float, optional
+        CBC's time limit per integer program; a solve it stops is labelled "best found".
 
     Returns
     -------
@@ -290,15 +312,15 @@ def suggest_sites(
     matrix = _cover_matrix(analysis, cand, rule.threshold_m)
     greedy = max_cover_greedy(matrix, weights, k=k) if solver != "exact" else []
     run_exact = solver != "greedy" and len(cand) <= max_exact
-    exact = max_cover_exact(matrix, weights, k=k) if run_exact else None
-    chosen = _rank(matrix, weights, exact) if exact is not None else greedy
+    exact = max_cover_exact(matrix, weights, k=k, time_limit_s=time_limit_s) if run_exact else None
+    chosen = _rank(matrix, weights, exact.picked) if exact is not None else greedy
     groups, need = _community_needs(analysis, category, rule, demand_col, covered)
-    fewest = (
-        set_cover_exact(matrix, weights, groups, need)
-        if run_exact
-        else _greedy_count(matrix, weights, groups, need)
-    )
-    solved_by = "exact" if exact is not None else "greedy"
+    if run_exact:
+        solution = set_cover_exact(matrix, weights, groups, need, time_limit_s=time_limit_s)
+        fewest = None if solution is None else solution.picked
+    else:
+        fewest = _greedy_count(matrix, weights, groups, need)
+    solved_by = "greedy" if exact is None else ("exact" if exact.proven else "best found")
     sites = _site_table(
         analysis,
         cand,
@@ -310,9 +332,9 @@ def suggest_sites(
         solver=solved_by,
     )
     g_obj = covered_weight(matrix, weights, greedy) if greedy else float("nan")
-    e_obj = covered_weight(matrix, weights, exact) if exact is not None else float("nan")
+    e_obj = covered_weight(matrix, weights, exact.picked) if exact is not None else float("nan")
     count = None if fewest is None else len(fewest)
-    message = _message(category, rule, count, g_obj, e_obj, len(cand))
+    message = _message(category, rule, count, g_obj, e_obj, len(cand), exact_label=solved_by)
     return SiteSuggestion(sites, g_obj, e_obj, count, message)
 
 
@@ -386,10 +408,10 @@ def _site_table(
     return sites.assign(lon=lonlat.x.round(6), lat=lonlat.y.round(6))
 
 
-def _message(category, rule, count, g_obj, e_obj, n_candidates) -> str:
+def _message(category, rule, count, g_obj, e_obj, n_candidates, *, exact_label: str) -> str:
     gap = ""
     if np.isfinite(g_obj) and np.isfinite(e_obj) and e_obj > 0:
-        gap = f"; greedy {g_obj:,.0f} vs exact {e_obj:,.0f} ({g_obj / e_obj:.1%})"
+        gap = f"; greedy {g_obj:,.0f} vs {exact_label} {e_obj:,.0f} ({g_obj / e_obj:.1%})"
     if count is None:
         return (
             f"{category}: 候选点无法使所有社区达到目标 the target cannot be met from the "

@@ -172,6 +172,7 @@ class SitingSection:
     spacing_m: float | None = None
     solver: str | None = None
     max_exact: int | None = None
+    time_limit_s: float | None = None
 
     def options(self) -> dict[str, Any]:
         """Return the keys the study file sets (``candidates`` stays a path)."""
