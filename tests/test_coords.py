@@ -122,3 +122,16 @@ def test_a_gcj02_layer_is_converted_back_within_half_a_metre(tmp_path):
         read_communities(path, id="id", name="name").frame.geometry.to_numpy()
     )
     assert np.median(metres_apart(before[:, 0], before[:, 1], raw[:, 0], raw[:, 1])) > 300
+
+
+def test_an_inverse_that_does_not_converge_is_an_error():
+    from cjgis._errors import InputError
+    from cjgis.coords import _invert
+
+    def unstable(x, y):  # fixed-point steps x <- lon - x oscillate forever
+        return 2 * x, 2 * y
+
+    with pytest.raises(InputError, match="did not convert back to WGS84"):
+        _invert(unstable, np.array([120.1]), np.array([30.2]))
+    lon, lat = gcj02_to_wgs84(np.array([120.1, np.nan]), np.array([30.2, np.nan]))
+    assert np.isfinite(lon[0]) and np.isnan(lon[1]) and np.isnan(lat[1])  # missing stays missing

@@ -306,3 +306,32 @@ def test_osm_export_gets_categories_from_its_tags(tmp_path):
     assert layer.frame["address"].iloc[0] == "三墩镇1号"
     assert list(layer.rejected["row"]) == [5]  # the café: listed, not dropped
     assert layer.rejected["reason"].iloc[0].startswith("no category")
+
+
+@pytest.mark.parametrize(
+    ("encoding", "text", "expected"),
+    [
+        ("shift_jis", "名前,lon,lat\n東京老人ホーム,120.1,30.2\n", "garbled from the header line"),
+        ("big5", "名稱,lon,lat\n養老服務中心,120.1,30.2\n", "garbled from the header line"),
+        ("latin-1", "name,lon,lat\ncafé élevé,120.1,30.2\n", "neither UTF-8 nor GBK/GB18030"),
+        ("utf-16", "名称,lon,lat\n养老服务中心,120.1,30.2\n", "neither UTF-8 nor GBK/GB18030"),
+    ],
+)
+def test_a_csv_in_another_encoding_is_an_error_not_garbled_text(tmp_path, encoding, text, expected):
+    from cjgis.io import read_any
+
+    path = tmp_path / "facilities.csv"
+    path.write_bytes(text.encode(encoding))
+    with pytest.raises(InputError, match=expected) as info:
+        read_any(path)
+    assert "facilities.csv" in str(info.value) and "UTF-8" in str(info.value)
+
+
+def test_gbk_with_a_rare_character_still_reads(tmp_path):
+    from cjgis.io import read_any
+
+    names = ["三墩镇社区服务中心", "蒋村街道养老服务中心", "文新街道堃园充电点"]  # 堃: GBK only
+    lines = ["名称,lon,lat", *(f"{n},120.1,30.2" for n in names)]
+    path = tmp_path / "gbk.csv"
+    path.write_bytes("\n".join(lines).encode("gbk"))
+    assert list(read_any(path)["名称"]) == names

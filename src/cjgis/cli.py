@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -79,8 +80,6 @@ def _demo(args: argparse.Namespace) -> int:
         write_sample(study_path.parent, seed=args.seed)
     # The sample's study file leaves outputs at their defaults, relative to the current
     # folder: run from ``folder`` so they land in folder/data/processed and folder/maps.
-    import os
-
     here = Path.cwd()
     os.chdir(folder)
     try:
@@ -190,6 +189,9 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"cjgis: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `cjgis standards | head`: the reader left; nothing went wrong
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:
         if args.debug:
             raise

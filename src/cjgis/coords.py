@@ -179,18 +179,29 @@ def gcj02_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _invert(forward, lon, lat) -> tuple[np.ndarray, np.ndarray]:
-    """Solve ``forward(x) = (lon, lat)`` by fixed-point iteration (the offset is smooth)."""
+    """Solve ``forward(x) = (lon, lat)`` by fixed-point iteration (the offset is smooth).
+
+    Missing coordinates (NaN) stay missing; a point that does not converge within
+    ``_INVERSE_MAX_STEPS`` raises :class:`~cjgis._errors.InputError` naming it, rather than
+    returning its last step as if it were the answer.
+    """
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     x, y = lon.copy(), lat.copy()
     for _ in range(_INVERSE_MAX_STEPS):
         fx, fy = forward(x, y)
         dx, dy = fx - lon, fy - lat
         x, y = x - dx, y - dy
-        if max(np.max(np.abs(dx), initial=0.0), np.max(np.abs(dy), initial=0.0)) < (
-            _INVERSE_TOLERANCE_DEG
-        ):
-            break
-    return x, y
+        step = np.fmax(np.abs(dx), np.abs(dy))  # NaN only where the input is missing
+        if not np.any(step >= _INVERSE_TOLERANCE_DEG):
+            return x, y
+    bad = np.flatnonzero(np.atleast_1d(step >= _INVERSE_TOLERANCE_DEG))
+    first = bad[0]
+    raise InputError(
+        f"{len(bad)} coordinates did not convert back to WGS84 (the inverse did not converge "
+        f"in {_INVERSE_MAX_STEPS} steps; first: {np.atleast_1d(lon)[first]:.6f}, "
+        f"{np.atleast_1d(lat)[first]:.6f}). Fix: check that these are GCJ-02/BD-09 "
+        "longitude/latitude in degrees, inside China"
+    )
 
 
 def gcj02_to_wgs84(lon, lat) -> tuple[np.ndarray, np.ndarray]:

@@ -17,6 +17,7 @@ facilities
 
 from __future__ import annotations
 
+import io
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +41,11 @@ log = logging.getLogger(__name__)
 
 _TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xls"}
 _POLYGONS = {"Polygon", "MultiPolygon"}
+#: Encodings tried for CSV files, in order: UTF-8 (with or without BOM), then GB18030 (⊃ GBK).
 _ENCODINGS = ("utf-8-sig", "gb18030")
+#: Above this share of non-ASCII characters outside GB2312, GB18030-decoded text is taken for
+#: another encoding read wrongly (Shift-JIS, Big5, ...): simplified Chinese stays within it.
+_RARE_SHARE = 0.2
 
 
 @dataclass(frozen=True)
@@ -79,12 +84,55 @@ def read_any(path: str | Path) -> pd.DataFrame:
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
+    raw = path.read_bytes()
     for encoding in _ENCODINGS:
         try:
-            return pd.read_csv(path, encoding=encoding)
+            text = raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise input_error(path, "text encoding not recognised", "save the CSV as UTF-8")
+        if encoding != "utf-8-sig":
+            _check_not_garbled(text, path, encoding)
+        return pd.read_csv(io.StringIO(text))
+    raise input_error(
+        path,
+        f"the text is neither UTF-8 nor GBK/GB18030 (tried {', '.join(_ENCODINGS)})",
+        _ENCODING_FIX,
+    )
+
+
+_ENCODING_FIX = (
+    "save the CSV as UTF-8 (Excel: 'CSV UTF-8') or GBK; a Big5, Shift-JIS or UTF-16 file "
+    "must be converted first"
+)
+
+
+def _check_not_garbled(text: str, path: Path, encoding: str) -> None:
+    """Raise if text decoded as ``encoding`` reads like another encoding decoded wrongly."""
+    lines = text.splitlines()
+    odd = [c for c in text if c == "\0" or 0xE000 <= ord(c) <= 0xF8FF]  # NUL, private use
+    wide = [c for c in text if ord(c) > 127]
+    rare = [c for c in wide if not _in_gb2312(c)]
+    if not odd and (not wide or len(rare) <= _RARE_SHARE * len(wide)):
+        return
+    first = next(
+        i for i, line in enumerate(lines) if any(c in line for c in (odd or rare))
+    )  # 0 is the header line, 1 the first data row
+    where = "the header line" if first == 0 else f"data row {first}"
+    raise input_error(
+        path,
+        f"read as {encoding.upper()} the text looks garbled from {where} on "
+        f"({len(odd) + len(rare)} unusual characters, e.g. {lines[first][:30]!r}): "
+        "probably another encoding",
+        _ENCODING_FIX,
+    )
+
+
+def _in_gb2312(char: str) -> bool:
+    try:
+        char.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def with_crs(frame: gpd.GeoDataFrame, crs: str | None, *, file: Path, key: str):
