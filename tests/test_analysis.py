@@ -61,30 +61,45 @@ def test_walks_round_by_the_bridge_and_counts_people(district):
         assert pd_res.loc[rid, "nearest_elderly_care"] == "f1"
     cov = result.coverage.set_index("community_id")
     assert cov.loc["S", "covered_residents"] == 200 and cov.loc["S", "residents"] == 600
-    assert cov.loc["S", "covered_share"] == pytest.approx(1 / 3)
+    assert cov.loc["S", "covered_share"] == 0.333  # kept to 0.1 %, toward the verdict
     assert cov.loc["S", "median_walk_min"] == pytest.approx(1220 / 60)  # weighted: 100|200|300
     assert cov.loc["S", "covered_elderly"] == 20
     assert cov.loc["N", "covered_share"] == pytest.approx(50 / 200)
     assert cov.loc["N", "facilities_inside"] == 1 and cov.loc["S", "facilities_inside"] == 0
-    assert (cov["status"] == "gap").all()
+    assert (cov["status"] == "no_standard").all()  # no profile: no standard to meet
     spots = result.blind_spots
     assert sorted(spots["resident_id"]) == ["n2", "s1", "s3"]
     assert len(result.rejected) == 0
     assert_geodataframe_equal(residents, before)  # input untouched
 
 
+def _planner_rule(metres: float, target: float) -> AnalysisOptions:
+    from cjgis.rules import CategoryRule
+
+    rule = CategoryRule(
+        "elderly_care", "养老", metres, 1.0, target_share=target, basis="planner rule"
+    )
+    return AnalysisOptions(rules=(rule,))
+
+
 def test_target_share_and_threshold_change_the_status(district):
     network, communities, residents, facilities = district
-    opts = AnalysisOptions(minutes=1620 / 60, target_share=1.0)
+    opts = _planner_rule(1620, 1.0)
     cov = analyze(
         network, communities, residents, facilities, options=opts, verbose=False
     ).coverage.set_index("community_id")
-    assert cov.loc["S", "status"] == "ok" and cov.loc["S", "max_walk_min"] == pytest.approx(27)
-    opts = AnalysisOptions(minutes=1619 / 60, target_share=0.5)
+    assert cov.loc["S", "status"] == "met" and cov.loc["S", "max_walk_min"] == pytest.approx(27)
+    assert cov.loc["S", "status_zh"] == "满足建议值"  # a planner rule is never 达标
+    opts = _planner_rule(1619, 0.5)
     cov = analyze(
         network, communities, residents, facilities, options=opts, verbose=False
     ).coverage.set_index("community_id")
-    assert cov.loc["S", "covered_share"] == pytest.approx(0.5) and cov.loc["S", "status"] == "ok"
+    assert cov.loc["S", "covered_share"] == pytest.approx(0.5) and cov.loc["S", "status"] == "met"
+    opts = _planner_rule(1619, 0.51)
+    cov = analyze(
+        network, communities, residents, facilities, options=opts, verbose=False
+    ).coverage.set_index("community_id")
+    assert cov.loc["S", "status"] == "not_met" and cov.loc["S", "status_zh"] == "未满足建议值"
 
 
 def test_each_category_gets_its_own_single_search(district):

@@ -10,6 +10,14 @@ import shapely
 
 from cjgis.coverage import coverage_table, weighted_median
 from cjgis.settings import AnalysisOptions
+from cjgis.verdict import assess
+
+
+def _rule(target: float, *, minutes: float = 15.0) -> AnalysisOptions:
+    from cjgis.rules import CategoryRule
+
+    rule = CategoryRule("x", "x", minutes * 60, 1.0, target_share=target, basis="standard")
+    return AnalysisOptions(rules=(rule,))
 
 
 def test_weighted_median_by_hand():
@@ -36,20 +44,24 @@ def test_coverage_is_weighted_by_population():
     fac = gpd.GeoDataFrame(
         {"category": ["elderly_care"]}, geometry=[shapely.Point(5, 5)], crs="EPSG:4549"
     )
-    table = coverage_table(
-        residents,
-        comm,
-        fac,
-        ["elderly_care"],
-        options=AnalysisOptions(minutes=15, target_share=0.4),
+    from cjgis.rules import CategoryRule
+
+    rule = CategoryRule("elderly_care", "养老", 900, 1.0, target_share=0.4, basis="standard")
+    table = assess(
+        coverage_table(
+            residents, comm, fac, ["elderly_care"], options=AnalysisOptions(rules=(rule,))
+        )
     )
     a, b = table.iloc[0], table.iloc[1]
     assert a["covered_residents"] == 400 and a["uncovered_residents"] == 600
-    assert a["covered_share"] == pytest.approx(0.4) and a["status"] == "ok"
+    assert a["covered_share"] == pytest.approx(0.4) and a["status"] == "met"
+    assert a["status_zh"] == "达标"
+    # tiers walked at 1 m/s: 300 m = 5 min (100 people), 500 m = 8.3 min (100), 1000 m (400)
+    assert (a["share_300m"], a["share_500m"], a["share_1000m"]) == (0.1, 0.1, 0.4)
     assert a["covered_elderly"] == 40
     assert a["median_walk_min"] == 20.0 and a["max_walk_min"] == 20.0
     assert a["facilities_inside"] == 1 and b["facilities_inside"] == 0
-    assert b["covered_share"] == 0 and b["status"] == "gap"
+    assert b["covered_share"] == 0 and b["status"] == "not_met"
     assert b["unreachable_residents"] == 50 and np.isinf(b["max_walk_min"])
     assert a["category_zh"] == "养老服务设施"
 
@@ -64,6 +76,6 @@ def test_status_follows_the_target_share():
         {"community_id": ["A", "A"], "population": [90.0, 10.0], "walk_min_x": [5.0, 30.0]}
     )
     fac = gpd.GeoDataFrame({"category": ["x"]}, geometry=[shapely.Point(9, 9)], crs="EPSG:4549")
-    ok = coverage_table(residents, comm, fac, ["x"], options=AnalysisOptions(target_share=0.9))
-    gap = coverage_table(residents, comm, fac, ["x"], options=AnalysisOptions(target_share=0.91))
-    assert ok["status"].item() == "ok" and gap["status"].item() == "gap"
+    ok = assess(coverage_table(residents, comm, fac, ["x"], options=_rule(0.9)))
+    gap = assess(coverage_table(residents, comm, fac, ["x"], options=_rule(0.91)))
+    assert ok["status"].item() == "met" and gap["status"].item() == "not_met"

@@ -86,9 +86,12 @@ def test_sample_network_reads_back_from_graphml(sample_study):
 
 def test_some_communities_are_served_and_some_have_gaps(sample_analysis):
     cov = sample_analysis.coverage
-    assert len(cov) == len(COMMUNITIES) * len(FACILITY_PLAN)
-    for category in FACILITY_PLAN:
-        status = set(cov.loc[cov["category"] == category, "status"])
-        if category != "tool_storage":
-            assert status == {"ok", "gap"}, category
-    assert (cov["status"] == "gap").sum() >= 8 and (cov["status"] == "ok").sum() >= 8
+    walked = [c for c in FACILITY_PLAN if c != "nursing_home"]  # 养老院: district-level
+    assert len(cov) == len(COMMUNITIES) * len(walked)
+    for category in ("ev_charging", "ceremony_hall"):  # planner rules: some met, some not
+        assert set(cov.loc[cov["category"] == category, "status"]) == {"met", "not_met"}
+    assert (cov["status"] == "not_met").sum() >= 20 and (cov["status"] == "met").sum() >= 5
+    # GB 50180's radii hold for everyone (target 100 %): the sample's elderly care misses it
+    assert set(cov.loc[cov["category"] == "elderly_care", "status_zh"]) == {"不达标"}
+    district = sample_analysis.district.set_index("category")
+    assert district.loc["nursing_home", "status_zh"] == "不达标"  # 养老院 beds, district level

@@ -46,19 +46,31 @@ def test_planned_footbridge_shortens_the_walk_by_the_exact_amount(river_graph):
     facilities = layer(
         [(0, 210)], facility_id=["f1"], name=["北村照料中心"], category=["elderly_care"]
     )
+    from cjgis.rules import CategoryRule
+    from cjgis.settings import AnalysisOptions
+
+    rule = CategoryRule("elderly_care", "养老", 900, 1.0, target_share=0.9, basis="standard")
+    opts = AnalysisOptions(rules=(rule,))
     before = analyze(
-        network_from_graph(river_graph), communities, residents, facilities, verbose=False
+        network_from_graph(river_graph),
+        communities,
+        residents,
+        facilities,
+        options=opts,
+        verbose=False,
     )
     graph, joins = add_planned_roads(river_graph, lines([(0, 0), (0, 200)]), join_m=5)
     assert joins["node"].tolist() == [0, 100] and joins["distance_m"].max() < 1e-6
     assert river_graph.number_of_edges() == 82  # the input graph is untouched
-    after = analyze(network_from_graph(graph), communities, residents, facilities, verbose=False)
+    after = analyze(
+        network_from_graph(graph), communities, residents, facilities, options=opts, verbose=False
+    )
     table = compare(before, after).iloc[0]
     # before: 10 + 1000 east + 200 over the bridge + 1000 west + 10; after: 10 + 200 + 10
     assert table["median_walk_min_before"] == pytest.approx(2220 / 60)
     assert table["median_walk_min_after"] == pytest.approx(220 / 60)
     assert table["covered_residents_change"] == 100
-    assert table["status_change"] == "gap -> ok"
+    assert table["status_change"] == "不达标 -> 达标"
 
 
 def test_road_end_far_from_any_node_becomes_a_new_dead_end(river_graph):
@@ -102,12 +114,9 @@ def test_cjgis_site_on_the_sample(sample_study, tmp_path, monkeypatch):
     )
     assert (changes["covered_residents_change"] >= 0).all()  # planning never takes away
     sites = pd.read_csv(out / "suggested_sites.csv", encoding="utf-8-sig")
-    assert set(sites["category"]) <= {
-        "elderly_care",
-        "ev_charging",
-        "ceremony_hall",
-        "tool_storage",
-    }
+    from cjgis.sample import FACILITY_PLAN
+
+    assert set(sites["category"]) <= set(FACILITY_PLAN) - {"nursing_home"}  # walked ones
     for _, group in sites.groupby("category"):
         assert group["rank"].tolist() == list(range(1, len(group) + 1))
         assert group["cumulative_share"].is_monotonic_increasing

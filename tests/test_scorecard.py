@@ -7,15 +7,8 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from cjgis.scorecard import (
-    CAPACITY_TOLERANCE,
-    COLUMNS,
-    MET,
-    NO_STANDARD,
-    NOT_MET,
-    scorecard_table,
-    write_scorecard,
-)
+from cjgis.scorecard import COLUMNS, scorecard_table, write_scorecard
+from cjgis.verdict import MET, NO_STANDARD, NOT_MET
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +21,7 @@ def test_xlsx_has_the_views_with_chinese_and_english_headers(written):
     assert book.sheetnames == [
         "汇总 summary",
         "分类别 by category",
+        "区级 district-level",  # the sample's 养老院 beds
         "盲区 blind spots",
         "未纳入 rejected",
     ]
@@ -47,30 +41,30 @@ def test_xlsx_numbers_equal_the_csv(written):
         dtype={"community_id": str},
     )
     assert list(csv.columns) == list(xlsx.columns) == list(COLUMNS)
-    assert len(csv) == len(xlsx) == 32
+    assert len(csv) == len(xlsx) == 7 * 8  # seven walked categories, eight communities
     numeric = csv.select_dtypes("number").columns
     np.testing.assert_allclose(
         xlsx[numeric].to_numpy(float), csv[numeric].to_numpy(float), equal_nan=True
     )
-    assert (xlsx["status"] == csv["status"]).all() and (xlsx["reason"] == csv["reason"]).all()
+    assert (xlsx["status_zh"] == csv["status_zh"]).all()
+    assert (xlsx["reason"] == csv["reason"]).all()
 
 
 def test_status_and_reason_follow_coverage_and_capacity(sample_analysis):
-    card = scorecard_table(sample_analysis)
-    assert set(card["status"]) <= {MET, NOT_MET, NO_STANDARD}
-    low = card[card["covered_share"] < card["target_share"]]
-    assert (low["status"] == NOT_MET).all()
+    cov = sample_analysis.coverage
+    assert set(cov["status"]) <= {MET, NOT_MET, NO_STANDARD}
+    low = cov[cov["covered_share"] < cov["target_share"]]
+    assert len(low) >= 1 and (low["status"] == NOT_MET).all()
     assert low["reason"].str.contains("coverage below target").all()
-    short = card[
-        (card["covered_share"] >= card["target_share"])
-        & (card["capacity_shortfall"] > CAPACITY_TOLERANCE * card["capacity_required"])
-    ]
-    assert len(short) >= 1  # the sample has communities covered but short of capacity
-    assert (short["status"] == NOT_MET).all()
+    short = cov[(cov["covered_share"] >= cov["target_share"]) & (cov["capacity_shortfall"] > 0)]
+    assert (short["status"] == NOT_MET).all()  # hand-built cases: tests/test_verdict.py
     assert short["reason"].str.contains("capacity short by").all()
-    met = card[card["status"] == MET]
+    met = cov[cov["status"] == MET]
     assert len(met) >= 2
     assert (met["covered_share"] >= met["target_share"]).all()
+    card = scorecard_table(sample_analysis)  # the scorecard shows the same words and reasons
+    assert (card["status_zh"].to_numpy() == cov["status_zh"].to_numpy()).all()
+    assert (card["reason"].to_numpy() == cov["reason"].to_numpy()).all()
 
 
 def test_a_category_without_a_rule_is_no_standard(sample_study):
@@ -87,8 +81,8 @@ def test_a_category_without_a_rule_is_no_standard(sample_study):
         network_from_study(study), *layers_from_study(study), options=bare, verbose=False
     )
     assert set(analysis.coverage["basis"]) == {"none"}
-    card = scorecard_table(analysis)
-    assert (card["status"] == NO_STANDARD).all()
+    assert (analysis.coverage["status"] == NO_STANDARD).all()
+    assert (scorecard_table(analysis)["status_zh"] == "无标准").all()
 
 
 def test_gpkg_has_communities_with_scores_and_blind_spots(written, sample_analysis):
@@ -105,9 +99,9 @@ def test_gpkg_has_communities_with_scores_and_blind_spots(written, sample_analys
 
 
 def test_terminal_table_of_a_city_shows_the_worst_and_counts_the_rest(sample_analysis):
-    from cjgis.scorecard import gap_table_text, scorecard_table
+    from cjgis.scorecard import gap_table_text
 
-    card = scorecard_table(sample_analysis)
+    card = sample_analysis.coverage
     text = gap_table_text(card, max_rows=3)
     rows = text.splitlines()
     assert len(rows) == 1 + 3 + 2  # header, three communities, the count, the legend

@@ -13,18 +13,34 @@ from cjgis.settings import AnalysisOptions
 from cjgis.standards import describe_profile, list_profiles, load_profile, resolve_rules
 
 
-def test_shipped_profiles_name_a_source_for_every_rule():
-    assert list_profiles() == ["gb50180_2018", "hangzhou_2017"]
+def test_shipped_profiles_name_a_source_and_basis_for_every_value():
+    from cjgis.rules import BASES
+
+    assert list_profiles() == ["chcj_2017", "gb50180_2018", "hangzhou_2017"]
     for name in list_profiles():
         profile = load_profile(name)
         assert profile.source
-        for key, body in profile.categories.items():
-            assert body["source"], key
-            if "capacity" in body:
-                assert body["capacity"]["source"], key
+        for rule in resolve_rules(profile, options=AnalysisOptions()):
+            assert rule.source and rule.basis in BASES, (name, rule.key)
+            if rule.basis == "standard":  # a standard's number names the standard and clause
+                assert "GB 50180-2018" in rule.source and ("附录" in rule.source), rule.key
+            if rule.capacity:
+                assert rule.capacity.source and rule.capacity.basis in BASES, rule.key
     text = describe_profile(load_profile("hangzhou_2017"), AnalysisOptions())
-    assert "elderly_care 养老服务设施" in text and "720 m = 15.0 min at 0.8 m/s" in text
-    assert "[planner rule]" in text  # ceremony halls and tool storage have no standard
+    # elderly day care: GB 50180's 300 m radius (the 2017 opinion gives no distance)
+    assert "elderly_care 养老服务设施(居家养老服务照料中心) [国家标准/地方规定 standard]" in text
+    assert "300 m = 6.2 min at 0.8 m/s, 100% of elderly" in text
+    assert "[规划建议值 planner rule]" in text  # ceremony halls and tool storage: no standard
+    assert "未核实 unverified" in text  # values not checked against the standard's text
+
+
+def test_profiles_compose_later_over_earlier():
+    chcj = {r.key: r for r in resolve_rules(load_profile("chcj_2017"), options=AnalysisOptions())}
+    gb = {r.key: r for r in resolve_rules(load_profile("gb50180_2018"), options=AnalysisOptions())}
+    assert {"culture_station", "kindergarten", "police_room", "ev_charging"} <= set(chcj)
+    assert chcj["elderly_care"].name_zh == "养老服务设施(居家养老服务照料中心)"  # hangzhou's
+    assert gb["elderly_care"].capacity is None and chcj["elderly_care"].capacity.unit == "m2"
+    assert chcj["nursing_home"].scale == "district"  # 养老院: beds, no walking catchment
 
 
 def test_gb50180_distances_are_metres_at_any_speed():
@@ -52,7 +68,10 @@ def test_precedence_category_over_explicit_analysis_over_profile():
     assert rules["ceremony_hall"].minutes == pytest.approx(10)  # explicit [analysis] minutes
     assert rules["elderly_care"].walk_speed_m_s == 0.9  # [standards.speeds] over the profile
     assert rules["ceremony_hall"].walk_speed_m_s == 1.0  # speed not explicit: the profile's
-    assert rules["elderly_care"].capacity.amount == 40
+    assert rules["elderly_care"].capacity.amount == 20
+    # the study replaced the standard's 300 m with 10 minutes: now a planner rule, and says so
+    assert rules["elderly_care"].basis == "planner rule"
+    assert "[analysis] minutes set in the study file (规划建议值)" in rules["elderly_care"].source
     with pytest.raises(StudyFileError, match=r"unknown \['minuets'\]"):
         resolve_rules(profile, options=opts, overrides={"ev_charging": {"minuets": 8}})
 
@@ -121,9 +140,9 @@ def test_changing_a_profile_value_changes_status_exactly_where_it_should(distric
     # walks (see test_analysis): S 1220, 720, 1620 m; N 420, 1020 m
     before = run(district, profile_file(tmp_path, 1000))
     after = run(district, profile_file(tmp_path, 1100))
-    assert before.loc["N", "status"] == "gap" and after.loc["N", "status"] == "ok"
-    assert before.loc["S", "status"] == after.loc["S", "status"] == "gap"
-    assert before.loc["S", "covered_share"] == after.loc["S", "covered_share"] == 200 / 600
+    assert before.loc["N", "status"] == "not_met" and after.loc["N", "status"] == "met"
+    assert before.loc["S", "status"] == after.loc["S", "status"] == "not_met"
+    assert before.loc["S", "covered_share"] == after.loc["S", "covered_share"] == 0.333
 
 
 def test_elderly_demand_weights_by_the_elderly(district, tmp_path):
@@ -149,7 +168,7 @@ def test_capacity_shortfall_against_the_rule(district, tmp_path):
     # 2SFCA: ratio = 12 / 25 beds per elderly person; S receives 5 x 12/25, N 20 x 12/25
     assert cov.loc["S", "capacity_accessible"] == pytest.approx(5 * 12 / 25)
     assert cov.loc["N", "capacity_accessible"] == pytest.approx(20 * 12 / 25)
-    assert cov.loc["S", "capacity_required"] == pytest.approx(50 * 100 / 1000)
-    assert cov.loc["S", "capacity_shortfall"] == pytest.approx(5 - 5 * 12 / 25)
+    assert cov.loc["S", "capacity_required"] == 5  # 50 x 100 / 1000 = 5.0 beds
+    assert cov.loc["S", "capacity_shortfall"] == 3  # 5 - 2.4 = 2.6 beds, rounded up
     assert cov.loc["N", "capacity_shortfall"] == 0  # 9.6 beds against 1.0 required
     assert cov.loc["N", "capacity_inside"] == 12 and cov.loc["S", "capacity_inside"] == 0

@@ -27,6 +27,57 @@ def empty_rejected() -> pd.DataFrame:
     )
 
 
+def parse_counts(raw: pd.Series, *, what: str, allow_empty: bool) -> tuple[pd.Series, pd.Series]:
+    """Parse a column of counts or amounts; say per row what is wrong with a bad one.
+
+    Parameters
+    ----------
+    raw : pandas.Series
+        The column as read (numbers or text such as ``"12床"`` or ``"12o0"``).
+    what : str
+        The column's role in messages (``"capacity"``, ``"population total"``).
+    allow_empty : bool
+        Whether an empty cell is allowed (it means "not given", NaN).
+
+    Returns
+    -------
+    values : pandas.Series
+        Floats; NaN where empty or bad.
+    problem : pandas.Series
+        None where fine, else e.g. ``"capacity '12床' is not a number"``.
+    """
+    values = pd.to_numeric(raw, errors="coerce").astype(float)
+    text = raw.astype("string").str.strip()
+    empty = raw.isna() | (text == "").fillna(True)
+    problem = pd.Series(None, index=raw.index, dtype=object)
+    not_number = values.isna() & ~empty
+    problem[not_number] = [f"{what} {t!r} is not a number" for t in text[not_number]]
+    negative = values < 0
+    problem[negative] = [f"{what} {v:g} is negative" for v in values[negative]]
+    if not allow_empty:
+        problem[empty] = f"{what} is empty"
+    return values.where(problem.isna()), problem
+
+
+def problem_rows(
+    frame: pd.DataFrame,
+    problem: pd.Series,
+    *,
+    layer: str,
+    file: str,
+    fix: str,
+    id_column: str | None = None,
+) -> pd.DataFrame:
+    """Rows of ``frame`` with a problem (:func:`parse_counts`), each with its own reason."""
+    bad = problem.notna()
+    if not bad.any():
+        return empty_rejected()
+    rows = rejected_rows(
+        frame, bad, layer=layer, file=file, reason="", fix=fix, id_column=id_column
+    )
+    return rows.assign(reason=problem[bad].to_numpy())
+
+
 def rejected_rows(
     frame: pd.DataFrame,
     mask: pd.Series,

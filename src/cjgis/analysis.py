@@ -22,12 +22,20 @@ from cjgis._validate import check_chinese_offset, rejected_rows
 from cjgis.access import distances_within, node_reach, target_distances
 from cjgis.capacity import two_step_fca
 from cjgis.categories import ordered_categories
-from cjgis.coverage import community_summary, coverage_table, walk_column, within_threshold
+from cjgis.coverage import (
+    COVERAGE_COLUMNS,
+    coverage_table,
+    demand_column,
+    walk_column,
+    within_threshold,
+)
+from cjgis.demand import demand_columns
 from cjgis.io import Layer
 from cjgis.network import Network
 from cjgis.service_areas import band_areas, facility_service_areas
 from cjgis.settings import AnalysisOptions
 from cjgis.snapping import Attachment, attach_points
+from cjgis.verdict import NOT_MET, assess, community_verdicts, district_verdicts
 
 log = logging.getLogger(__name__)
 
@@ -47,20 +55,25 @@ class Analysis:
     network : Network
         The walking network.
     communities : geopandas.GeoDataFrame
-        Boundaries with ``categories_met``, ``categories_total``, ``gap_categories``.
+        Boundaries with ``categories_met``, ``categories_required`` and
+        ``categories_not_met`` (:func:`cjgis.verdict.community_verdicts`).
     residents : geopandas.GeoDataFrame
         One row per analysed residence: input columns plus ``walk_min_<category>`` (NaN if
         unreachable) and ``nearest_<category>`` (facility id).
     facilities : geopandas.GeoDataFrame
         Analysed facilities with ``street_offset_m``.
     coverage : pandas.DataFrame
-        One row per community x category (:data:`cjgis.coverage.COVERAGE_COLUMNS`).
+        One row per community x category (:data:`cjgis.coverage.COVERAGE_COLUMNS`), with
+        the one verdict (:func:`cjgis.verdict.assess`) every output shows.
     service_areas : geopandas.GeoDataFrame
         ``category``, ``facility_id`` (empty for the dissolved area of a category), geometry.
     blind_spots : geopandas.GeoDataFrame
         One row per residence x category outside the threshold (盲区).
     rejected : pandas.DataFrame
         Input rows left out, with ``layer, file, row, id, reason, fix``.
+    district : pandas.DataFrame
+        District-level rules (residential homes: capacity over the study area, no walking
+        catchment), one row each (:func:`cjgis.verdict.district_verdicts`).
     resident_attachment : Attachment
         Where each analysed residence (row for row) joins the network; siting and what-if
         searches reuse it instead of attaching the residences again.
@@ -77,17 +90,18 @@ class Analysis:
     service_areas: gpd.GeoDataFrame
     blind_spots: gpd.GeoDataFrame
     rejected: pd.DataFrame
+    district: pd.DataFrame
     resident_attachment: Attachment
 
     def summary(self) -> str:
         """One line of counts for the end of a run."""
-        gaps = int((self.coverage["status"] == "gap").sum())
+        not_met = int((self.coverage["status"] == NOT_MET).sum())
         return (
             f"{len(self.communities)} communities, {len(self.residents):,} residences "
             f"({self.residents['population'].sum():,.0f} residents), "
             f"{len(self.facilities)} facilities in {len(self.categories)} categories; "
-            f"{gaps} of {len(self.coverage)} community x category pairs below their "
-            f"target share; "
+            f"{not_met} of {len(self.coverage)} community x category pairs not met "
+            f"(不达标/未满足建议值); "
             f"{len(self.rejected)} input rows rejected{self._rejected_people()}"
         )
 
@@ -297,13 +311,24 @@ def analyze(
     rejected += rej
     rejected = pd.concat(rejected, ignore_index=True)
     _raise_if_strict(rejected, options)
-    categories = ordered_categories(fac["category"].unique())
+    present = ordered_categories(fac["category"].unique())
+    categories = [c for c in present if options.rule_for(c).scale == "walk"]
+    district_rules = [options.rule_for(c) for c in present if c not in categories]
+    res, demand_basis = demand_columns(
+        res,
+        _groups(present, options),
+        elderly_share=options.elderly_share,
+        household_size=options.household_size,
+        strict=options.strict,
+    )
     res, areas = _walk_all_categories(
         network, res, res_att, fac, fac_att, categories, options, verbose=verbose
     )
-    coverage = coverage_table(res, comm, fac, categories, options=options)
-    summary = community_summary(coverage)
-    comm = comm.merge(summary.drop(columns="community_name"), on="community_id", how="left")
+    coverage = assess(
+        coverage_table(res, comm, fac, categories, options=options, demand_basis=demand_basis)
+    )
+    coverage = coverage[[c for c in COVERAGE_COLUMNS if c in coverage]]
+    comm = comm.merge(community_verdicts(coverage), on="community_id", how="left")
     return Analysis(
         options=options,
         crs=crs,
@@ -316,8 +341,20 @@ def analyze(
         service_areas=gpd.GeoDataFrame(areas, crs=crs),
         blind_spots=blind_spots(res, categories, options=options),
         rejected=rejected,
+        district=district_verdicts(res, fac, district_rules, demand_basis=demand_basis),
         resident_attachment=res_att,
     )
+
+
+def _groups(categories: list[str], options: AnalysisOptions) -> set[str]:
+    """Demand groups the categories' rules count (coverage demand and capacity ``of``)."""
+    groups = set()
+    for category in categories:
+        rule = options.rule_for(category)
+        groups.add(rule.demand)
+        if rule.capacity is not None:
+            groups.add(rule.capacity.of)
+    return groups
 
 
 def _walk_all_categories(
@@ -352,16 +389,16 @@ def _walk_all_categories(
         columns[f"nearest_{category}"] = np.where(reached, ids[mask][nearest], None)
         columns.update(_capacity_access(network, res, res_att, fac, fac_att, mask, rule))
         area_args = {"buffer_m": options.service_area_buffer_m, "source_points": points[mask]}
-        # nested bands from the same single search (or just the threshold)
-        bands = rule.band_minutes if options.bands else (rule.minutes,)
-        budgets_m = tuple(b * metres_per_min for b in bands)
+        # nested bands (life-circle tier distances) from the same single search
+        budgets_m = rule.band_metres if options.bands else (rule.threshold_m,)
         job = pool.submit(band_areas, network, sources, reach, budgets_m=budgets_m, **area_args)
-        pending.append((category, bands, job))
+        pending.append((category, budgets_m, metres_per_min, job))
         if options.facility_areas:
             per = facility_service_areas(network, sources, budget_m=rule.threshold_m, **area_args)
             areas += [
                 {
                     "category": category,
+                    "metres": rule.threshold_m,
                     "minutes": rule.minutes,
                     "facility_id": i,
                     "name": n,
@@ -371,9 +408,16 @@ def _walk_all_categories(
             ]
     try:
         band_rows = [
-            {"category": category, "minutes": b, "facility_id": None, "name": None, "geometry": g}
-            for category, bands, job in pending
-            for b, g in zip(bands, job.result(), strict=True)
+            {
+                "category": category,
+                "metres": m,
+                "minutes": m / metres_per_min,
+                "facility_id": None,
+                "name": None,
+                "geometry": g,
+            }
+            for category, bands_m, metres_per_min, job in pending
+            for m, g in zip(bands_m, job.result(), strict=True)
         ]
     finally:
         pool.shutdown(cancel_futures=True)
@@ -387,7 +431,9 @@ def _capacity_access(network, res, res_att, fac, fac_att, mask, rule) -> dict[st
     supply = fac["capacity"].to_numpy(dtype=float)[mask]
     if not np.isfinite(supply).any():
         return {}
-    of = rule.capacity.of if rule.capacity.of in res else "population"
+    of = demand_column(rule.capacity.of, res)
+    if of not in res:  # no counts of the group: capacity is not checked (demand_basis says so)
+        return {}
     demand = res[of].to_numpy(dtype=float)
     pairs = distances_within(network, fac_att.subset(mask), res_att, limit_m=rule.threshold_m)
     _, plain = two_step_fca(*pairs, supply, demand, threshold_m=rule.threshold_m)

@@ -26,6 +26,18 @@ CATEGORIES: dict[str, Category] = {
         Category("ev_charging", "电瓶车集中充电点", "e-bike charging", "#1b9e77", "充"),
         Category("ceremony_hall", "红白喜事用房", "ceremony hall", "#7570b3", "礼"),
         Category("tool_storage", "农用具集中放置点", "farm-tool storage", "#a6761d", "农"),
+        # GB 50180-2018 life-circle items the 2017 opinion also names (profile gb50180_2018)
+        Category("community_service", "社区服务站", "community service station", "#1f78b4", "服"),
+        Category("culture_station", "文化活动站", "culture station", "#e7298a", "文"),
+        Category("sport", "运动健身场地", "sports ground", "#66a61e", "体"),
+        Category("kindergarten", "幼儿园", "kindergarten", "#e6ab02", "幼"),
+        Category("market", "菜市场或生鲜超市", "food market", "#b15928", "菜"),
+        Category("convenience", "社区商业网点", "convenience shop", "#fb9a99", "便"),
+        Category("health_centre", "社区卫生服务中心", "community health centre", "#6a3d9a", "医"),
+        Category("nonmotor_parking", "非机动车停车场", "bicycle parking", "#8dd3c7", "停"),
+        Category("police_room", "警务室", "police room", "#386cb0", "警"),
+        Category("waste_point", "生活垃圾收集点", "waste collection point", "#999999", "垃"),
+        Category("nursing_home", "养老院", "residential care home", "#bf5b17", "院"),
     )
 }
 
@@ -52,21 +64,43 @@ def category_info(key: str) -> Category:
 
 
 def ordered_categories(keys: object) -> list[str]:
-    """Return category keys with the four standard ones first, then the others sorted."""
+    """Return category keys in the registry's order (the four of 2017 first), others sorted."""
     present = {str(k) for k in keys}
     known = [k for k in CATEGORIES if k in present]
     return known + sorted(present - set(CATEGORIES))
 
 
 #: Editable keyword rules: a facility whose name or type matches a pattern gets the category
-#: (from the 2017 opinion's wording and common Amap/Baidu type names). First match wins.
+#: (the 2017 opinion's wording, Hangzhou's current terms and common Amap/Baidu type names).
+#: First match wins, so residential homes come before day care and e-bike charging before
+#: parking. :data:`KEYWORD_EXCLUDE` keeps look-alikes out.
 _E_BIKE = r"(?:电动车|电瓶车|电动自行车|非机动车)"
 KEYWORD_RULES: dict[str, str] = {
-    "elderly_care": r"养老|敬老|照料中心|老年食堂|颐养|护理院|amenity=nursing_home"
-    r"|social_facility=nursing_home|social_facility:for=senior",
-    "ev_charging": rf"充电.*{_E_BIKE}|{_E_BIKE}.*充电|amenity=charging_station",
-    "ceremony_hall": r"红白喜事|家宴|礼堂|amenity=community_centre",
+    "nursing_home": r"养老院|敬老院|福利院|老年公寓|护理院|养护院|amenity=nursing_home"
+    r"|social_facility=nursing_home",
+    "elderly_care": r"居家养老|照料中心|日间照料|托老所|助餐|老年食堂|长者食堂|颐养"
+    r"|养老服务|social_facility:for=senior",
+    "ev_charging": rf"充电.*{_E_BIKE}|{_E_BIKE}.*充[电停换]|充换电|换电柜|充停场所"
+    r"|amenity=charging_station.*bicycle=(?:yes|designated)",
+    "ceremony_hall": r"红白喜事|家宴|礼堂",
     "tool_storage": r"农具|农用具",
+    "community_service": r"社区服务站|社区服务中心|党群服务",
+    "culture_station": r"文化活动站|文化站|文化家园",
+    "sport": r"健身|运动场|球场|体育场地",
+    "kindergarten": r"幼儿园",
+    "market": r"菜市场|农贸市场|生鲜超市",
+    "convenience": r"便利店|药店|药房",
+    "health_centre": r"卫生服务中心|卫生服务站|社区医院|卫生室",
+    "nonmotor_parking": rf"{_E_BIKE}停车|自行车停车",
+    "police_room": r"警务室|警务站",
+    "waste_point": r"垃圾收集|垃圾分类",
+}
+#: Names that match a rule but are not that facility: pension-insurance offices are not
+#: elderly care; a school's auditorium (礼堂) is not a ceremony hall.
+KEYWORD_EXCLUDE: dict[str, str] = {
+    "elderly_care": r"保险|社保|医保",
+    "nursing_home": r"保险|社保|医保",
+    "ceremony_hall": r"学校|中学|小学|大学|学院|幼儿园",
 }
 
 
@@ -91,5 +125,7 @@ def category_from_text(texts, rules: dict[str, str] | None = None):
     text = texts.fillna("").astype(str)
     for key, pattern in (rules or KEYWORD_RULES).items():
         hit = out.isna() & text.str.contains(pattern, regex=True)
+        if key in KEYWORD_EXCLUDE:
+            hit &= ~text.str.contains(KEYWORD_EXCLUDE[key], regex=True)
         out[hit] = key
     return out

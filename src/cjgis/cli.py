@@ -19,17 +19,16 @@ from cjgis._errors import CjgisError
 log = logging.getLogger("cjgis")
 
 
-def _write_results(analysis, output_dir: Path) -> tuple[dict[str, Path], object]:
-    """Write tables, layers, scorecard and figures; return the paths and the scorecard."""
+def _write_results(analysis, output_dir: Path) -> dict[str, Path]:
+    """Write tables, layers, scorecard and figures; return the paths."""
     from cjgis.figures import write_figures
     from cjgis.report import write_outputs
-    from cjgis.scorecard import scorecard_table, write_scorecard
+    from cjgis.scorecard import write_scorecard
 
-    card = scorecard_table(analysis)
     paths = write_outputs(analysis, output_dir)
-    paths.update(write_scorecard(analysis, output_dir, card=card))
+    paths.update(write_scorecard(analysis, output_dir))
     paths.update(write_figures(analysis, output_dir))
-    return paths, card
+    return paths
 
 
 def _run(study_path: Path, *, quiet: bool, write_map: bool) -> int:
@@ -54,11 +53,15 @@ def _run(study_path: Path, *, quiet: bool, write_map: bool) -> int:
             rule.demand,
             rule.basis,
         )
-    paths, card = _write_results(analysis, study.output_dir)
+    for text in dict.fromkeys(analysis.coverage["demand_basis"]):
+        log.info("口径 demand counted as: %s", text)
+    paths = _write_results(analysis, study.output_dir)
     if write_map:
         fmap = gap_map(analysis, title=f"cjgis · {study.name}", **study.map_options)
         paths["map"] = save_map(fmap, study.map_path)
-    print(gap_table_text(card))
+    print(gap_table_text(analysis.coverage))
+    for row in analysis.district.itertuples():
+        print(f"区级 district · {row.category_zh}: {row.status_zh} {row.status_en} · {row.reason}")
     print()
     for key, path in paths.items():
         print(f"  {key:<14} {path}")
@@ -93,12 +96,13 @@ def _site(args: argparse.Namespace) -> int:
     from cjgis.scenario import run_site_study, suggested_sites_table, write_site_outputs
     from cjgis.scorecard import gap_table_text
     from cjgis.study import load_study
+    from cjgis.verdict import share_text
 
     started = time.perf_counter()
     study = load_study(args.study)
     site = run_site_study(study, verbose=not args.quiet)
     out = study.output_dir / "site"  # as-planned: apart from the as-is results of `analyze`
-    paths, card = _write_results(site.after, out)
+    paths = _write_results(site.after, out)
     paths.update(write_site_outputs(site, out))
     fmap = gap_map(
         site.after,
@@ -111,12 +115,11 @@ def _site(args: argparse.Namespace) -> int:
     changed = site.changes[site.changes["covered_residents_change"] != 0]
     print("规划前后 before -> after (covered share):")
     for row in changed.itertuples():
-        print(
-            f"  {row.community_name} {row.category_zh}: {row.covered_share_before:.0%} -> "
-            f"{row.covered_share_after:.0%} {row.status_change}"
-        )
+        before = share_text(row.covered_share_before, row.target_share, row.coverage_met_before)
+        after = share_text(row.covered_share_after, row.target_share, row.coverage_met_after)
+        print(f"  {row.community_name} {row.category_zh}: {before} -> {after} {row.status_change}")
     print()
-    print(gap_table_text(card))
+    print(gap_table_text(site.after.coverage))
     print()
     for suggestion in site.suggestions.values():
         print(f"  {suggestion.message}")

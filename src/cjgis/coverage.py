@@ -1,8 +1,11 @@
 """Coverage per community and category: who is within reach, weighted by population.
 
 The table is what a planner reads first (覆盖率 per community): residents, covered residents,
-covered share, walking minutes (population-weighted median and maximum), facilities inside
-the community, and a status against the target share.
+covered share of the rule's demand group, walking minutes (population-weighted median and
+maximum), the shares within the life-circle tier distances (300/500/1000 m walked), facilities
+inside the community, capacity (inside, reachable by 2SFCA, required, and per 1,000 of the
+group: the 千人指标) and the Gini coefficient of 2SFCA access across residents. The verdict
+on these numbers is :mod:`cjgis.verdict`'s, computed once after this table.
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from cjgis.categories import category_info
-from cjgis.rules import CategoryRule
+from cjgis.rules import TIER_DISTANCES_M, CategoryRule
 from cjgis.settings import AnalysisOptions
+from cjgis.verdict import BASIS_ZH
 
 COVERAGE_COLUMNS = [
     "community_id",
@@ -28,23 +32,41 @@ COVERAGE_COLUMNS = [
     "households",
     "covered_households",
     "demand",
+    "demand_basis",
     "covered_share",
+    "share_300m",
+    "share_500m",
+    "share_1000m",
     "median_walk_min",
     "max_walk_min",
     "unreachable_residents",
     "facilities_inside",
     "nearest_facility",
     "capacity_unit",
+    "capacity_unit_zh",
+    "capacity_basis",
     "capacity_inside",
     "capacity_accessible",
     "capacity_required",
     "capacity_shortfall",
+    "capacity_note",
+    "provision_rate",
+    "provision_target",
+    "provision_per",
+    "access_gini",
     "threshold_min",
     "threshold_m",
     "walk_speed_m_s",
     "target_share",
     "basis",
+    "basis_zh",
+    "rule_source",
+    "coverage_met",
+    "capacity_met",
     "status",
+    "status_zh",
+    "status_en",
+    "reason",
 ]
 
 
@@ -81,12 +103,19 @@ def walk_column(category: str) -> str:
 
 
 def _category_columns(
-    codes: np.ndarray, n: int, res: pd.DataFrame, category: str, rule: CategoryRule
+    codes: np.ndarray,
+    n: int,
+    res: pd.DataFrame,
+    category: str,
+    rule: CategoryRule,
+    demand_basis: dict[str, str],
 ) -> dict[str, np.ndarray]:
     """Coverage of every community for one category at once (arrays of length ``n``).
 
     ``codes`` gives each resident's community position (0..n-1). Sums are bincounts; the
     population-weighted median walk is found in one sort by community then minutes.
+    ``demand_basis`` says how each demand group was counted (the 口径); a group without a
+    column is counted as residents only where it says so.
     """
 
     def total(weights: np.ndarray) -> np.ndarray:
@@ -96,19 +125,28 @@ def _category_columns(
     minutes = np.where(np.isnan(minutes), np.inf, minutes)
     pop = res["population"].to_numpy(dtype=float)
     covered = within_threshold(minutes, rule.minutes)
-    demand = rule.demand if rule.demand in res else "residents"
-    weight = res[demand].to_numpy(dtype=float) if demand != "residents" else pop
+    demand = demand_column(rule.demand, res)
+    if demand not in res:  # no counts and no estimate: residents, as demand_basis says
+        demand = "population"
+    weight = res[demand].to_numpy(dtype=float)
     weight_sum = total(weight)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(weight_sum > 0, total(weight * covered) / weight_sum, np.nan)
+
+    def share_of(mask: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(weight_sum > 0, total(weight * mask) / weight_sum, np.nan)
+
+    walked_m = minutes * 60.0 * rule.walk_speed_m_s
     cols = {
         "residents": total(pop),
         "covered_residents": total(pop * covered),
         "uncovered_residents": total(pop * ~covered),
-        "demand": np.full(n, demand, dtype=object),
-        "covered_share": share,
+        "demand": np.full(n, rule.demand, dtype=object),
+        "demand_basis": np.full(n, demand_basis.get(rule.demand, ""), dtype=object),
+        "covered_share": share_of(covered),
         "unreachable_residents": total(pop * np.isinf(minutes)),
     }
+    for tier_m in TIER_DISTANCES_M:
+        cols[f"share_{tier_m:.0f}m"] = share_of(walked_m <= tier_m + 1e-6)
     cols["median_walk_min"], cols["max_walk_min"] = _median_and_max(codes, n, minutes, pop)
     nearest = res.get(f"nearest_{category}")
     if nearest is not None and nearest.notna().any():
@@ -121,17 +159,80 @@ def _category_columns(
         if count in res:
             values = res[count].to_numpy(dtype=float)
             cols[count], cols[f"covered_{count}"] = total(values), total(values * covered)
+    access = res.get(f"access_{category}")
+    if access is not None:
+        cols["access_gini"] = grouped_gini(codes, n, access.to_numpy(dtype=float), weight)
     if rule.capacity is not None:
-        of = rule.capacity.of if rule.capacity.of in res else "population"
-        need = res[of].to_numpy(dtype=float)
-        cols["capacity_unit"] = np.full(n, rule.capacity.unit, dtype=object)
-        cols["capacity_required"] = rule.capacity.required(total(need))
-        access = res.get(f"access_{category}")
-        if access is not None:
-            reached = total(need * access.to_numpy(dtype=float))
-            cols["capacity_accessible"] = reached
-            cols["capacity_shortfall"] = np.maximum(cols["capacity_required"] - reached, 0.0)
+        cols.update(_capacity_columns(total, n, res, rule, access, demand_basis))
     return cols
+
+
+def demand_column(group: str, residents: pd.DataFrame) -> str:
+    """Return the residents column of ``group`` (residents are the ``population`` column)."""
+    return "population" if group == "residents" else group
+
+
+def _capacity_columns(total, n, res, rule, access, demand_basis) -> dict[str, np.ndarray]:
+    """Capacity required, reachable (2SFCA) and per ``per`` of the group (千人指标)."""
+    cap = rule.capacity
+    cols = {
+        "capacity_unit": np.full(n, cap.unit, dtype=object),
+        "capacity_unit_zh": np.full(n, cap.unit_zh, dtype=object),
+        "capacity_basis": np.full(n, cap.basis, dtype=object),
+        "provision_target": np.full(n, cap.amount),
+        "provision_per": np.full(n, f"{cap.per:g} {cap.of}", dtype=object),
+    }
+    of = demand_column(cap.of, res)
+    if of not in res:  # no counts of the group and no declared estimate: say so, never guess
+        cols["capacity_note"] = np.full(n, demand_basis.get(cap.of, ""), dtype=object)
+        cols["capacity_required"] = np.full(n, np.nan)
+        return cols
+    need = res[of].to_numpy(dtype=float)
+    group_total = total(need)
+    cols["capacity_required"] = cap.required(group_total)
+    if access is not None:
+        reached = total(need * access.to_numpy(dtype=float))
+        cols["capacity_accessible"] = reached
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cols["provision_rate"] = np.where(
+                group_total > 0, reached / group_total * cap.per, np.nan
+            )
+    return cols
+
+
+def grouped_gini(codes: np.ndarray, n: int, values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Weighted Gini coefficient of ``values`` within each group (0 equal, 1 all to one).
+
+    Computed from the Lorenz curve of each group sorted by value: ``1 - Σ w_i (L_{i-1} + L_i)
+    / W``. NaN where a group has no weight or no value.
+
+    Examples
+    --------
+    >>> grouped_gini(np.array([0, 0]), 1, np.array([0.0, 1.0]), np.array([1.0, 1.0]))
+    array([0.5])
+    """
+    gini = np.full(n, np.nan)
+    keep = np.isfinite(values) & (weights > 0)
+    if not keep.any():
+        return gini
+    c, x, w = codes[keep], values[keep], weights[keep]
+    order = np.lexsort((x, c))
+    c, x, w = c[order], x[order], w[order]
+    starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
+    group = c[starts]
+    first = np.repeat(starts, np.diff(np.r_[starts, len(c)]))
+    cum_wx = np.cumsum(w * x)
+    base = np.where(first > 0, cum_wx[first - 1], 0.0)
+    lorenz_num = cum_wx - base
+    totals_wx = np.add.reduceat(w * x, starts)
+    totals_w = np.add.reduceat(w, starts)
+    g_total = np.repeat(totals_wx, np.diff(np.r_[starts, len(c)]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lorenz = lorenz_num / g_total
+        previous = np.where(np.arange(len(c)) == first, 0.0, np.r_[0.0, lorenz[:-1]])
+        area = np.add.reduceat(w * (previous + lorenz), starts)
+        gini[group] = np.where(totals_wx > 0, 1.0 - area / totals_w, np.nan)
+    return gini
 
 
 def _median_and_max(codes, n, minutes, pop) -> tuple[np.ndarray, np.ndarray]:
@@ -154,12 +255,6 @@ def _median_and_max(codes, n, minutes, pop) -> tuple[np.ndarray, np.ndarray]:
     return median, longest
 
 
-def _status(share: float, residents: float, target: float) -> str:
-    if residents <= 0:
-        return "no_residents"
-    return "ok" if share >= target - 1e-12 else "gap"
-
-
 def coverage_table(
     residents: pd.DataFrame,
     communities: gpd.GeoDataFrame,
@@ -167,8 +262,9 @@ def coverage_table(
     categories: list[str],
     *,
     options: AnalysisOptions,
+    demand_basis: dict[str, str] | None = None,
 ) -> pd.DataFrame:
-    """One row per community x category with coverage, walking minutes and status.
+    """One row per community x category with coverage, walking minutes and capacity.
 
     Parameters
     ----------
@@ -183,12 +279,16 @@ def coverage_table(
         Category keys, in display order.
     options : AnalysisOptions
         Threshold, speed and target share.
+    demand_basis : dict, optional
+        How each demand group was counted (:func:`cjgis.demand.demand_columns`).
 
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`COVERAGE_COLUMNS`; unreachable walks are ``inf`` in the minutes.
+        Columns :data:`COVERAGE_COLUMNS` up to the verdict (:func:`cjgis.verdict.assess`
+        adds it); unreachable walks are ``inf`` in the minutes.
     """
+    demand_basis = demand_basis or {}
     inside = gpd.sjoin(
         facilities[[c for c in ("category", "capacity", "geometry") if c in facilities]],
         communities[["community_id", "geometry"]],
@@ -210,7 +310,7 @@ def coverage_table(
     frames = []
     for k, category in enumerate(categories):
         rule = options.rule_for(category)
-        cols = _category_columns(codes, n, res, category, rule)
+        cols = _category_columns(codes, n, res, category, rule, demand_basis)
         frame = pd.DataFrame(
             {
                 "community_id": communities["community_id"].to_numpy(),
@@ -237,33 +337,12 @@ def coverage_table(
             walk_speed_m_s=rule.walk_speed_m_s,
             target_share=rule.target_share,
             basis=rule.basis,
+            basis_zh=BASIS_ZH[rule.basis],
+            rule_source=rule.source,
         )
-        frame["status"] = [
-            _status(sh, r, rule.target_share)
-            for sh, r in zip(frame["covered_share"], frame["residents"], strict=True)
-        ]
         frames.append(frame.assign(_community=np.arange(n), _category=k))
     table = pd.concat(frames, ignore_index=True).sort_values(
         ["_community", "_category"], kind="stable"
     )
     table = table.drop(columns=["_community", "_category"]).reset_index(drop=True)
     return table[[c for c in COVERAGE_COLUMNS if c in table]]
-
-
-def community_summary(coverage: pd.DataFrame) -> pd.DataFrame:
-    """Per community: residents, categories met, categories with a gap, and which."""
-    by = coverage.groupby("community_id", sort=False)
-    return pd.DataFrame(
-        {
-            "community_name": by["community_name"].first(),
-            "residents": by["residents"].first(),
-            "categories_met": (coverage["status"] == "ok")
-            .groupby(coverage["community_id"], sort=False)
-            .sum(),
-            "categories_total": by["status"].size(),
-            "gap_categories": coverage.loc[coverage["status"] == "gap"]
-            .groupby("community_id", sort=False)["category_zh"]
-            .agg("、".join)
-            .reindex(by.size().index, fill_value=""),
-        }
-    ).reset_index()

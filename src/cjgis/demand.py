@@ -24,7 +24,7 @@ import pandas as pd
 import shapely
 
 from cjgis._errors import input_error
-from cjgis._validate import empty_rejected, rejected_rows
+from cjgis._validate import empty_rejected, parse_counts, problem_rows, rejected_rows
 from cjgis.coords import metric_crs_of
 from cjgis.io import Layer, read_residents
 
@@ -103,11 +103,16 @@ def residents_from_raster(path: str | Path, communities: gpd.GeoDataFrame) -> La
     return Layer(kept, rejected, str(path))
 
 
-def _weights(buildings: gpd.GeoDataFrame, floor_area: str | None) -> np.ndarray:
+def _weights(buildings: gpd.GeoDataFrame, floor_area: str | None) -> tuple[np.ndarray, pd.Series]:
+    """Each building's weight (floor area, or footprint area), and what is wrong per row."""
     if floor_area:
-        return pd.to_numeric(buildings[floor_area], errors="coerce").fillna(0).to_numpy(float)
+        values, problem = parse_counts(
+            buildings[floor_area], what=f"floor area '{floor_area}'", allow_empty=False
+        )
+        return values.fillna(0).to_numpy(float), problem
     area = buildings.to_crs(metric_crs_of(buildings)).area.to_numpy()
-    return np.where(area > 0, area, 1.0)  # points weigh one each
+    none = pd.Series(None, index=buildings.index, dtype=object)
+    return np.where(area > 0, area, 1.0), none  # points weigh one each
 
 
 def _grid_points(polygon, spacing_m: float, metric) -> np.ndarray:
@@ -154,26 +159,24 @@ def residents_from_totals(
     """
     metric = metric_crs_of(communities)
     comm = communities.to_crs(metric)
-    parts, rejected = [], [empty_rejected()]
+    problem = comm.get("_total_problem", pd.Series(None, index=comm.index, dtype=object))
+    parts = []
+    rejected = [
+        empty_rejected(),
+        problem_rows(
+            comm,
+            problem,
+            layer="communities",
+            file=file,
+            fix="enter the community's count as a number (0 or more); its residents are left "
+            "out until then",
+            id_column="community_id",
+        ),
+    ]
     if buildings is not None:
-        b = buildings.to_crs(metric).assign(_w=_weights(buildings, floor_area))
-        rep = gpd.GeoDataFrame(b[["_row", "_w"]], geometry=b.representative_point(), crs=metric)
-        joined = gpd.sjoin(rep, comm[["community_id", "geometry"]], predicate="within", how="left")
-        joined = joined[~joined.index.duplicated(keep="first")]
-        b["community_id"] = joined["community_id"]
-        rejected.append(
-            rejected_rows(
-                b.assign(id=b["_row"].astype(str)),
-                b["community_id"].isna(),
-                layer="residents",
-                file=file,
-                reason="building outside every community (gets no share of totals)",
-                fix="extend the community boundaries",
-                id_column="id",
-            )
-        )
-        b = b[b["community_id"].notna()]
-    for community in comm.itertuples(index=False):
+        b, rej = _buildings_in(buildings, comm, problem, floor_area=floor_area, file=file)
+        rejected += rej
+    for community in comm.loc[problem.isna()].itertuples(index=False):
         if buildings is not None and (b["community_id"] == community.community_id).any():
             mine = b[b["community_id"] == community.community_id]
             weights, geoms = mine["_w"].to_numpy(float), mine.geometry.to_numpy()
@@ -194,6 +197,37 @@ def residents_from_totals(
     frame = pd.concat(parts, ignore_index=True)
     frame["_row"] = np.arange(1, len(frame) + 1)
     return Layer(gpd.GeoDataFrame(frame, crs=metric), pd.concat(rejected, ignore_index=True), file)
+
+
+def _buildings_in(buildings, comm, problem, *, floor_area, file) -> tuple[gpd.GeoDataFrame, list]:
+    """Return buildings with their community and weight, and those that cannot share a total."""
+    metric = comm.crs
+    weights, bad_area = _weights(buildings, floor_area)
+    b = buildings.to_crs(metric).assign(_w=weights)
+    rep = gpd.GeoDataFrame(b[["_row", "_w"]], geometry=b.representative_point(), crs=metric)
+    joined = gpd.sjoin(rep, comm[["community_id", "geometry"]], predicate="within", how="left")
+    joined = joined[~joined.index.duplicated(keep="first")]
+    b["community_id"] = joined["community_id"]
+    b = b.assign(id=b["_row"].astype(str))
+    bad_total = b["community_id"].map(problem.set_axis(comm["community_id"])).notna()
+    why = pd.Series(None, index=b.index, dtype=object)
+    why[b["community_id"].isna()] = "building outside every community (gets no share of totals)"
+    why[bad_total] = [
+        f"in community {c}, whose resident total was rejected"
+        for c in b.loc[bad_total, "community_id"]
+    ]
+    why = why.fillna(bad_area.reindex(b.index))
+    rejected = [
+        problem_rows(
+            b,
+            why,
+            layer="residents",
+            file=file,
+            fix="extend the community boundaries, or correct the total or floor area named",
+            id_column="id",
+        )
+    ]
+    return b[why.isna()], rejected
 
 
 def residents_outside(
@@ -220,3 +254,91 @@ def combine(*layers: Layer) -> Layer:
         frame["living_outside"] = frame["living_outside"].fillna(False).astype(bool)
     rejected = pd.concat([layer.rejected for layer in layers], ignore_index=True)
     return Layer(gpd.GeoDataFrame(frame, crs=crs), rejected, layers[0].file)
+
+
+#: Demand groups, in Chinese: whose coverage or capacity a rule counts (the 口径).
+GROUP_ZH = {
+    "residents": "常住人口",
+    "elderly": "60岁及以上老年人口",
+    "households": "户",
+    "villagers": "原村民",
+    "renters": "租住人口",
+}
+GROUP_EN = {
+    "residents": "residents",
+    "elderly": "residents aged 60+",
+    "households": "households",
+    "villagers": "original villagers",
+    "renters": "renters",
+}
+
+
+def demand_columns(
+    residents: pd.DataFrame,
+    groups: set[str],
+    *,
+    elderly_share: float | None = None,
+    household_size: float | None = None,
+    strict: bool = False,
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Make sure each demand group a rule counts has a column, and say how it was counted.
+
+    A group with its own column is counted from it. Elderly (60 and over, the definition of
+    the 老年人权益保障法 and of Chinese statistics) can be estimated as ``elderly_share`` of the
+    residents, households as residents / ``household_size``, when the study declares them;
+    the estimate is then named in every output. A group with neither stops the run under
+    ``strict``; otherwise a warning says coverage is of all residents and capacity per that
+    group is not checked — never total population passed off as the group.
+
+    Parameters
+    ----------
+    residents : pandas.DataFrame
+        Residences with ``population`` and whatever count columns the data have.
+    groups : set of str
+        Groups the rules count (``residents``, ``elderly``, ``households``, ...).
+    elderly_share, household_size : float, optional
+        Declared estimates (``[analysis] elderly_share``, ``household_size``).
+    strict : bool, optional
+        Raise instead of warning when a group has no counts and no estimate.
+
+    Returns
+    -------
+    residents : pandas.DataFrame
+        With estimated columns added (a new frame; the input is not modified).
+    basis : dict of str to str
+        The 口径 of each group, Chinese then English.
+    """
+    basis = {"residents": "常住人口 (residents, counted)"}
+    added = {}
+    for group in sorted(groups - {"residents"}):
+        zh, en = GROUP_ZH.get(group, group), GROUP_EN.get(group, group)
+        if group in residents:
+            basis[group] = f"{zh} (数据 counted)"
+        elif group == "elderly" and elderly_share is not None:
+            added[group] = residents["population"].to_numpy(dtype=float) * elderly_share
+            basis[group] = (
+                f"{zh}, 估算 = 常住人口 × {elderly_share:.2%} "
+                f"({en}, estimated as residents × {elderly_share:.2%}, study setting)"
+            )
+        elif group == "households" and household_size is not None:
+            added[group] = residents["population"].to_numpy(dtype=float) / household_size
+            basis[group] = (
+                f"{zh}, 估算 = 常住人口 ÷ {household_size:g} 人/户 "
+                f"({en}, estimated as residents / {household_size:g} per household)"
+            )
+        else:
+            setting = {"elderly": "elderly_share = 0.22", "households": "household_size = 2.6"}
+            fix = f'add {group} = "<column>" to [residents]' + (
+                f", or declare an estimate: [analysis] {setting[group]}" if group in setting else ""
+            )
+            message = f"no {en} counts in the residents data for rules that count them. Fix: {fix}"
+            if strict:
+                raise input_error("[residents]", f"no {en} counts", fix)
+            log.warning(
+                "%s; coverage is of all residents, capacity per %s is not checked", message, en
+            )
+            basis[group] = (
+                f"缺{zh}数据: 覆盖率按常住人口计, 容量未核 "
+                f"(no {en} counts: coverage of all residents, capacity not checked)"
+            )
+    return (residents.assign(**added) if added else residents), basis

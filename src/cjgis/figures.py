@@ -120,8 +120,8 @@ def gap_figure(analysis: Analysis, *, category: str | None = None) -> Figure:
         fig = Figure(figsize=(10, 8), layout="constrained")
         ax = fig.add_subplot()
         comm = analysis.communities
-        share = comm["categories_met"] / comm["categories_total"].where(
-            comm["categories_total"] > 0
+        share = comm["categories_met"] / comm["categories_required"].where(
+            comm["categories_required"] > 0
         )
         comm.assign(share=share).plot(
             ax=ax,

@@ -121,6 +121,12 @@ def layers_from_study(study: Study) -> tuple[Layer, Layer, Layer]:
     totals = study.residents.totals()
     communities = _read_communities(study.communities, totals=totals)
     residents = _read_residents(study.residents, communities, totals)
+    if totals:  # a community whose total is not a count is in residents.rejected, with why
+        frame = communities.frame
+        keep = frame["_total_problem"].isna()
+        communities = Layer(
+            frame.loc[keep].drop(columns="_total_problem"), communities.rejected, communities.file
+        )
     return communities, residents, read_study_facilities(study, study.facilities.path)
 
 

@@ -29,6 +29,8 @@ import pandas as pd
 from cjgis._errors import input_error
 from cjgis._validate import (
     empty_rejected,
+    parse_counts,
+    problem_rows,
     rejected_rows,
     require_columns,
     require_crs,
@@ -238,6 +240,7 @@ def read_communities(
             "community_id": frame[id].astype(str),
             "community_name": frame[name].astype(str),
             **{c: pd.to_numeric(frame[c], errors="coerce") for c in totals.values()},
+            **({"_total_problem": _total_problems(frame, totals)} if totals else {}),
             "_row": frame["_row"],
         },
         geometry=frame.geometry.make_valid(),
@@ -250,6 +253,15 @@ def read_communities(
     )
     out, rej_dup = _reject_duplicates(out, "community_id", layer="communities", file=str(path))
     return Layer(out, pd.concat([rej_geom, rej_dup], ignore_index=True), str(path))
+
+
+def _total_problems(frame: pd.DataFrame, totals: dict[str, str]) -> pd.Series:
+    """Per community, what is wrong with its resident totals (None where all are counts)."""
+    problem = pd.Series(None, index=frame.index, dtype=object)
+    for count, column in totals.items():
+        _, bad = parse_counts(frame[column], what=f"{count} total '{column}'", allow_empty=False)
+        problem = problem.fillna(bad)
+    return problem
 
 
 def read_residents(
@@ -409,13 +421,15 @@ def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
             text = text + (" " + tag + "=" + value).where(value != "", "")
     address = _column(frame, None, "address", file=path, key=key, required=False)
     cat = cat.mask(cat.isna() | (cat == ""), category_from_text(text))
+    if capacity:
+        capacities, bad_capacity = parse_counts(frame[capacity], what="capacity", allow_empty=True)
     out = gpd.GeoDataFrame(
         {
             "facility_id": frame[id].astype(str) if id else frame["_row"].astype(str),
             "name": frame[name].fillna("").astype(str),
             "category": cat,
             **({"address": frame[address].astype("string")} if address else {}),
-            **({"capacity": pd.to_numeric(frame[capacity], errors="coerce")} if capacity else {}),
+            **({"capacity": capacities} if capacity else {}),
             "_row": frame["_row"],
         },
         geometry=geometry,
@@ -437,8 +451,19 @@ def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
         )
         for reason in problem.dropna().unique()
     ]
+    dropped, rej_cap = bad_xy, empty_rejected()
+    if capacity:  # "12床": the number only, in the rule's unit; an empty cell is "not given"
+        rej_cap = problem_rows(
+            out,
+            bad_capacity.where(~bad_xy),
+            layer="facilities",
+            file=str(path),
+            fix=f"write the number only in '{capacity}' (e.g. 12): its unit is the rule's",
+            id_column="facility_id",
+        )
+        dropped = bad_xy | bad_capacity.notna()
     out, rej_geom = _reject_empty_geometry(
-        out.loc[~bad_xy], layer="facilities", file=str(path), id_column="facility_id"
+        out.loc[~dropped], layer="facilities", file=str(path), id_column="facility_id"
     )
     no_cat = out["category"].isna() | (out["category"] == "")
     rej_cat = rejected_rows(
@@ -454,7 +479,7 @@ def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
         out.loc[~no_cat], "facility_id", layer="facilities", file=str(path)
     )
     out["category"] = out["category"].astype(str)
-    rejected = pd.concat([*rej_xy, rej_geom, rej_cat, rej_dup], ignore_index=True)
+    rejected = pd.concat([*rej_xy, rej_cap, rej_geom, rej_cat, rej_dup], ignore_index=True)
     return Layer(out, rejected, str(path))
 
 

@@ -32,6 +32,7 @@ from cjgis._errors import InputError
 from cjgis.analysis import Analysis
 from cjgis.categories import category_info
 from cjgis.coords import from_wgs84_geometries
+from cjgis.verdict import share_text
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +129,18 @@ def _community_popups(coverage: pd.DataFrame) -> pd.Series:
     """Popup HTML per community id: residents, then a row per category (vectorised)."""
     esc = np.vectorize(html.escape, otypes=[object])
     nearest = coverage.get("nearest_facility", pd.Series("", index=coverage.index))
-    share = coverage["covered_share"].map(lambda v: "—" if pd.isna(v) else f"{v:.0%}")
+    share = pd.Series(
+        [
+            share_text(v, t, m)
+            for v, t, m in zip(
+                coverage["covered_share"],
+                coverage["target_share"],
+                coverage["coverage_met"],
+                strict=True,
+            )
+        ],
+        index=coverage.index,
+    )
     rows = (
         "<tr><td>"
         + esc(coverage["category_zh"].astype(str).to_numpy())
@@ -139,7 +151,7 @@ def _community_popups(coverage: pd.DataFrame) -> pd.Series:
         + "</td><td>"
         + esc(nearest.fillna("").astype(str).to_numpy())
         + "</td><td>"
-        + np.where(coverage["status"] == "ok", "达标 ok", "不达标 gap")
+        + esc((coverage["status_zh"] + " " + coverage["status_en"]).to_numpy())
         + "</td></tr>"
     )
     by = coverage.assign(_row=rows).groupby("community_id", sort=False)
@@ -163,20 +175,20 @@ def _community_popups(coverage: pd.DataFrame) -> pd.Series:
 def _community_layer(analysis: Analysis, shift: str | None) -> folium.GeoJson:
     comm = analysis.communities.copy()
     comm["label"] = [
-        f"{r.community_name}: {r.categories_met}/{r.categories_total} 达标 met"
+        f"{r.community_name}: {r.categories_met}/{r.categories_required} 类满足 met"
         for r in comm.itertuples()
     ]
     comm["popup_html"] = comm["community_id"].map(_community_popups(analysis.coverage))
     comm["fill"] = [
         _MET_COLOURS[round(m / t * (len(_MET_COLOURS) - 1))] if t else "#999999"
-        for m, t in zip(comm["categories_met"], comm["categories_total"], strict=True)
+        for m, t in zip(comm["categories_met"], comm["categories_required"], strict=True)
     ]
     data = _features(
         _display(comm[["community_name", "label", "popup_html", "fill", "geometry"]], shift)
     )
     return folium.GeoJson(
         data,
-        name="社区 communities (达标类别数 categories met)",
+        name="社区 communities (满足类别数 categories met)",
         style_function=lambda f: {
             "fillColor": f["properties"]["fill"],
             "color": "#333333",
@@ -207,20 +219,20 @@ def _service_area_layer(
     info = category_info(category)
     areas = analysis.service_areas
     mine = areas[(areas["category"] == category) & areas["facility_id"].isna()]
-    bands = sorted(mine["minutes"].unique())
-    label = "/".join(f"{m:g}" for m in bands)
+    bands = sorted(mine["metres"].unique())
+    label = "/".join(f"{m:.0f}" for m in bands)
     tolerance_m = DISPLAY_TOLERANCE_M
     if shapely.get_num_coordinates(mine.geometry.to_numpy()).sum() > MAX_AREA_VERTICES:
         tolerance_m = CITY_TOLERANCE_M  # a city: finer than a screen pixel at city zoom
         log.info("%s service areas drawn simplified at %g m", category, tolerance_m)
     group = folium.FeatureGroup(
-        name=f"服务范围 service area · {info.name_zh} ({label} min)", show=show
+        name=f"服务范围 service area · {info.name_zh} ({label} m)", show=show
     )
     for band in reversed(bands):  # largest first, so the inner bands draw on top, darker
         folium.GeoJson(
             _features(
                 _display(
-                    mine[mine["minutes"] == band][["minutes", "geometry"]],
+                    mine[mine["metres"] == band][["metres", "minutes", "geometry"]],
                     shift,
                     tolerance_m=tolerance_m,
                 )
@@ -562,8 +574,8 @@ def gap_map(
         _service_area_layer(analysis, category, shift, show=i == 0).add_to(fmap)
     for i, category in enumerate(analysis.categories):
         _blind_spot_layer(analysis, category, shift, show=i == 0).add_to(fmap)
-    for category in analysis.categories:
-        _facility_layer(analysis, category, shift).add_to(fmap)
+    for category in dict.fromkeys([*analysis.categories, *analysis.facilities["category"]]):
+        _facility_layer(analysis, category, shift).add_to(fmap)  # district-level ones too
     if before is not None:
         for category in before.categories:
             _before_layer(before, category, shift).add_to(fmap)

@@ -25,8 +25,7 @@ def coverage_for_csv(coverage: pd.DataFrame) -> pd.DataFrame:
     out = coverage.replace([np.inf, -np.inf], np.nan)
     for col in ("median_walk_min", "max_walk_min"):
         out[col] = out[col].round(1)
-    out["covered_share"] = out["covered_share"].round(4)
-    return out
+    return out  # shares are the verdict's own (0.1 %, toward the verdict): not rounded again
 
 
 #: Layers with more rows than this are written without a spatial index: for a city's
@@ -73,7 +72,8 @@ def write_outputs(analysis: Analysis, output_dir: str | Path) -> dict[str, Path]
     -------
     dict of str to pathlib.Path
         What was written: ``coverage``, ``rejected``, ``residents``, ``blind_spots``,
-        ``service_areas``, ``communities``.
+        ``service_areas``, ``communities`` (and ``district`` where district-level rules
+        apply).
     """
     out = Path(output_dir)
     paths = {
@@ -96,4 +96,7 @@ def write_outputs(analysis: Analysis, output_dir: str | Path) -> dict[str, Path]
         layers["facility"] = _for_gpkg(per_facility)
     write_gpkg(layers, paths["service_areas"])
     write_gpkg({"communities": _for_gpkg(analysis.communities)}, paths["communities"])
+    if len(analysis.district):
+        paths["district"] = out / "district.csv"
+        write_csv(analysis.district, paths["district"])
     return paths

@@ -10,8 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-DEMANDS = ("residents", "elderly", "households")
+#: Demand groups a rule may count: residents, and the count columns residents may carry.
+DEMANDS = ("residents", "elderly", "households", "villagers", "renters")
+#: Where a number comes from: a standard (国家标准/地方规定), a planner rule (规划建议值), none.
 BASES = ("standard", "planner rule", "none")
+#: How a rule is assessed: per community by walking reach, or over the whole study area by
+#: capacity only (residential homes: a district quantity, no walking catchment).
+SCALES = ("walk", "district")
+#: Walking distances of the GB 50180-2018 life-circle tiers (§3.0.4: 5/10/15 minutes).
+TIER_DISTANCES_M = (300.0, 500.0, 1000.0)
 
 
 @dataclass(frozen=True)
@@ -24,6 +31,7 @@ class CapacityRule:
     per: float
     of: str
     source: str = ""
+    basis: str = "planner rule"
 
     def required(self, demand: float) -> float:
         """Capacity required for ``demand`` people or households."""
@@ -43,19 +51,26 @@ class CategoryRule:
     key, name_zh : str
         Category key and Chinese name.
     threshold_m : float
-        Walking distance within reach, in metres.
+        Walking distance within reach, in metres (a tier's distance stays a distance at any
+        speed; a time-based rule's minutes times its speed).
     walk_speed_m_s : float
         Walking speed of the group served; walking minutes are reported at this speed.
-    demand : {"residents", "elderly", "households"}
-        Whose coverage decides the status.
+    demand : str
+        Whose coverage decides the status (:data:`DEMANDS`).
     target_share : float
-        Share of the demand that must be within reach.
+        Share of the demand that must be within reach (1.0 where a standard asks for a
+        service radius: everyone within it).
     capacity : CapacityRule or None
         Required capacity, if any.
     basis : {"standard", "planner rule", "none"}
-        Where the rule comes from; ``none`` means no standard (无标准).
+        Where the distance and target come from; ``none`` means no standard (无标准).
     source : str
-        The rule's source, shown in ``cjgis standards`` and the scorecard.
+        The rule's source with its clause, shown in ``cjgis standards`` and the scorecard.
+    verified : bool
+        False where the value was taken from a secondary source and not checked against the
+        standard's own text; ``cjgis standards`` prints it beside the value.
+    scale : {"walk", "district"}
+        Per community by walking reach, or over the study area by capacity only.
     """
 
     key: str
@@ -67,6 +82,8 @@ class CategoryRule:
     capacity: CapacityRule | None = None
     basis: str = "none"
     source: str = ""
+    verified: bool = True
+    scale: str = "walk"
 
     @property
     def minutes(self) -> float:
@@ -74,6 +91,12 @@ class CategoryRule:
         return self.threshold_m / (60.0 * self.walk_speed_m_s)
 
     @property
+    def band_metres(self) -> tuple[float, ...]:
+        """Nested bands: the life-circle tier distances below the threshold, and the threshold."""
+        below = {m for m in TIER_DISTANCES_M if m < self.threshold_m - 1e-6}
+        return tuple(sorted(below | {self.threshold_m}))
+
+    @property
     def band_minutes(self) -> tuple[float, ...]:
-        """Nested bands: 5 and 10 minutes below the threshold, and the threshold."""
-        return tuple(sorted({m for m in (5.0, 10.0) if m < self.minutes - 1e-9} | {self.minutes}))
+        """:attr:`band_metres` in walking minutes at this rule's speed."""
+        return tuple(m / (60.0 * self.walk_speed_m_s) for m in self.band_metres)

@@ -53,12 +53,21 @@ FACILITY_PLAN = {
     "ev_charging": {1: 12, 2: 6, 3: 12, 5: 12, 6: 12, 7: 3},
     "ceremony_hall": {5: 1, 7: 1},
     "tool_storage": {0: 1},
+    # GB 50180-2018 life-circle items (profile chcj_2017 assesses them on the same scorecard)
+    "culture_station": {0: 1, 2: 1, 4: 1, 6: 1},
+    "kindergarten": {1: 1, 3: 1, 5: 1},
+    "health_centre": {3: 1},
+    "nursing_home": {7: 1},
 }
 FACILITY_NAMES = {
-    "elderly_care": ("居家养老服务照料中心", "beds", (40, 100)),
+    "elderly_care": ("居家养老服务照料中心", "m2", (300, 700)),
     "ev_charging": ("电瓶车集中充电点", "sockets", (40, 120)),
     "ceremony_hall": ("文化礼堂(红白喜事用房)", "tables", (40, 80)),
     "tool_storage": ("农用具集中放置点", "m2", (200, 400)),
+    "culture_station": ("文化活动站", "m2", (200, 400)),
+    "kindergarten": ("幼儿园", "places", (90, 270)),
+    "health_centre": ("社区卫生服务中心", "m2", (1000, 2000)),
+    "nursing_home": ("养老院", "beds", (120, 200)),
 }
 _ARTERIAL_NAMES_NS = ("沈家路", "俞章路", "杨公路", "新塘路", "皋亭路", "钱江路")
 _ARTERIAL_NAMES_EW = ("南环路", "东湖路", "滨河路", "沿江路", "北环路", "丁兰路")
@@ -241,7 +250,7 @@ def _planned(xs, ys, lane_nodes, origin) -> dict[str, gpd.GeoDataFrame]:
     roads = _to_frame(
         [{"name": "新塘河规划人行桥", "status": "planned", "geometry": bridge}], origin
     )
-    host = {"elderly_care": (7, 80), "ev_charging": (0, 120)}  # 钱江社区 80 beds, 沈家社区
+    host = {"elderly_care": (7, 600), "ev_charging": (0, 120)}  # 钱江社区 600 m², 沈家社区
     rows = []
     for category, (k, capacity) in host.items():
         nodes = np.array(lane_nodes[k])
@@ -386,7 +395,7 @@ capacity = "capacity"
 # run `cjgis standards` to list them; override one with e.g.
 # [standards.categories.ev_charging]
 # minutes = 10
-profile = "hangzhou_2017"
+profile = "chcj_2017"     # the 2017 opinion's four categories + GB 50180 life-circle items
 
 [planned]
 # `cjgis site study.toml`: the district as planned, and suggested sites for what is missing

@@ -30,6 +30,7 @@ from cjgis.report import write_gpkg
 from cjgis.road_lines import network_with_planned_roads
 from cjgis.siting import SiteSuggestion, suggest_sites
 from cjgis.study import Study
+from cjgis.verdict import NOT_MET
 
 
 def compare(before: Analysis, after: Analysis) -> pd.DataFrame:
@@ -41,10 +42,18 @@ def compare(before: Analysis, after: Analysis) -> pd.DataFrame:
         ``community_id, community_name, category, category_zh``, then for each of
         ``covered_residents, covered_share, median_walk_min, max_walk_min, status`` a
         ``_before`` and ``_after`` column, plus ``covered_residents_change`` and
-        ``status_change`` (e.g. ``gap -> ok``).
+        ``status_change`` (e.g. ``不达标 -> 达标``, the verdicts' Chinese words).
     """
-    keys = ["community_id", "community_name", "category", "category_zh"]
-    values = ["covered_residents", "covered_share", "median_walk_min", "max_walk_min", "status"]
+    keys = ["community_id", "community_name", "category", "category_zh", "target_share"]
+    values = [
+        "covered_residents",
+        "covered_share",
+        "median_walk_min",
+        "max_walk_min",
+        "coverage_met",
+        "status",
+        "status_zh",
+    ]
     table = before.coverage[keys + values].merge(
         after.coverage[keys + values], on=keys, how="outer", suffixes=("_before", "_after")
     )
@@ -54,7 +63,7 @@ def compare(before: Analysis, after: Analysis) -> pd.DataFrame:
     changed = table["status_before"] != table["status_after"]
     table["status_change"] = np.where(
         changed,
-        table["status_before"].fillna("—") + " -> " + table["status_after"].fillna("—"),
+        table["status_zh_before"].fillna("—") + " -> " + table["status_zh_after"].fillna("—"),
         "",
     )
     return table
@@ -143,7 +152,7 @@ def run_site_study(study: Study, *, verbose: bool = True) -> SiteStudy:
     siting = study.siting.options()
     if "candidates" in siting:
         siting["candidates"] = gpd.read_file(siting["candidates"])
-    gaps = after.coverage.loc[after.coverage["status"] == "gap", "category"].unique()
+    gaps = after.coverage.loc[after.coverage["status"] == NOT_MET, "category"].unique()
     suggestions = {c: suggest_sites(after, c, **siting) for c in after.categories if c in gaps}
     return SiteStudy(before, after, compare(before, after), joins, suggestions)
 

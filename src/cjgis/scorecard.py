@@ -21,8 +21,7 @@ from cjgis._atomic import atomic_path, write_csv
 from cjgis.analysis import Analysis
 from cjgis.categories import category_info
 from cjgis.report import write_gpkg
-
-MET, NOT_MET, NO_STANDARD, NO_RESIDENTS = "达标", "不达标", "无标准", "无居民"
+from cjgis.verdict import MET, NO_RESIDENTS, NO_STANDARD, NOT_MET, share_text
 
 #: Scorecard columns: key (CSV and English header) and Chinese header.
 COLUMNS = {
@@ -30,107 +29,73 @@ COLUMNS = {
     "community_name": "社区名称",
     "category": "类别代码",
     "category_zh": "设施类别",
-    "basis": "标准依据",
-    "threshold_min": "步行时限(分钟)",
+    "basis_zh": "标准依据",
+    "basis": "basis",
+    "rule_source": "依据出处",
     "threshold_m": "步行距离(米)",
+    "threshold_min": "步行时间(分钟)",
     "walk_speed_m_s": "步速(米/秒)",
-    "demand": "覆盖率口径",
-    "residents": "居民(人)",
-    "elderly": "老年人(人)",
-    "households": "户数",
+    "demand_basis": "覆盖率口径",
+    "residents": "常住人口(人)",
+    "elderly": "60岁及以上老年人口(人)",
+    "households": "户数(户)",
     "covered_share": "覆盖率",
     "target_share": "目标覆盖率",
+    "share_300m": "300米内覆盖率",
+    "share_500m": "500米内覆盖率",
+    "share_1000m": "1000米内覆盖率",
     "median_walk_min": "步行时间中位数(分钟)",
     "max_walk_min": "最远步行(分钟)",
     "facilities_inside": "社区内设施(个)",
     "nearest_facility": "主要服务设施",
-    "capacity_unit": "容量单位",
+    "capacity_unit_zh": "容量单位",
     "capacity_inside": "社区内容量",
     "capacity_accessible": "可达容量(2SFCA)",
-    "capacity_required": "需求容量",
-    "capacity_shortfall": "容量缺口",
-    "status": "状态",
+    "capacity_required": "需求容量(取整)",
+    "capacity_shortfall": "容量缺口(取整)",
+    "provision_rate": "千人指标(可达)",
+    "provision_target": "千人指标(要求)",
+    "provision_per": "千人指标口径",
+    "access_gini": "可达性基尼系数",
+    "status_zh": "状态",
+    "status_en": "status",
     "reason": "原因",
 }
 _ROUND = {
-    "covered_share": 4,
-    "target_share": 4,
     "threshold_min": 1,
     "threshold_m": 0,
     "median_walk_min": 1,
     "max_walk_min": 1,
     "capacity_inside": 1,
     "capacity_accessible": 1,
-    "capacity_required": 1,
-    "capacity_shortfall": 1,
+    "provision_rate": 1,
+    "access_gini": 3,
 }
 
 
-#: Capacity short by at most this share of the requirement still counts as met (rounding of
-#: the capacity inputs; a cjgis convention, not a standard).
-CAPACITY_TOLERANCE = 0.005
-
-
-def _status_and_reason(row: pd.Series) -> tuple[str, str]:
-    share, target = row["covered_share"], row["target_share"]
-    if row["residents"] <= 0:
-        return NO_RESIDENTS, "社区内无居民 (no residents)"
-    coverage = f"覆盖率 {share:.1%} {'≥' if share >= target - 1e-12 else '<'} 目标 {target:.0%}"
-    if row["basis"] == "none":
-        return NO_STANDARD, f"无标准, 按研究默认值 (no standard; study defaults): {coverage}"
-    if share < target - 1e-12:
-        return NOT_MET, f"{coverage} (coverage below target)"
-    unit = row.get("capacity_unit")
-    if isinstance(unit, str) and unit:
-        if pd.isna(row.get("capacity_accessible")):
-            return MET, f"{coverage}; 无容量数据, 容量未核 (capacity not given)"
-        if row["capacity_shortfall"] > CAPACITY_TOLERANCE * max(row["capacity_required"], 1e-9):
-            return NOT_MET, (
-                f"可达容量 {row['capacity_accessible']:.0f} < 需求 "
-                f"{row['capacity_required']:.0f} {unit} (capacity short by "
-                f"{row['capacity_shortfall']:.0f})"
-            )
-    return MET, coverage
-
-
 def scorecard_table(analysis: Analysis) -> pd.DataFrame:
-    """One row per community x category with status and reason (columns :data:`COLUMNS`).
+    """One row per community x category: the verdict with its reason (columns :data:`COLUMNS`).
 
-    Numbers are rounded for reading (shares to 4 decimals, minutes and capacity to 1) so
+    The status, reason and shares are the analysis's own (:mod:`cjgis.verdict`), not
+    decided again; numbers are rounded for reading (minutes and capacity to 1 decimal) so
     that the XLSX and CSV show the same values.
     """
     card = analysis.coverage.replace([np.inf, -np.inf], np.nan).copy()
     for key in COLUMNS:
         if key not in card:
             card[key] = np.nan
-    card["status"], card["reason"] = zip(*card.apply(_status_and_reason, axis=1), strict=True)
     for key, digits in _ROUND.items():
         card[key] = pd.to_numeric(card[key], errors="coerce").round(digits)
     return card[list(COLUMNS)]
 
 
-def community_scores(card: pd.DataFrame) -> pd.DataFrame:
-    """Per community: residents, elderly, categories met out of those with a rule, gaps."""
-    by = card.groupby("community_id", sort=False)
-    ruled = card[card["status"] != NO_STANDARD].groupby("community_id", sort=False)
-    return pd.DataFrame(
-        {
-            "community_name": by["community_name"].first(),
-            "residents": by["residents"].first(),
-            "elderly": by["elderly"].first(),
-            "categories_met": (card["status"] == MET)
-            .groupby(card["community_id"], sort=False)
-            .sum(),
-            "categories_required": ruled["status"].size(),
-            "not_met": _joined(card, card["status"] == NOT_MET, by),
-        }
-    ).reset_index()
-
-
-def _joined(frame: pd.DataFrame, mask: pd.Series, by) -> pd.Series:
-    """Per community, the Chinese names of the categories under ``mask`` joined with 、."""
-    names = frame.loc[mask].groupby("community_id", sort=False)["category_zh"].agg("、".join)
-    return names.reindex(by.size().index, fill_value="")
+def community_scores(analysis: Analysis, card: pd.DataFrame) -> pd.DataFrame:
+    """Per community: residents, elderly, and the analysis's categories met and not met."""
+    first = card.groupby("community_id", sort=False)[["community_name", "residents", "elderly"]]
+    verdicts = analysis.communities[
+        ["community_id", "categories_met", "categories_required", "categories_not_met"]
+    ]
+    return first.first().reset_index().merge(verdicts, on="community_id", how="left")
 
 
 _SUMMARY_ZH = {
@@ -138,9 +103,9 @@ _SUMMARY_ZH = {
     "community_name": "社区名称",
     "residents": "居民(人)",
     "elderly": "老年人(人)",
-    "categories_met": "达标类别数",
-    "categories_required": "有标准类别数",
-    "not_met": "不达标类别",
+    "categories_met": "满足类别数",
+    "categories_required": "有要求类别数",
+    "categories_not_met": "未满足类别",
 }
 _SPOTS_ZH = {
     "community_id": "社区编号",
@@ -151,6 +116,24 @@ _SPOTS_ZH = {
     "elderly": "老年人(人)",
     "walk_min": "步行时间(分钟)",
 }
+_DISTRICT_ZH = {
+    "category": "类别代码",
+    "category_zh": "设施类别",
+    "facilities": "设施(个)",
+    "capacity_unit_zh": "容量单位",
+    "capacity_total": "全区容量",
+    "demand_basis": "口径",
+    "group_total": "人口/户",
+    "capacity_required": "需求容量(取整)",
+    "provision_rate": "千人指标",
+    "provision_target": "千人指标(要求)",
+    "provision_per": "千人指标口径",
+    "basis_zh": "标准依据",
+    "rule_source": "依据出处",
+    "status_zh": "状态",
+    "status_en": "status",
+    "reason": "原因",
+}
 _REJECTED_ZH = {
     "layer": "图层",
     "file": "文件",
@@ -159,7 +142,7 @@ _REJECTED_ZH = {
     "reason": "原因",
     "fix": "修改建议",
 }
-_PERCENT = {"covered_share", "target_share"}
+_PERCENT = {"covered_share", "target_share", "share_300m", "share_500m", "share_1000m"}
 
 
 def _width(value: object) -> int:
@@ -235,7 +218,7 @@ def write_scorecard(
     """
     out = Path(output_dir)
     card = scorecard_table(analysis) if card is None else card
-    summary = community_scores(card)
+    summary = community_scores(analysis, card)
     paths = {
         "scorecard_xlsx": out / "scorecard.xlsx",
         "scorecard_csv": out / "scorecard.csv",
@@ -254,6 +237,8 @@ def write_scorecard(
         }
         _sheet(book, "汇总 summary", summary, _SUMMARY_ZH, formats)
         _sheet(book, "分类别 by category", card, COLUMNS, formats)
+        if len(analysis.district):
+            _sheet(book, "区级 district-level", analysis.district, _DISTRICT_ZH, formats)
         _sheet(book, title, spots, _SPOTS_ZH, formats)
         _sheet(book, "未纳入 rejected", analysis.rejected, _REJECTED_ZH, formats)
         book.close()
@@ -269,7 +254,9 @@ def write_scorecard(
 
 def _community_layer(analysis: Analysis, card: pd.DataFrame, summary: pd.DataFrame):
     """Boundaries with the summary and, per category, covered share and status."""
-    wide = card.pivot(index="community_id", columns="category", values=["covered_share", "status"])
+    wide = card.pivot(
+        index="community_id", columns="category", values=["covered_share", "status_zh"]
+    )
     wide.columns = [f"{'share' if v == 'covered_share' else 'status'}_{c}" for v, c in wide.columns]
     layer = analysis.communities[["community_id", "geometry"]].merge(summary, on="community_id")
     return gpd.GeoDataFrame(
@@ -278,19 +265,20 @@ def _community_layer(analysis: Analysis, card: pd.DataFrame, summary: pd.DataFra
 
 
 _TERMINAL = {MET: "ok", NOT_MET: "GAP", NO_STANDARD: "n/a", NO_RESIDENTS: "-"}
+_TERMINAL_COLUMNS = ["community_name", "category", "covered_share", "target_share", "status"]
 
 
 def _pad(text: str, width: int) -> str:
     return text + " " * max(width - _width(text), 0)
 
 
-def gap_table_text(card: pd.DataFrame, *, max_rows: int = 40) -> str:
-    """Format the scorecard for a terminal: communities down, categories across.
+def gap_table_text(coverage: pd.DataFrame, *, max_rows: int = 40) -> str:
+    """Format the verdicts for a terminal: communities down, categories across.
 
     Parameters
     ----------
-    card : pandas.DataFrame
-        :func:`scorecard` rows.
+    coverage : pandas.DataFrame
+        ``Analysis.coverage`` (its verdict columns).
     max_rows : int, optional
         More communities than this (a city): the ``max_rows`` lowest covered shares are
         shown, then a line counting the others (all are in the scorecard files).
@@ -298,10 +286,12 @@ def gap_table_text(card: pd.DataFrame, *, max_rows: int = 40) -> str:
     Returns
     -------
     str
-        Lines such as ``沈家社区  93% CAP  12% GAP ...``: covered share and status (``ok``,
-        ``GAP`` coverage below target, ``CAP`` capacity short, ``n/a`` no standard), then a
-        legend line. Chinese names count two columns wide.
+        Lines such as ``沈家社区  93% CAP  12% GAP ...``: covered share and status (``ok``
+        met, ``GAP`` coverage below target, ``CAP`` capacity short, ``n/a`` no standard),
+        then a legend line. Shares never contradict the status (:func:`share_text`);
+        Chinese names count two columns wide.
     """
+    card = coverage
     categories = list(dict.fromkeys(card["category"]))
     names = list(dict.fromkeys(card["community_name"]))
     hidden = max(len(names) - max_rows, 0)
@@ -320,11 +310,11 @@ def gap_table_text(card: pd.DataFrame, *, max_rows: int = 40) -> str:
         row = _pad(name, first)
         for category, w in zip(categories, widths, strict=True):
             rec = cells.loc[(name, category)]
-            share = "  -" if np.isnan(rec["covered_share"]) else f"{rec['covered_share']:4.0%}"
+            share = share_text(rec["covered_share"], rec["target_share"], rec["coverage_met"])
             code = _TERMINAL[rec["status"]]
-            if rec["status"] == NOT_MET and "capacity" in rec["reason"]:
+            if rec["status"] == NOT_MET and rec["coverage_met"]:
                 code = "CAP"
-            row += _pad(f"{share} {code}", w)
+            row += _pad(f"{share:>5} {code}", w)
         lines.append(row.rstrip())
     if hidden:
         lines.append(
@@ -332,7 +322,7 @@ def gap_table_text(card: pd.DataFrame, *, max_rows: int = 40) -> str:
             "all are in scorecard.xlsx / 其余见 scorecard.xlsx)"
         )
     lines.append(
-        "覆盖率 covered share · ok 达标 · GAP 覆盖不足 coverage below target · "
+        "覆盖率 covered share · ok 达标/满足建议值 met · GAP 覆盖不足 coverage below target · "
         "CAP 容量不足 capacity short · n/a 无标准 no standard"
     )
     return "\n".join(lines)

@@ -32,7 +32,15 @@ bands : bool
     Also draw the nested 5- and 10-minute bands below each threshold. Default True; a
     city-wide run may turn them off (each band is one more city-sized area per category).
 strict : bool
-    Raise on the first rejected row instead of listing it in ``rejected.csv``. Default False.
+    Raise on the first rejected row instead of listing it in ``rejected.csv``, and when a
+    rule counts a group (elderly, households) the residents data do not hold. Default False.
+elderly_share : float or None
+    Declared estimate of the share of residents aged 60 and over (老年人权益保障法 art. 2;
+    Chinese statistics), used only where the residents data have no elderly counts and a
+    rule needs them; every output then names the estimate as the 口径. No default: a
+    planner declares it (Hangzhou's registered population was 22.16 % aged 60+ in 2017 (?)).
+household_size : float or None
+    Declared persons per household, estimating households where the data have no counts.
 rules : tuple of CategoryRule
     Per-category rules resolved from a standards profile (:mod:`cjgis.standards`); a category
     without one is checked against ``minutes``, ``walk_speed_m_s`` and ``target_share``.
@@ -52,6 +60,8 @@ SOURCES: dict[str, str] = {
     "target_share": "planner rule (?), editable",
     "service_area_buffer_m": "cjgis display convention: walkable strip either side of a street",
     "max_snap_m": "cjgis data-quality rule: farther than this from any street is suspect",
+    "elderly_share": "declared by the planner (no default); 60+ per 老年人权益保障法 art. 2",
+    "household_size": "declared by the planner (no default)",
 }
 
 
@@ -68,6 +78,8 @@ class AnalysisOptions:
     facility_areas: bool = True
     bands: bool = True
     strict: bool = False
+    elderly_share: float | None = None
+    household_size: float | None = None
     rules: tuple[CategoryRule, ...] = ()
 
     def __post_init__(self) -> None:
@@ -78,6 +90,10 @@ class AnalysisOptions:
                 raise InputError(f"{name} must be a positive number, got {value!r}")
         if not 0.0 < self.target_share <= 1.0:
             raise InputError(f"target_share must be in (0, 1], got {self.target_share!r}")
+        if self.elderly_share is not None and not 0.0 < self.elderly_share < 1.0:
+            raise InputError(f"elderly_share must be in (0, 1), got {self.elderly_share!r}")
+        if self.household_size is not None and not self.household_size > 0:
+            raise InputError(f"household_size must be positive, got {self.household_size!r}")
 
     @property
     def threshold_m(self) -> float:

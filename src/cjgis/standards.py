@@ -1,17 +1,21 @@
 """Planning standards as data: profiles of per-category rules, each value with its source.
 
 A profile (TOML in ``cjgis/profiles/``, or a file of your own) gives each facility category a
-walking threshold (minutes or metres), the walking speed of the group it serves, whose demand
-counts (residents, elderly or households), the target share, and a capacity rule. A study
-picks a profile and may override any value. Precedence, for every category:
+walking threshold (a tier distance in metres, or minutes at a stated speed), the walking speed
+of the group it serves, whose demand counts (residents, elderly, households, ...), the target
+share, a capacity rule, the basis of its numbers (a standard, a planner rule, or none) and the
+clause they come from. Profiles compose: a study may list several (``profile = ["a", "b"]``)
+and a profile may ``includes`` others; for each category the later definition replaces the
+earlier one. A study may override any value. Precedence, for every category:
 
 1. a value in the study's ``[standards.categories.<key>]``;
 2. an explicit ``[analysis] minutes``, ``walk_speed_m_s`` or ``target_share`` (all categories);
-3. the profile;
+3. the profiles, later over earlier;
 4. the defaults of :class:`~cjgis.settings.AnalysisOptions`.
 
-Categories the profile does not know are analysed with the defaults and reported as
-``无标准`` (no standard).
+A standard's distance or target changed by the study is no longer the standard's: the rule's
+basis becomes ``planner rule`` (规划建议值) and its source says what the study set. Categories
+no profile knows are analysed with the defaults and reported as ``无标准`` (no standard).
 """
 
 from __future__ import annotations
@@ -24,8 +28,9 @@ from typing import Any
 
 from cjgis._errors import StudyFileError
 from cjgis.categories import category_info
-from cjgis.rules import BASES, DEMANDS, CapacityRule, CategoryRule
+from cjgis.rules import BASES, DEMANDS, SCALES, CapacityRule, CategoryRule
 from cjgis.settings import AnalysisOptions
+from cjgis.verdict import BASIS_ZH
 
 __all__ = [
     "BASES",
@@ -33,6 +38,7 @@ __all__ = [
     "CapacityRule",
     "CategoryRule",
     "Profile",
+    "compose",
     "describe_profile",
     "list_profiles",
     "load_profile",
@@ -51,11 +57,25 @@ _OVERRIDABLE = {
     "capacity_of",
     "capacity_unit",
 }
+#: Keys a profile's category table may hold.
+_CATEGORY_KEYS = {
+    "name_zh",
+    "minutes",
+    "metres",
+    "speed",
+    "demand",
+    "target_share",
+    "basis",
+    "source",
+    "verified",
+    "scale",
+    "capacity",
+}
 
 
 @dataclass(frozen=True)
 class Profile:
-    """A named set of category rules as read from a profile file (values not yet resolved)."""
+    """A named set of category rules as read from profile files (values not yet resolved)."""
 
     name: str
     title: str
@@ -72,71 +92,119 @@ def list_profiles() -> list[str]:
     )
 
 
-def load_profile(name_or_path: str | Path) -> Profile:
-    """Read a shipped profile by name, or a profile file of your own.
-
-    Parameters
-    ----------
-    name_or_path : str or pathlib.Path
-        ``"hangzhou_2017"``, ``"gb50180_2018"``, or a path to a TOML file of the same form.
-
-    Returns
-    -------
-    Profile
-        The profile's speeds and category rules, checked for unknown values.
-    """
+def _read(name_or_path: str | Path, base: Path | None) -> tuple[dict[str, Any], str]:
     if str(name_or_path) in list_profiles():
         text = (resources.files("cjgis") / "profiles" / f"{name_or_path}.toml").read_text(
             encoding="utf-8"
         )
-        where = f"profile {name_or_path}"
-    else:
-        path = Path(name_or_path)
-        if not path.is_file():
-            raise StudyFileError(
-                f"standards profile {name_or_path!r} not found. Fix: use one "
-                f"of {', '.join(list_profiles())} or a path to a TOML file"
-            )
-        text, where = path.read_text(encoding="utf-8-sig"), str(path)
-    data = tomllib.loads(text)
+        return tomllib.loads(text), f"profile {name_or_path}"
+    path = Path(name_or_path)
+    if base is not None and not path.is_absolute():
+        path = base / path
+    if not path.is_file():
+        raise StudyFileError(
+            f"standards profile {name_or_path!r} not found. Fix: use one "
+            f"of {', '.join(list_profiles())} or a path to a TOML file"
+        )
+    return tomllib.loads(path.read_text(encoding="utf-8-sig")), str(path)
+
+
+def load_profile(
+    name_or_path: str | Path, *, base: Path | None = None, _seen: tuple[str, ...] = ()
+) -> Profile:
+    """Read a shipped profile by name, or a profile file of your own, with what it includes.
+
+    Parameters
+    ----------
+    name_or_path : str or pathlib.Path
+        ``"chcj_2017"``, ``"hangzhou_2017"``, ``"gb50180_2018"``, or a path to a TOML file
+        of the same form.
+    base : pathlib.Path, optional
+        Folder a relative path is read from (the study file's).
+
+    Returns
+    -------
+    Profile
+        The profile's speeds and category rules (its ``includes`` first, its own last),
+        checked for unknown values.
+    """
+    if str(name_or_path) in _seen:
+        raise StudyFileError(f"standards profile {name_or_path!r} includes itself")
+    data, where = _read(name_or_path, base)
     meta = data.get("profile", {})
-    profile = Profile(
+    included = [
+        load_profile(name, base=base, _seen=(*_seen, str(name_or_path)))
+        for name in meta.get("includes", [])
+    ]
+    own = Profile(
         meta.get("name", str(name_or_path)),
         meta.get("title", ""),
         meta.get("source", ""),
         data.get("speeds", {}),
         data.get("categories", {}),
     )
-    for key, body in profile.categories.items():
+    for key, body in own.categories.items():
         _check_category(body, f"{where}: [categories.{key}]")
-    return profile
+    return compose([*included, own], name=own.name, title=own.title, source=own.source)
+
+
+def compose(
+    profiles: list[Profile], *, name: str | None = None, title: str = "", source: str = ""
+) -> Profile:
+    """One profile from several: for each category and speed, the later one wins."""
+    speeds: dict[str, dict[str, Any]] = {}
+    categories: dict[str, dict[str, Any]] = {}
+    for profile in profiles:
+        speeds.update(profile.speeds)
+        categories.update(profile.categories)
+    return Profile(
+        name or " + ".join(p.name for p in profiles),
+        title or " + ".join(p.title for p in profiles if p.title),
+        source or "; ".join(p.source for p in profiles if p.source),
+        speeds,
+        categories,
+    )
 
 
 def _check_category(body: dict[str, Any], where: str) -> None:
+    unknown = set(body) - _CATEGORY_KEYS
+    if unknown:
+        raise StudyFileError(
+            f"{where}: unknown {sorted(unknown)}. Fix: use {sorted(_CATEGORY_KEYS)}"
+        )
     if body.get("demand", "residents") not in DEMANDS:
         raise StudyFileError(f"{where}: demand = {body['demand']!r}. Fix: use one of {DEMANDS}")
     if body.get("basis", "standard") not in BASES:
         raise StudyFileError(f"{where}: basis = {body['basis']!r}. Fix: use one of {BASES}")
+    if body.get("scale", "walk") not in SCALES:
+        raise StudyFileError(f"{where}: scale = {body['scale']!r}. Fix: use one of {SCALES}")
     if "minutes" in body and "metres" in body:
         raise StudyFileError(f"{where}: gives both minutes and metres. Fix: keep one")
+    if body.get("scale") == "district" and not body.get("capacity"):
+        raise StudyFileError(f"{where}: a district-scale rule needs a capacity. Fix: add one")
 
 
 def _capacity(body: dict[str, Any], override: dict[str, Any]) -> CapacityRule | None:
     base = dict(body.get("capacity") or {})
-    for key in ("amount", "per", "of", "unit"):
-        if f"capacity_{key}" in override:
-            base[key] = override[f"capacity_{key}"]
+    changed = [key for key in ("amount", "per", "of", "unit") if f"capacity_{key}" in override]
+    for key in changed:
+        base[key] = override[f"capacity_{key}"]
     if not base:
         return None
     if base.get("of", "residents") not in DEMANDS:
         raise StudyFileError(f"capacity of = {base['of']!r}. Fix: use one of {DEMANDS}")
+    source, basis = str(base.get("source", "")), str(base.get("basis", "planner rule"))
+    if changed:
+        basis = "planner rule"
+        source = f"{source}; {', '.join(changed)} set in the study file (规划建议值)".lstrip("; ")
     return CapacityRule(
         unit=str(base.get("unit", "")),
         unit_zh=str(base.get("unit_zh", "")),
         amount=float(base["amount"]),
         per=float(base.get("per", 1)),
         of=str(base.get("of", "residents")),
-        source=str(base.get("source", "")),
+        source=source,
+        basis=basis,
     )
 
 
@@ -153,7 +221,7 @@ def resolve_rules(
     Parameters
     ----------
     profile : Profile or None
-        The chosen profile (None: only study overrides and defaults).
+        The chosen (composed) profile; None: only study overrides and defaults.
     options : AnalysisOptions
         The run's options; their values count as explicit only if named in ``explicit``.
     explicit : set of str
@@ -183,44 +251,61 @@ def resolve_rules(
                 f"Fix: use {sorted(_OVERRIDABLE)}"
             )
         merged = {**body, **over}
+        if "minutes" in over or "metres" in over:  # the study's distance replaces the profile's
+            merged = {k: v for k, v in merged.items() if k not in ("minutes", "metres")}
+            merged.update({k: over[k] for k in ("minutes", "metres") if k in over})
         _check_category(merged, f"[standards.categories.{key}]")
-        speed = _pick(
-            "walk_speed_m_s",
-            over,
-            explicit,
-            options,
-            group_speed.get(merged.get("speed", "general"), options.walk_speed_m_s),
-        )
-        if "minutes" in over or "metres" in over:
-            threshold = over.get("metres", over.get("minutes", 0) * 60 * speed)
-        elif "minutes" in explicit:
-            threshold = options.minutes * 60 * speed
-        elif "metres" in body or "minutes" in body:
-            threshold = body.get("metres", body.get("minutes", 0) * 60 * speed)
-        else:
-            threshold = options.minutes * 60 * speed
-        rules.append(
-            CategoryRule(
-                key=key,
-                name_zh=str(merged.get("name_zh", category_info(key).name_zh)),
-                threshold_m=float(threshold),
-                walk_speed_m_s=float(speed),
-                demand=str(merged.get("demand", "residents")),
-                target_share=float(
-                    _pick(
-                        "target_share",
-                        over,
-                        explicit,
-                        options,
-                        body.get("target_share", options.target_share),
-                    )
-                ),
-                capacity=_capacity(body, over),
-                basis=str(merged.get("basis", "standard" if body else "planner rule")),
-                source=str(merged.get("source", "study file")),
-            )
-        )
+        rules.append(_rule(key, body, over, merged, options, explicit, group_speed))
     return tuple(rules)
+
+
+def _rule(key, body, over, merged, options, explicit, group_speed) -> CategoryRule:
+    """One category's rule (see :func:`resolve_rules` for the precedence)."""
+    speed = _pick(
+        "walk_speed_m_s",
+        over,
+        explicit,
+        options,
+        group_speed.get(merged.get("speed", "general"), options.walk_speed_m_s),
+    )
+    changed = []  # a standard's numbers the study replaced
+    if "minutes" in over or "metres" in over:
+        threshold = over.get("metres", over.get("minutes", 0) * 60 * speed)
+        changed.append("distance")
+    elif "minutes" in explicit:
+        threshold = options.minutes * 60 * speed
+        changed.append("[analysis] minutes")
+    elif "metres" in body:
+        threshold = body["metres"]  # a tier distance stays a distance at any speed
+    elif "minutes" in body:
+        threshold = body["minutes"] * 60 * speed
+        if "walk_speed_m_s" in over or "walk_speed_m_s" in explicit:
+            changed.append("walking speed")
+    else:
+        threshold = options.minutes * 60 * speed
+    target = _pick("target_share", over, explicit, options, body.get("target_share"))
+    if "target_share" in over or "target_share" in explicit:
+        changed.append(f"target share {float(target):.0%}")
+    target = options.target_share if target is None else target
+    basis = str(merged.get("basis", "standard" if body else "planner rule"))
+    source = str(merged.get("source", "study file"))
+    if changed and basis == "standard":
+        basis = "planner rule"
+        source = f"{source}; {', '.join(changed)} set in the study file (规划建议值)"
+    scale = str(merged.get("scale", "walk"))
+    return CategoryRule(
+        key=key,
+        name_zh=str(merged.get("name_zh", category_info(key).name_zh)),
+        threshold_m=float(threshold) if scale == "walk" else float("inf"),
+        walk_speed_m_s=float(speed),
+        demand=str(merged.get("demand", "residents")),
+        target_share=float(target),
+        capacity=_capacity(body, over),
+        basis=basis,
+        source=source,
+        verified=bool(merged.get("verified", True)),
+        scale=scale,
+    )
 
 
 def _pick(name: str, over: dict, explicit, options: AnalysisOptions, fallback: Any) -> Any:
@@ -231,18 +316,30 @@ def _pick(name: str, over: dict, explicit, options: AnalysisOptions, fallback: A
     return fallback
 
 
+def _basis_text(basis: str) -> str:
+    return f"{BASIS_ZH[basis]} {basis}"
+
+
 def describe_profile(profile: Profile, options: AnalysisOptions) -> str:
-    """Text for ``cjgis standards``: each category's rule and its source."""
+    """Text for ``cjgis standards``: each category's values, basis, source and whether verified."""
     lines = [f"{profile.name}: {profile.title}", f"  source: {profile.source}"]
     for group, value in profile.speeds.items():
         lines.append(f"  speed {group}: {value['m_s']} m/s ({value.get('source', '')})")
     for rule in resolve_rules(profile, options=options):
-        reach = f"{rule.threshold_m:g} m = {rule.minutes:.1f} min at {rule.walk_speed_m_s:g} m/s"
-        lines.append(
-            f"  {rule.key} {rule.name_zh} [{rule.basis}]: {reach}, "
-            f"{rule.target_share:.0%} of {rule.demand}"
-        )
-        if rule.capacity:
-            lines.append(f"      capacity {rule.capacity.describe()} ({rule.capacity.source})")
+        if rule.scale == "district":
+            reach = "区级 district-level: capacity over the study area, no walking catchment"
+        else:
+            reach = (
+                f"{rule.threshold_m:g} m = {rule.minutes:.1f} min at {rule.walk_speed_m_s:g} m/s, "
+                f"{rule.target_share:.0%} of {rule.demand}"
+            )
+        lines.append(f"  {rule.key} {rule.name_zh} [{_basis_text(rule.basis)}]: {reach}")
         lines.append(f"      source: {rule.source}")
+        if not rule.verified:
+            lines.append("      未核实 unverified: not checked against the standard's text here")
+        if rule.capacity:
+            cap = rule.capacity
+            lines.append(
+                f"      capacity {cap.describe()} [{_basis_text(cap.basis)}]: {cap.source}"
+            )
     return "\n".join(lines)

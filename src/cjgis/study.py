@@ -18,7 +18,7 @@ from cjgis._errors import StudyFileError
 from cjgis.cache import CACHE_DIR
 from cjgis.road_lines import LINE_JOIN_M, PLANNED_JOIN_M
 from cjgis.settings import AnalysisOptions
-from cjgis.standards import load_profile, resolve_rules
+from cjgis.standards import compose, load_profile, resolve_rules
 
 #: Field metadata of keys that hold a file or folder path (absolute against the study file).
 _PATH = {"path": True}
@@ -148,7 +148,7 @@ class MapSection:
 class StandardsSection:
     """``[standards]``: a profile and per-category overrides (see :mod:`cjgis.standards`)."""
 
-    profile: str | None = None
+    profile: str | list[str] | None = None
     categories: dict[str, dict[str, Any]] = field(default_factory=dict)
     speeds: dict[str, float] = field(default_factory=dict)
 
@@ -364,9 +364,8 @@ def _with_standards(options: AnalysisOptions, data: dict[str, Any], base: Path):
     standards = StandardsSection(**section)
     profile = None
     if standards.profile is not None:
-        name = standards.profile
-        is_file = str(name).endswith(".toml")
-        profile = load_profile(base / name if is_file else name)
+        names = standards.profile if isinstance(standards.profile, list) else [standards.profile]
+        profile = compose([load_profile(name, base=base) for name in names])
     rules = resolve_rules(
         profile,
         options=options,
