@@ -122,7 +122,15 @@ def test_residents_living_outside_count_for_their_home_community(river_network):
     )
     result = analyze(river_network, comm, residents, facility, verbose=False)
     row = result.coverage.set_index("community_id").loc["A"]
-    assert row["residents"] == 140 and row["covered_residents"] == 100
+    assert row["residents"] == 100 and row["covered_residents"] == 100  # those living there
+    away_row = result.outside_coverage.set_index("community_id").loc["A"]  # their own row
+    assert away_row["resident_group"] == "安置在外 living outside"
+    assert away_row["residents"] == 40 and away_row["covered_residents"] == 0  # far from f
+    rows = result.coverage_rows()
+    assert list(rows["resident_group"])[:2] == [
+        "本社区 in the community",
+        "安置在外 living outside",
+    ]
     assert result.residents.set_index("resident_id").loc["outside-1", "living_outside"]
 
 

@@ -29,9 +29,14 @@ def study_dir(sample_study, tmp_path) -> Path:
 def edit_study(folder: Path, old: str, new: str) -> Path:
     path = folder / "study.toml"
     text = path.read_text(encoding="utf-8")
-    assert old in text
+    assert text.count(old) == 1, old
     path.write_text(text.replace(old, new), encoding="utf-8")
     return path
+
+
+def living_outside(folder: Path) -> int:
+    """Residences of the sample's [residents_outside] (集中过渡地), analysed with the buildings."""
+    return len(gpd.read_file(folder / "residents_outside.gpkg"))
 
 
 def run(folder: Path, **kw):
@@ -51,7 +56,9 @@ def test_missing_network_names_it(study_dir):
 
 
 def test_unknown_column_suggests_the_right_one(study_dir):
-    edit_study(study_dir, 'population = "population"', 'population = "populaton"')
+    edit_study(
+        study_dir, 'population = "population"\nhouseholds', 'population = "populaton"\nhouseholds'
+    )
     with pytest.raises(
         InputError,
         match=r"buildings\.gpkg: unknown column 'populaton'.*"
@@ -84,7 +91,7 @@ def test_layer_without_crs_says_how_to_declare_it(study_dir):
     ):
         run(study_dir)
     edit_study(study_dir, '"nocrs.gpkg"', '"nocrs.gpkg"\ncrs = "EPSG:4326"')
-    assert len(run(study_dir).residents) == len(build)
+    assert len(run(study_dir).residents) == len(build) + living_outside(study_dir)
 
 
 def test_empty_facility_list(study_dir):
@@ -119,14 +126,14 @@ def test_residence_far_outside_the_network(study_dir):
     comm = gpd.read_file(study_dir / "communities.geojson")
     far["community_id"] = comm["community_id"].iloc[0]
     pd.concat([build, far]).to_file(study_dir / "buildings.gpkg", driver="GPKG")
-    edit_study(study_dir, 'elderly = "elderly"', 'elderly = "elderly"\ncommunity = "community_id"')
+    edit_study(study_dir, 'renters = "renters"', 'renters = "renters"\ncommunity = "community_id"')
     result = run(study_dir)
     rej = result.rejected
     assert list(rej["id"]) == ["FAR1"]
     assert rej["row"].item() == len(build) + 1
     assert "from the nearest walkable street (limit 500 m)" in rej["reason"].item()
     assert "GCJ-02" in rej["fix"].item()
-    assert len(result.residents) == len(build)
+    assert len(result.residents) == len(build) + living_outside(study_dir)
     edit_study(study_dir, "[analysis]", "[analysis]\nstrict = true")
     with pytest.raises(InputError, match=rf"buildings\.gpkg, row {len(build) + 1}: about "):
         run(study_dir)
@@ -142,7 +149,7 @@ def test_residence_outside_every_community_is_rejected_not_lost(study_dir):
     metric.loc[metric.index[0], "geometry"] = shapely.affinity.translate(first, 0, shift)
     metric.to_crs(build.crs).to_file(study_dir / "buildings.gpkg", driver="GPKG")
     result = run(study_dir)
-    assert len(result.residents) == len(build) - 1
+    assert len(result.residents) == len(build) - 1 + living_outside(study_dir)
     rej = result.rejected
     assert rej["id"].tolist() == [build["building_id"].iloc[0]] and rej["row"].tolist() == [1]
     assert rej["reason"].item() == "outside every community boundary"

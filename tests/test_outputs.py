@@ -46,11 +46,14 @@ def test_coverage_csv_is_excel_ready_and_consistent_with_residents(demo):
     assert {"covered_share", "status_zh", "reason", "share_300m", "access_gini"} <= set(cov)
     res = gpd.read_file(out / "residents.gpkg")
     build = gpd.read_file(demo / "data" / "raw" / "sample" / "buildings.gpkg")
-    assert len(res) == len(build) and set(res["resident_id"]) == set(build["building_id"])
+    away = gpd.read_file(demo / "data" / "raw" / "sample" / "residents_outside.gpkg")
+    ids = {*build["building_id"], *("outside-" + away["outside_id"])}
+    assert len(res) == len(ids) and set(res["resident_id"]) == ids
     # recompute one community's covered share (of its elderly: the rule's demand) by hand
     row = cov[(cov["category"] == "elderly_care")].iloc[0]
     assert row["demand"] == "elderly" and row["threshold_m"] == 300
-    mine = res[res["community_id"] == row["community_id"]]
+    assert row["resident_group"] == "本社区 in the community"
+    mine = res[(res["community_id"] == row["community_id"]) & ~res["living_outside"]]
     inside = mine["walk_min_elderly_care"] <= row["threshold_min"] + 1e-6
     assert row["covered_residents"] == mine.loc[inside, "population"].sum()
     share = mine.loc[inside, "elderly"].sum() / mine["elderly"].sum()

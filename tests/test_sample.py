@@ -90,7 +90,7 @@ def test_some_communities_are_served_and_some_have_gaps(sample_analysis):
     assert len(cov) == len(COMMUNITIES) * len(walked)
     for category in ("ev_charging", "ceremony_hall"):  # planner rules: some met, some not
         assert set(cov.loc[cov["category"] == category, "status"]) == {"met", "not_met"}
-    assert (cov["status"] == "not_met").sum() >= 20 and (cov["status"] == "met").sum() >= 5
+    assert (cov["status"] == "not_met").sum() >= 20 and (cov["status"] == "met").sum() >= 3
     # GB 50180's radii hold for everyone (target 100 %): the sample's elderly care misses it
     assert set(cov.loc[cov["category"] == "elderly_care", "status_zh"]) == {"不达标"}
     district = sample_analysis.district.set_index("category")

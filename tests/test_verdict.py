@@ -237,7 +237,7 @@ def test_every_output_shows_the_same_verdict(demo, capsys):
     from cjgis.cli import main
 
     out = demo / "data" / "processed" / "sample"
-    key = ["community_id", "category"]
+    key = ["community_id", "category", "resident_group"]
     cov = pd.read_csv(out / "coverage.csv", encoding="utf-8-sig", dtype={"community_id": str})
     card = pd.read_csv(out / "scorecard.csv", encoding="utf-8-sig", dtype={"community_id": str})
     xlsx = pd.read_excel(
@@ -248,7 +248,7 @@ def test_every_output_shows_the_same_verdict(demo, capsys):
     )
     for other in (card, xlsx):
         merged = cov.merge(other, on=key, suffixes=("", "_o"))
-        assert len(merged) == len(cov) == 56
+        assert len(merged) == len(cov) == 7 * 8 + 7 * 2  # and the two groups living outside
         assert (merged["status_zh"] == merged["status_zh_o"]).all()
         assert (merged["reason"] == merged["reason_o"]).all()
         assert np.allclose(merged["covered_share"], merged["covered_share_o"])
@@ -257,19 +257,20 @@ def test_every_output_shows_the_same_verdict(demo, capsys):
     summary = pd.read_excel(
         out / "scorecard.xlsx", sheet_name="汇总 summary", header=1, dtype={"community_id": str}
     ).set_index("community_id")
-    for row in cov.itertuples():
+    own = cov[cov["resident_group"] == "本社区 in the community"]
+    for row in own.itertuples():
         assert layer.loc[row.community_id, f"status_{row.category}"] == row.status_zh
         assert layer.loc[row.community_id, f"share_{row.category}"] == pytest.approx(
             row.covered_share
         )
-    met = cov[cov["status"] == "met"].groupby("community_id").size()
+    met = own[own["status"] == "met"].groupby("community_id").size()
     met = met.reindex(comm.index, fill_value=0)
     for frame in (comm, layer, summary.reindex(comm.index)):
         assert (frame["categories_met"].to_numpy() == met.to_numpy()).all()
     # the map: every popup row shows the same share text and status words, labels the count
     page = html.unescape((demo / "maps" / "sample.html").read_text(encoding="utf-8"))
     page = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), page)  # JSON
-    for row in cov.itertuples():
+    for row in own.itertuples():
         text = share_text(row.covered_share, row.target_share, row.coverage_met)
         assert f"{text}</td>" in page, (row.community_id, row.category, text)
     for _, r in comm.iterrows():
@@ -283,8 +284,34 @@ def test_every_output_shows_the_same_verdict(demo, capsys):
         == 0
     )
     terminal = capsys.readouterr().out
-    for row in cov.itertuples():
+    for row in own.itertuples():
         text = share_text(row.covered_share, row.target_share, row.coverage_met)
         code = {"met": "ok", "not_met": "CAP" if row.coverage_met else "GAP"}[row.status]
         line = next(x for x in terminal.splitlines() if x.startswith(row.community_name))
         assert f"{text} {code}" in line, (line, text, code)
+
+
+def test_renters_can_be_a_rules_demand_group(sample_study):
+    from dataclasses import replace
+
+    from cjgis.analysis import analyze
+    from cjgis.inputs import layers_from_study, network_from_study
+    from cjgis.study import load_study
+
+    study = load_study(sample_study)
+    rules = tuple(
+        replace(r, demand="renters") if r.key == "kindergarten" else r for r in study.options.rules
+    )
+    result = analyze(
+        network_from_study(study),
+        *layers_from_study(study),
+        options=replace(study.options, rules=rules),
+        verbose=False,
+    )
+    cov = result.coverage[result.coverage["category"] == "kindergarten"].set_index("community_id")
+    res = result.residents[~result.residents["living_outside"]]
+    mine = res[res["community_id"] == "C02"]
+    inside = mine["walk_min_kindergarten"] <= cov.loc["C02", "threshold_min"] + 1e-6
+    share = mine.loc[inside, "renters"].sum() / mine["renters"].sum()
+    assert cov.loc["C02", "demand_basis"] == "租住人口 (数据 counted)"
+    assert cov.loc["C02", "covered_share"] == pytest.approx(share, abs=1e-3)

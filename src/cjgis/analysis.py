@@ -24,6 +24,8 @@ from cjgis.capacity import two_step_fca
 from cjgis.categories import ordered_categories
 from cjgis.coverage import (
     COVERAGE_COLUMNS,
+    IN_PLACE,
+    LIVING_OUTSIDE,
     coverage_table,
     demand_column,
     walk_column,
@@ -64,7 +66,11 @@ class Analysis:
         Analysed facilities with ``street_offset_m``.
     coverage : pandas.DataFrame
         One row per community x category (:data:`cjgis.coverage.COVERAGE_COLUMNS`), with
-        the one verdict (:func:`cjgis.verdict.assess`) every output shows.
+        the one verdict (:func:`cjgis.verdict.assess`) every output shows, for the residents
+        living in the community.
+    outside_coverage : pandas.DataFrame
+        The same for residents counted for a community but living outside it for now
+        (安置在外/集中过渡地, ``[residents_outside]``): their own rows, where they live now.
     service_areas : geopandas.GeoDataFrame
         ``category``, ``facility_id`` (empty for the dissolved area of a category), geometry.
     blind_spots : geopandas.GeoDataFrame
@@ -87,6 +93,7 @@ class Analysis:
     residents: gpd.GeoDataFrame
     facilities: gpd.GeoDataFrame
     coverage: pd.DataFrame
+    outside_coverage: pd.DataFrame
     service_areas: gpd.GeoDataFrame
     blind_spots: gpd.GeoDataFrame
     rejected: pd.DataFrame
@@ -104,6 +111,19 @@ class Analysis:
             f"(不达标/未满足建议值); "
             f"{len(self.rejected)} input rows rejected{self._rejected_people()}"
         )
+
+    def coverage_rows(self) -> pd.DataFrame:
+        """Every coverage row: each community's own, then those of its residents living outside.
+
+        What ``coverage.csv`` and the scorecard list (``resident_group`` tells them apart).
+        """
+        if len(self.outside_coverage) == 0:
+            return self.coverage
+        order = {c: i for i, c in enumerate(self.coverage["community_id"].drop_duplicates())}
+        both = pd.concat([self.coverage, self.outside_coverage], ignore_index=True)
+        rank = both["community_id"].map(order).fillna(len(order))
+        both = both.assign(_c=rank, _g=both["resident_group"] != IN_PLACE)
+        return both.sort_values(["_c", "_g"], kind="stable").drop(columns=["_c", "_g"])
 
     def _rejected_people(self) -> str:
         people = self.rejected["population"].sum() if "population" in self.rejected else 0
@@ -324,10 +344,18 @@ def analyze(
     res, areas = _walk_all_categories(
         network, res, res_att, fac, fac_att, categories, options, verbose=verbose
     )
-    coverage = assess(
-        coverage_table(res, comm, fac, categories, options=options, demand_basis=demand_basis)
-    )
-    coverage = coverage[[c for c in COVERAGE_COLUMNS if c in coverage]]
+    outside = res.get("living_outside", pd.Series(False, index=res.index)).to_numpy(bool)
+
+    def table(rows: pd.DataFrame, group: str) -> pd.DataFrame:
+        cov = coverage_table(
+            rows, comm, fac, categories, options=options, demand_basis=demand_basis
+        )
+        cov = assess(cov).assign(resident_group=group)
+        return cov[[c for c in COVERAGE_COLUMNS if c in cov]]
+
+    coverage = table(res.loc[~outside], IN_PLACE)
+    away = table(res.loc[outside], LIVING_OUTSIDE)
+    away = away[away["residents"] > 0].assign(facilities_inside=np.nan)
     comm = comm.merge(community_verdicts(coverage), on="community_id", how="left")
     return Analysis(
         options=options,
@@ -338,6 +366,7 @@ def analyze(
         residents=res.drop(columns="_row"),
         facilities=fac.drop(columns="_row"),
         coverage=coverage,
+        outside_coverage=away,
         service_areas=gpd.GeoDataFrame(areas, crs=crs),
         blind_spots=blind_spots(res, categories, options=options),
         rejected=rejected,
@@ -447,7 +476,14 @@ def blind_spots(
     """Residences outside the threshold, one row per residence x category (盲区)."""
     keep = [
         c
-        for c in ("resident_id", "community_id", "population", "elderly", "households")
+        for c in (
+            "resident_id",
+            "community_id",
+            "population",
+            "elderly",
+            "households",
+            "living_outside",
+        )
         if c in residents
     ]
     parts = []

@@ -19,9 +19,13 @@ from cjgis.rules import TIER_DISTANCES_M, CategoryRule
 from cjgis.settings import AnalysisOptions
 from cjgis.verdict import BASIS_ZH
 
+#: Who a coverage row counts: the community's own residents, or those living outside it.
+IN_PLACE, LIVING_OUTSIDE = "本社区 in the community", "安置在外 living outside"
+
 COVERAGE_COLUMNS = [
     "community_id",
     "community_name",
+    "resident_group",
     "category",
     "category_zh",
     "residents",

@@ -157,6 +157,8 @@ def _resident_columns(r: ResidentsSection) -> dict:
         "id": r.id,
         "elderly": r.elderly,
         "households": r.households,
+        "villagers": r.villagers,
+        "renters": r.renters,
         "crs": r.crs,
     }
 

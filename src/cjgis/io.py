@@ -264,7 +264,7 @@ def _total_problems(frame: pd.DataFrame, totals: dict[str, str]) -> pd.Series:
     return problem
 
 
-def read_residents(
+def read_residents(  # noqa: PLR0913 - one keyword per column of the study file
     path: str | Path,
     *,
     population: str,
@@ -273,6 +273,8 @@ def read_residents(
     households: str | None = None,
     community: str | None = None,
     crs: str | None = None,
+    villagers: str | None = None,
+    renters: str | None = None,
 ) -> Layer:
     """Read residences (points or building/compound polygons) with population.
 
@@ -286,6 +288,9 @@ def read_residents(
         Columns of a residence id (row number if absent), elderly count, household count,
         and the id of the community the residents belong to (spatial join if absent; use it
         for residents living outside their community, 未回迁/安置在外).
+    villagers, renters : str, optional
+        Columns counting original villagers (原村民) and renters (租住人口): demand groups a
+        rule may count.
     crs : str, optional
         CRS of the coordinates, if the file declares none.
 
@@ -300,7 +305,13 @@ def read_residents(
     if not isinstance(frame, gpd.GeoDataFrame):
         raise input_error(path, "residences need geometry", "use GeoPackage or GeoJSON")
     frame = with_crs(frame, crs, file=path, key=key)
-    optional = {"elderly": elderly, "households": households, "community_id": community}
+    optional = {
+        "elderly": elderly,
+        "households": households,
+        "villagers": villagers,
+        "renters": renters,
+        "community_id": community,
+    }
     require_columns(
         frame, [c for c in [population, id, *optional.values()] if c], file=path, key=key
     )
@@ -323,7 +334,9 @@ def read_residents(
     out, rej_geom = _reject_empty_geometry(
         out, layer="residents", file=str(path), id_column="resident_id"
     )
-    counts = [c for c in ("population", "elderly", "households") if c in out]
+    counts = [
+        c for c in ("population", "elderly", "households", "villagers", "renters") if c in out
+    ]
     bad = out[counts].isna().any(axis=1) | (out[counts] < 0).any(axis=1)
     rej_num = rejected_rows(
         out,

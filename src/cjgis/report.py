@@ -84,7 +84,7 @@ def write_outputs(analysis: Analysis, output_dir: str | Path) -> dict[str, Path]
         "service_areas": out / "service_areas.gpkg",
         "communities": out / "communities.gpkg",
     }
-    write_csv(coverage_for_csv(analysis.coverage), paths["coverage"])
+    write_csv(coverage_for_csv(analysis.coverage_rows()), paths["coverage"])
     write_csv(analysis.rejected, paths["rejected"])
     write_gpkg({"residents": _for_gpkg(analysis.residents)}, paths["residents"])
     write_gpkg({"blind_spots": _for_gpkg(analysis.blind_spots)}, paths["blind_spots"])

@@ -236,6 +236,7 @@ def sample_district(seed: int = 2017) -> dict[str, object]:
         "graph": _graph(b, origin),
         "communities": communities,
         "buildings": build,
+        "residents_outside": _transition_housing(build),
         "facilities": facilities,
         "river": _river(xs, ys, origin),
         **_planned(xs, ys, lane_nodes, origin),
@@ -294,9 +295,38 @@ def _population(rng, buildings, communities) -> pd.DataFrame:
             "population": pop,
             "households": np.maximum(np.round(pop / 2.7), 1).astype(int),
             "elderly": np.round(pop * elderly_share[k]).astype(int),
+            "villagers": np.round(pop * np.asarray(VILLAGER_SHARE)[k]).astype(int),
+            "renters": pop - np.round(pop * np.asarray(VILLAGER_SHARE)[k]).astype(int),
             "geometry": [g for _, g in buildings],
         }
     )
+
+
+#: Original villagers' share of residents per community (the rest rent): 撤村建居 communities
+#: have many renters (流动人口多, the 2017 opinion). Fictional, fixed (no random draw).
+VILLAGER_SHARE = (0.75, 0.6, 0.8, 0.55, 0.7, 0.65, 0.72, 0.5)
+#: Residents not yet moved back, housed at a 集中过渡地 inside another community:
+#: (home community index, host community index, residents, elderly, households).
+TRANSITION = ((7, 2, 240, 62, 90), (0, 4, 180, 41, 68))
+
+
+def _transition_housing(buildings: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Points where residents of a community live outside it for now (安置在外/集中过渡地)."""
+    rows = []
+    for n, (home, host, people, elderly, households) in enumerate(TRANSITION, start=1):
+        hosted = buildings[buildings["community_id"] == f"C{host + 1:02d}"]
+        rows.append(
+            {
+                "outside_id": f"T{n}",
+                "home_community": f"C{home + 1:02d}",
+                "name": f"{COMMUNITIES[home][0]}集中过渡安置点",
+                "population": people,
+                "elderly": elderly,
+                "households": households,
+                "geometry": hosted.geometry.iloc[0].representative_point(),
+            }
+        )
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=buildings.crs)
 
 
 def _facilities(rng, lane_nodes: dict, origin) -> gpd.GeoDataFrame:
@@ -381,6 +411,17 @@ id = "building_id"
 population = "population"
 households = "households"
 elderly = "elderly"
+villagers = "villagers"      # original villagers (原村民) and renters (租住人口): demand groups
+renters = "renters"
+
+[residents_outside]
+# residents not yet moved back, at a 集中过渡地: their own rows in the scorecard
+path = "residents_outside.gpkg"
+id = "outside_id"
+community = "home_community"
+population = "population"
+elderly = "elderly"
+households = "households"
 
 [facilities]
 path = "facilities.csv"
@@ -438,6 +479,8 @@ def write_sample(folder: str | Path = "data/raw/sample", *, seed: int = 2017) ->
         data["communities"].to_crs("EPSG:4326").to_file(tmp, driver="GeoJSON")
     with atomic_path(folder / "buildings.gpkg") as tmp:
         data["buildings"].to_crs("EPSG:4326").to_file(tmp, driver="GPKG", layer="buildings")
+    with atomic_path(folder / "residents_outside.gpkg") as tmp:
+        data["residents_outside"].to_crs("EPSG:4326").to_file(tmp, driver="GPKG", layer="outside")
     for layer in ("river", "planned_roads"):
         with atomic_path(folder / f"{layer}.geojson") as tmp:
             data[layer].to_crs("EPSG:4326").to_file(tmp, driver="GeoJSON")

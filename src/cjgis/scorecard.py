@@ -20,6 +20,7 @@ import xlsxwriter
 from cjgis._atomic import atomic_path, write_csv
 from cjgis.analysis import Analysis
 from cjgis.categories import category_info
+from cjgis.coverage import IN_PLACE
 from cjgis.report import write_gpkg
 from cjgis.verdict import MET, NO_RESIDENTS, NO_STANDARD, NOT_MET, share_text
 
@@ -27,6 +28,7 @@ from cjgis.verdict import MET, NO_RESIDENTS, NO_STANDARD, NOT_MET, share_text
 COLUMNS = {
     "community_id": "社区编号",
     "community_name": "社区名称",
+    "resident_group": "居民类别",
     "category": "类别代码",
     "category_zh": "设施类别",
     "basis_zh": "标准依据",
@@ -52,7 +54,7 @@ COLUMNS = {
     "capacity_inside": "社区内容量",
     "capacity_accessible": "可达容量(2SFCA)",
     "capacity_required": "需求容量(取整)",
-    "capacity_shortfall": "容量缺口(取整)",
+    "capacity_shortfall": "配置缺口(取整)",
     "provision_rate": "千人指标(可达)",
     "provision_target": "千人指标(要求)",
     "provision_per": "千人指标口径",
@@ -80,7 +82,7 @@ def scorecard_table(analysis: Analysis) -> pd.DataFrame:
     decided again; numbers are rounded for reading (minutes and capacity to 1 decimal) so
     that the XLSX and CSV show the same values.
     """
-    card = analysis.coverage.replace([np.inf, -np.inf], np.nan).copy()
+    card = analysis.coverage_rows().replace([np.inf, -np.inf], np.nan).copy()
     for key in COLUMNS:
         if key not in card:
             card[key] = np.nan
@@ -226,9 +228,9 @@ def write_scorecard(
     }
     spots = _blind_spot_table(analysis)
     if len(spots) < len(analysis.blind_spots):
-        title = f"盲区 blind spots 前{len(spots)} top"  # the largest; all in blind_spots.gpkg
+        title = f"服务盲区 blind spots 前{len(spots)} top"  # the largest; all in blind_spots.gpkg
     else:
-        title = "盲区 blind spots"
+        title = "服务盲区 blind spots"
     with atomic_path(paths["scorecard_xlsx"]) as tmp:
         book = xlsxwriter.Workbook(str(tmp), {"constant_memory": True})
         formats = {
@@ -254,6 +256,7 @@ def write_scorecard(
 
 def _community_layer(analysis: Analysis, card: pd.DataFrame, summary: pd.DataFrame):
     """Boundaries with the summary and, per category, covered share and status."""
+    card = card[card["resident_group"] == IN_PLACE]  # the community's own residents
     wide = card.pivot(
         index="community_id", columns="category", values=["covered_share", "status_zh"]
     )

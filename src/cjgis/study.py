@@ -94,6 +94,8 @@ class ResidentsSection:
     id: str | None = None
     elderly: str | None = None
     households: str | None = None
+    villagers: str | None = None
+    renters: str | None = None
     community: str | None = None
     crs: str | None = None
     raster: Path | None = field(default=None, metadata=_PATH)
