@@ -144,7 +144,11 @@ def test_missing_elderly_counts_are_never_population_in_disguise(no_elderly, cap
         analyze(*no_elderly, options=_elderly_options(strict=True), verbose=False)
     declared = analyze(*no_elderly, options=_elderly_options(elderly_share=0.25), verbose=False)
     row = declared.coverage.iloc[0]
-    assert "估算 = 常住人口 × 25.00%" in row["demand_basis"]
+    assert row["demand_basis"].startswith("60岁及以上老年人口, 估算 = 常住人口 × 25.00%")
+    older = analyze(
+        *no_elderly, options=_elderly_options(elderly_share=0.15, elderly_age=65), verbose=False
+    )
+    assert older.coverage.iloc[0]["demand_basis"].startswith("65岁及以上老年人口, 估算")
     assert row["capacity_required"] == np.ceil(40 * 400 * 0.25 / 1000)  # 4 beds
 
 
@@ -175,7 +179,17 @@ def test_non_numeric_totals_and_capacities_are_rejected_rows(sample_study, tmp_p
     )
     study_file = sample_study.parent / "totals_study.toml"
     study_file.write_text(text, encoding="utf-8")
+    text = text.replace('path = "facilities.csv"', f'path = "{path.as_posix()}"')
+    study_file.write_text(text, encoding="utf-8")
     communities_l, residents, _ = layers_from_study(load_study(study_file))
+    from cjgis.inputs import analyze_study
+    from cjgis.report import write_outputs
+
+    written = write_outputs(analyze_study(load_study(study_file), verbose=False), tmp_path / "out")
+    rejected_csv = pd.read_csv(written["rejected"], encoding="utf-8-sig")
+    reasons = set(rejected_csv["reason"])
+    assert "capacity '12床' is not a number" in reasons
+    assert "population total '人口' '12o0' is not a number" in reasons
     rej = residents.rejected
     bad = rej[rej["layer"] == "communities"]
     assert list(bad["reason"]) == ["population total '人口' '12o0' is not a number"]

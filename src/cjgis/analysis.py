@@ -340,6 +340,7 @@ def analyze(
         elderly_share=options.elderly_share,
         household_size=options.household_size,
         strict=options.strict,
+        elderly_age=options.elderly_age,
     )
     res, areas = _walk_all_categories(
         network, res, res_att, fac, fac_att, categories, options, verbose=verbose

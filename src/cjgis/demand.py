@@ -280,6 +280,7 @@ def demand_columns(
     elderly_share: float | None = None,
     household_size: float | None = None,
     strict: bool = False,
+    elderly_age: int = 60,
 ) -> tuple[pd.DataFrame, dict[str, str]]:
     """Make sure each demand group a rule counts has a column, and say how it was counted.
 
@@ -298,6 +299,8 @@ def demand_columns(
         Groups the rules count (``residents``, ``elderly``, ``households``, ...).
     elderly_share, household_size : float, optional
         Declared estimates (``[analysis] elderly_share``, ``household_size``).
+    elderly_age : int, optional
+        The age the elderly counts start at, named in the 口径.
     strict : bool, optional
         Raise instead of warning when a group has no counts and no estimate.
 
@@ -312,6 +315,8 @@ def demand_columns(
     added = {}
     for group in sorted(groups - {"residents"}):
         zh, en = GROUP_ZH.get(group, group), GROUP_EN.get(group, group)
+        if group == "elderly":
+            zh, en = f"{elderly_age}岁及以上老年人口", f"residents aged {elderly_age}+"
         if group in residents:
             basis[group] = f"{zh} (数据 counted)"
         elif group == "elderly" and elderly_share is not None:

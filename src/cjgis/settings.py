@@ -41,6 +41,10 @@ elderly_share : float or None
     planner declares it (Hangzhou's registered population was 22.16 % aged 60+ in 2017 (?)).
 household_size : float or None
     Declared persons per household, estimating households where the data have no counts.
+elderly_age : int
+    The age from which residents count as elderly, named in every 口径: 60, the definition of
+    the 老年人权益保障法 (art. 2) and of Chinese statistics. Editable for a study whose elderly
+    counts use another threshold (e.g. 65); the counts themselves come from the data.
 rules : tuple of CategoryRule
     Per-category rules resolved from a standards profile (:mod:`cjgis.standards`); a category
     without one is checked against ``minutes``, ``walk_speed_m_s`` and ``target_share``.
@@ -62,6 +66,7 @@ SOURCES: dict[str, str] = {
     "max_snap_m": "cjgis data-quality rule: farther than this from any street is suspect",
     "elderly_share": "declared by the planner (no default); 60+ per 老年人权益保障法 art. 2",
     "household_size": "declared by the planner (no default)",
+    "elderly_age": "老年人权益保障法 art. 2: citizens aged 60 and over",
 }
 
 
@@ -80,6 +85,7 @@ class AnalysisOptions:
     strict: bool = False
     elderly_share: float | None = None
     household_size: float | None = None
+    elderly_age: int = 60
     rules: tuple[CategoryRule, ...] = ()
 
     def __post_init__(self) -> None:
