@@ -61,3 +61,28 @@ def test_osm_arrays_match_the_graph_route():
     assert set(direct.node_id) == set(via_graph.node_id[used])  # nodes of walkable edges
     everything = network_from_osm(OSM, components="all", walkable=lambda tags: True)
     assert everything.dropped_edges == 0 and everything.n_edges == 9
+
+
+def test_a_graph_without_lengths_loses_no_street_and_says_so(hangzhou_streets, caplog):
+    """Lengths come from the projected geometry; missing ones never merge parallel streets."""
+    import logging
+
+    import osmnx as ox
+
+    from cjgis.network import network_from_graph
+
+    graph = ox.load_graphml(hangzhou_streets, edge_dtypes={"walk_excluded_hint": str})
+    full = network_from_graph(graph, components="all")
+    for _, _, data in graph.edges(data=True):
+        del data["length"]
+    with caplog.at_level(logging.WARNING, logger="cjgis.network"):
+        bare = network_from_graph(graph, components="all")
+    assert bare.n_edges == full.n_edges  # parallel streets between two junctions stay two
+    np.testing.assert_array_equal(bare.edge_length_m, full.edge_length_m)
+    assert f"{full.n_edges} edges had no length" in caplog.text
+    for _, _, data in graph.edges(data=True):
+        data["length"] = 1.0  # wrong everywhere: measured lengths still rule, and it is said
+    with caplog.at_level(logging.WARNING, logger="cjgis.network"):
+        wrong = network_from_graph(graph, components="all")
+    np.testing.assert_array_equal(wrong.edge_length_m, full.edge_length_m)
+    assert "one more than 1 m" in caplog.text

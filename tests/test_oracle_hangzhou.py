@@ -34,6 +34,15 @@ def oracle(hangzhou_streets):
     graph.remove_edges_from(drop)
     projected = ox.project_graph(graph, to_crs=CRS)
     edges = ox.graph_to_gdfs(projected, nodes=False).reset_index()
+    # one street, one edge: drop each edge whose reverse (same coordinates reversed) is kept,
+    # so that two points on a street snap to the same edge whatever the float ties
+    seen, keep = set(), []
+    for a, b, geom in zip(edges["u"], edges["v"], edges.geometry, strict=True):
+        xy = shapely.get_coordinates(geom)
+        key = (a, b, xy.tobytes()) if a <= b else (b, a, xy[::-1].tobytes())
+        keep.append(key not in seen)
+        seen.add(key)
+    edges = edges[keep].reset_index(drop=True)
     u = edges["u"].to_numpy()
     v = edges["v"].to_numpy()
     geoms = edges.geometry.to_numpy()
@@ -235,3 +244,54 @@ def test_pairs_within_reach_match_one_search_per_facility(
     assert set(got) == set(expected), set(got) ^ set(expected)
     assert len(got) > 50
     assert max(abs(got[key] - expected[key]) for key in got) < 1e-6
+
+
+def test_streets_whose_two_directions_round_apart_are_one_street(hangzhou_streets, oracle):
+    """Reverse twins are recognised by their coordinates, not a rounded length.
+
+    On the streets whose two stored directions carry lengths that round differently at 0.1 m
+    (415.55 vs 415.54999999999995), a facility and a residence on the same street must be
+    a walk along that street apart, as the networkx oracle says, for every residence.
+    """
+    graph = ox.load_graphml(hangzhou_streets, edge_dtypes={"walk_excluded_hint": str})
+    split = {
+        (u, v)
+        for u, v, d in graph.edges(data=True)
+        if d.get("walk_excluded_hint") != "True"
+        and u != v
+        and any(
+            round(d["length"], 1) != round(t["length"], 1)
+            for t in graph.get_edge_data(v, u, default={}).values()
+            if shapely.equals_exact(t.get("geometry"), shapely.reverse(d.get("geometry")), 0)
+        )
+    }
+    assert len(split) >= 20  # both directions of each
+    mine = [
+        e for e, (a, b) in enumerate(zip(oracle["u"], oracle["v"], strict=True)) if (a, b) in split
+    ]
+    lines = np.repeat(oracle["geoms"][mine], 5)  # five pairs per street, a few metres off it
+    rng = np.random.default_rng(3)
+    at = rng.uniform(0.05, 0.95, (2, len(lines)))
+    off = rng.uniform(-6, 6, (2, len(lines), 2))
+
+    def beside(t, shift):
+        xy = shapely.get_coordinates(shapely.line_interpolate_point(lines, t, normalized=True))
+        return shapely.points(xy + shift)
+
+    facilities, residences = beside(at[0], off[0]), beside(at[1], off[1])
+    net = hangzhou_network_all(hangzhou_streets)
+    got, _ = walking_distances(net, attach_points(net, facilities), attach_points(net, residences))
+    for k in range(0, len(lines), 5):  # each pair on its own: the nearest facility is its own
+        one = slice(k, k + 1)
+        expected = oracle_distances(oracle, facilities[one], residences[one])
+        walk, _ = walking_distances(
+            net, attach_points(net, facilities[one]), attach_points(net, residences[one])
+        )
+        np.testing.assert_allclose(walk, expected, rtol=0, atol=1e-3)
+    np.testing.assert_allclose(got, oracle_distances(oracle, facilities, residences), atol=1e-3)
+
+
+def hangzhou_network_all(path):
+    from cjgis.streets import network_from_file
+
+    return network_from_file(path, components="all")

@@ -423,22 +423,22 @@ def network_from_graph(
     project = projector(source_crs, metric)
     node_x, node_y = project(xy).T
 
-    us, vs, geoms, dropped, seen = [], [], [], 0, set()
+    us, vs, geoms, given, dropped = [], [], [], [], 0
+    kept: dict[tuple[int, int], list[np.ndarray]] = {}
     for u, v, data in graph.edges(data=True):
         if not walkable(data):
             dropped += 1
             continue
         iu, iv = index[u], index[v]
         geom = data.get("geometry")
-        length_key = round(float(data.get("length", 0.0)), 1)
-        key = (min(iu, iv), max(iu, iv), length_key)
-        if key in seen:  # the reverse twin of an edge already kept
+        if _is_twin(kept, iu, iv, geom, xy):  # the other direction of a street already kept
             continue
-        seen.add(key)
         us.append(iu)
         vs.append(iv)
         geoms.append(geom)
+        given.append(data.get("length"))
     edge_geometry = _project_edge_geometries(geoms, us, vs, node_x, node_y, project)
+    _report_lengths(given, shapely.length(edge_geometry))
     network = Network(
         crs=metric,
         node_id=np.asarray(nodes),
@@ -451,6 +451,64 @@ def network_from_graph(
         dropped_edges=dropped,
     )
     return largest_component(network) if components == "largest" else network
+
+
+def _is_twin(
+    kept: dict[tuple[int, int], list[np.ndarray]], iu: int, iv: int, geom, xy: np.ndarray
+) -> bool:
+    """Whether an edge repeats one already kept between the same two nodes (and remember it).
+
+    Twins are recognised by their end nodes and their exact coordinates, oriented the same way
+    (a straight edge by its two nodes): never by a rounded length, so parallel streets between
+    the same junctions stay two streets and the two directions of one street become one.
+    """
+    coords = shapely.get_coordinates(geom) if geom is not None else xy[[iu, iv]]
+    first = xy[min(iu, iv)]
+    if iu == iv:  # a loop: either way round is the same street
+        flip = len(coords) > 2 and tuple(coords[1]) > tuple(coords[-2])
+    else:  # oriented from the lower node, whichever way the geometry was stored
+        flip = np.hypot(*(coords[0] - first)) > np.hypot(*(coords[-1] - first))
+    if flip:
+        coords = coords[::-1]
+    key = (min(iu, iv), max(iu, iv))
+    same = kept.setdefault(key, [])
+    if any(len(c) == len(coords) and np.array_equal(c, coords) for c in same):
+        return True
+    same.append(coords)
+    return False
+
+
+#: A given edge length this far (and this share) from its geometry's length is reported.
+LENGTH_MISMATCH_M, LENGTH_MISMATCH_SHARE = 1.0, 0.02
+
+
+def _report_lengths(given: list, measured_m: np.ndarray) -> None:
+    """Log edges whose ``length`` is missing, not positive or far from their geometry.
+
+    Walking distances always use the projected geometry's length; a source that disagrees is
+    worth knowing about (a GraphML saved without lengths, or in another unit).
+    """
+    values = np.array([np.nan if g is None else float(g) for g in given], dtype=float)
+    missing = np.isnan(values)
+    not_positive = ~missing & (values <= 0)
+    gap = np.abs(values - measured_m)
+    far = (
+        ~missing
+        & ~not_positive
+        & (gap > np.maximum(LENGTH_MISMATCH_M, LENGTH_MISMATCH_SHARE * measured_m))
+    )
+    if missing.any() or not_positive.any() or far.any():
+        log.warning(
+            "edge lengths computed from the projected geometry: %d edges had no length, %d a "
+            "zero or negative one, %d one more than %g m (and %g %%) from their geometry's "
+            "(largest gap %.0f m)",
+            missing.sum(),
+            not_positive.sum(),
+            far.sum(),
+            LENGTH_MISMATCH_M,
+            LENGTH_MISMATCH_SHARE * 100,
+            np.nanmax(np.where(far, gap, np.nan)) if far.any() else 0.0,
+        )
 
 
 def _project_edge_geometries(
