@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from conftest import X0, Y0
@@ -149,3 +150,98 @@ def test_residence_beside_a_disconnected_fragment_is_attached_and_noted():
     assert out.loc["near_path", "street_offset_m"] == pytest.approx(40)
     assert out.loc["near_path", "note"].startswith("nearest street (10 m) is a disconnected")
     assert out["note"].isna().sum() == 1 and len(result.rejected) == 0
+
+
+def test_a_network_in_two_large_halves_keeps_both_and_says_why(caplog):
+    """Each residence walks within its own piece; none is rejected as far from the streets."""
+    import logging
+
+    from conftest import graph_from_segments
+
+    from cjgis.network import network_from_graph
+
+    # street A: 2 km along y = 0; street B: 1.5 km along y = 1000, never linked to A
+    nodes = {i: (100.0 * i, 0.0) for i in range(21)} | {
+        100 + i: (100.0 * i, 1000.0) for i in range(16)
+    }
+    edges = [(i, i + 1) for i in range(20)] + [(100 + i, 101 + i) for i in range(15)]
+    edges += [(50, 51)]  # and a 30 m stray path: a fragment, not a piece
+    nodes |= {50: (3000.0, 500.0), 51: (3030.0, 500.0)}
+    with caplog.at_level(logging.WARNING, logger="cjgis.network"):
+        network = network_from_graph(graph_from_segments(nodes, edges))
+    assert "2 large disconnected pieces" in caplog.text and "missing bridge" in caplog.text
+    assert len(network.fragment_geometry) == 1  # the stray path only
+    communities = gpd.GeoDataFrame(
+        {"community_id": ["A", "B"], "community_name": ["甲", "乙"]},
+        geometry=[
+            shapely.box(X0 - 50, Y0 - 100, X0 + 2050, Y0 + 400),
+            shapely.box(X0 - 50, Y0 + 600, X0 + 2050, Y0 + 1100),
+        ],
+        crs="EPSG:4549",
+    )
+    residents = frame([(500, -20), (1200, 980)], resident_id=["a", "b"], population=[10.0, 20.0])
+    facilities = frame([(200, 1010)], facility_id=["f"], name=["乙站"], category=["x"])
+    result = analyze(network, communities, residents, facilities, verbose=False)
+    assert len(result.rejected) == 0  # no one "about 1,000 m from the nearest street"
+    walk = result.residents.set_index("resident_id")["walk_min_x"]
+    assert walk["b"] == pytest.approx((20 + 1000 + 10) / 60)  # within its own piece
+    assert np.isnan(walk["a"])  # the other piece: out of reach, and counted so
+    assert result.coverage.set_index("community_id").loc["A", "unreachable_residents"] == 10
+
+
+def test_categories_in_chinese_map_to_their_key_and_typos_are_named(district, tmp_path, caplog):
+    import logging
+
+    from cjgis._errors import InputError
+    from cjgis.io import read_facilities
+
+    network, communities, residents, _ = district
+    points = frame([(500, 200), (1900, 0), (100, -10)]).to_crs("EPSG:4326")
+    table = pd.DataFrame(
+        {
+            "name": ["北村照料中心", "南村照料中心", "南村照料站"],
+            "category": ["elderly_care", "养老服务设施", "elderly_car"],
+            "lon": points.geometry.x,
+            "lat": points.geometry.y,
+        }
+    )
+    table.to_csv(tmp_path / "facilities.csv", index=False, encoding="utf-8-sig")
+    layer = read_facilities(tmp_path / "facilities.csv", category="category")
+    assert list(layer.frame["category"]) == ["elderly_care", "elderly_care", "elderly_car"]
+    with caplog.at_level(logging.WARNING, logger="cjgis.analysis"):
+        result = analyze(network, communities, residents, layer, verbose=False)
+    assert result.categories == ["elderly_care", "elderly_car"]
+    assert "1 facilities have the unknown category 'elderly_car'" in caplog.text
+    assert "did you mean 'elderly_care'?" in caplog.text
+    with pytest.raises(InputError, match="did you mean 'elderly_care'"):
+        analyze(network, communities, residents, layer, options=AnalysisOptions(strict=True))
+
+
+def test_overlapping_boundaries_are_named_and_share_by_a_stated_rule(district, caplog):
+    import logging
+
+    from cjgis._errors import InputError
+
+    network, communities, _, facilities = district
+    overlapping = communities.copy()
+    # N (was y 110..280) now starts at y = -40: the band y in (-40, 90) belongs to both
+    overlapping.loc[overlapping["community_id"] == "N", "geometry"] = shapely.box(
+        X0 - 50, Y0 - 40, X0 + 2050, Y0 + 280
+    )
+    building = shapely.box(X0 + 1000, Y0 - 60, X0 + 1040, Y0 - 10)  # all in S, 30 of 50 m in N
+    houses = gpd.GeoDataFrame(
+        {"resident_id": ["h1", "p1"], "population": [100.0, 50.0]},
+        geometry=[building, shapely.Point(X0 + 1500, Y0 + 15)],  # 75 m inside S, 55 m inside N
+        crs="EPSG:4549",
+    )
+    with caplog.at_level(logging.WARNING, logger="cjgis.analysis"):
+        result = analyze(network, overlapping, houses, facilities, verbose=False)
+    assert "1 pairs of community boundaries overlap (S/N 273,000 m²)" in caplog.text
+    res = result.residents.set_index("resident_id")
+    assert res.loc["h1", "community_id"] == "S"  # 2,000 m² of it in S, 1,200 m² in N
+    assert "counted for S (the larger share of the building)" in res.loc["h1", "note"]
+    assert res.loc["p1", "community_id"] == "S"
+    assert "counted for S (the boundary it lies deepest inside)" in res.loc["p1", "note"]
+    assert result.coverage.set_index("community_id").loc["S", "residents"] == 150
+    with pytest.raises(InputError, match="overlap"):
+        analyze(network, overlapping, houses, facilities, options=AnalysisOptions(strict=True))

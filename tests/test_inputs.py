@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import shapely
 import shapely.affinity
+from conftest import X0, Y0
 
 from cjgis._errors import InputError, StudyFileError
 from cjgis.cli import main
@@ -340,3 +341,60 @@ def test_gbk_with_a_rare_character_still_reads(tmp_path):
     path = tmp_path / "gbk.csv"
     path.write_bytes("\n".join(lines).encode("gbk"))
     assert list(read_any(path)["名称"]) == names
+
+
+def _communities_file(tmp_path, rings, ids=("A", "B")):
+    frame = gpd.GeoDataFrame(
+        {"cid": list(ids), "cname": ["甲", "乙"][: len(ids)]},
+        geometry=[shapely.Polygon([(X0 + x, Y0 + y) for x, y in ring]) for ring in rings],
+        crs="EPSG:4549",
+    )
+    path = tmp_path / "communities.gpkg"
+    frame.to_file(path, driver="GPKG")
+    return path
+
+
+def test_a_bow_tie_boundary_is_repaired_with_its_whole_area_and_noted(tmp_path):
+    from cjgis.io import read_communities
+
+    bowtie = [(0, 0), (100, 100), (100, 0), (0, 100), (0, 0)]
+    square = [(200, 0), (300, 0), (300, 100), (200, 100), (200, 0)]
+    layer = read_communities(_communities_file(tmp_path, [bowtie, square]), id="cid", name="cname")
+    a = layer.frame.set_index("community_id").loc["A"]
+    assert a.geometry.is_valid and a.geometry.area == pytest.approx(5000)  # both triangles
+    assert a["note"].startswith("boundary repaired (Self-intersection")
+    assert pd.isna(layer.frame.set_index("community_id").loc["B", "note"])
+
+
+def test_a_boundary_whose_repair_loses_area_stops_the_run_naming_it(tmp_path):
+    from cjgis.io import read_communities
+
+    overlapping = [
+        (0, 0),
+        (100, 0),
+        (100, 100),
+        (0, 100),
+        (0, 20),
+        (80, 20),
+        (80, 80),
+        (20, 80),
+        (20, 0),
+        (0, 0),
+    ]  # the ring runs over itself
+    square = [(200, 0), (300, 0), (300, 100), (200, 100), (200, 0)]
+    with pytest.raises(
+        InputError, match=r"communities\.gpkg, row 1: the boundary of A is invalid .* 62% of its"
+    ):
+        read_communities(_communities_file(tmp_path, [overlapping, square]), id="cid", name="cname")
+
+
+def test_a_duplicated_community_id_stops_the_run_naming_both_rows(tmp_path):
+    from cjgis.io import read_communities
+
+    squares = [
+        [(0, 0), (100, 0), (100, 100), (0, 100)],
+        [(200, 0), (300, 0), (300, 100), (200, 100)],
+    ]
+    path = _communities_file(tmp_path, squares, ids=("A", "A"))
+    with pytest.raises(InputError, match=r"rows 1, 2 share the community id 'A'"):
+        read_communities(path, id="cid", name="cname")

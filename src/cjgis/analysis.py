@@ -7,6 +7,7 @@ it reads no global state and writes nothing, so many districts can run in parall
 
 from __future__ import annotations
 
+import difflib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from pyproj import CRS
 from tqdm.auto import tqdm
 
@@ -21,7 +23,7 @@ from cjgis._errors import InputError
 from cjgis._validate import check_chinese_offset, rejected_rows
 from cjgis.access import distances_within, node_reach, target_distances
 from cjgis.capacity import two_step_fca
-from cjgis.categories import ordered_categories
+from cjgis.categories import CATEGORIES, ordered_categories
 from cjgis.coverage import (
     COVERAGE_COLUMNS,
     IN_PLACE,
@@ -157,9 +159,11 @@ def _assign_communities(residents, communities, *, file: str):
     joined = gpd.sjoin(
         points, communities[["community_id", "geometry"]], predicate="within", how="left"
     )
-    joined = joined[~joined.index.duplicated(keep="first")]
+    joined, notes = _one_community_each(joined, residents, communities)
     ids.loc[~given] = joined["community_id"].reindex(ids.index[~given]).to_numpy()
     residents = residents.assign(community_id=ids)
+    if notes is not None:
+        residents = residents.assign(note=notes.reindex(residents.index))
     outside = ~given & residents["community_id"].isna()
     rejected = pd.concat(
         [
@@ -186,6 +190,56 @@ def _assign_communities(residents, communities, *, file: str):
         ignore_index=True,
     )
     return residents.loc[~(wrong | outside)], rejected
+
+
+def _one_community_each(joined: pd.DataFrame, residents, communities):
+    """Where boundaries overlap, give each residence one community by a stated rule.
+
+    A building in two boundaries counts for the one holding the larger share of its
+    footprint; a point, for the one it lies deepest inside. Each such residence gets a note.
+    """
+    twice = joined.index.duplicated(keep=False)
+    if not twice.any():
+        return joined, None
+    shapes = communities.set_index("community_id").geometry
+    notes = pd.Series(None, index=residents.index, dtype=object)
+    chosen = []
+    for idx, group in joined[twice].groupby(level=0, sort=False):
+        geom = residents.geometry.loc[idx]
+        names = list(group["community_id"])
+        if geom.geom_type in ("Polygon", "MultiPolygon") and geom.area > 0:
+            score = [shapes[c].intersection(geom).area for c in names]
+            rule = "the larger share of the building"
+        else:
+            point = geom.representative_point()
+            score = [shapes[c].boundary.distance(point) for c in names]
+            rule = "the boundary it lies deepest inside"
+        best = names[int(np.argmax(score))]
+        chosen.append(group[group["community_id"] == best].iloc[[0]])
+        notes[idx] = f"in the overlap of {' and '.join(names)}: counted for {best} ({rule})"
+    joined = pd.concat([joined[~twice], *chosen]).sort_index()
+    return joined, notes
+
+
+def _check_overlaps(communities: gpd.GeoDataFrame, *, file: str, strict: bool) -> None:
+    """Warn (strict: stop) when community boundaries overlap: residents there are shared."""
+    geoms = communities.geometry.to_numpy()
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    pairs = [(i, j) for i, j in zip(left, right, strict=True) if i < j]
+    area = [shapely.intersection(geoms[i], geoms[j]).area for i, j in pairs]
+    overlaps = [(i, j, a) for (i, j), a in zip(pairs, area, strict=True) if a > 1.0]
+    if not overlaps:
+        return
+    ids = communities["community_id"].to_numpy()
+    listing = ", ".join(f"{ids[i]}/{ids[j]} {a:,.0f} m²" for i, j, a in overlaps[:10])
+    message = (
+        f"{file}: {len(overlaps)} pairs of community boundaries overlap ({listing}); a "
+        "residence in an overlap counts for the community holding the larger share of it "
+        "(see the note column). Fix: correct the boundaries, or set [residents] community"
+    )
+    if strict:
+        raise InputError(message)
+    log.warning(message)
 
 
 def _attach(network: Network, frame, *, layer: str, file: str, id_column: str, max_snap_m):
@@ -217,7 +271,12 @@ def _attach(network: Network, frame, *, layer: str, file: str, id_column: str, m
     kept = frame.loc[~far].assign(street_offset_m=kept_att.offset_m)
     notes = _fragment_notes(network, points[~far], kept_att.offset_m)
     if notes is not None:
-        kept = kept.assign(note=notes)
+        before = kept["note"] if "note" in kept else pd.Series(None, index=kept.index, dtype=object)
+        both = [
+            "; ".join(str(n) for n in pair if isinstance(n, str))
+            for pair in zip(before.to_numpy(), notes, strict=True)
+        ]
+        kept = kept.assign(note=[n or None for n in both])
         log.warning(
             "%s: %d rows have their nearest street in a disconnected piece of the "
             "network; attached to the main network instead (see the note column)",
@@ -308,6 +367,7 @@ def analyze(
     crs = network.crs
     comm = comm_l.frame.to_crs(crs)
     rejected = [comm_l.rejected, res_l.rejected, fac_l.rejected]
+    _check_overlaps(comm, file=comm_l.file, strict=options.strict)
     res, rej = _assign_communities(res_l.frame.to_crs(crs), comm, file=res_l.file)
     rejected.append(rej)
     res, res_att, rej = _attach(
@@ -331,6 +391,7 @@ def analyze(
     rejected += rej
     rejected = pd.concat(rejected, ignore_index=True)
     _raise_if_strict(rejected, options)
+    _check_categories(fac["category"], options, file=fac_l.file)
     present = ordered_categories(fac["category"].unique())
     categories = [c for c in present if options.rule_for(c).scale == "walk"]
     district_rules = [options.rule_for(c) for c in present if c not in categories]
@@ -374,6 +435,26 @@ def analyze(
         district=district_verdicts(res, fac, district_rules, demand_basis=demand_basis),
         resident_attachment=res_att,
     )
+
+
+def _check_categories(categories: pd.Series, options: AnalysisOptions, *, file: str) -> None:
+    """Warn (strict: stop) on category keys no profile or registry knows, with the likely one.
+
+    An unknown key is analysed as a category of its own; a typo (``elderly_car``) would
+    otherwise split a category's facilities in two without a word.
+    """
+    known = sorted({*CATEGORIES, *(rule.key for rule in options.rules)})
+    counts = categories.value_counts()
+    for key in counts.index.difference(known):
+        close = difflib.get_close_matches(key, known, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        message = (
+            f"{file}: {counts[key]} facilities have the unknown category {key!r}, analysed as a "
+            f"category of its own. Fix: {hint}known: {', '.join(known)}"
+        )
+        if options.strict:
+            raise InputError(message)
+        log.warning(message)
 
 
 def _groups(categories: list[str], options: AnalysisOptions) -> set[str]:

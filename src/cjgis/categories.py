@@ -63,6 +63,20 @@ def category_info(key: str) -> Category:
     return Category(key, key, key, colour, key[:1].upper())
 
 
+def category_key(text: str) -> str:
+    """Return the key of a category written as its key or Chinese name (养老服务设施: elderly_care).
+
+    Other text is returned stripped, unchanged: an unknown key, checked by the analysis.
+    """
+    text = str(text).strip()
+    if text in CATEGORIES:
+        return text
+    for key, category in CATEGORIES.items():
+        if text in (category.name_zh, category.name_en):
+            return key
+    return text
+
+
 def ordered_categories(keys: object) -> list[str]:
     """Return category keys in the registry's order (the four of 2017 first), others sorted."""
     present = {str(k) for k in keys}

@@ -25,6 +25,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from cjgis._errors import input_error
 from cjgis._validate import (
@@ -36,7 +37,7 @@ from cjgis._validate import (
     require_crs,
     require_geometry,
 )
-from cjgis.categories import category_from_text
+from cjgis.categories import category_from_text, category_key
 from cjgis.coords import CHINESE_CRS, in_china, to_wgs84_geometries
 
 log = logging.getLogger(__name__)
@@ -243,7 +244,7 @@ def read_communities(
             **({"_total_problem": _total_problems(frame, totals)} if totals else {}),
             "_row": frame["_row"],
         },
-        geometry=frame.geometry.make_valid(),
+        geometry=frame.geometry,
         crs=frame.crs,
     )
     if len(out) == 0:
@@ -251,8 +252,59 @@ def read_communities(
     out, rej_geom = _reject_empty_geometry(
         out, layer="communities", file=str(path), id_column="community_id"
     )
-    out, rej_dup = _reject_duplicates(out, "community_id", layer="communities", file=str(path))
-    return Layer(out, pd.concat([rej_geom, rej_dup], ignore_index=True), str(path))
+    _stop_on_duplicate_ids(out, path)
+    out = _repaired_boundaries(out, path)
+    return Layer(out, rej_geom, str(path))
+
+
+def _stop_on_duplicate_ids(frame: gpd.GeoDataFrame, path: Path) -> None:
+    """Two boundaries with one id: one would vanish and its residents seem outside any."""
+    dup = frame["community_id"].duplicated(keep=False)
+    if dup.any():
+        first = frame.loc[dup, "community_id"].iloc[0]
+        rows = frame.loc[frame["community_id"] == first, "_row"].tolist()
+        raise input_error(
+            path,
+            f"rows {', '.join(map(str, rows))} share the community id {first!r} "
+            f"({dup.sum()} rows share an id with another)",
+            "give each boundary its own id, or merge the parts into one (multi)polygon",
+        )
+
+
+def _repaired_boundaries(frame: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
+    """Repair invalid boundaries where the repair keeps their area, and note it per row.
+
+    The area a boundary encloses is that of every face its lines enclose (a bow-tie: both
+    triangles). A repair that keeps less (a ring that overlaps itself, repaired into a hole)
+    stops the run with the boundary named, rather than quietly losing residents.
+    """
+    invalid = ~frame.geometry.is_valid
+    notes = pd.Series(None, index=frame.index, dtype=object)
+    if not invalid.any():
+        return frame.assign(note=notes)
+    geometry = frame.geometry.copy()
+    for i in frame.index[invalid]:
+        broken = frame.geometry[i]
+        repaired = shapely.make_valid(broken)
+        faces = shapely.polygonize(shapely.get_parts(shapely.node(broken.boundary)))
+        enclosed = shapely.union_all(shapely.get_parts(faces)).area
+        polygons = shapely.union_all(
+            [g for g in shapely.get_parts(repaired) if g.geom_type in ("Polygon", "MultiPolygon")]
+        )
+        if polygons.area < enclosed * (1 - 1e-9) - 1e-9:
+            raise input_error(
+                path,
+                f"the boundary of {frame.at[i, 'community_id']} is invalid "
+                f"({shapely.is_valid_reason(broken)}) and a repair would keep only "
+                f"{polygons.area / enclosed:.0%} of its area",
+                "redraw the boundary (no self-overlapping ring), e.g. in QGIS: "
+                "Vector > Geometry Tools > Check Validity",
+                row=frame.at[i, "_row"],
+            )
+        geometry[i] = polygons
+        notes[i] = f"boundary repaired ({shapely.is_valid_reason(broken)}), area kept"
+        log.warning("%s, row %s: %s", path, frame.at[i, "_row"], notes[i])
+    return frame.assign(geometry=geometry, note=notes)
 
 
 def _total_problems(frame: pd.DataFrame, totals: dict[str, str]) -> pd.Series:
@@ -421,7 +473,7 @@ def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
     polys = geometry.geom_type.isin(_POLYGONS)
     geometry[polys] = geometry[polys].representative_point()
     cat = (
-        frame[category].astype("string").str.strip()
+        frame[category].astype("string").str.strip().map(category_key, na_action="ignore")
         if category
         else pd.Series(pd.NA, index=frame.index, dtype="string")
     )

@@ -17,6 +17,7 @@ import numpy as np
 import shapely
 from pyproj import CRS
 from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
 
 from cjgis._errors import input_error
 from cjgis.coords import projector, resolve_metric_crs
@@ -345,30 +346,62 @@ def is_walkable(data: dict) -> bool:
     return not (tunnel and highway & _CAR_ROADS and not sidewalk)
 
 
-def largest_component(network: Network) -> Network:
-    """Keep the largest connected piece; the other pieces' edges become ``fragment_geometry``.
+#: What ``components`` may say: keep the major pieces (default), the largest only, or all.
+COMPONENTS = ("major", "largest", "all")
+#: A disconnected piece with at least this share of the largest piece's street length, and at
+#: least MAJOR_PIECE_M of street, is a major piece (a district cut off by a clipped extract or
+#: a missing bridge), not a stray fragment (a compound path whose link is missing).
+MAJOR_PIECE_SHARE, MAJOR_PIECE_M = 0.1, 1000.0
 
-    A residence beside a small disconnected piece (a compound path whose link is missing in
-    the data) would otherwise reach no facility at all.
+
+def keep_components(network: Network, components: str = "major") -> Network:
+    """Keep the network's connected pieces as ``components`` says; the rest become fragments.
+
+    ``"major"``: the largest piece and every piece with at least :data:`MAJOR_PIECE_SHARE` of
+    its street length (and :data:`MAJOR_PIECE_M`), each analysed on its own (a residence
+    walks within its piece; a facility in another is out of reach), with a warning naming
+    the pieces and the likely cause. ``"largest"``: the largest piece only. ``"all"``: every piece. Edges left out become
+    ``fragment_geometry``: a residence beside one (a compound path whose link is missing in the
+    data) is attached to the kept network instead, and noted.
     """
-    from scipy.sparse.csgraph import connected_components
-
-    if network.n_edges == 0:
+    if components not in COMPONENTS:
+        raise ValueError(f"components must be one of {COMPONENTS}, got {components!r}")
+    if network.n_edges == 0 or components == "all":
         return network
     _, labels = connected_components(network.graph, directed=False)
-    sizes = np.bincount(labels[np.concatenate([network.edge_u, network.edge_v])])
-    keep_node = labels == sizes.argmax()
-    keep_edge = keep_node[network.edge_u]
-    if keep_edge.all() and keep_node.all():
+    piece = labels[network.edge_u]
+    length_m = np.bincount(piece, weights=network.edge_length_m, minlength=labels.max() + 1)
+    largest = length_m.argmax()
+    if components == "largest":
+        major = np.array([largest])
+    else:
+        floor_m = max(MAJOR_PIECE_SHARE * length_m[largest], MAJOR_PIECE_M)
+        major = np.union1d([largest], np.flatnonzero(length_m >= floor_m))
+    keep_edge = np.isin(piece, major)
+    if len(major) > 1:
+        sizes = ", ".join(
+            f"{np.isin(labels, [p]).sum()} nodes / {length_m[p] / 1000:.1f} km"
+            for p in major[np.argsort(-length_m[major])]
+        )
+        log.warning(
+            "the street network has %d large disconnected pieces (%s): residents in one cannot "
+            "walk to facilities in another. Likely a clipped extract or a missing bridge or "
+            "link; check [network] (clip_margin_m, the extract) or add the link",
+            len(major),
+            sizes,
+        )
+    if keep_edge.all():
         return network
+    keep_node = np.isin(labels, major)
     index = np.full(network.n_nodes, -1, dtype=np.int64)
     index[keep_node] = np.arange(keep_node.sum())
     log.info(
-        "kept the largest connected network: %d of %d edges; %d edges in %d other pieces left out",
+        "kept %d of %d edges in %d piece(s); %d edges in %d small pieces left out",
         keep_edge.sum(),
         network.n_edges,
+        len(major),
         (~keep_edge).sum(),
-        len(np.unique(labels[network.edge_u[~keep_edge]])),
+        len(np.unique(piece[~keep_edge])),
     )
     return replace(
         network,
@@ -389,7 +422,7 @@ def network_from_graph(
     graph: nx.MultiDiGraph,
     *,
     crs: str | None = None,
-    components: str = "largest",
+    components: str = "major",
     walkable=is_walkable,
 ) -> Network:
     """Build a :class:`Network` from an osmnx-style graph.
@@ -402,8 +435,8 @@ def network_from_graph(
         ``walk_excluded_hint``.
     crs : str, optional
         Metric CRS to project into; chosen from the data if ``None``.
-    components : {"largest", "all"}, optional
-        Keep only the largest connected piece (default; see :func:`largest_component`) or all.
+    components : {"major", "largest", "all"}, optional
+        Which connected pieces to keep (see :func:`keep_components`).
     walkable : callable, optional
         Edge-attribute predicate; :func:`is_walkable` by default.
 
@@ -412,8 +445,8 @@ def network_from_graph(
     Network
         Undirected, deduplicated, projected network.
     """
-    if components not in ("largest", "all"):
-        raise ValueError(f"components must be 'largest' or 'all', got {components!r}")
+    if components not in COMPONENTS:
+        raise ValueError(f"components must be one of {COMPONENTS}, got {components!r}")
     nodes = list(graph.nodes)
     index = {n: i for i, n in enumerate(nodes)}
     xy = np.array([(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in nodes], dtype=float)
@@ -450,7 +483,7 @@ def network_from_graph(
         edge_geometry=edge_geometry,
         dropped_edges=dropped,
     )
-    return largest_component(network) if components == "largest" else network
+    return keep_components(network, components)
 
 
 def _is_twin(

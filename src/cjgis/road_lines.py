@@ -390,13 +390,13 @@ def network_with_planned_roads(
     roads: gpd.GeoDataFrame,
     *,
     join_m: float = PLANNED_JOIN_M,
-    components: str = "largest",
+    components: str = "major",
 ) -> tuple[Network, pd.DataFrame]:
     """Return ``network`` with planned road lines merged in (see :func:`add_planned_roads`).
 
     The network's left-out fragments and its count of non-walkable source edges carry over;
-    with ``components="largest"`` a planned road that joins no street is left out as one more
-    fragment.
+    with ``components`` other than ``"all"`` a planned road that joins no street is left out
+    as one more fragment.
 
     Returns
     -------

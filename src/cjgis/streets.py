@@ -30,7 +30,7 @@ import shapely
 from cjgis._errors import input_error
 from cjgis.cache import CACHE_DIR
 from cjgis.coords import metric_crs_for, metric_crs_of, projector, resolve_metric_crs
-from cjgis.network import WALK_TAGS, Network, is_walkable, largest_component, network_from_graph
+from cjgis.network import WALK_TAGS, Network, is_walkable, keep_components, network_from_graph
 from cjgis.road_lines import (
     LINE_JOIN_M,
     LINE_SUFFIXES,
@@ -257,7 +257,7 @@ def network_from_osm(
     *,
     clip_lonlat: tuple[float, float, float, float] | None = None,
     crs: str | None = None,
-    components: str = "largest",
+    components: str = "major",
     walkable=is_walkable,
 ) -> Network:
     """Build the walking network of an OSM extract straight into arrays (no networkx).
@@ -270,7 +270,7 @@ def network_from_osm(
         See :func:`read_osm_edges`.
     crs : str, optional
         Metric CRS override.
-    components : {"largest", "all"}, optional
+    components : {"major", "largest", "all"}, optional
         See :func:`cjgis.network.network_from_graph`.
     walkable : callable, optional
         Predicate on a way's tags; :func:`cjgis.network.is_walkable` by default.
@@ -313,7 +313,7 @@ def network_from_osm(
         edge_geometry=lines,
         dropped_edges=int((~keep).sum()),
     )
-    return largest_component(network) if components == "largest" else network
+    return keep_components(network, components)
 
 
 def _osm_lines(edges: OsmEdges) -> np.ndarray:
@@ -388,7 +388,7 @@ def network_from_file(
     path: str | Path,
     *,
     crs: str | None = None,
-    components: str = "largest",
+    components: str = "major",
     clip_lonlat: tuple[float, float, float, float] | None = None,
     source_crs: str | None = None,
     join_m: float = LINE_JOIN_M,
@@ -401,7 +401,7 @@ def network_from_file(
         Any source :func:`read_street_graph` reads.
     crs : str, optional
         Metric CRS override.
-    components : {"largest", "all"}, optional
+    components : {"major", "largest", "all"}, optional
         See :func:`cjgis.network.network_from_graph`.
     clip_lonlat, source_crs, join_m : optional
         Passed to :func:`read_street_graph` (``source_crs`` as its ``crs``).
@@ -428,7 +428,7 @@ def network_from_download(
     bbox: tuple[float, float, float, float] | None = None,
     cache_dir: str | Path = CACHE_DIR,
     crs: str | None = None,
-    components: str = "largest",
+    components: str = "major",
 ) -> Network:
     """Download a street network (see :func:`download_street_graph`) as a Network."""
     graph = download_street_graph(place=place, bbox=bbox, cache_dir=cache_dir)

@@ -39,7 +39,7 @@ class NetworkSection:
     ``crs`` is the CRS of a road-line layer that declares none; ``join_m`` closes gaps between
     road lines; ``planned`` road lines join streets within ``planned_join_m``;
     ``clip_margin_m`` grows the communities' box an OSM extract is clipped to;
-    ``components`` keeps the largest connected piece (``"largest"``) or all.
+    ``components`` keeps the major connected pieces (``"major"``), the largest, or all.
     """
 
     path: Path | None = field(default=None, metadata=_PATH)
@@ -50,7 +50,7 @@ class NetworkSection:
     clip_margin_m: float = 3000.0
     planned: Path | None = field(default=None, metadata=_PATH)
     planned_join_m: float = PLANNED_JOIN_M
-    components: str = "largest"
+    components: str = "major"
     cache: bool = True
     cache_dir: Path = field(default=CACHE_DIR, metadata=_PATH)
 
@@ -302,9 +302,10 @@ def _check_network(body: dict[str, Any], file: Path) -> None:
                 f"{file}: [network] bbox = {bbox!r} is not [west, south, east, north] in "
                 "degrees. Fix: e.g. bbox = [120.06, 30.27, 120.13, 30.34]"
             )
-    if body.get("components", "largest") not in ("largest", "all"):
+    if body.get("components", "major") not in ("major", "largest", "all"):
         raise StudyFileError(
-            f'{file}: [network] components = {body["components"]!r}. Fix: use "largest" or "all"'
+            f"{file}: [network] components = {body['components']!r}. "
+            'Fix: use "major", "largest" or "all"'
         )
 
 
