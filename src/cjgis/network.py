@@ -360,9 +360,9 @@ def keep_components(network: Network, components: str = "major") -> Network:
     ``"major"``: the largest piece and every piece with at least :data:`MAJOR_PIECE_SHARE` of
     its street length (and :data:`MAJOR_PIECE_M`), each analysed on its own (a residence
     walks within its piece; a facility in another is out of reach), with a warning naming
-    the pieces and the likely cause. ``"largest"``: the largest piece only. ``"all"``: every piece. Edges left out become
-    ``fragment_geometry``: a residence beside one (a compound path whose link is missing in the
-    data) is attached to the kept network instead, and noted.
+    the pieces and the likely cause. ``"largest"``: the largest piece only. ``"all"``: every
+    piece. Edges left out become ``fragment_geometry``: a residence beside one (a compound path
+    whose link is missing in the data) is attached to the kept network instead, and noted.
     """
     if components not in COMPONENTS:
         raise ValueError(f"components must be one of {COMPONENTS}, got {components!r}")
