@@ -398,3 +398,111 @@ def test_a_duplicated_community_id_stops_the_run_naming_both_rows(tmp_path):
     path = _communities_file(tmp_path, squares, ids=("A", "A"))
     with pytest.raises(InputError, match=r"rows 1, 2 share the community id 'A'"):
         read_communities(path, id="cid", name="cname")
+
+
+def test_a_facility_listed_twice_is_rejected_not_counted_twice(study_dir):
+    from cjgis.io import read_facilities
+
+    path = study_dir / "facilities.csv"
+    table = pd.read_csv(path, encoding="utf-8-sig")
+    again = table.iloc[[2]].copy()
+    same_building = table.iloc[[2]].assign(name="同址另一设施")  # same place, another facility
+    table = pd.concat([table, again, same_building], ignore_index=True)
+    table.to_csv(path, index=False, encoding="utf-8-sig")
+    layer = read_facilities(path, capacity="capacity")
+    rej = layer.rejected.set_index("row")
+    n = len(table)
+    assert list(rej.index) == [n - 1]  # the repeat (data row n - 1), not the neighbour
+    assert rej.loc[n - 1, "reason"] == "the same facility as row 3 (same name, category and place)"
+    assert len(layer.frame) == n - 1
+
+
+def test_an_invalid_footprint_is_repaired_and_noted(study_dir):
+    build = gpd.read_file(study_dir / "buildings.gpkg")
+    x0, y0, x1, y1 = build.geometry.iloc[0].bounds
+    build.loc[0, "geometry"] = shapely.Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1)])  # bow-tie
+    assert not build.geometry.iloc[0].is_valid
+    build.to_file(study_dir / "buildings.gpkg", driver="GPKG")
+    result = run(study_dir)
+    res = result.residents.set_index("resident_id")
+    first = build["building_id"].iloc[0]
+    assert res.loc[first, "note"].startswith("footprint repaired (Self-intersection")
+    assert result.residents.geometry.is_valid.all()
+    assert len(result.rejected) == 0
+
+
+def test_an_excel_export_with_a_title_row_finds_its_header(study_dir, caplog):
+    import logging
+
+    from cjgis.io import read_facilities
+
+    table = pd.read_csv(study_dir / "facilities.csv", encoding="utf-8-sig")
+    path = study_dir / "facilities.xlsx"
+    with pd.ExcelWriter(path) as writer:  # a bureau's sheet: a title, then the header
+        pd.DataFrame([["三墩镇养老服务设施清单(2017年)"]]).to_excel(
+            writer, header=False, index=False
+        )
+        table.to_excel(writer, startrow=1, index=False)
+    with caplog.at_level(logging.WARNING, logger="cjgis.io"):
+        layer = read_facilities(path, capacity="capacity")
+    assert len(layer.frame) == len(table) and len(layer.rejected) == 0
+    assert "1 title row(s) above the header skipped; columns read: name, category" in caplog.text
+
+
+def test_a_missing_column_names_the_columns_read_and_the_title_row(study_dir):
+    from cjgis.io import read_facilities
+
+    table = pd.read_csv(study_dir / "facilities.csv", encoding="utf-8-sig")
+    table.rename(columns={"lon": "东经"}).to_csv(study_dir / "f.csv", index=False)
+    with pytest.raises(
+        InputError, match=r"no lon column found .* columns read are: name, .*东经.*title row"
+    ):
+        read_facilities(study_dir / "f.csv")
+
+
+def test_metres_labelled_as_degrees_stop_before_anything_is_written(study_dir, tmp_path):
+    build = gpd.read_file(study_dir / "buildings.gpkg")
+    metres = build.to_crs("EPSG:4549").set_crs("EPSG:4326", allow_override=True)
+    metres.to_file(study_dir / "buildings.gpkg", driver="GPKG")
+    out = tmp_path / "out"
+    edit_study(study_dir, "[analysis]", f'[output]\ndir = "{out.as_posix()}"\n\n[analysis]')
+    with pytest.raises(
+        InputError, match=r"buildings\.gpkg: coordinates such as .* cannot be longitude/latitude"
+    ):
+        run(study_dir)
+    assert main(["analyze", str(study_dir / "study.toml"), "--quiet"]) == 2
+    assert not out.exists()  # nothing written
+
+
+def test_an_empty_csv_and_an_output_folder_that_is_a_file_are_one_line_errors(study_dir, capsys):
+    (study_dir / "facilities.csv").write_bytes(b"")
+    assert main(["analyze", str(study_dir / "study.toml"), "--quiet"]) == 2
+    assert "facilities.csv: the file is empty (no header row)" in capsys.readouterr().err
+    blocker = study_dir / "blocker"
+    blocker.write_text("not a folder", encoding="utf-8")
+    edit_study(study_dir, "[analysis]", '[output]\ndir = "blocker/out"\n\n[analysis]')
+    assert main(["analyze", str(study_dir / "study.toml"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "blocker: is a file" in err and "Fix:" in err and "Traceback" not in err
+
+
+def test_ctrl_c_is_one_line_and_exit_130(study_dir, monkeypatch, capsys):
+    import cjgis.inputs
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cjgis.inputs, "analyze", interrupted)
+    assert main(["analyze", str(study_dir / "study.toml"), "--quiet"]) == 130
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        "cjgis: interrupted; outputs already written are complete, none is half-written"
+    ]
+
+
+def test_a_layer_in_the_wrong_projected_crs_stops_the_run(study_dir):
+    build = gpd.read_file(study_dir / "buildings.gpkg")
+    wrong = build.to_crs("EPSG:4549").set_crs("EPSG:32650", allow_override=True)  # UTM 50N
+    wrong.to_file(study_dir / "buildings.gpkg", driver="GPKG")
+    with pytest.raises(InputError, match=r"buildings\.gpkg: 388 of 390 rows lie more than 20 km"):
+        run(study_dir)

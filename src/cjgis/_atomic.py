@@ -10,6 +10,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from cjgis._errors import OutputError
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
@@ -41,3 +43,28 @@ def write_csv(frame, path: str | Path) -> Path:
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, index=False, encoding="utf-8-sig")
     return Path(path)
+
+
+def check_writable_folder(folder: str | Path, *, what: str) -> None:
+    """Raise before any work when ``folder`` cannot hold outputs (a file there, no permission).
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        Where outputs will go; it need not exist yet.
+    what : str
+        The study-file key that names it, for the message (e.g. ``"[output] dir"``).
+    """
+    folder = Path(folder)
+    for part in (folder, *folder.parents):
+        if part.exists():
+            if not part.is_dir():
+                raise OutputError(
+                    f"{part}: is a file, so {folder} cannot be an output folder. Fix: move the "
+                    f"file away, or set {what} to another folder"
+                )
+            if not os.access(part, os.W_OK | os.X_OK):
+                raise OutputError(
+                    f"{part}: no permission to write there. Fix: set {what} to a folder you own"
+                )
+            return

@@ -18,6 +18,10 @@ class StudyFileError(InputError):
     """The study file (TOML) is malformed or names an unknown key."""
 
 
+class OutputError(CjgisError, OSError):
+    """An output location cannot be written (checked before the analysis runs)."""
+
+
 def input_error(file: object, problem: str, fix: str, *, row: object = None) -> InputError:
     """Build an :class:`InputError` whose message reads ``file[, row N]: problem. Fix: fix``.
 

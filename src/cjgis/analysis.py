@@ -163,7 +163,7 @@ def _assign_communities(residents, communities, *, file: str):
     ids.loc[~given] = joined["community_id"].reindex(ids.index[~given]).to_numpy()
     residents = residents.assign(community_id=ids)
     if notes is not None:
-        residents = residents.assign(note=notes.reindex(residents.index))
+        residents = with_notes(residents, notes.reindex(residents.index).to_numpy())
     outside = ~given & residents["community_id"].isna()
     rejected = pd.concat(
         [
@@ -190,6 +190,16 @@ def _assign_communities(residents, communities, *, file: str):
         ignore_index=True,
     )
     return residents.loc[~(wrong | outside)], rejected
+
+
+def with_notes(frame: pd.DataFrame, notes) -> pd.DataFrame:
+    """Add per-row notes to a frame's ``note`` column, after any it already has (joined by ;)."""
+    before = frame["note"].to_numpy() if "note" in frame else np.full(len(frame), None)
+    both = [
+        "; ".join(n for n in pair if isinstance(n, str)) or None
+        for pair in zip(before, notes, strict=True)
+    ]
+    return frame.assign(note=both)
 
 
 def _one_community_each(joined: pd.DataFrame, residents, communities):
@@ -219,6 +229,33 @@ def _one_community_each(joined: pd.DataFrame, residents, communities):
         notes[idx] = f"in the overlap of {' and '.join(names)}: counted for {best} ({rule})"
     joined = pd.concat([joined[~twice], *chosen]).sort_index()
     return joined, notes
+
+
+#: A layer whose extent lies farther than this from the street network's is in another place:
+#: most likely its coordinates are not in the CRS it declares.
+FAR_FROM_NETWORK_M = 20_000.0
+
+
+def _check_near_network(layer: Layer, network: Network) -> None:
+    """Stop, before anything is written, when most of a layer lies far from every street."""
+    frame = layer.frame
+    if len(frame) == 0:
+        return
+    xy = shapely.get_coordinates(frame.to_crs(network.crs).geometry.representative_point())
+    nx0, ny0 = network.node_x.min(), network.node_y.min()
+    nx1, ny1 = network.node_x.max(), network.node_y.max()
+    gap_m = np.maximum.reduce(
+        [nx0 - xy[:, 0], xy[:, 0] - nx1, ny0 - xy[:, 1], xy[:, 1] - ny1, np.zeros(len(xy))]
+    )
+    far = gap_m > FAR_FROM_NETWORK_M
+    if far.mean() > 0.5:
+        raise InputError(
+            f"{layer.file}: {far.sum():,} of {len(far):,} rows lie more than "
+            f"{FAR_FROM_NETWORK_M / 1000:g} km from the street network (median "
+            f"{np.median(gap_m[far]) / 1000:,.0f} km), so their coordinates cannot be in the "
+            f"CRS the layer declares ({frame.crs}). Fix: declare the CRS the coordinates are in "
+            "(crs = ... in the study file), or use the street network of this place"
+        )
 
 
 def _check_overlaps(communities: gpd.GeoDataFrame, *, file: str, strict: bool) -> None:
@@ -271,12 +308,7 @@ def _attach(network: Network, frame, *, layer: str, file: str, id_column: str, m
     kept = frame.loc[~far].assign(street_offset_m=kept_att.offset_m)
     notes = _fragment_notes(network, points[~far], kept_att.offset_m)
     if notes is not None:
-        before = kept["note"] if "note" in kept else pd.Series(None, index=kept.index, dtype=object)
-        both = [
-            "; ".join(str(n) for n in pair if isinstance(n, str))
-            for pair in zip(before.to_numpy(), notes, strict=True)
-        ]
-        kept = kept.assign(note=[n or None for n in both])
+        kept = with_notes(kept, notes)
         log.warning(
             "%s: %d rows have their nearest street in a disconnected piece of the "
             "network; attached to the main network instead (see the note column)",
@@ -367,6 +399,8 @@ def analyze(
     crs = network.crs
     comm = comm_l.frame.to_crs(crs)
     rejected = [comm_l.rejected, res_l.rejected, fac_l.rejected]
+    for layer in (comm_l, res_l, fac_l):
+        _check_near_network(layer, network)
     _check_overlaps(comm, file=comm_l.file, strict=options.strict)
     res, rej = _assign_communities(res_l.frame.to_crs(crs), comm, file=res_l.file)
     rejected.append(rej)

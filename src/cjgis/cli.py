@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from cjgis import __version__
+from cjgis._atomic import check_writable_folder
 from cjgis._errors import CjgisError
 
 log = logging.getLogger("cjgis")
@@ -39,6 +40,9 @@ def _run(study_path: Path, *, quiet: bool, write_map: bool) -> int:
 
     started = time.perf_counter()
     study = load_study(study_path)
+    check_writable_folder(study.output_dir, what="[output] dir")
+    if write_map:
+        check_writable_folder(study.map_path.parent, what="[output] map")
     analysis = analyze_study(study, verbose=not quiet)
     for category in analysis.categories:
         rule = study.options.rule_for(category)
@@ -100,6 +104,8 @@ def _site(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     study = load_study(args.study)
+    check_writable_folder(study.output_dir / "site", what="[output] dir")
+    check_writable_folder(study.map_path.parent, what="[output] map")
     site = run_site_study(study, verbose=not args.quiet)
     out = study.output_dir / "site"  # as-planned: apart from the as-is results of `analyze`
     paths = _write_results(site.after, out)
@@ -192,6 +198,12 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"cjgis: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: one line; every output is whole or absent (atomic)
+        print(
+            "cjgis: interrupted; outputs already written are complete, none is half-written",
+            file=sys.stderr,
+        )
+        return 130
     except BrokenPipeError:  # `cjgis standards | head`: the reader left; nothing went wrong
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

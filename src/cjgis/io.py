@@ -26,6 +26,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from scipy.spatial import cKDTree
 
 from cjgis._errors import input_error
 from cjgis._validate import (
@@ -38,7 +39,7 @@ from cjgis._validate import (
     require_geometry,
 )
 from cjgis.categories import category_from_text, category_key
-from cjgis.coords import CHINESE_CRS, in_china, to_wgs84_geometries
+from cjgis.coords import CHINESE_CRS, in_china, metric_crs_of, to_wgs84_geometries
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +72,9 @@ def read_any(path: str | Path) -> pd.DataFrame:
         raise input_error(path, "file not found", "check the path in the study file")
     suffix = path.suffix.lower()
     if suffix in {".csv", ".txt"}:
-        frame = _read_csv(path)
+        frame = _without_title_rows(_read_csv(path), path)
     elif suffix in {".xlsx", ".xls"}:
-        frame = pd.read_excel(path)
+        frame = _without_title_rows(pd.read_excel(path), path)
     else:
         try:
             frame = gpd.read_file(path)
@@ -86,6 +87,48 @@ def read_any(path: str | Path) -> pd.DataFrame:
     return frame
 
 
+#: Rows searched for the real header under a title row.
+_TITLE_ROWS = 10
+
+
+def _without_title_rows(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Drop title rows above the header (common in bureau exports), saying so.
+
+    A table whose header row is mostly empty (``Unnamed: 1`` ...) has a title above its header:
+    the header is the first of the next rows that fills as many columns as the widest row.
+    """
+    names = [str(c) for c in frame.columns]
+    unnamed = sum(n.startswith("Unnamed:") for n in names)
+    if len(names) < 2 or unnamed < len(names) / 2:
+        return frame
+    head = frame.head(_TITLE_ROWS)
+    filled = head.notna().sum(axis=1)
+    widest = filled.max()
+    if widest < 2:
+        return frame
+    at = int(filled.index[filled == widest][0])
+    header = [str(v).strip() for v in frame.iloc[at]]
+    body = frame.iloc[at + 1 :].set_axis(header, axis=1).reset_index(drop=True)
+    body = _numbers_again(body)
+    log.warning(
+        "%s: %d title row(s) above the header skipped; columns read: %s",
+        path,
+        at + 1,
+        ", ".join(header),
+    )
+    return body
+
+
+def _numbers_again(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns read as text under a title row become numbers where every value is one."""
+    out = frame.copy()
+    for column in out.columns:
+        values = pd.to_numeric(out[column], errors="coerce")
+        if values.notna().sum() == out[column].notna().sum():
+            out[column] = values
+    return out
+
+
 def _read_csv(path: Path) -> pd.DataFrame:
     raw = path.read_bytes()
     for encoding in _ENCODINGS:
@@ -95,7 +138,12 @@ def _read_csv(path: Path) -> pd.DataFrame:
             continue
         if encoding != "utf-8-sig":
             _check_not_garbled(text, path, encoding)
-        return pd.read_csv(io.StringIO(text))
+        try:
+            return pd.read_csv(io.StringIO(text))
+        except pd.errors.EmptyDataError:
+            raise input_error(
+                path, "the file is empty (no header row)", "export the table again"
+            ) from None
     raise input_error(
         path,
         f"the text is neither UTF-8 nor GBK/GB18030 (tried {', '.join(_ENCODINGS)})",
@@ -151,11 +199,15 @@ def with_crs(frame: gpd.GeoDataFrame, crs: str | None, *, file: Path, key: str):
                 f"{key} says crs = {crs!r} but the file is projected ({frame.crs})",
                 "GCJ-02/BD-09 are longitude/latitude; remove crs or re-export the file",
             )
+        _check_degrees(frame.geometry, file=file, key=key, declared=crs)
         geometry = to_wgs84_geometries(frame.geometry.to_numpy(), crs)
         return gpd.GeoDataFrame(frame.drop(columns="geometry"), geometry=geometry, crs="EPSG:4326")
     if crs is not None:
         if frame.crs is None:
-            return frame.set_crs(crs)
+            frame = frame.set_crs(crs)
+            if frame.crs.is_geographic:
+                _check_degrees(frame.geometry, file=file, key=key, declared=crs)
+            return frame
         if not frame.crs.equals(gpd.GeoSeries(crs=crs).crs):
             raise input_error(
                 file,
@@ -163,7 +215,26 @@ def with_crs(frame: gpd.GeoDataFrame, crs: str | None, *, file: Path, key: str):
                 f"remove crs from {key} or re-save the file in {crs}",
             )
     require_crs(frame, file=file, key=key)
+    if frame.crs.is_geographic:
+        _check_degrees(frame.geometry, file=file, key=key, declared=frame.crs.to_string())
     return frame
+
+
+def _check_degrees(geometry: gpd.GeoSeries, *, file: Path, key: str, declared: str) -> None:
+    """Stop when coordinates said to be degrees cannot be (metres labelled EPSG:4326)."""
+    xy = shapely.get_coordinates(geometry.to_numpy())
+    if len(xy) == 0:
+        return
+    bad = (np.abs(xy[:, 0]) > 180) | (np.abs(xy[:, 1]) > 90)
+    if bad.any():
+        x, y = xy[bad][0]
+        raise input_error(
+            file,
+            f"coordinates such as ({x:.1f}, {y:.1f}) cannot be longitude/latitude, yet the "
+            f"layer is read as {declared}",
+            f'declare the CRS they are in (e.g. crs = "EPSG:4549" in {key}), '
+            "or re-save the file with its true CRS",
+        )
 
 
 def _reject_empty_geometry(frame, *, layer: str, file: str, id_column: str | None):
@@ -255,6 +326,21 @@ def read_communities(
     _stop_on_duplicate_ids(out, path)
     out = _repaired_boundaries(out, path)
     return Layer(out, rej_geom, str(path))
+
+
+def _repaired_footprints(geometry: gpd.GeoSeries) -> tuple[gpd.GeoSeries, pd.Series]:
+    """Invalid building polygons made valid (their polygonal parts), with a note per row."""
+    notes = pd.Series(None, index=geometry.index, dtype=object)
+    invalid = geometry.notna() & ~geometry.is_empty & ~geometry.is_valid
+    if not invalid.any():
+        return geometry, notes
+    geometry = geometry.copy()
+    for i in geometry.index[invalid]:
+        reason = shapely.is_valid_reason(geometry[i])
+        parts = [p for p in shapely.get_parts(shapely.make_valid(geometry[i])) if p.area > 0]
+        geometry[i] = shapely.union_all(parts)
+        notes[i] = f"footprint repaired ({reason})"
+    return geometry, notes
 
 
 def _stop_on_duplicate_ids(frame: gpd.GeoDataFrame, path: Path) -> None:
@@ -382,7 +468,15 @@ def read_residents(  # noqa: PLR0913 - one keyword per column of the study file
         elif col:
             data[std] = pd.to_numeric(frame[col], errors="coerce")
     data["_row"] = frame["_row"]
-    out = gpd.GeoDataFrame(data, geometry=frame.geometry, crs=frame.crs)
+    geometry, notes = _repaired_footprints(frame.geometry)
+    if notes.notna().any():
+        data["note"] = notes
+        log.warning(
+            "%s: %d residences had invalid footprints, repaired (see the note column)",
+            path,
+            notes.notna().sum(),
+        )
+    out = gpd.GeoDataFrame(data, geometry=geometry, crs=frame.crs)
     out, rej_geom = _reject_empty_geometry(
         out, layer="residents", file=str(path), id_column="resident_id"
     )
@@ -544,8 +638,45 @@ def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
         out.loc[~no_cat], "facility_id", layer="facilities", file=str(path)
     )
     out["category"] = out["category"].astype(str)
-    rejected = pd.concat([*rej_xy, rej_cap, rej_geom, rej_cat, rej_dup], ignore_index=True)
+    out, rej_twice = _reject_repeated_facilities(out, path)
+    rejected = pd.concat(
+        [*rej_xy, rej_cap, rej_geom, rej_cat, rej_dup, rej_twice], ignore_index=True
+    )
     return Layer(out, rejected, str(path))
+
+
+#: Two facility rows this close, with the same name and category, are one facility listed twice.
+SAME_PLACE_M = 1.0
+
+
+def _reject_repeated_facilities(out: gpd.GeoDataFrame, path: Path):
+    """Reject a facility listed again (same name and category, within :data:`SAME_PLACE_M`).
+
+    Counted twice it would double its capacity; matched by distance, not rounded coordinates.
+    """
+    if len(out) < 2:
+        return out, empty_rejected()
+    xy = shapely.get_coordinates(out.geometry.to_crs(metric_crs_of(out)).to_numpy())
+    pairs = cKDTree(xy).query_pairs(r=SAME_PLACE_M, output_type="ndarray")
+    name, cat, rows = out["name"].to_numpy(), out["category"].to_numpy(), out["_row"].to_numpy()
+    why = pd.Series(None, index=out.index, dtype=object)
+    for i, j in sorted(map(tuple, np.sort(pairs, axis=1))):
+        free = pd.isna(why.iloc[i]) and pd.isna(why.iloc[j])
+        if free and name[i] == name[j] and cat[i] == cat[j]:
+            why.iloc[j] = f"the same facility as row {rows[i]} (same name, category and place)"
+    if why.notna().any():
+        log.warning(
+            "%s: %d facilities listed twice; the repeats are rejected", path, why.notna().sum()
+        )
+    rejected = problem_rows(
+        out,
+        why,
+        layer="facilities",
+        file=str(path),
+        fix="delete the repeated row (its capacity would count twice)",
+        id_column="facility_id",
+    )
+    return out.loc[why.isna()], rejected
 
 
 #: Column names recognised when the study file names none (compared without case or spaces).
@@ -572,10 +703,13 @@ def _column(frame, given: str | None, role: str, *, file, key: str, required: bo
         if alias.lower() in normal:
             return normal[alias.lower()]
     if required:
+        read = ", ".join(str(c) for c in frame.columns if c != "_row")
         raise input_error(
             file,
-            f"no {role} column found (looked for {', '.join(COLUMN_ALIASES[role])})",
-            f'name it in {key}: {role} = "your column"',
+            f"no {role} column found (looked for {', '.join(COLUMN_ALIASES[role])}; the "
+            f"columns read are: {read})",
+            f'name it in {key}: {role} = "your column"; if the sheet has a title row above '
+            "its header, delete that row",
         )
     return None
 
