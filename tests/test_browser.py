@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -37,9 +38,12 @@ OFFLINE = [
     "--disable-sync",
     "--host-resolver-rules=MAP * ~NOTFOUND",
     "--proxy-server=http://127.0.0.1:9",
-    "--window-size=1280,900",
     "--virtual-time-budget=8000",
 ]
+#: Screenshots of the map as a reviewer sees it, kept for a person to look at (git-ignored).
+ARTEFACTS = Path(
+    os.environ.get("CJGIS_ARTEFACTS", Path(__file__).parents[1] / "maps" / "screenshots")
+)
 
 PROBE_HEAD = """<script>window.__errors = [];
 window.addEventListener('error', function (e) { window.__errors.push(String(e.message)); });
@@ -55,15 +59,30 @@ PROBE_BODY = """<script>setTimeout(function () {
     bases: text('.leaflet-control-layers-base label > span > span'),
     overlays: text('.leaflet-control-layers-overlays label > span > span'),
     paths: document.querySelectorAll('path.leaflet-interactive').length,
-    icons: document.querySelectorAll('.leaflet-marker-icon').length});
+    icons: document.querySelectorAll('.leaflet-marker-icon:not(.cjgis-label)').length,
+    covered: (function () {
+      var box = document.querySelector('.leaflet-container').getBoundingClientRect();
+      var area = 0;
+      document.querySelectorAll('.leaflet-control-layers, .leaflet-control-zoom, '
+        + '.leaflet-control-scale, .leaflet-control-attribution, #cjgis-legend')
+        .forEach(function (e) { var r = e.getBoundingClientRect(); area += r.width * r.height; });
+      return area / (box.width * box.height); })(),
+    legendOpen: document.getElementById('cjgis-legend').open,
+    scale: text('.leaflet-control-scale-line')});
   document.body.appendChild(pre);
 }, 1000);</script>"""
 
 
-def run_browser(tmp_path, *args):
+def run_browser(tmp_path, *args, size=(1280, 900)):
     profile = tmp_path / "profile"
     return subprocess.run(
-        [BROWSER, *OFFLINE, f"--user-data-dir={profile}", *args],
+        [
+            BROWSER,
+            *OFFLINE,
+            f"--window-size={size[0]},{size[1]}",
+            f"--user-data-dir={profile}",
+            *args,
+        ],
         capture_output=True,
         text=True,
         timeout=180,
@@ -77,14 +96,14 @@ def exported(sample_analysis, tmp_path_factory):
     return save_map(gap_map(sample_analysis, title="cjgis · sample"), folder / "sample.html")
 
 
-def probe(page, tmp_path):
+def probe(page, tmp_path, size=(1280, 900)):
     text = page.read_text(encoding="utf-8")
     text = text.replace("<head>", "<head>" + PROBE_HEAD, 1).replace(
         "</body>", PROBE_BODY + "</body>", 1
     )
     probe_page = tmp_path / "probe.html"
     probe_page.write_text(text, encoding="utf-8")
-    dom = run_browser(tmp_path, "--dump-dom", probe_page.as_uri()).stdout
+    dom = run_browser(tmp_path, "--dump-dom", probe_page.as_uri(), size=size).stdout
     found = re.search(r'<pre id="cjgis-probe">(.*?)</pre>', dom, re.S)
     assert found, f"the probe did not run; browser printed: {dom[-500:]}"
     return json.loads(html.unescape(found.group(1)))
@@ -139,3 +158,33 @@ def test_amap_mode_shifts_every_layer_to_gcj02(sample_analysis, tmp_path):
     gcj = gap_map(sample_analysis, basemap="amap").get_bounds()
     assert gcj[0][1] - wgs[0][1] == pytest.approx(0.0047, abs=0.0008)  # ~450 m east
     assert gcj[0][0] - wgs[0][0] == pytest.approx(-0.0023, abs=0.0008)  # ~250 m south
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (800, 600)])
+def test_controls_and_legend_leave_the_map_to_the_reviewer(exported, tmp_path, size):
+    result = probe(exported, tmp_path, size=size)
+    assert result["errors"] == []
+    assert result["covered"] < 0.25, result["covered"]  # projector and small laptop screens
+    assert result["legendOpen"] == (size[0] >= 1000)  # folded away on a small screen
+    assert result["scale"] and all(s.endswith(("m", "km")) for s in result["scale"])  # metric
+
+
+@pytest.fixture(scope="module")
+def offline_map(sample_analysis, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("offline")
+    fmap = gap_map(sample_analysis, title="cjgis · sample", basemap="none")
+    return save_map(fmap, folder / "sample_none.html")
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (800, 600)])
+def test_the_offline_base_is_blank_and_light(offline_map, tmp_path, size):
+    from PIL import Image
+
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTEFACTS / f"map_none_{size[0]}x{size[1]}.png"
+    run_browser(tmp_path, f"--screenshot={shot}", offline_map.as_uri(), size=size)
+    pixels = np.asarray(Image.open(shot).convert("RGB")).reshape(-1, 3)
+    colours, counts = np.unique(pixels, axis=0, return_counts=True)
+    background = colours[counts.argmax()]
+    assert (background >= 235).all() and np.ptp(background) <= 10, background  # near-white
+    assert counts.max() / len(pixels) > 0.3  # and it is the background, not a detail

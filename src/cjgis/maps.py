@@ -17,6 +17,8 @@ import html
 import json
 import logging
 import re
+import struct
+import zlib
 from importlib import resources
 from pathlib import Path
 
@@ -45,11 +47,30 @@ MAX_STREET_EDGES = 20_000
 MAX_BLIND_SPOTS = 5_000
 BASEMAPS = ("osm", "none", "tianditu", "amap")
 _LEAFLET_CDN = "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/"
-_MET_COLOURS = ("#d73027", "#fc8d59", "#fee08b", "#91cf60", "#1a9850")
-_BLANK_TILE = (
-    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhf"
-    "DwAChwGA60e6kgAAAABJRU5ErkJggg=="
-)
+#: Community fill by share of categories met: a grey-blue ramp (ColorBrewer Blues), apart
+#: from every category colour and from the blind-spot red; readable with colour-blindness.
+_MET_COLOURS = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")
+#: The offline base: one light, neutral, opaque pixel, stretched to every tile.
+_BLANK_RGB = (245, 245, 242)
+_WATER = "#9ecae1"
+
+
+def _solid_png(rgb: tuple[int, int, int]) -> str:
+    """Return a 1 x 1 opaque PNG of one colour as a data URI (the blank base layer)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)  # 1 x 1, 8-bit RGB
+    pixel = zlib.compress(bytes([0, *rgb]))
+    png = (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixel) + chunk(b"IEND", b"")
+    )
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+_BLANK_TILE = _solid_png(_BLANK_RGB)
 #: folium's popups build their HTML with jQuery's ``$(html)[0]``; this does that one job, so the
 #: page needs no jQuery (87 KB) from a CDN.
 _JQUERY_SHIM = (
@@ -266,20 +287,26 @@ def _glyph_icon(glyph: str, colour: str, *, size: int = 22) -> folium.DivIcon:
 MAX_MARKERS = 300
 
 
-def _facility_text(row, info) -> str:
+def _facility_text(row, info, unit: str) -> str:
     text = f"<b>{html.escape(str(row['name']))}</b><br>{info.name_zh} {info.name_en}"
     if "capacity" in row and np.isfinite(row["capacity"]):
-        text += f"<br>容量 capacity {row['capacity']:,.0f}"
+        text += f"<br>容量 capacity {row['capacity']:,.0f} {html.escape(unit)}"
     return text + f"<br>离街道 to street {row['street_offset_m']:.0f} m"
+
+
+#: Units of capacity shown in popups, by the rule's unit key.
+_UNIT_ZH = {"beds": "床位 beds", "sockets": "个充电口 sockets", "tables": "桌 tables", "m2": "m²"}
 
 
 def _facility_layer(analysis: Analysis, category: str, shift: str | None):
     info = category_info(category)
     name = f"设施 facilities · {info.name_zh} {info.name_en}"
     fac = analysis.facilities[analysis.facilities["category"] == category]
+    cap = analysis.options.rule_for(category).capacity
+    unit = "" if cap is None else _UNIT_ZH.get(cap.unit, f"{cap.unit_zh} {cap.unit}")
     if len(fac) > MAX_MARKERS:
         points = gpd.GeoDataFrame(
-            {"label": [_facility_text(row, info) for _, row in fac.iterrows()]},
+            {"label": [_facility_text(row, info, unit) for _, row in fac.iterrows()]},
             geometry=fac.geometry.representative_point().to_numpy(),
             crs=fac.crs,
         )
@@ -303,7 +330,7 @@ def _facility_layer(analysis: Analysis, category: str, shift: str | None):
             [lat, lon],
             icon=_glyph_icon(info.glyph, info.colour),
             tooltip=html.escape(str(row["name"])),
-            popup=folium.Popup(_facility_text(row, info), max_width=300),
+            popup=folium.Popup(_facility_text(row, info, unit), max_width=300),
         ).add_to(group)
     return group
 
@@ -473,48 +500,115 @@ def _tile_layers(basemap: str, tianditu_key: str | None) -> list[folium.TileLaye
 
 _LEGEND = """
 {% macro html(this, kwargs) %}
-<div style="position: fixed; bottom: 24px; left: 12px; z-index: 9999; background: white;
-  padding: 8px 10px; border: 1px solid #888; font: 12px sans-serif; line-height: 18px;">
-<b>{{ this.title }}</b><br>
-<b>图例 Legend</b> · {{ this.threshold }}<br>
+<details id="cjgis-legend" open style="position: fixed; bottom: 26px; right: 10px; z-index: 999;
+  background: rgba(255,255,255,.95); padding: 6px 9px; border: 1px solid #888;
+  border-radius: 4px; font: 12px sans-serif; line-height: 17px; max-width: 360px;
+  max-height: 55vh; overflow: auto;">
+<summary style="cursor: pointer; font-weight: bold;">图例 Legend · {{ this.title }}</summary>
 {% for label, colour, glyph in this.categories %}
-<span style="display:inline-block;width:16px;height:16px;line-height:16px;border-radius:8px;
+<span style="display:inline-block;width:15px;height:15px;line-height:15px;border-radius:8px;
   background:{{ colour }};color:#fff;text-align:center;font-size:10px">{{ glyph }}</span>
   {{ label }}<br>
 {% endfor %}
-服务范围 service area: 深 darker = {{ this.bands }} min<br>
-<span style="display:inline-block;width:12px;height:12px;border-radius:6px;
-  background:#b2182b;opacity:.6"></span> 盲区 blind spot (size = residents)<br>
-社区达标 categories met:
+服务范围 service areas: 深 darker = nearer ({{ this.bands }})<br>
+<span style="display:inline-block;width:11px;height:11px;border-radius:6px;
+  background:#b2182b;opacity:.7"></span> 服务盲区 blind spot (size = residents)<br>
+社区 满足类别数 categories met:
 {% for label, colour in this.met %}
-<span style="display:inline-block;width:14px;height:10px;background:{{ colour }}"></span>{{ label }}
-{% endfor %}
-</div>
+<span style="display:inline-block;width:14px;height:10px;border:1px solid #666;
+  background:{{ colour }}"></span>{{ label }}
+{% endfor %}<br>
+{% for label, swatch in this.extra %}{{ swatch }} {{ label }}<br>{% endfor %}
+</details>
+<script>
+if (window.innerWidth < 1000) {
+  document.getElementById("cjgis-legend").removeAttribute("open");
+}
+</script>
+{% endmacro %}
+"""
+#: A metric scale bar, bottom left, clear of the legend (bottom right).
+_SCALE = """
+{% macro script(this, kwargs) %}
+L.control.scale({imperial: false, position: "bottomleft"}).addTo({{ this._parent.get_name() }});
 {% endmacro %}
 """
 
 
+def _swatch(style: str) -> str:
+    return f'<span style="display:inline-block;width:14px;height:10px;{style}"></span>'
+
+
 class _Legend(MacroElement):
-    def __init__(self, analysis: Analysis, title: str) -> None:
+    def __init__(self, analysis: Analysis, title: str, *, extra: list[tuple[str, str]]) -> None:
         super().__init__()
         self._template = Template(_LEGEND)
-        n, opts = len(analysis.categories), analysis.options
+        opts = analysis.options
         self.title = html.escape(title)
-        rules = {c: opts.rule_for(c) for c in analysis.categories}
-        self.categories = [
-            (
-                f"{category_info(c).name_zh} {category_info(c).name_en} · "
-                f"{rules[c].minutes:.0f} min @ {rules[c].walk_speed_m_s:g} m/s",
-                category_info(c).colour,
-                category_info(c).glyph,
+        self.categories = []
+        for c in analysis.categories:
+            rule, info = opts.rule_for(c), category_info(c)
+            reach = (
+                f"{rule.threshold_m:.0f} m ({rule.minutes:.1f} min @ {rule.walk_speed_m_s:g} m/s)"
             )
-            for c in analysis.categories
-        ]
+            self.categories.append(
+                (f"{info.name_zh} {info.name_en} · {reach}", info.colour, info.glyph)
+            )
+        n = int(analysis.communities["categories_required"].max() or 0)
         self.met = [
             (f"{round(k * n / (len(_MET_COLOURS) - 1))}/{n}", c) for k, c in enumerate(_MET_COLOURS)
         ]
-        self.bands = "5 < 10 < 阈值 threshold"
-        self.threshold = "步行时限按类别 walking thresholds by category"
+        self.bands = "300 < 500 < 1000 m 生活圈 tiers, then the threshold"
+        self.extra = extra
+
+
+class _ScaleBar(MacroElement):
+    def __init__(self) -> None:
+        super().__init__()
+        self._template = Template(_SCALE)
+
+
+def _water_layer(water: gpd.GeoDataFrame, crs, shift: str | None) -> folium.GeoJson:
+    """Rivers, lakes and other barriers from an input layer: a gap's cause, made visible."""
+    return folium.GeoJson(
+        _features(_display(water.to_crs(crs)[["geometry"]], shift)),
+        name="水系与障碍 water and barriers",
+        style_function=lambda f: {
+            "color": _WATER,
+            "weight": 3,
+            "fillColor": _WATER,
+            "fillOpacity": 0.6,
+        },
+    )
+
+
+#: Communities beyond this many get no name labels (a city: the popups carry the names).
+MAX_LABELS = 300
+
+
+def _label_layer(analysis: Analysis, shift: str | None) -> folium.FeatureGroup | None:
+    comm = analysis.communities
+    if len(comm) > MAX_LABELS:
+        return None
+    points = gpd.GeoDataFrame(
+        {"name": comm["community_name"]}, geometry=comm.representative_point(), crs=comm.crs
+    )
+    group = folium.FeatureGroup(name="社区名称 community names")
+    style = (
+        "font:bold 12px sans-serif;color:#222;white-space:nowrap;"
+        "text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 3px #fff;transform:translate(-50%,-50%)"
+    )
+    for name, (lat, lon) in zip(points["name"], _latlon(points, shift), strict=True):
+        folium.Marker(
+            [lat, lon],
+            icon=folium.DivIcon(
+                html=f"<div style='{style}'>{html.escape(str(name))}</div>",
+                class_name="cjgis-label",
+                icon_size=(0, 0),
+            ),
+            interactive=False,
+        ).add_to(group)
+    return group
 
 
 def gap_map(
@@ -526,6 +620,7 @@ def gap_map(
     self_contained: bool = True,
     proposed: gpd.GeoDataFrame | None = None,
     before: Analysis | None = None,
+    water: str | Path | gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """Build the review map of an analysis.
 
@@ -546,15 +641,19 @@ def gap_map(
         Proposed sites (``category``, ``rank``), drawn as stars.
     before : Analysis, optional
         The as-is analysis of a planned scenario; its reach is drawn dashed per category.
+    water : str, pathlib.Path or geopandas.GeoDataFrame, optional
+        Rivers, lakes, rail or other barriers (``[map] water``), drawn light blue so the cause
+        of a gap (a river crossed at two bridges) is visible.
 
     Returns
     -------
     folium.Map
-        Only the first category's service areas and blind spots are shown at first.
+        Only the first category's service areas and blind spots are shown at first; the
+        layer control is collapsed and lists each category's layers together.
     """
     shift = "gcj02" if basemap == "amap" else None
     tiles = _tile_layers(basemap, tianditu_key)
-    fmap = folium.Map(tiles=None, control_scale=True)
+    fmap = folium.Map(tiles=None, control_scale=False)
     if self_contained:
         js, css = _leaflet_assets()
     else:
@@ -567,22 +666,34 @@ def gap_map(
     fmap.get_root().header.add_child(folium.Element(f"<title>{html.escape(title)}</title>"))
     fmap.get_root().header.add_child(folium.Element(_JQUERY_SHIM))
     _community_layer(analysis, shift).add_to(fmap)
+    extra = []
+    if water is not None:
+        water = gpd.read_file(water) if isinstance(water, str | Path) else water
+        _water_layer(water, analysis.crs, shift).add_to(fmap)
+        extra.append(("水系与障碍 water and barriers", _swatch(f"background:{_WATER}")))
     streets = _street_layer(analysis, shift)
     if streets is not None:
         streets.add_to(fmap)
-    for i, category in enumerate(analysis.categories):
+    for i, category in enumerate(analysis.categories):  # each category's layers together
         _service_area_layer(analysis, category, shift, show=i == 0).add_to(fmap)
-    for i, category in enumerate(analysis.categories):
         _blind_spot_layer(analysis, category, shift, show=i == 0).add_to(fmap)
-    for category in dict.fromkeys([*analysis.categories, *analysis.facilities["category"]]):
-        _facility_layer(analysis, category, shift).add_to(fmap)  # district-level ones too
-    if before is not None:
-        for category in before.categories:
+        _facility_layer(analysis, category, shift).add_to(fmap)
+        if before is not None and category in before.categories:
             _before_layer(before, category, shift).add_to(fmap)
+    for category in dict.fromkeys(analysis.facilities["category"]):
+        if category not in analysis.categories:  # district-level (养老院): facilities only
+            _facility_layer(analysis, category, shift).add_to(fmap)
+    if before is not None:
+        extra.append(("规划前可达范围 reach as-is (dashed)", _swatch("border-top:2px dashed #333")))
     if proposed is not None and len(proposed):
         _proposed_layer(proposed, shift).add_to(fmap)
-    folium.LayerControl(collapsed=False).add_to(fmap)
-    fmap.add_child(_Legend(analysis, title))
+        extra.append(("★ 建议选址 suggested site", ""))
+    labels = _label_layer(analysis, shift)
+    if labels is not None:
+        labels.add_to(fmap)
+    folium.LayerControl(collapsed=True).add_to(fmap)
+    fmap.add_child(_ScaleBar())
+    fmap.add_child(_Legend(analysis, title, extra=extra))
     x0, y0, x1, y1 = _display(analysis.communities[["geometry"]], shift).total_bounds
     fmap.fit_bounds([[y0, x0], [y1, x1]])
     return fmap

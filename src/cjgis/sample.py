@@ -443,6 +443,9 @@ profile = "chcj_2017"     # the 2017 opinion's four categories + GB 50180 life-c
 roads = "planned_roads.geojson"
 facilities = "planned_facilities.csv"
 
+[map]
+water = "river.geojson"  # drawn on the map and the figures: the reason half a community walks far
+
 [siting]
 k = 3                    # up to three new sites per category that misses its target
 spacing_m = 100          # candidates: street nodes inside the communities, one per 100 m

@@ -144,6 +144,7 @@ class MapSection:
     basemap: str = "osm"
     tianditu_key: str | None = None
     self_contained: bool = True
+    water: Path | None = field(default=None, metadata=_PATH)
 
 
 @dataclass(frozen=True)
