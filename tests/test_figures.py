@@ -57,3 +57,47 @@ def test_gap_figure_of_a_city_sums_blind_spots_in_hexagons(sample_analysis, monk
     spots = sample_analysis.blind_spots
     left_out = spots.loc[spots["category"] == "tool_storage", "population"].sum()
     assert any(np.isclose(c.get_array().sum(), left_out) for c in hexes)
+
+
+def test_every_bar_is_labelled_with_the_verdicts_share_and_the_legend_is_outside(sample_analysis):
+    from cjgis.verdict import share_text
+
+    fig = coverage_chart(sample_analysis)
+    ax = fig.axes[0]
+    labels = [
+        t.get_text()
+        for t in ax.texts
+        if t.get_text().endswith("%") and "target" not in t.get_text()
+    ]
+    cov = sample_analysis.coverage
+    expected = [
+        share_text(v, t, m)
+        for v, t, m in zip(
+            cov["covered_share"], cov["target_share"], cov["coverage_met"], strict=True
+        )
+    ]
+    assert sorted(labels) == sorted(expected)  # every bar, 0 % included, as everywhere else
+    assert "0%" in labels and "89.7%" in labels
+    fig.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    assert legend.x0 >= ax.get_window_extent().x1  # the legend covers no bar
+    targets = [t.get_text() for t in ax.texts if "target" in t.get_text()]
+    assert any(t.endswith("target 90%") for t in targets)  # each target line says what it is
+    assert any(t.endswith("target 100%") for t in targets)
+
+
+def test_the_map_figure_has_a_legend_for_every_fill_a_scale_and_north(
+    sample_study, sample_analysis
+):
+    import geopandas as gpd
+    from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
+
+    water = gpd.read_file(sample_study.parent / "river.geojson")
+    fig = gap_figure(sample_analysis, water=water)
+    ax = fig.axes[0]
+    entries = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any("water" in e for e in entries)
+    assert sum("met" in e for e in entries) == 5  # the community fill, class by class
+    assert any("blind spots" in e for e in entries) and any("service area" in e for e in entries)
+    assert any(isinstance(a, AnchoredSizeBar) for a in ax.artists)
+    assert any(t.get_text() == "N" for t in ax.texts)

@@ -20,7 +20,7 @@ from cjgis._errors import CjgisError
 log = logging.getLogger("cjgis")
 
 
-def _write_results(analysis, output_dir: Path) -> dict[str, Path]:
+def _write_results(analysis, output_dir: Path, *, water=None) -> dict[str, Path]:
     """Write tables, layers, scorecard and figures; return the paths."""
     from cjgis.figures import write_figures
     from cjgis.report import write_outputs
@@ -28,7 +28,7 @@ def _write_results(analysis, output_dir: Path) -> dict[str, Path]:
 
     paths = write_outputs(analysis, output_dir)
     paths.update(write_scorecard(analysis, output_dir))
-    paths.update(write_figures(analysis, output_dir))
+    paths.update(write_figures(analysis, output_dir, water=water))
     return paths
 
 
@@ -59,7 +59,7 @@ def _run(study_path: Path, *, quiet: bool, write_map: bool) -> int:
         )
     for text in dict.fromkeys(analysis.coverage["demand_basis"]):
         log.info("口径 demand counted as: %s", text)
-    paths = _write_results(analysis, study.output_dir)
+    paths = _write_results(analysis, study.output_dir, water=study.map.water)
     if write_map:
         fmap = gap_map(analysis, title=f"cjgis · {study.name}", **study.map_options)
         paths["map"] = save_map(fmap, study.map_path)
@@ -108,7 +108,7 @@ def _site(args: argparse.Namespace) -> int:
     check_writable_folder(study.map_path.parent, what="[output] map")
     site = run_site_study(study, verbose=not args.quiet)
     out = study.output_dir / "site"  # as-planned: apart from the as-is results of `analyze`
-    paths = _write_results(site.after, out)
+    paths = _write_results(site.after, out, water=study.map.water)
     paths.update(write_site_outputs(site, out))
     fmap = gap_map(
         site.after,

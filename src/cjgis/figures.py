@@ -20,10 +20,12 @@ import shapely
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
 from cjgis._atomic import atomic_path
 from cjgis.analysis import Analysis
 from cjgis.categories import category_info
+from cjgis.verdict import share_text
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +40,9 @@ _CJK_FAMILIES = (
     "PingFang SC",
     "Heiti SC",
 )
-_MET_CMAP = "RdYlGn"
+#: Communities by categories met: the map's grey-blue ramp (apart from every category colour).
+_MET_COLOURS = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")
+_WATER = "#9ecae1"
 
 
 _CJK_FILES = re.compile(r"wqy|notosanscjk|notosanssc|sourcehansans|simhei|msyh|pingfang")
@@ -98,7 +102,47 @@ def _figure_tolerance_m(communities) -> float:
     return max(x1 - x0, y1 - y0) / 1500 / 2
 
 
-def gap_figure(analysis: Analysis, *, category: str | None = None) -> Figure:
+def _met_colour(share: float) -> str:
+    if not np.isfinite(share):
+        return "#f0f0f0"
+    return _MET_COLOURS[round(share * (len(_MET_COLOURS) - 1))]
+
+
+def _scale_bar(ax, width_m: float) -> None:
+    """Add a scale bar of a round length near a fifth of the map's width, bottom left."""
+    length = 10 ** np.floor(np.log10(width_m / 5))
+    length *= 5 if width_m / 5 / length >= 5 else (2 if width_m / 5 / length >= 2 else 1)
+    label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
+    ax.add_artist(
+        AnchoredSizeBar(
+            ax.transData,
+            length,
+            label,
+            "lower left",
+            pad=0.6,
+            frameon=True,
+            size_vertical=length / 40,
+        )
+    )
+
+
+def _north_arrow(ax) -> None:
+    ax.annotate(
+        "N",
+        xy=(0.95, 0.96),
+        xytext=(0.95, 0.86),
+        xycoords="axes fraction",
+        ha="center",
+        va="center",
+        fontsize=12,
+        fontweight="bold",
+        arrowprops={"facecolor": "black", "width": 4, "headwidth": 12},
+    )
+
+
+def gap_figure(
+    analysis: Analysis, *, category: str | None = None, water: gpd.GeoDataFrame | None = None
+) -> Figure:
     """Draw communities by categories met, streets, one category's service area and gaps.
 
     Parameters
@@ -107,11 +151,14 @@ def gap_figure(analysis: Analysis, *, category: str | None = None) -> Figure:
         Result of :func:`cjgis.analysis.analyze`.
     category : str, optional
         Category whose service area, facilities and blind spots are drawn (the first if None).
+    water : geopandas.GeoDataFrame, optional
+        Rivers and other barriers (``[map] water``), drawn light blue.
 
     Returns
     -------
     matplotlib.figure.Figure
-        A 10 x 8 inch figure in the analysis CRS (metres).
+        A 10 x 8 inch figure in the analysis CRS (metres), with a legend for every fill, a
+        scale bar and a north arrow.
     """
     category = category or analysis.categories[0]
     info = category_info(category)
@@ -123,16 +170,14 @@ def gap_figure(analysis: Analysis, *, category: str | None = None) -> Figure:
         share = comm["categories_met"] / comm["categories_required"].where(
             comm["categories_required"] > 0
         )
-        comm.assign(share=share).plot(
+        comm.plot(
             ax=ax,
-            column="share",
-            cmap=_MET_CMAP,
-            vmin=0,
-            vmax=1,
-            alpha=0.45,
+            color=[_met_colour(v) for v in share.to_numpy(dtype=float)],
             edgecolor="#333333",
             linewidth=1.2,
         )
+        if water is not None:
+            water.to_crs(comm.crs).plot(ax=ax, color=_WATER, edgecolor=_WATER, linewidth=2)
         net = analysis.network
         if net.n_edges <= MAX_DRAWN_EDGES:  # a city's streets are a grey blur: left out
             gpd.GeoSeries(net.edge_geometry, crs=net.crs).plot(
@@ -178,21 +223,33 @@ def gap_figure(analysis: Analysis, *, category: str | None = None) -> Figure:
                 _community_labels(analysis), comm.representative_point(), strict=True
             ):
                 ax.annotate(label, (point.x, point.y), ha="center", fontsize=9, color="#222222")
-        minutes = rule.minutes
+        reach = f"{rule.threshold_m:.0f} m ({rule.minutes:.1f} min @ {rule.walk_speed_m_s:g} m/s)"
         ax.set_title(
             _label(
-                f"{info.name_zh} · {minutes:g} 分钟步行覆盖与盲区",
-                f"{info.name_en}: {minutes:g}-min walking reach and blind spots",
+                f"{info.name_zh} · 步行 {reach} 覆盖与服务盲区",
+                f"{info.name_en}: walking reach and blind spots",
             )
         )
-        ax.legend(
-            handles=[
-                Patch(color=info.colour, alpha=0.4, label=_label("服务范围", "service area")),
-                Patch(color="#b2182b", alpha=0.6, label=_label("盲区", "blind spots")),
-                Patch(color=info.colour, label=_label("设施", "facilities")),
-            ],
-            loc="lower right",
-        )
+        n = int(comm["categories_required"].max() or 0)
+        handles = [
+            Patch(color=info.colour, alpha=0.4, label=_label("服务范围", "service area")),
+            Patch(color="#b2182b", alpha=0.6, label=_label("服务盲区", "blind spots")),
+            Patch(color=info.colour, label=_label("设施", "facilities")),
+        ]
+        if water is not None:
+            handles.append(Patch(color=_WATER, label=_label("水系", "water")))
+        handles += [
+            Patch(
+                facecolor=c,
+                edgecolor="#333333",
+                label=_label(f"满足 {round(k * n / (len(_MET_COLOURS) - 1))}/{n} 类", "met"),
+            )
+            for k, c in enumerate(_MET_COLOURS)
+        ]
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
+        x0, _, x1, _ = comm.total_bounds
+        _scale_bar(ax, x1 - x0)
+        _north_arrow(ax)
         ax.set_axis_off()
         ax.set_aspect("equal")
     return fig
@@ -240,34 +297,48 @@ def coverage_chart(analysis: Analysis, *, max_communities: int = 40) -> Figure:
                 .fillna(0.0)
             )
             rule = analysis.options.rule_for(category)
-            ax.barh(
-                y + (k - (n - 1) / 2) * height,
+            rows = cov[cov["category"] == category].set_index("community_id").reindex(communities)
+            at = y + (k - (n - 1) / 2) * height
+            bars = ax.barh(
+                at,
                 shares.to_numpy(),
                 height=height,
                 color=info.colour,
+                edgecolor="#333333",
+                linewidth=0.3,
                 label=_label(
-                    f"{info.name_zh} ≤{rule.minutes:.0f}分钟",
-                    f"{info.name_en} ≤{rule.minutes:.0f} min",
+                    f"{info.name_zh} ≤{rule.threshold_m:.0f}米",
+                    f"{info.name_en} ≤{rule.threshold_m:.0f} m",
                 ),
             )
-        for target in sorted(
-            {analysis.options.rule_for(c).target_share for c in analysis.categories}
-        ):
-            ax.axvline(
-                target,
-                color="black",
-                linestyle="--",
-                linewidth=1,
-                label=_label(f"目标 {target:.0%}", f"target {target:.0%}"),
+            texts = [
+                share_text(v, t, m)
+                for v, t, m in zip(
+                    rows["covered_share"], rows["target_share"], rows["coverage_met"], strict=True
+                )
+            ]
+            ax.bar_label(bars, labels=texts, padding=2, fontsize=6)  # 0 % too: never "no data"
+        targets = sorted({analysis.options.rule_for(c).target_share for c in analysis.categories})
+        for i, target in enumerate(targets):  # labels stacked: 90 % and 100 % sit close
+            ax.axvline(target, color="black", linestyle="--", linewidth=1)
+            ax.annotate(
+                _label(f"目标 {target:.0%}", f"target {target:.0%}"),
+                xy=(target, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(0, 2 + 11 * i),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=8,
             )
         ax.set_yticks(y, labels)
         ax.invert_yaxis()
-        ax.set_xlim(0, 1)
+        ax.set_xlim(0, 1.12)  # room for the labels of full bars
         ax.xaxis.set_major_formatter(mpl.ticker.PercentFormatter(1.0))
         ax.set_xlabel(
             _label("各类别步行时限内覆盖率", "share within each category's walking threshold")
         )
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)  # outside the bars
         if hidden:
             ax.set_title(
                 _label(
@@ -279,12 +350,19 @@ def coverage_chart(analysis: Analysis, *, max_communities: int = 40) -> Figure:
     return fig
 
 
-def write_figures(analysis: Analysis, output_dir: str | Path, *, dpi: int = 150) -> dict:
+def write_figures(
+    analysis: Analysis,
+    output_dir: str | Path,
+    *,
+    dpi: int = 150,
+    water: str | Path | gpd.GeoDataFrame | None = None,
+) -> dict:
     """Write ``figure_map.png`` (first category) and ``coverage_chart.png``; return paths."""
     out = Path(output_dir)
     paths = {"figure_map": out / "figure_map.png", "coverage_chart": out / "coverage_chart.png"}
+    water = gpd.read_file(water) if isinstance(water, str | Path) else water
     for key, fig in (
-        ("figure_map", gap_figure(analysis)),
+        ("figure_map", gap_figure(analysis, water=water)),
         ("coverage_chart", coverage_chart(analysis)),
     ):
         with atomic_path(paths[key]) as tmp, _fonts():
