@@ -122,3 +122,36 @@ def test_map_has_the_layers_a_reviewer_switches(demo):
         "沈家社区",
     ):
         assert in_page(label, html), label
+
+
+def test_geopackages_open_in_gdal_36_without_warnings(demo):
+    """As QGIS 3.28 LTR (GDAL 3.6) opens them: no 'partially supported' version warning."""
+    import os
+    import shutil
+    import subprocess
+
+    ogrinfo = shutil.which("ogrinfo")
+    if ogrinfo is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must install gdal-bin (see .ci/run)", pytrace=False)
+        pytest.skip("no ogrinfo: apt-get install gdal-bin")
+    out = demo / "data" / "processed" / "sample"
+    files = sorted(out.glob("*.gpkg"))
+    assert {f.name for f in files} >= {"communities.gpkg", "facilities.gpkg", "scorecard.gpkg"}
+    for path in files:
+        run = subprocess.run([ogrinfo, "-so", "-al", str(path)], capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        assert "Warning" not in run.stdout + run.stderr, (path.name, run.stderr)
+        for block in run.stdout.split("Layer name:")[1:]:
+            if "\ncategory:" in block:
+                assert "\ncategory_zh:" in block, path.name  # the key, and its Chinese name
+    info = subprocess.run(
+        [ogrinfo, "-so", "-al", str(out / "communities.gpkg")], capture_output=True, text=True
+    ).stdout
+    for column in (
+        "residents: Integer64",
+        "elderly: Integer64",
+        "households: Integer64",
+        "categories_met",
+    ):
+        assert column in info, column

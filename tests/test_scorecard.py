@@ -24,11 +24,21 @@ def test_xlsx_has_the_views_with_chinese_and_english_headers(written):
         "区级 district-level",  # the sample's 养老院 beds
         "服务盲区 blind spots",
         "未纳入 rejected",
+        "English values",
     ]
     sheet = book["分类别 by category"]
-    assert [c.value for c in sheet[1]] == list(COLUMNS.values())
-    assert [c.value for c in sheet[2]] == list(COLUMNS)
-    assert sheet.freeze_panes == "A3"
+    chinese = [c for c in COLUMNS if c not in ("basis", "status_en")]  # English: own sheet
+    assert [c.value for c in sheet[1]] == [COLUMNS[c] for c in chinese]
+    assert [c.value for c in sheet[2]] == chinese
+    english = book["English values"]
+    assert [c.value for c in english[2]] == [
+        "community_id",
+        "community_name",
+        "category",
+        "basis",
+        "status_en",
+    ]
+    assert sheet.freeze_panes == "C3"  # header rows, id and name columns
     assert sheet.column_dimensions["B"].width >= 10  # 社区名称 fits
 
 
@@ -40,11 +50,12 @@ def test_xlsx_numbers_equal_the_csv(written):
         header=1,
         dtype={"community_id": str},
     )
-    assert list(csv.columns) == list(xlsx.columns) == list(COLUMNS)
+    assert list(csv.columns) == list(COLUMNS)
+    assert list(xlsx.columns) == [c for c in COLUMNS if c not in ("basis", "status_en")]
     # seven walked categories x eight communities, and the two communities' residents living
     # at a 集中过渡地 in rows of their own
     assert len(csv) == len(xlsx) == 7 * 8 + 7 * 2
-    numeric = csv.select_dtypes("number").columns
+    numeric = [c for c in csv.select_dtypes("number").columns if c in xlsx]
     np.testing.assert_allclose(
         xlsx[numeric].to_numpy(float), csv[numeric].to_numpy(float), equal_nan=True
     )
@@ -119,3 +130,48 @@ def test_xlsx_shares_are_percentages(written):
     header = [c.value for c in sheet[2]]
     cell = sheet.cell(row=3, column=header.index("covered_share") + 1)
     assert isinstance(cell.value, float) and cell.number_format == "0.0%"
+
+
+def _soffice():
+    import os
+    import shutil
+
+    found = shutil.which("soffice") or shutil.which("libreoffice")
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must install libreoffice-calc-nogui (see .ci/run)", pytrace=False)
+        pytest.skip("no LibreOffice installed: apt-get install libreoffice-calc-nogui")
+    return found
+
+
+def test_the_workbook_prints_on_a3_with_the_status_on_the_first_page(written, tmp_path):
+    import subprocess
+
+    from pypdf import PdfReader
+
+    soffice = _soffice()
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(written["scorecard_xlsx"]),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    pages = PdfReader(tmp_path / "scorecard.pdf").pages
+    width, height = float(pages[0].mediabox.width), float(pages[0].mediabox.height)
+    assert (round(width), round(height)) == (1191, 842)  # A3 landscape, in points
+    texts = [page.extract_text() for page in pages]
+    by_category = [t for t in texts if t.startswith("分类别 by category")]
+    assert by_category, "the by-category sheet's pages carry its name in the header"
+    first = by_category[0]
+    assert "社区名称" in first and "状态" in first  # status on the first page, beside the names
+    for text in by_category:  # one page wide: the last column on every page, headers repeated
+        assert "原因" in text and "community_name" in text

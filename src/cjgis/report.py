@@ -15,6 +15,7 @@ import pandas as pd
 
 from cjgis._atomic import atomic_path, write_csv
 from cjgis.analysis import Analysis
+from cjgis.categories import category_info
 
 CSV_ENCODING = "utf-8-sig"
 log = logging.getLogger(__name__)
@@ -34,10 +35,20 @@ def coverage_for_csv(coverage: pd.DataFrame) -> pd.DataFrame:
 MAX_INDEXED_ROWS = 200_000
 
 
+#: GeoPackage 1.2: GDAL 3.6 (Debian 12, QGIS 3.28 LTR) opens it without a warning (1.4 warns).
+GPKG_VERSION = "1.2"
+#: Count columns written as whole numbers where every value is one.
+_COUNTS = ("population", "residents", "elderly", "households", "villagers", "renters")
+
+
 def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path) -> None:
-    """Write GeoPackage layers atomically, through Arrow (twice as fast for 100,000s of rows)."""
+    """Write GeoPackage layers atomically, through Arrow (twice as fast for 100,000s of rows).
+
+    Every layer is readied for QGIS first (:func:`_for_gpkg`), as GeoPackage 1.2.
+    """
     with atomic_path(path) as tmp:
         for name, frame in layers.items():
+            frame = _for_gpkg(frame)
             index = "YES" if len(frame) <= MAX_INDEXED_ROWS else "NO"
             if index == "NO":
                 log.info(
@@ -46,16 +57,48 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path) -> None:
                     name,
                     len(frame),
                 )
-            frame.to_file(tmp, layer=name, driver="GPKG", use_arrow=True, SPATIAL_INDEX=index)
+            frame.to_file(
+                tmp,
+                layer=name,
+                driver="GPKG",
+                use_arrow=True,
+                SPATIAL_INDEX=index,
+                VERSION=GPKG_VERSION,
+            )
 
 
 def _for_gpkg(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Object columns holding None/str mixes become plain strings (GPKG needs one type)."""
+    """Ready a layer for QGIS: Chinese category names, whole-number counts, one type a column.
+
+    ``category_zh`` goes beside a ``category`` key; counts that are whole numbers are written
+    as integers; object columns holding None/str mixes become plain strings.
+    """
     out = frame.copy()
+    if "category" in out and "category_zh" not in out:
+        names = out["category"].map(lambda c: category_info(str(c)).name_zh)
+        out.insert(list(out.columns).index("category") + 1, "category_zh", names)
+    for col in _COUNTS:
+        if col in out and _whole(out[col]):
+            out[col] = out[col].round().astype("Int64")
     for col in out.columns:
         if col != out.geometry.name and out[col].dtype == object:
             out[col] = out[col].astype("string")
     return out
+
+
+def _whole(values: pd.Series) -> bool:
+    numbers = pd.to_numeric(values, errors="coerce")
+    finite = numbers.dropna()
+    return numbers.notna().sum() == values.notna().sum() and bool((finite == finite.round()).all())
+
+
+def community_layer(analysis: Analysis) -> gpd.GeoDataFrame:
+    """Boundaries with their residents, elderly and households, and the categories met."""
+    counts = [c for c in ("residents", "elderly", "households") if c in analysis.coverage]
+    per = analysis.coverage.groupby("community_id", sort=False)[counts].first().reset_index()
+    comm = analysis.communities.merge(per, on="community_id", how="left")
+    order = ["community_id", "community_name", *counts]
+    return comm[order + [c for c in comm.columns if c not in order]]
 
 
 def write_outputs(analysis: Analysis, output_dir: str | Path) -> dict[str, Path]:
@@ -72,8 +115,8 @@ def write_outputs(analysis: Analysis, output_dir: str | Path) -> dict[str, Path]
     -------
     dict of str to pathlib.Path
         What was written: ``coverage``, ``rejected``, ``residents``, ``blind_spots``,
-        ``service_areas``, ``communities`` (and ``district`` where district-level rules
-        apply).
+        ``service_areas``, ``communities``, ``facilities`` (and ``district`` where
+        district-level rules apply).
     """
     out = Path(output_dir)
     paths = {
@@ -83,19 +126,21 @@ def write_outputs(analysis: Analysis, output_dir: str | Path) -> dict[str, Path]
         "blind_spots": out / "blind_spots.gpkg",
         "service_areas": out / "service_areas.gpkg",
         "communities": out / "communities.gpkg",
+        "facilities": out / "facilities.gpkg",
     }
     write_csv(coverage_for_csv(analysis.coverage_rows()), paths["coverage"])
     write_csv(analysis.rejected, paths["rejected"])
-    write_gpkg({"residents": _for_gpkg(analysis.residents)}, paths["residents"])
-    write_gpkg({"blind_spots": _for_gpkg(analysis.blind_spots)}, paths["blind_spots"])
+    write_gpkg({"residents": analysis.residents}, paths["residents"])
+    write_gpkg({"blind_spots": analysis.blind_spots}, paths["blind_spots"])
     areas = analysis.service_areas
     per_category = areas[areas["facility_id"].isna()].drop(columns=["facility_id", "name"])
-    layers = {"category": _for_gpkg(per_category)}
+    layers = {"category": per_category}
     per_facility = areas[areas["facility_id"].notna()]
     if len(per_facility):
-        layers["facility"] = _for_gpkg(per_facility)
+        layers["facility"] = per_facility
     write_gpkg(layers, paths["service_areas"])
-    write_gpkg({"communities": _for_gpkg(analysis.communities)}, paths["communities"])
+    write_gpkg({"communities": community_layer(analysis)}, paths["communities"])
+    write_gpkg({"facilities": analysis.facilities}, paths["facilities"])
     if len(analysis.district):
         paths["district"] = out / "district.csv"
         write_csv(analysis.district, paths["district"])

@@ -32,7 +32,7 @@ COLUMNS = {
     "category": "类别代码",
     "category_zh": "设施类别",
     "basis_zh": "标准依据",
-    "basis": "basis",
+    "basis": "依据(英文)",
     "rule_source": "依据出处",
     "threshold_m": "步行距离(米)",
     "threshold_min": "步行时间(分钟)",
@@ -60,9 +60,12 @@ COLUMNS = {
     "provision_per": "千人指标口径",
     "access_gini": "可达性基尼系数",
     "status_zh": "状态",
-    "status_en": "status",
+    "status_en": "状态(英文)",
     "reason": "原因",
 }
+#: Columns whose values are English (keys and words): in their own sheet of the workbook, so
+#: that the Chinese sheets hold Chinese values only (the CSV keeps every column).
+_ENGLISH_VALUES = ("basis", "status_en")
 _ROUND = {
     "threshold_min": 1,
     "threshold_m": 0,
@@ -72,6 +75,9 @@ _ROUND = {
     "capacity_accessible": 1,
     "provision_rate": 1,
     "access_gini": 3,
+    "residents": 0,
+    "elderly": 0,
+    "households": 0,
 }
 
 
@@ -133,7 +139,7 @@ _DISTRICT_ZH = {
     "basis_zh": "标准依据",
     "rule_source": "依据出处",
     "status_zh": "状态",
-    "status_en": "status",
+    "status_en": "状态(英文)",
     "reason": "原因",
 }
 _REJECTED_ZH = {
@@ -152,22 +158,61 @@ def _width(value: object) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
-def _sheet(book, title: str, frame: pd.DataFrame, zh: dict[str, str], formats: dict) -> None:
-    """Add a sheet: Chinese headers in row 1, English in row 2, frozen, sized to content.
+#: Count columns shown as whole numbers (people, households, units required).
+_INTEGER = {
+    "residents",
+    "elderly",
+    "households",
+    "population",
+    "facilities_inside",
+    "facilities",
+    "capacity_required",
+    "capacity_shortfall",
+    "capacity_total",
+    "group_total",
+    "categories_met",
+    "categories_required",
+    "row",
+}
+#: Status words and their cell colours (green met, red not met, grey no standard/data).
+_STATUS_FILL = {
+    "达标": "#C6EFCE",
+    "满足建议值": "#E2EFDA",
+    "不达标": "#FFC7CE",
+    "未满足建议值": "#FCE4D6",
+    "无标准": "#EDEDED",
+    "无居民": "#EDEDED",
+    "未核 (缺数据)": "#EDEDED",
+}
+#: The key columns a sheet keeps frozen on screen and repeated on every printed page.
+_KEYS = ("community_id", "community_name")
 
-    Rows are streamed (XlsxWriter's constant-memory mode), so a city's thousands of rows
-    take a second or two.
+
+def _sheet(book, title: str, frame: pd.DataFrame, zh: dict[str, str], formats: dict) -> None:
+    """Add a sheet: Chinese headers in row 1, English in row 2, ready to print and filter.
+
+    Frozen header rows and id/name columns, an autofilter, status cells coloured, counts as
+    whole numbers and shares as percentages; printed on A3 landscape, one page wide, the header
+    rows repeated on every page and the sheet's name in the page header. Rows are streamed
+    (XlsxWriter's constant-memory mode), so a city's thousands of rows take a second or two.
     """
     ws = book.add_worksheet(title)
-    ws.freeze_panes(2, 0)
+    keys = sum(1 for c in frame.columns[: len(_KEYS)] if c in _KEYS)
+    ws.freeze_panes(2, keys)
+    ws.set_landscape()
+    ws.set_paper(8)  # A3
+    ws.fit_to_pages(1, 0)  # one page wide, as many pages tall as it takes
+    ws.repeat_rows(0, 1)
+    ws.set_header(f"&L&A&R{title.split()[0]}")  # the sheet's name on every printed page
+    ws.set_footer("&C&P / &N")
+    ws.hide_gridlines(0)
     for i, column in enumerate(frame.columns):
         widths = [_width(zh.get(column, column)), _width(column)]
         widths += [_width(v) for v in frame[column].head(500)]
-        number = formats["percent"] if column in _PERCENT else None
-        ws.set_column(i, i, min(max(widths) + 2, 60), number)
+        ws.set_column(i, i, min(max(widths) + 2, 48), _column_format(column, formats))
     ws.write_row(0, 0, [zh.get(c, c) for c in frame.columns], formats["header"])
-    ws.write_row(1, 0, list(frame.columns), formats["header"])
-    cell_format = [formats["percent"] if c in _PERCENT else None for c in frame.columns]
+    ws.write_row(1, 0, list(frame.columns), formats["header_en"])
+    cell_format = [_column_format(c, formats) for c in frame.columns]
     for r, record in enumerate(frame.itertuples(index=False), start=2):
         for c, value in enumerate(record):  # typed writes: no guessing (URLs, formulas)
             value = _cell(value)
@@ -179,6 +224,32 @@ def _sheet(book, title: str, frame: pd.DataFrame, zh: dict[str, str], formats: d
                 ws.write_number(r, c, value, cell_format[c])
             elif value is not None:
                 ws.write_string(r, c, str(value))
+    last_row, last_col = max(len(frame) + 1, 2), max(len(frame.columns) - 1, 0)
+    ws.autofilter(1, 0, last_row, last_col)
+    for column in ("status_zh",):
+        if column in frame.columns:
+            c = list(frame.columns).index(column)
+            for word, fill in _STATUS_FILL.items():
+                ws.conditional_format(
+                    2,
+                    c,
+                    last_row,
+                    c,
+                    {
+                        "type": "cell",
+                        "criteria": "==",
+                        "value": f'"{word}"',
+                        "format": formats[fill],
+                    },
+                )
+
+
+def _column_format(column: str, formats: dict):
+    if column in _PERCENT:
+        return formats["percent"]
+    if column in _INTEGER:
+        return formats["integer"]
+    return None
 
 
 def _cell(value: object) -> object:
@@ -234,15 +305,21 @@ def write_scorecard(
     with atomic_path(paths["scorecard_xlsx"]) as tmp:
         book = xlsxwriter.Workbook(str(tmp), {"constant_memory": True})
         formats = {
-            "header": book.add_format({"bold": True, "bg_color": "#DDEBF7"}),
+            "header": book.add_format({"bold": True, "bg_color": "#DDEBF7", "text_wrap": True}),
+            "header_en": book.add_format({"italic": True, "font_color": "#555555"}),
             "percent": book.add_format({"num_format": "0.0%"}),
+            "integer": book.add_format({"num_format": "#,##0"}),
+            **{fill: book.add_format({"bg_color": fill}) for fill in _STATUS_FILL.values()},
         }
         _sheet(book, "汇总 summary", summary, _SUMMARY_ZH, formats)
-        _sheet(book, "分类别 by category", card, COLUMNS, formats)
+        chinese = [c for c in card.columns if c not in _ENGLISH_VALUES]
+        _sheet(book, "分类别 by category", card[chinese], COLUMNS, formats)
         if len(analysis.district):
             _sheet(book, "区级 district-level", analysis.district, _DISTRICT_ZH, formats)
         _sheet(book, title, spots, _SPOTS_ZH, formats)
         _sheet(book, "未纳入 rejected", analysis.rejected, _REJECTED_ZH, formats)
+        english = [c for c in ("community_id", "community_name", "category") if c in card]
+        _sheet(book, "English values", card[english + list(_ENGLISH_VALUES)], COLUMNS, formats)
         book.close()
     write_csv(card, paths["scorecard_csv"])
     layers = {"communities": _community_layer(analysis, card, summary)}
