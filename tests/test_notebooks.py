@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 
 import nbformat
 import pytest
@@ -38,3 +39,30 @@ def test_notebook_runs_from_top_to_bottom(path, tmp_path):
     outputs = [o for c in book.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     assert len(outputs) >= 5
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_run_in_place_leaves_the_repository_clean_and_quiet(path):
+    """As a planner runs it, in notebooks/: what it writes is git-ignored; no progress noise."""
+    if not (REPO / ".git").exists():
+        pytest.skip("not a git checkout")
+    book = nbformat.read(path, as_version=4)
+    NotebookClient(
+        book, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
+    text = "\n".join(
+        str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", ""))
+        for c in book.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+    )
+    assert "TqdmWarning" not in text and "IProgress" not in text
+    assert "it/s]" not in text and "category/s]" not in text  # no progress-bar frames
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all", "--", "notebooks"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert [line for line in status.splitlines() if line.startswith("??")] == []

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import difflib
 import logging
+import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -17,7 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS
-from tqdm.auto import tqdm
+from tqdm.std import tqdm
 
 from cjgis._errors import InputError
 from cjgis._validate import check_chinese_offset, rejected_rows
@@ -522,7 +524,9 @@ def _walk_all_categories(
     points = fac.geometry.to_numpy()
     ids = fac["facility_id"].to_numpy()
     pool = ThreadPoolExecutor(max_workers=2)
-    for category in tqdm(categories, desc="walking access", unit="category", disable=not verbose):
+    bars = verbose and sys.stderr.isatty()  # a terminal: bars; a log or a notebook: lines
+    for category in tqdm(categories, desc="walking access", unit="category", disable=not bars):
+        started = time.perf_counter()
         rule = options.rule_for(category)
         metres_per_min = rule.walk_speed_m_s * 60.0
         mask = (fac["category"] == category).to_numpy()
@@ -551,6 +555,13 @@ def _walk_all_categories(
                 }
                 for i, n, g in zip(ids[mask], fac["name"].to_numpy()[mask], per, strict=True)
             ]
+        if verbose and not bars:
+            log.info(
+                "walking access %s: %d facilities, %.1f s",
+                category,
+                int(mask.sum()),
+                time.perf_counter() - started,
+            )
     try:
         band_rows = [
             {

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 #: Default cache folder, relative to the current folder (``[network] cache_dir``).
 CACHE_DIR = Path("cache")
 #: Bump when the walk filter or the network arrays change meaning.
-FORMAT_VERSION = "3"  # 2: OSM walk filter; 3: vertices instead of WKB, CSR saved
+FORMAT_VERSION = "4"  # 2: OSM walk filter; 3: vertices, CSR; 4: twins by geometry, names
 
 
 def cache_key(source: str | Path | None, **settings: object) -> str:
@@ -74,6 +74,7 @@ def save_network(network: Network, path: str | Path) -> Path:
                 csr_indices=graph.indices,
                 csr_indptr=graph.indptr,
                 dropped_edges=np.array(network.dropped_edges),
+                edge_name=np.asarray(network.edge_name, dtype=str),
             )
     return Path(path)
 
@@ -92,6 +93,7 @@ def load_network(path: str | Path) -> Network:
             edge_geometry=_unpack(data["edge_xy"], data["edge_owner"]),
             dropped_edges=int(data["dropped_edges"]),
             fragment_geometry=_unpack(data["fragment_xy"], data["fragment_owner"]),
+            edge_name=data["edge_name"],
         )
         n = network.n_nodes
         csr = csr_matrix((data["csr_data"], data["csr_indices"], data["csr_indptr"]), shape=(n, n))

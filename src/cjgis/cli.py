@@ -40,10 +40,12 @@ def _run(study_path: Path, *, quiet: bool, write_map: bool) -> int:
 
     started = time.perf_counter()
     study = load_study(study_path)
+    _check_inputs_exist(study)
     check_writable_folder(study.output_dir, what="[output] dir")
     if write_map:
         check_writable_folder(study.map_path.parent, what="[output] map")
     analysis = analyze_study(study, verbose=not quiet)
+    log.info("inputs read and analysed: %.1f s", time.perf_counter() - started)
     for category in analysis.categories:
         rule = study.options.rule_for(category)
         log.info(
@@ -59,10 +61,14 @@ def _run(study_path: Path, *, quiet: bool, write_map: bool) -> int:
         )
     for text in dict.fromkeys(analysis.coverage["demand_basis"]):
         log.info("口径 demand counted as: %s", text)
+    step = time.perf_counter()
     paths = _write_results(analysis, study.output_dir, water=study.map.water)
+    log.info("tables, scorecard, layers and figures written: %.1f s", time.perf_counter() - step)
     if write_map:
+        step = time.perf_counter()
         fmap = gap_map(analysis, title=f"cjgis · {study.name}", **study.map_options)
         paths["map"] = save_map(fmap, study.map_path)
+        log.info("map written: %.1f s", time.perf_counter() - step)
     print(gap_table_text(analysis.coverage))
     for row in analysis.district.itertuples():
         print(f"区级 district · {row.category_zh}: {row.status_zh} {row.status_en} · {row.reason}")
@@ -73,6 +79,29 @@ def _run(study_path: Path, *, quiet: bool, write_map: bool) -> int:
         print(f"  {len(analysis.rejected)} input rows rejected: see {paths['rejected']}")
     print(f"cjgis: {analysis.summary()} ({time.perf_counter() - started:.1f} s)")
     return 0
+
+
+def _check_inputs_exist(study) -> None:
+    """Name every input file the study names that is not there, with the likely fix."""
+    named = [
+        study.network.path,
+        study.communities.path,
+        study.residents.path,
+        study.residents.raster,
+        study.residents.buildings,
+        study.facilities.path,
+    ]
+    missing = [p for p in named if p is not None and not p.exists()]
+    if not missing:
+        return
+    sample = any("sample" in p.parts for p in missing)
+    fix = (
+        "run `cjgis demo` first: it writes the sample files this study names"
+        if sample
+        else "check the paths in the study file (relative to the study file's folder)"
+    )
+    listing = ", ".join(str(p) for p in missing)
+    raise CjgisError(f"{study.source}: input files not found: {listing}. Fix: {fix}")
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -96,6 +125,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _site(args: argparse.Namespace) -> int:
+    from cjgis.demand import GROUP_EN
     from cjgis.maps import gap_map, save_map
     from cjgis.scenario import run_site_study, suggested_sites_table, write_site_outputs
     from cjgis.scorecard import gap_table_text
@@ -104,6 +134,7 @@ def _site(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     study = load_study(args.study)
+    _check_inputs_exist(study)
     check_writable_folder(study.output_dir / "site", what="[output] dir")
     check_writable_folder(study.map_path.parent, what="[output] map")
     site = run_site_study(study, verbose=not args.quiet)
@@ -127,8 +158,15 @@ def _site(args: argparse.Namespace) -> int:
     print()
     print(gap_table_text(site.after.coverage))
     print()
-    for suggestion in site.suggestions.values():
+    for category, suggestion in site.suggestions.items():
         print(f"  {suggestion.message}")
+        group = GROUP_EN.get(site.after.options.rule_for(category).demand, "")
+        for row in suggestion.sites.itertuples():
+            print(
+                f"    #{row.rank} {row.place} ({row.lon:.5f}, {row.lat:.5f}): newly covers "
+                f"{row.newly_covered_demand:,.0f} {group} ({row.newly_covered_residents:,.0f} "
+                f"residents); {row.cumulative_share:.0%} covered with it ({row.solver})"
+            )
     print()
     for key, path in paths.items():
         print(f"  {key:<20} {path}")
@@ -159,38 +197,67 @@ def build_parser() -> argparse.ArgumentParser:
         "and a review map.",
     )
     parser.add_argument("--version", action="version", version=f"cjgis {__version__}")
+    # global options, accepted before or after the subcommand (`cjgis analyze s.toml --debug`)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors"
+    )
+    common.add_argument(
+        "--quiet", action="store_true", default=argparse.SUPPRESS, help="warnings and results only"
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("--quiet", action="store_true", help="warnings and results only")
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="generate the sample district and analyse it")
+
+    def add(name: str, **kwargs) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], **kwargs)
+
+    demo = add("demo", help="generate the sample district and analyse it")
     demo.add_argument("--folder", default=".", help="project folder to write into (default .)")
     demo.add_argument("--seed", type=int, default=2017, help="sample seed (default 2017)")
     demo.add_argument("--regenerate", action="store_true", help="write the sample anew")
-    demo.add_argument("--quiet", action="store_true", help="no progress bars")
     demo.set_defaults(func=_demo)
-    analyze = sub.add_parser("analyze", help="analyse the files a study file names")
+    analyze = add("analyze", help="analyse the files a study file names")
     analyze.add_argument("study", help="study file (TOML), see README")
     analyze.add_argument("--no-map", action="store_true", help="skip the HTML map")
-    analyze.add_argument("--quiet", action="store_true", help="no progress bars")
     analyze.set_defaults(func=_analyze)
-    site = sub.add_parser("site", help="as-is vs as-planned, and suggested new sites")
+    site = add("site", help="as-is vs as-planned, and suggested new sites")
     site.add_argument("study", help="study file (TOML) with [planned] and [siting]")
-    site.add_argument("--quiet", action="store_true", help="no progress bars")
     site.set_defaults(func=_site)
-    standards = sub.add_parser("standards", help="list standards profiles, rules and sources")
+    standards = add("standards", help="list standards profiles, rules and sources")
     standards.add_argument("profile", nargs="?", help="a profile name or TOML file")
     standards.set_defaults(func=_standards)
     return parser
 
 
+class _Stderr(logging.StreamHandler):
+    """A handler that writes to whatever ``sys.stderr`` is when a message comes."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
+def _configure_logging(*, quiet: bool) -> None:
+    """Show cjgis's messages (and data warnings) as ``cjgis: ...`` lines on stderr."""
+    handler = _Stderr()
+    handler.setFormatter(logging.Formatter("cjgis: %(message)s"))
+    for name in ("cjgis", "py.warnings"):  # warnings: e.g. GCJ-02 coordinates suspected
+        logger = logging.getLogger(name)
+        logger.handlers = [h for h in logger.handlers if not isinstance(h, _Stderr)] + [handler]
+        logger.setLevel(logging.WARNING if quiet else logging.INFO)
+    logging.getLogger("pyogrio").setLevel(logging.WARNING)
+    logging.captureWarnings(True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``cjgis`` command; returns the exit status."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.WARNING if getattr(args, "quiet", False) else logging.INFO,
-        format="cjgis: %(message)s",
-    )
-    logging.getLogger("pyogrio").setLevel(logging.WARNING)
-    logging.captureWarnings(True)  # data warnings (e.g. GCJ-02 suspected) as cjgis: lines
+    _configure_logging(quiet=args.quiet)
     try:
         return args.func(args)
     except CjgisError as exc:

@@ -135,7 +135,6 @@ def _north_arrow(ax) -> None:
         ha="center",
         va="center",
         fontsize=12,
-        fontweight="bold",
         arrowprops={"facecolor": "black", "width": 4, "headwidth": 12},
     )
 

@@ -71,6 +71,9 @@ class Network:
     fragment_geometry : numpy.ndarray
         Walkable edges left out because they are not connected to the main network; kept so
         that points whose nearest street is such a fragment can be reported.
+    edge_name : numpy.ndarray
+        Street name of each edge (``""`` where the source gives none), or empty when the
+        source has no names at all; names suggested sites after their street.
     """
 
     crs: CRS
@@ -83,6 +86,13 @@ class Network:
     edge_geometry: np.ndarray
     dropped_edges: int = 0
     fragment_geometry: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
+    edge_name: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=str))
+
+    def street_name(self, edge: np.ndarray) -> np.ndarray:
+        """Return the street names of edges (``""`` where unknown)."""
+        if len(self.edge_name) != self.n_edges:
+            return np.full(len(edge), "", dtype=object)
+        return self.edge_name[edge]
 
     @property
     def n_nodes(self) -> int:
@@ -162,13 +172,15 @@ def graph_from_network(network: Network) -> nx.MultiDiGraph:
     """
     graph = nx.MultiDiGraph(crs=network.crs.to_string())
     ids = network.node_id.tolist()
+    names = network.street_name(np.arange(network.n_edges))
     for node, x, y in zip(ids, network.node_x.tolist(), network.node_y.tolist(), strict=True):
         graph.add_node(node, x=x, y=y)
     for e in range(network.n_edges):
         u, v = ids[network.edge_u[e]], ids[network.edge_v[e]]
         line, length = network.edge_geometry[e], float(network.edge_length_m[e])
-        graph.add_edge(u, v, geometry=line, length=length, reversed=False)
-        graph.add_edge(v, u, geometry=shapely.reverse(line), length=length, reversed=True)
+        name = {"name": names[e]} if names[e] else {}
+        graph.add_edge(u, v, geometry=line, length=length, reversed=False, **name)
+        graph.add_edge(v, u, geometry=shapely.reverse(line), length=length, reversed=True, **name)
     return graph
 
 
@@ -415,6 +427,7 @@ def keep_components(network: Network, components: str = "major") -> Network:
         fragment_geometry=np.concatenate(
             [network.fragment_geometry, network.edge_geometry[~keep_edge]]
         ),
+        edge_name=network.edge_name[keep_edge] if len(network.edge_name) else network.edge_name,
     )
 
 
@@ -456,7 +469,7 @@ def network_from_graph(
     project = projector(source_crs, metric)
     node_x, node_y = project(xy).T
 
-    us, vs, geoms, given, dropped = [], [], [], [], 0
+    us, vs, geoms, given, names, dropped = [], [], [], [], [], 0
     kept: dict[tuple[int, int], list[np.ndarray]] = {}
     for u, v, data in graph.edges(data=True):
         if not walkable(data):
@@ -470,9 +483,11 @@ def network_from_graph(
         vs.append(iv)
         geoms.append(geom)
         given.append(data.get("length"))
+        names.append(_name(data.get("name")))
     edge_geometry = _project_edge_geometries(geoms, us, vs, node_x, node_y, project)
     _report_lengths(given, shapely.length(edge_geometry))
     network = Network(
+        edge_name=np.array(names, dtype=str),
         crs=metric,
         node_id=np.asarray(nodes),
         node_x=np.asarray(node_x, dtype=float),
@@ -484,6 +499,13 @@ def network_from_graph(
         dropped_edges=dropped,
     )
     return keep_components(network, components)
+
+
+def _name(value) -> str:
+    """Return a street name as text (osmnx stores merged ways' names as lists)."""
+    if isinstance(value, list | tuple):
+        return "/".join(dict.fromkeys(str(v) for v in value if v))
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
 
 
 def _is_twin(

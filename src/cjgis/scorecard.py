@@ -334,10 +334,11 @@ def write_scorecard(
 def _community_layer(analysis: Analysis, card: pd.DataFrame, summary: pd.DataFrame):
     """Boundaries with the summary and, per category, covered share and status."""
     card = card[card["resident_group"] == IN_PLACE]  # the community's own residents
-    wide = card.pivot(
-        index="community_id", columns="category", values=["covered_share", "status_zh"]
+    share = card.pivot(index="community_id", columns="category", values="covered_share")
+    status = card.pivot(index="community_id", columns="category", values="status_zh")
+    wide = pd.concat(
+        [share.astype(float).add_prefix("share_"), status.add_prefix("status_")], axis=1
     )
-    wide.columns = [f"{'share' if v == 'covered_share' else 'status'}_{c}" for v, c in wide.columns]
     layer = analysis.communities[["community_id", "geometry"]].merge(summary, on="community_id")
     return gpd.GeoDataFrame(
         layer.merge(wide.reset_index(), on="community_id"), geometry="geometry", crs=analysis.crs

@@ -34,6 +34,7 @@ from cjgis._errors import InputError
 from cjgis.access import distances_within
 from cjgis.analysis import Analysis
 from cjgis.coverage import walk_column, within_threshold
+from cjgis.demand import GROUP_EN
 from cjgis.snapping import attach_points
 
 log = logging.getLogger(__name__)
@@ -405,13 +406,44 @@ def _site_table(
     geometry = cand.geometry.representative_point().to_numpy()[chosen] if chosen else []
     sites = gpd.GeoDataFrame(rows, geometry=list(geometry), crs=analysis.crs)
     lonlat = sites.to_crs("EPSG:4326").geometry
-    return sites.assign(lon=lonlat.x.round(6), lat=lonlat.y.round(6))
+    sites = sites.assign(lon=lonlat.x.round(6), lat=lonlat.y.round(6))
+    return sites.assign(place=_place_names(analysis, sites))
+
+
+def _place_names(analysis: Analysis, sites: gpd.GeoDataFrame) -> list[str]:
+    """Name each site as a planner would: its community and the nearest named street."""
+    if len(sites) == 0:
+        return []
+    net = analysis.network
+    names = net.street_name(np.arange(net.n_edges))
+    named = np.flatnonzero(names != "")
+    streets = [""] * len(sites)
+    if len(named):
+        tree = shapely.STRtree(net.edge_geometry[named])
+        nearest = tree.query_nearest(sites.geometry.to_numpy(), all_matches=False)[1]
+        streets = [f"{names[named[i]]}旁" for i in nearest]
+    joined = gpd.sjoin(
+        sites[["geometry"]],
+        analysis.communities[["community_name", "geometry"]],
+        predicate="within",
+        how="left",
+    )
+    joined = joined[~joined.index.duplicated(keep="first")]
+    community = joined["community_name"].fillna("社区外").to_numpy()
+    return [
+        f"{c}·{s}" if s else f"{c}·{cand}"
+        for c, s, cand in zip(community, streets, sites["candidate"], strict=True)
+    ]
 
 
 def _message(category, rule, count, g_obj, e_obj, n_candidates, *, exact_label: str) -> str:
     gap = ""
     if np.isfinite(g_obj) and np.isfinite(e_obj) and e_obj > 0:
-        gap = f"; greedy {g_obj:,.0f} vs {exact_label} {e_obj:,.0f} ({g_obj / e_obj:.1%})"
+        group = GROUP_EN.get(rule.demand, rule.demand)
+        gap = (
+            f"; {group} newly covered by the best sites: greedy {g_obj:,.0f} vs "
+            f"{exact_label} {e_obj:,.0f} ({g_obj / e_obj:.1%})"
+        )
     if count is None:
         return (
             f"{category}: 候选点无法使所有社区达到目标 the target cannot be met from the "

@@ -312,6 +312,9 @@ def network_from_osm(
         edge_length_m=shapely.length(lines),
         edge_geometry=lines,
         dropped_edges=int((~keep).sum()),
+        edge_name=np.array(
+            [str(edges.tags[w].get("name", "")) for w in edges.way[keep]], dtype=str
+        ),
     )
     return keep_components(network, components)
 

@@ -1,0 +1,56 @@
+"""The cjgis command as a planner types it."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from conftest import REPO
+
+from cjgis.cli import main
+
+
+@pytest.fixture
+def study(sample_study, tmp_path):
+    folder = tmp_path / "sample"
+    shutil.copytree(sample_study.parent, folder)
+    return folder / "study.toml"
+
+
+@pytest.mark.parametrize("order", ["before", "after"])
+def test_global_options_go_before_or_after_the_subcommand(study, order, capsys):
+    args = ["analyze", str(study), "--no-map"]
+    argv = ["--quiet", *args] if order == "before" else [*args, "--quiet", "--debug"]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip().splitlines()[-1].startswith("cjgis: 8 communities")
+    assert "inputs read and analysed" not in captured.err  # --quiet: no step lines
+
+
+def test_redirected_output_gets_step_lines_not_progress_bars(study, capsys):
+    assert main(["analyze", str(study), "--no-map"]) == 0  # pytest's stderr is no terminal
+    err = capsys.readouterr().err
+    assert "walking access elderly_care: 9 facilities" in err
+    assert "inputs read and analysed:" in err and "map written" not in err
+    assert "it/s" not in err and "\r" not in err
+
+
+def test_the_example_study_before_the_demo_says_run_the_demo_first(tmp_path, capsys):
+    text = (REPO / "examples" / "study.toml").read_text(encoding="utf-8")
+    (tmp_path / "examples").mkdir()
+    (tmp_path / "examples" / "study.toml").write_text(text, encoding="utf-8")
+    assert main(["analyze", str(tmp_path / "examples" / "study.toml")]) == 2
+    err = capsys.readouterr().err
+    assert "input files not found" in err and "run `cjgis demo` first" in err
+    assert "Traceback" not in err
+
+
+def test_site_prints_named_suggested_sites_with_units(study, capsys):
+    assert main(["site", str(study), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    lines = [line.strip() for line in out.splitlines() if line.strip().startswith("#1 ")]
+    assert lines, out
+    first = lines[0]
+    assert "社区·" in first and "旁" in first  # community and nearest named street, not n65
+    assert "newly covers" in first and ("residents aged 60+" in out or "households" in first)
+    assert "newly covered by the best sites" in out  # the objectives say what they count
