@@ -43,3 +43,14 @@ def test_hit_change_and_corruption(sample_study, tmp_path):
         path.write_bytes(b"not a cache")
     again = cached_network(source, build, cache_dir=tmp_path / "c", crs=None)
     assert len(built) == 4 and again.n_edges == first.n_edges
+
+
+def test_barriers_and_street_names_survive_the_cache(sample_analysis, tmp_path):
+    from cjgis.cache import load_network, save_network
+
+    net = sample_analysis.network
+    assert len(net.barrier_geometry) >= 1  # the elevated expressway the walk filter refused
+    assert (net.edge_name != "").any()
+    back = load_network(save_network(net, tmp_path / "n.npz"))
+    assert list(back.edge_name) == list(net.edge_name)
+    assert shapely.equals_exact(back.barrier_geometry, net.barrier_geometry, tolerance=0).all()

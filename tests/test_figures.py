@@ -97,6 +97,7 @@ def test_the_map_figure_has_a_legend_for_every_fill_a_scale_and_north(
     ax = fig.axes[0]
     entries = [t.get_text() for t in ax.get_legend().get_texts()]
     assert any("water" in e for e in entries)
+    assert any("roads not walkable" in e for e in entries)  # the sample's expressway
     assert sum("met" in e for e in entries) == 5  # the community fill, class by class
     assert any("blind spots" in e for e in entries) and any("service area" in e for e in entries)
     assert any(isinstance(a, AnchoredSizeBar) for a in ax.artists)

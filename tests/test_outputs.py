@@ -117,6 +117,8 @@ def test_map_has_the_layers_a_reviewer_switches(demo):
         "设施 facilities · 电瓶车集中充电点",
         "盲区 blind spots · 红白喜事用房",
         "步行网络 walking network",
+        "不可步行道路 roads not walkable",  # the elevated expressway: why walks go round
+        "水系与障碍 water and barriers",  # the river ([map] water)
         "图例 Legend",
         "OpenStreetMap contributors",
         "沈家社区",

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 #: Default cache folder, relative to the current folder (``[network] cache_dir``).
 CACHE_DIR = Path("cache")
 #: Bump when the walk filter or the network arrays change meaning.
-FORMAT_VERSION = "4"  # 2: OSM walk filter; 3: vertices, CSR; 4: twins by geometry, names
+FORMAT_VERSION = "5"  # 2: OSM walk filter; 3: vertices, CSR; 4: twins, names; 5: barriers
 
 
 def cache_key(source: str | Path | None, **settings: object) -> str:
@@ -54,6 +54,7 @@ def save_network(network: Network, path: str | Path) -> Path:
     """Write a network's arrays to ``path`` (``.npz``), atomically."""
     edges, edge_owner = _pack(network.edge_geometry)
     fragments, fragment_owner = _pack(network.fragment_geometry)
+    barriers, barrier_owner = _pack(network.barrier_geometry)
     graph = network.graph
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as handle:
@@ -75,6 +76,8 @@ def save_network(network: Network, path: str | Path) -> Path:
                 csr_indptr=graph.indptr,
                 dropped_edges=np.array(network.dropped_edges),
                 edge_name=np.asarray(network.edge_name, dtype=str),
+                barrier_xy=barriers,
+                barrier_owner=barrier_owner,
             )
     return Path(path)
 
@@ -94,6 +97,7 @@ def load_network(path: str | Path) -> Network:
             dropped_edges=int(data["dropped_edges"]),
             fragment_geometry=_unpack(data["fragment_xy"], data["fragment_owner"]),
             edge_name=data["edge_name"],
+            barrier_geometry=_unpack(data["barrier_xy"], data["barrier_owner"]),
         )
         n = network.n_nodes
         csr = csr_matrix((data["csr_data"], data["csr_indices"], data["csr_indptr"]), shape=(n, n))

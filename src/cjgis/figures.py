@@ -19,6 +19,7 @@ import numpy as np
 import shapely
 from matplotlib import font_manager
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
@@ -177,6 +178,11 @@ def gap_figure(
         )
         if water is not None:
             water.to_crs(comm.crs).plot(ax=ax, color=_WATER, edgecolor=_WATER, linewidth=2)
+        barriers = analysis.network.barrier_geometry
+        if 0 < len(barriers) <= MAX_DRAWN_EDGES:
+            gpd.GeoSeries(barriers, crs=analysis.crs).plot(
+                ax=ax, color="#525252", linewidth=2.5, linestyle="--"
+            )
         net = analysis.network
         if net.n_edges <= MAX_DRAWN_EDGES:  # a city's streets are a grey blur: left out
             gpd.GeoSeries(net.edge_geometry, crs=net.crs).plot(
@@ -237,6 +243,17 @@ def gap_figure(
         ]
         if water is not None:
             handles.append(Patch(color=_WATER, label=_label("水系", "water")))
+        if 0 < len(barriers) <= MAX_DRAWN_EDGES:
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    color="#525252",
+                    linestyle="--",
+                    linewidth=2.5,
+                    label=_label("不可步行道路", "roads not walkable"),
+                )
+            )
         handles += [
             Patch(
                 facecolor=c,

@@ -568,6 +568,21 @@ class _ScaleBar(MacroElement):
         self._template = Template(_SCALE)
 
 
+_BARRIER = "#525252"
+
+
+def _barrier_layer(analysis: Analysis, shift: str | None) -> folium.GeoJson | None:
+    """Roads the walk filter refused (expressways, motorways): barriers a walk goes round."""
+    lines = analysis.network.barrier_geometry
+    if len(lines) == 0 or len(lines) > MAX_STREET_EDGES:
+        return None
+    return folium.GeoJson(
+        _features(_display(gpd.GeoDataFrame(geometry=lines, crs=analysis.crs), shift)),
+        name="不可步行道路 roads not walkable (expressways)",
+        style_function=lambda f: {"color": _BARRIER, "weight": 4, "dashArray": "8 6"},
+    )
+
+
 def _water_layer(water: gpd.GeoDataFrame, crs, shift: str | None) -> folium.GeoJson:
     """Rivers, lakes and other barriers from an input layer: a gap's cause, made visible."""
     return folium.GeoJson(
@@ -671,6 +686,11 @@ def gap_map(
         water = gpd.read_file(water) if isinstance(water, str | Path) else water
         _water_layer(water, analysis.crs, shift).add_to(fmap)
         extra.append(("水系与障碍 water and barriers", _swatch(f"background:{_WATER}")))
+    barriers = _barrier_layer(analysis, shift)
+    if barriers is not None:
+        barriers.add_to(fmap)
+        style = f"border-top:3px dashed {_BARRIER}"
+        extra.append(("不可步行道路 roads not walkable (expressways)", _swatch(style)))
     streets = _street_layer(analysis, shift)
     if streets is not None:
         streets.add_to(fmap)

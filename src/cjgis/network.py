@@ -74,6 +74,9 @@ class Network:
     edge_name : numpy.ndarray
         Street name of each edge (``""`` where the source gives none), or empty when the
         source has no names at all; names suggested sites after their street.
+    barrier_geometry : numpy.ndarray
+        Roads the walk filter refused (expressways, motorways, tunnels without sidewalks), in
+        metres: drawn on the map and figures as barriers, the reason a walk goes round.
     """
 
     crs: CRS
@@ -87,6 +90,7 @@ class Network:
     dropped_edges: int = 0
     fragment_geometry: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
     edge_name: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=str))
+    barrier_geometry: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
 
     def street_name(self, edge: np.ndarray) -> np.ndarray:
         """Return the street names of edges (``""`` where unknown)."""
@@ -471,9 +475,16 @@ def network_from_graph(
 
     us, vs, geoms, given, names, dropped = [], [], [], [], [], 0
     kept: dict[tuple[int, int], list[np.ndarray]] = {}
+    refused: dict[tuple[int, int], list[np.ndarray]] = {}
+    barriers = []
     for u, v, data in graph.edges(data=True):
         if not walkable(data):
             dropped += 1
+            geom = data.get("geometry")
+            if not _is_twin(refused, index[u], index[v], geom, xy):
+                barriers.append(
+                    geom if geom is not None else shapely.LineString(xy[[index[u], index[v]]])
+                )
             continue
         iu, iv = index[u], index[v]
         geom = data.get("geometry")
@@ -488,6 +499,7 @@ def network_from_graph(
     _report_lengths(given, shapely.length(edge_geometry))
     network = Network(
         edge_name=np.array(names, dtype=str),
+        barrier_geometry=shapely.transform(np.array(barriers, dtype=object), project),
         crs=metric,
         node_id=np.asarray(nodes),
         node_x=np.asarray(node_x, dtype=float),

@@ -411,5 +411,6 @@ def network_with_planned_roads(
         planned,
         fragment_geometry=np.concatenate([network.fragment_geometry, planned.fragment_geometry]),
         dropped_edges=network.dropped_edges,
+        barrier_geometry=network.barrier_geometry,
     )
     return planned, joins

@@ -312,6 +312,7 @@ def network_from_osm(
         edge_length_m=shapely.length(lines),
         edge_geometry=lines,
         dropped_edges=int((~keep).sum()),
+        barrier_geometry=shapely.transform(_osm_lines(edges)[~keep], project),
         edge_name=np.array(
             [str(edges.tags[w].get("name", "")) for w in edges.way[keep]], dtype=str
         ),
