@@ -325,9 +325,11 @@ def _facility_layer(analysis: Analysis, category: str, shift: str | None):
             tooltip=folium.GeoJsonTooltip(["label"], labels=False),
         )
     group = folium.FeatureGroup(name=name)
+    on_top = 1000 // max(len(fac), 1)  # a category's lone marker is never hidden under many
     for (_, row), (lat, lon) in zip(fac.iterrows(), _latlon(fac, shift), strict=True):
         folium.Marker(
             [lat, lon],
+            z_index_offset=on_top,
             icon=_glyph_icon(info.glyph, info.colour),
             tooltip=html.escape(str(row["name"])),
             popup=folium.Popup(_facility_text(row, info, unit), max_width=300),
@@ -452,7 +454,7 @@ def _proposed_layer(proposed: gpd.GeoDataFrame, shift: str | None) -> folium.Fea
     group = folium.FeatureGroup(name="建议选址 proposed sites")
     for (_, row), (lat, lon) in zip(proposed.iterrows(), _latlon(proposed, shift), strict=True):
         info = category_info(str(row.get("category", "")))
-        label = f"建议 proposed · {info.name_zh} #{row.get('rank', '')}"
+        label = f"建议 proposed · {info.name_zh} #{row.get('rank', '')} {row.get('place', '')}"
         folium.Marker(
             [lat, lon],
             icon=_glyph_icon("★", info.colour, size=24),
