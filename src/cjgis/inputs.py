@@ -11,6 +11,7 @@ facilities. :func:`analyze_study` reads both and runs the pure :func:`cjgis.anal
 from __future__ import annotations
 
 import logging
+from dataclasses import fields
 from pathlib import Path
 
 import geopandas as gpd
@@ -137,18 +138,12 @@ def read_study_residents(study: Study, path: str | Path) -> Layer:
 
 def read_study_facilities(study: Study, path: str | Path) -> Layer:
     """Read a facility file with the column settings of the study's ``[facilities]``."""
-    f = study.facilities
-    return read_facilities(
-        path,
-        category=f.category,
-        name=f.name,
-        id=f.id,
-        lon=f.lon,
-        lat=f.lat,
-        type=f.type,
-        crs=f.crs,
-        capacity=f.capacity,
-    )
+    return read_facilities(path, **_keys_of(study.facilities, leave_out=("path",)))
+
+
+def _keys_of(section, *, leave_out: tuple[str, ...]) -> dict:
+    """Return a study section's keys as keyword arguments of the reader named alike."""
+    return {f.name: getattr(section, f.name) for f in fields(section) if f.name not in leave_out}
 
 
 def _resident_columns(r: ResidentsSection) -> dict:
@@ -179,19 +174,8 @@ def _read_residents(r: ResidentsSection, communities: Layer, totals: dict[str, s
     else:
         residents = read_residents(r.path, community=r.community, **_resident_columns(r))
     if r.outside is not None:
-        o = r.outside
-        residents = combine(
-            residents,
-            residents_outside(
-                o.path,
-                community=o.community,
-                population=o.population,
-                id=o.id,
-                elderly=o.elderly,
-                households=o.households,
-                crs=o.crs,
-            ),
-        )
+        away = residents_outside(r.outside.path, **_keys_of(r.outside, leave_out=("path",)))
+        residents = combine(residents, away)
     return residents
 
 
