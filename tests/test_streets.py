@@ -145,7 +145,7 @@ def test_road_layer_with_points_names_the_row(tmp_path):
 
 
 def _overpass_json() -> dict:
-    """The hand-written extract as the Overpass API would return it."""
+    """The hand-written extract as the Overpass API returns it to osmnx: highway ways only."""
     root = ET.parse(OSM).getroot()
     elements = []
     for el in root:
@@ -154,7 +154,7 @@ def _overpass_json() -> dict:
             node = {"type": "node", "id": int(el.get("id"))}
             node.update(lat=float(el.get("lat")), lon=float(el.get("lon")))
             elements.append(node)
-        elif el.tag == "way":
+        elif el.tag == "way" and "highway" in tags:
             nodes = [int(nd.get("ref")) for nd in el.findall("nd")]
             elements.append({"type": "way", "id": int(el.get("id")), "nodes": nodes, "tags": tags})
     return {"version": 0.6, "elements": elements}
@@ -263,3 +263,14 @@ def test_the_sample_drawn_as_road_lines_gives_the_same_walks(sample_study, sampl
         difference_min = (drawn.residents[column] - sample_analysis.residents[column]).abs()
         assert difference_min.max() < 0.01, column  # < 1 m: the 1 cm grid, nothing else
     assert drawn.network.dropped_edges > 0  # the elevated expressway's pieces: not walkable
+
+
+def test_rivers_and_railways_of_an_osm_extract_are_barriers_not_streets():
+    from cjgis.streets import network_from_osm
+
+    net = network_from_osm(OSM, components="all")
+    assert "新塘河" not in set(net.edge_name)  # never walked
+    lengths = sorted(round(float(length)) for length in shapely.length(net.barrier_geometry))
+    # the motorway and the tunnel without sidewalks the walk filter refused, the river and
+    # the railway (each about 385 m along 30.302 N and 30.2975 N)
+    assert len(lengths) == 5 and lengths[-2:] == [385, 385]

@@ -128,6 +128,13 @@ def _simplify(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     return ox.simplify_graph(graph, edge_attrs_differ=_SIMPLIFY_DIFFER)
 
 
+#: Ways that are not streets but barriers a walk must go round or over: drawn, never walked.
+BARRIER_TAGS = {
+    "waterway": {"river", "canal", "stream"},
+    "railway": {"rail", "light_rail", "narrow_gauge"},
+}
+
+
 @dataclass(frozen=True)
 class OsmEdges:
     """The ``highway`` ways of an OSM extract, split into edges at shared nodes (lon/lat).
@@ -144,6 +151,8 @@ class OsmEdges:
         ``(m, 2)`` vertices of every edge, edge after edge.
     vertex_edge : numpy.ndarray
         Per vertex, the edge it belongs to.
+    barriers : numpy.ndarray
+        Rivers, canals and railways (:data:`BARRIER_TAGS`) as lon/lat LineStrings.
     """
 
     tags: list[dict[str, str]]
@@ -152,6 +161,7 @@ class OsmEdges:
     v_ref: np.ndarray
     lonlat: np.ndarray
     vertex_edge: np.ndarray
+    barriers: np.ndarray
 
 
 def read_osm_edges(
@@ -180,18 +190,22 @@ def read_osm_edges(
     import osmium.filter
 
     west, south, east, north = clip_lonlat or (-180.0, -90.0, 180.0, 90.0)
-    tags, refs, lons, lats, owner = [], [], [], [], []
+    tags, refs, lons, lats, owner, barriers = [], [], [], [], [], []
     processor = (
         osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
         .with_locations()
         .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
-        .with_filter(osmium.filter.KeyFilter("highway"))
+        .with_filter(osmium.filter.KeyFilter("highway", *BARRIER_TAGS))
     )
     for way in processor:
         nodes = [(n.ref, n.lon, n.lat) for n in way.nodes if n.location.valid()]
         if len(nodes) < 2:
             continue
         if not any(west <= x <= east and south <= y <= north for _, x, y in nodes):
+            continue
+        if "highway" not in way.tags:  # a river or a railway: a barrier, drawn
+            if any(way.tags.get(k) in values for k, values in BARRIER_TAGS.items()):
+                barriers.append(shapely.LineString([(x, y) for _, x, y in nodes]))
             continue
         w = len(tags)
         tags.append({t.k: t.v for t in way.tags})
@@ -203,9 +217,10 @@ def read_osm_edges(
     ref = np.asarray(refs, dtype=np.int64)
     wid = np.asarray(owner, dtype=np.int64)
     lonlat = np.column_stack([np.asarray(lons, dtype=float), np.asarray(lats, dtype=float)])
+    barrier_lines = np.array(barriers, dtype=object)
     if len(ref) == 0:
         empty = np.empty(0, dtype=np.int64)
-        return OsmEdges(tags, empty, empty, empty, lonlat.reshape(0, 2), empty)
+        return OsmEdges(tags, empty, empty, empty, lonlat.reshape(0, 2), empty, barrier_lines)
     _, inverse, counts = np.unique(ref, return_inverse=True, return_counts=True)
     first = np.r_[True, wid[1:] != wid[:-1]]
     last = np.r_[wid[1:] != wid[:-1], True]
@@ -222,6 +237,7 @@ def read_osm_edges(
         v_ref=ref[end],
         lonlat=lonlat[vertex],
         vertex_edge=np.repeat(np.arange(len(start)), n_vertices),
+        barriers=barrier_lines,
     )
 
 
@@ -312,7 +328,9 @@ def network_from_osm(
         edge_length_m=shapely.length(lines),
         edge_geometry=lines,
         dropped_edges=int((~keep).sum()),
-        barrier_geometry=shapely.transform(_osm_lines(edges)[~keep], project),
+        barrier_geometry=shapely.transform(
+            np.concatenate([_osm_lines(edges)[~keep], edges.barriers]), project
+        ),
         edge_name=np.array(
             [str(edges.tags[w].get("name", "")) for w in edges.way[keep]], dtype=str
         ),
