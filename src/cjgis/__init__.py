@@ -6,7 +6,7 @@ Data flow, one module per step (imports only ever point up this list)::
                 streets, road_lines (street graphs) -> inputs (what a study names, read)
     network:    network (arrays, CSR), cache -> snapping (nearest edge point)
                 -> access (one multi-source Dijkstra per category) -> service_areas
-    assessment: rules, settings, standards -> coverage, capacity -> analysis (pure)
+    assessment: rules, settings, standards -> coverage, capacity -> verdict -> analysis (pure)
     planning:   siting, scenario (as-is vs as-planned)
     outputs:    report (CSV, GeoPackage), scorecard, figures, maps (folium) -> cli
 
