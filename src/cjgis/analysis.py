@@ -31,11 +31,10 @@ from cjgis.coverage import (
     IN_PLACE,
     LIVING_OUTSIDE,
     coverage_table,
-    demand_column,
     walk_column,
     within_threshold,
 )
-from cjgis.demand import demand_columns
+from cjgis.demand import demand_column, demand_columns
 from cjgis.io import Layer
 from cjgis.network import Network
 from cjgis.service_areas import band_areas, facility_service_areas
@@ -238,12 +237,14 @@ def _one_community_each(joined: pd.DataFrame, residents, communities):
 FAR_FROM_NETWORK_M = 20_000.0
 
 
-def _check_near_network(layer: Layer, network: Network) -> None:
-    """Stop, before anything is written, when most of a layer lies far from every street."""
-    frame = layer.frame
+def _check_near_network(frame: gpd.GeoDataFrame, network: Network, *, file: str, declared) -> None:
+    """Stop, before anything is written, when most of a layer lies far from every street.
+
+    ``frame`` is the layer in the network's CRS; ``declared`` the CRS its file declares.
+    """
     if len(frame) == 0:
         return
-    xy = shapely.get_coordinates(frame.to_crs(network.crs).geometry.representative_point())
+    xy = shapely.get_coordinates(frame.geometry.representative_point())
     nx0, ny0 = network.node_x.min(), network.node_y.min()
     nx1, ny1 = network.node_x.max(), network.node_y.max()
     gap_m = np.maximum.reduce(
@@ -252,10 +253,10 @@ def _check_near_network(layer: Layer, network: Network) -> None:
     far = gap_m > FAR_FROM_NETWORK_M
     if far.mean() > 0.5:
         raise InputError(
-            f"{layer.file}: {far.sum():,} of {len(far):,} rows lie more than "
+            f"{file}: {far.sum():,} of {len(far):,} rows lie more than "
             f"{FAR_FROM_NETWORK_M / 1000:g} km from the street network (median "
             f"{np.median(gap_m[far]) / 1000:,.0f} km), so their coordinates cannot be in the "
-            f"CRS the layer declares ({frame.crs}). Fix: declare the CRS the coordinates are in "
+            f"CRS the layer declares ({declared}). Fix: declare the CRS the coordinates are in "
             "(crs = ... in the study file), or use the street network of this place"
         )
 
@@ -264,9 +265,10 @@ def _check_overlaps(communities: gpd.GeoDataFrame, *, file: str, strict: bool) -
     """Warn (strict: stop) when community boundaries overlap: residents there are shared."""
     geoms = communities.geometry.to_numpy()
     left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
-    pairs = [(i, j) for i, j in zip(left, right, strict=True) if i < j]
-    area = [shapely.intersection(geoms[i], geoms[j]).area for i, j in pairs]
-    overlaps = [(i, j, a) for (i, j), a in zip(pairs, area, strict=True) if a > 1.0]
+    once = left < right
+    left, right = left[once], right[once]
+    area = shapely.area(shapely.intersection(geoms[left], geoms[right]))
+    overlaps = [(i, j, a) for i, j, a in zip(left, right, area, strict=True) if a > 1.0]
     if not overlaps:
         return
     ids = communities["community_id"].to_numpy()
@@ -399,12 +401,12 @@ def analyze(
     if len(fac_l.frame) == 0:
         raise InputError(f"{fac_l.file}: no usable facility. Fix: see rejected rows or add some")
     crs = network.crs
-    comm = comm_l.frame.to_crs(crs)
+    comm, res, fac = (layer.frame.to_crs(crs) for layer in (comm_l, res_l, fac_l))
     rejected = [comm_l.rejected, res_l.rejected, fac_l.rejected]
-    for layer in (comm_l, res_l, fac_l):
-        _check_near_network(layer, network)
+    for frame, layer in ((comm, comm_l), (res, res_l), (fac, fac_l)):
+        _check_near_network(frame, network, file=layer.file, declared=layer.frame.crs)
     _check_overlaps(comm, file=comm_l.file, strict=options.strict)
-    res, rej = _assign_communities(res_l.frame.to_crs(crs), comm, file=res_l.file)
+    res, rej = _assign_communities(res, comm, file=res_l.file)
     rejected.append(rej)
     res, res_att, rej = _attach(
         network,
@@ -418,7 +420,7 @@ def analyze(
     _check_offsets(network, fac_l, res_l, options)
     fac, fac_att, rej = _attach(
         network,
-        fac_l.frame.to_crs(crs),
+        fac,
         layer="facilities",
         file=fac_l.file,
         id_column="facility_id",
@@ -587,7 +589,7 @@ def _capacity_access(network, res, res_att, fac, fac_att, mask, rule) -> dict[st
     supply = fac["capacity"].to_numpy(dtype=float)[mask]
     if not np.isfinite(supply).any():
         return {}
-    of = demand_column(rule.capacity.of, res)
+    of = demand_column(rule.capacity.of)
     if of not in res:  # no counts of the group: capacity is not checked (demand_basis says so)
         return {}
     demand = res[of].to_numpy(dtype=float)

@@ -41,6 +41,28 @@ CATEGORIES: dict[str, Category] = {
     )
 }
 
+#: Communities by share of their categories met: a grey-blue ramp (ColorBrewer Blues), apart
+#: from every category colour and from the blind-spot red; readable with colour-blindness.
+MET_COLOURS = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")
+#: A community with no category under a rule.
+NO_RULE_COLOUR = "#bdbdbd"
+#: Water ([map] water, OSM rivers and canals) and roads the walk filter refuses.
+WATER_COLOUR, BARRIER_COLOUR = "#9ecae1", "#525252"
+
+
+def met_colour(met: float, required: float) -> str:
+    """Return the fill of a community meeting ``met`` of its ``required`` categories."""
+    if not required > 0:
+        return NO_RULE_COLOUR
+    return MET_COLOURS[round(met / required * (len(MET_COLOURS) - 1))]
+
+
+def met_classes(required: int) -> list[tuple[str, str]]:
+    """Return the legend classes of :func:`met_colour`: ``("2/7", colour)`` ..."""
+    steps = len(MET_COLOURS) - 1
+    return [(f"{round(k * required / steps)}/{required}", c) for k, c in enumerate(MET_COLOURS)]
+
+
 _EXTRA_COLOURS = ("#e7298a", "#66a61e", "#e6ab02", "#1f78b4", "#b15928", "#6a3d9a")
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from cjgis.categories import category_info
+from cjgis.demand import demand_column
 from cjgis.rules import TIER_DISTANCES_M, CategoryRule
 from cjgis.settings import AnalysisOptions
 from cjgis.verdict import BASIS_ZH
@@ -129,7 +130,7 @@ def _category_columns(
     minutes = np.where(np.isnan(minutes), np.inf, minutes)
     pop = res["population"].to_numpy(dtype=float)
     covered = within_threshold(minutes, rule.minutes)
-    demand = demand_column(rule.demand, res)
+    demand = demand_column(rule.demand)
     if demand not in res:  # no counts and no estimate: residents, as demand_basis says
         demand = "population"
     weight = res[demand].to_numpy(dtype=float)
@@ -171,11 +172,6 @@ def _category_columns(
     return cols
 
 
-def demand_column(group: str, residents: pd.DataFrame) -> str:
-    """Return the residents column of ``group`` (residents are the ``population`` column)."""
-    return "population" if group == "residents" else group
-
-
 def _capacity_columns(total, n, res, rule, access, demand_basis) -> dict[str, np.ndarray]:
     """Capacity required, reachable (2SFCA) and per ``per`` of the group (千人指标)."""
     cap = rule.capacity
@@ -186,7 +182,7 @@ def _capacity_columns(total, n, res, rule, access, demand_basis) -> dict[str, np
         "provision_target": np.full(n, cap.amount),
         "provision_per": np.full(n, f"{cap.per:g} {cap.of}", dtype=object),
     }
-    of = demand_column(cap.of, res)
+    of = demand_column(cap.of)
     if of not in res:  # no counts of the group and no declared estimate: say so, never guess
         cols["capacity_note"] = np.full(n, demand_basis.get(cap.of, ""), dtype=object)
         cols["capacity_required"] = np.full(n, np.nan)

@@ -273,6 +273,11 @@ GROUP_EN = {
 }
 
 
+def demand_column(group: str) -> str:
+    """Return the residents column that counts ``group`` (residents: ``population``)."""
+    return "population" if group == "residents" else group
+
+
 def demand_columns(
     residents: pd.DataFrame,
     groups: set[str],

@@ -25,7 +25,13 @@ from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
 from cjgis._atomic import atomic_path
 from cjgis.analysis import Analysis
-from cjgis.categories import category_info
+from cjgis.categories import (
+    BARRIER_COLOUR,
+    WATER_COLOUR,
+    category_info,
+    met_classes,
+    met_colour,
+)
 from cjgis.verdict import share_text
 
 log = logging.getLogger(__name__)
@@ -41,9 +47,6 @@ _CJK_FAMILIES = (
     "PingFang SC",
     "Heiti SC",
 )
-#: Communities by categories met: the map's grey-blue ramp (apart from every category colour).
-_MET_COLOURS = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")
-_WATER = "#9ecae1"
 
 
 _CJK_FILES = re.compile(r"wqy|notosanscjk|notosanssc|sourcehansans|simhei|msyh|pingfang")
@@ -101,12 +104,6 @@ def _figure_tolerance_m(communities) -> float:
     """Half a pixel of the 10-inch figure at 150 dpi, in metres: simplify areas to it."""
     x0, y0, x1, y1 = communities.total_bounds
     return max(x1 - x0, y1 - y0) / 1500 / 2
-
-
-def _met_colour(share: float) -> str:
-    if not np.isfinite(share):
-        return "#f0f0f0"
-    return _MET_COLOURS[round(share * (len(_MET_COLOURS) - 1))]
 
 
 def _scale_bar(ax, width_m: float) -> None:
@@ -167,21 +164,23 @@ def gap_figure(
         fig = Figure(figsize=(10, 8), layout="constrained")
         ax = fig.add_subplot()
         comm = analysis.communities
-        share = comm["categories_met"] / comm["categories_required"].where(
-            comm["categories_required"] > 0
-        )
         comm.plot(
             ax=ax,
-            color=[_met_colour(v) for v in share.to_numpy(dtype=float)],
+            color=[
+                met_colour(m, t)
+                for m, t in zip(comm["categories_met"], comm["categories_required"], strict=True)
+            ],
             edgecolor="#333333",
             linewidth=1.2,
         )
         if water is not None:
-            water.to_crs(comm.crs).plot(ax=ax, color=_WATER, edgecolor=_WATER, linewidth=2)
+            water.to_crs(comm.crs).plot(
+                ax=ax, color=WATER_COLOUR, edgecolor=WATER_COLOUR, linewidth=2
+            )
         barriers = analysis.network.barrier_geometry
         if 0 < len(barriers) <= MAX_DRAWN_EDGES:
             gpd.GeoSeries(barriers, crs=analysis.crs).plot(
-                ax=ax, color="#525252", linewidth=2.5, linestyle="--"
+                ax=ax, color=BARRIER_COLOUR, linewidth=2.5, linestyle="--"
             )
         net = analysis.network
         if net.n_edges <= MAX_DRAWN_EDGES:  # a city's streets are a grey blur: left out
@@ -242,25 +241,21 @@ def gap_figure(
             Patch(color=info.colour, label=_label("设施", "facilities")),
         ]
         if water is not None:
-            handles.append(Patch(color=_WATER, label=_label("水系", "water")))
+            handles.append(Patch(color=WATER_COLOUR, label=_label("水系", "water")))
         if 0 < len(barriers) <= MAX_DRAWN_EDGES:
             handles.append(
                 Line2D(
                     [],
                     [],
-                    color="#525252",
+                    color=BARRIER_COLOUR,
                     linestyle="--",
                     linewidth=2.5,
                     label=_label("不可步行道路", "roads not walkable"),
                 )
             )
         handles += [
-            Patch(
-                facecolor=c,
-                edgecolor="#333333",
-                label=_label(f"满足 {round(k * n / (len(_MET_COLOURS) - 1))}/{n} 类", "met"),
-            )
-            for k, c in enumerate(_MET_COLOURS)
+            Patch(facecolor=c, edgecolor="#333333", label=_label(f"满足 {label} 类", "met"))
+            for label, c in met_classes(n)
         ]
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
         x0, _, x1, _ = comm.total_bounds

@@ -32,7 +32,13 @@ from branca.element import MacroElement, Template
 from cjgis._atomic import atomic_path
 from cjgis._errors import InputError
 from cjgis.analysis import Analysis
-from cjgis.categories import category_info
+from cjgis.categories import (
+    BARRIER_COLOUR,
+    WATER_COLOUR,
+    category_info,
+    met_classes,
+    met_colour,
+)
 from cjgis.coords import from_wgs84_geometries
 from cjgis.verdict import share_text
 
@@ -47,12 +53,8 @@ MAX_STREET_EDGES = 20_000
 MAX_BLIND_SPOTS = 5_000
 BASEMAPS = ("osm", "none", "tianditu", "amap")
 _LEAFLET_CDN = "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/"
-#: Community fill by share of categories met: a grey-blue ramp (ColorBrewer Blues), apart
-#: from every category colour and from the blind-spot red; readable with colour-blindness.
-_MET_COLOURS = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")
 #: The offline base: one light, neutral, opaque pixel, stretched to every tile.
 _BLANK_RGB = (245, 245, 242)
-_WATER = "#9ecae1"
 
 
 def _solid_png(rgb: tuple[int, int, int]) -> str:
@@ -201,7 +203,7 @@ def _community_layer(analysis: Analysis, shift: str | None) -> folium.GeoJson:
     ]
     comm["popup_html"] = comm["community_id"].map(_community_popups(analysis.coverage))
     comm["fill"] = [
-        _MET_COLOURS[round(m / t * (len(_MET_COLOURS) - 1))] if t else "#999999"
+        met_colour(m, t)
         for m, t in zip(comm["categories_met"], comm["categories_required"], strict=True)
     ]
     data = _features(
@@ -557,9 +559,7 @@ class _Legend(MacroElement):
                 (f"{info.name_zh} {info.name_en} · {reach}", info.colour, info.glyph)
             )
         n = int(analysis.communities["categories_required"].max() or 0)
-        self.met = [
-            (f"{round(k * n / (len(_MET_COLOURS) - 1))}/{n}", c) for k, c in enumerate(_MET_COLOURS)
-        ]
+        self.met = met_classes(n)
         self.bands = "300 < 500 < 1000 m 生活圈 tiers, then the threshold"
         self.extra = extra
 
@@ -570,9 +570,6 @@ class _ScaleBar(MacroElement):
         self._template = Template(_SCALE)
 
 
-_BARRIER = "#525252"
-
-
 def _barrier_layer(analysis: Analysis, shift: str | None) -> folium.GeoJson | None:
     """Roads the walk filter refused (expressways, motorways): barriers a walk goes round."""
     lines = analysis.network.barrier_geometry
@@ -581,7 +578,7 @@ def _barrier_layer(analysis: Analysis, shift: str | None) -> folium.GeoJson | No
     return folium.GeoJson(
         _features(_display(gpd.GeoDataFrame(geometry=lines, crs=analysis.crs), shift)),
         name="不可步行道路 roads not walkable (expressways)",
-        style_function=lambda f: {"color": _BARRIER, "weight": 4, "dashArray": "8 6"},
+        style_function=lambda f: {"color": BARRIER_COLOUR, "weight": 4, "dashArray": "8 6"},
     )
 
 
@@ -591,9 +588,9 @@ def _water_layer(water: gpd.GeoDataFrame, crs, shift: str | None) -> folium.GeoJ
         _features(_display(water.to_crs(crs)[["geometry"]], shift)),
         name="水系与障碍 water and barriers",
         style_function=lambda f: {
-            "color": _WATER,
+            "color": WATER_COLOUR,
             "weight": 3,
-            "fillColor": _WATER,
+            "fillColor": WATER_COLOUR,
             "fillOpacity": 0.6,
         },
     )
@@ -687,11 +684,11 @@ def gap_map(
     if water is not None:
         water = gpd.read_file(water) if isinstance(water, str | Path) else water
         _water_layer(water, analysis.crs, shift).add_to(fmap)
-        extra.append(("水系与障碍 water and barriers", _swatch(f"background:{_WATER}")))
+        extra.append(("水系与障碍 water and barriers", _swatch(f"background:{WATER_COLOUR}")))
     barriers = _barrier_layer(analysis, shift)
     if barriers is not None:
         barriers.add_to(fmap)
-        style = f"border-top:3px dashed {_BARRIER}"
+        style = f"border-top:3px dashed {BARRIER_COLOUR}"
         extra.append(("不可步行道路 roads not walkable (expressways)", _swatch(style)))
     streets = _street_layer(analysis, shift)
     if streets is not None:

@@ -21,7 +21,7 @@ from cjgis._atomic import atomic_path, write_csv
 from cjgis.analysis import Analysis
 from cjgis.categories import category_info
 from cjgis.coverage import IN_PLACE
-from cjgis.report import write_gpkg
+from cjgis.report import community_layer, write_gpkg
 from cjgis.verdict import MET, NO_RESIDENTS, NO_STANDARD, NOT_MET, share_text
 
 #: Scorecard columns: key (CSV and English header) and Chinese header.
@@ -97,13 +97,13 @@ def scorecard_table(analysis: Analysis) -> pd.DataFrame:
     return card[list(COLUMNS)]
 
 
-def community_scores(analysis: Analysis, card: pd.DataFrame) -> pd.DataFrame:
-    """Per community: residents, elderly, and the analysis's categories met and not met."""
-    first = card.groupby("community_id", sort=False)[["community_name", "residents", "elderly"]]
-    verdicts = analysis.communities[
-        ["community_id", "categories_met", "categories_required", "categories_not_met"]
-    ]
-    return first.first().reset_index().merge(verdicts, on="community_id", how="left")
+def community_scores(analysis: Analysis) -> pd.DataFrame:
+    """Per community: residents, elderly, and the analysis's categories met and not met.
+
+    The columns of :func:`cjgis.report.community_layer` the summary sheet shows.
+    """
+    layer = community_layer(analysis)
+    return pd.DataFrame(layer[[c for c in _SUMMARY_ZH if c in layer]])
 
 
 _SUMMARY_ZH = {
@@ -291,7 +291,7 @@ def write_scorecard(
     """
     out = Path(output_dir)
     card = scorecard_table(analysis) if card is None else card
-    summary = community_scores(analysis, card)
+    summary = community_scores(analysis)
     paths = {
         "scorecard_xlsx": out / "scorecard.xlsx",
         "scorecard_csv": out / "scorecard.csv",
@@ -322,7 +322,7 @@ def write_scorecard(
         _sheet(book, "English values", card[english + list(_ENGLISH_VALUES)], COLUMNS, formats)
         book.close()
     write_csv(card, paths["scorecard_csv"])
-    layers = {"communities": _community_layer(analysis, card, summary)}
+    layers = {"communities": _community_layer(analysis, card)}
     if len(analysis.blind_spots) <= MAX_SHEET_ROWS:  # a city's are in blind_spots.gpkg only
         spots = analysis.blind_spots.copy()
         spots["walk_min"] = spots["walk_min"].replace([np.inf, -np.inf], np.nan)
@@ -331,7 +331,7 @@ def write_scorecard(
     return paths
 
 
-def _community_layer(analysis: Analysis, card: pd.DataFrame, summary: pd.DataFrame):
+def _community_layer(analysis: Analysis, card: pd.DataFrame):
     """Boundaries with the summary and, per category, covered share and status."""
     card = card[card["resident_group"] == IN_PLACE]  # the community's own residents
     share = card.pivot(index="community_id", columns="category", values="covered_share")
@@ -339,7 +339,8 @@ def _community_layer(analysis: Analysis, card: pd.DataFrame, summary: pd.DataFra
     wide = pd.concat(
         [share.astype(float).add_prefix("share_"), status.add_prefix("status_")], axis=1
     )
-    layer = analysis.communities[["community_id", "geometry"]].merge(summary, on="community_id")
+    layer = community_layer(analysis)
+    layer = layer[[*(c for c in _SUMMARY_ZH if c in layer), "geometry"]]
     return gpd.GeoDataFrame(
         layer.merge(wide.reset_index(), on="community_id"), geometry="geometry", crs=analysis.crs
     )

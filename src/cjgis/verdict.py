@@ -29,6 +29,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cjgis.demand import demand_column
+
 MET, NOT_MET, NO_STANDARD, NO_RESIDENTS = "met", "not_met", "no_standard", "no_residents"
 #: A district-level rule whose capacities or group counts are missing: not checked.
 NOT_CHECKED = "not_checked"
@@ -286,7 +288,7 @@ def district_verdicts(
         given = pd.to_numeric(
             mine.get("capacity", pd.Series(np.nan, index=mine.index)), errors="coerce"
         )
-        of = "population" if cap.of == "residents" else cap.of
+        of = demand_column(cap.of)
         row = {
             "category": rule.key,
             "category_zh": rule.name_zh,
