@@ -2,6 +2,7 @@
 
     python benchmarks/city.py data/raw/city              # 500k nodes, 2,000 facilities, 300k
     python benchmarks/city.py data/raw/city --nodes 20000 --facilities 200 --residences 20000
+    python benchmarks/city.py data/raw/city --graphml  # also streets.graphml (osmnx), same grid
 
 Writes ``streets.osm.pbf`` (a jittered street grid at 60 m, about 300 junctions per km² as in
 central Hangzhou, ways of several blocks with 8 % of links missing, arterials every 10th
@@ -57,10 +58,6 @@ capacity = "capacity"
 
 [standards]
 profile = "hangzhou_2017"
-
-[analysis]
-facility_areas = false   # one area per facility is for a district, not for 2,000
-bands = false            # the threshold areas only: one city-sized area per category
 
 [output]
 dir = "out"
@@ -179,17 +176,32 @@ def write_city(
     return study
 
 
+def write_graphml(folder: str | Path) -> Path:
+    """Write the city's streets as osmnx GraphML too (the same ways, via networkx, once)."""
+    import osmnx as ox
+
+    from cjgis.streets import graph_from_osm
+
+    folder = Path(folder)
+    path = folder / "streets.graphml"
+    ox.save_graphml(graph_from_osm(folder / "streets.osm.pbf"), path)
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path)
     parser.add_argument("--nodes", type=int, default=500_000)
     parser.add_argument("--facilities", type=int, default=2_000)
     parser.add_argument("--residences", type=int, default=300_000)
+    parser.add_argument("--graphml", action="store_true", help="also write streets.graphml")
     args = parser.parse_args(argv)
     study = write_city(
         args.folder, n_nodes=args.nodes, n_facilities=args.facilities, n_residences=args.residences
     )
     print(study)
+    if args.graphml:
+        print(write_graphml(args.folder))
     return 0
 
 

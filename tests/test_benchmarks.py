@@ -23,5 +23,9 @@ def test_benchmark_short_mode_runs_and_reports_ratios(tmp_path):
     assert "same covered nodes: True" in out  # cjgis and the ego-graph recipe agree
     ratios = dict(re.findall(r"(\w+) = ([\d.,]+)", out.splitlines()[-1]))
     assert {"ego_over_cjgis", "cjgis_over_floor", "cjgis_over_floor_city"} <= set(ratios)
-    assert {"city_warm_s", "city_cold_s", "warm_over_30s_target"} <= set(ratios)
+    assert {"city_warm_s", "city_cold_s", "city_warm_over_20s_target"} <= set(ratios)
+    assert {"district_warm_s", "district_warm_over_5s_target"} <= set(ratios)
     assert (tmp_path / "bench_city_5000_3000" / "out" / "scorecard.xlsx").is_file()
+    district = tmp_path / "bench_district_300_48" / "out"
+    assert (district / "figure_map.png").is_file()  # every output, the forked figures too
+    assert len(list((district).glob("*.html"))) == 1

@@ -52,10 +52,10 @@ def test_many_blind_spots_are_drawn_as_cells_with_their_totals(sample_analysis, 
     import numpy as np
 
     import cjgis.maps
+    from cjgis.analysis import category_blind_spots
     from cjgis.maps import _blind_spot_cells
 
-    spots = sample_analysis.blind_spots
-    spots = spots[spots["category"] == "tool_storage"]
+    spots = category_blind_spots(sample_analysis.blind_spots, "tool_storage")
     names = sample_analysis.communities.set_index("community_id")["community_name"]
     monkeypatch.setattr(cjgis.maps, "MAX_BLIND_SPOTS", 20)
     cells = _blind_spot_cells(spots, names)

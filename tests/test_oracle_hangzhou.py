@@ -161,7 +161,7 @@ def test_rasterised_areas_match_the_exact_union_on_real_streets(hangzhou_network
     raster. Both bounds are in cells, from the construction, not from measurement; distances
     are measured to the lines themselves, not to a buffered polygon.
     """
-    from cjgis.service_areas import area_from_lines, raster_band_areas, reached_lines
+    from cjgis.service_areas import raster_band_areas, reached_lines
 
     net = hangzhou_network
     facilities = random_points(oracle, 15, seed=7)
@@ -177,29 +177,112 @@ def test_rasterised_areas_match_the_exact_union_on_real_streets(hangzhou_network
         source_points=facilities,
         cell_m=cell_m,
     )
+    for budget, approx in zip(budgets, raster, strict=True):
+        lines = reached_lines(net, reach, src, budget_m=budget, source_points=facilities)
+        assert_raster_bounds(approx, lines, buffer_m=buffer_m, cell_m=cell_m)
+    for inner, outer in itertools.pairwise(raster):
+        assert inner.difference(outer).area < 1e-6  # nested bands
+
+
+def assert_raster_bounds(approx, lines, *, buffer_m, cell_m):
+    """A rasterised area against the exact union of ``lines`` widened by ``buffer_m``.
+
+    Every raster point lies within the buffer plus half a cell diagonal of the lines, and every
+    point of the exact union lies within half a cell plus a cell diagonal of the raster.
+    """
     outward_m = buffer_m + cell_m * np.sqrt(0.5)
     inward_m = cell_m / 2 + cell_m * np.sqrt(2)
 
     def boundary_points(area):
         return shapely.points(shapely.get_coordinates(shapely.segmentize(area.boundary, 1.0)))
 
-    for budget, approx in zip(budgets, raster, strict=True):
-        lines = reached_lines(net, reach, src, budget_m=budget, source_points=facilities)
-        assert approx.is_valid
-        to_lines = shapely.STRtree(lines).query_nearest(
-            boundary_points(approx), return_distance=True
-        )[1]
-        assert to_lines.max() <= outward_m + 1e-6
-        assert to_lines.max() > buffer_m  # the bound is not vacuous: pixels do reach past it
-        exact = area_from_lines(lines, buffer_m=buffer_m)
-        points = boundary_points(exact)
-        shapely.prepare(approx)
-        outside = points[~shapely.contains(approx, points)]
-        edges = shapely.get_parts(shapely.segmentize(approx.boundary, 50.0))
-        to_raster = shapely.STRtree(edges).query_nearest(outside, return_distance=True)[1]
-        assert to_raster.max() <= inward_m + 1e-6
-    for inner, outer in itertools.pairwise(raster):
-        assert inner.difference(outer).area < 1e-6  # nested bands
+    assert approx.is_valid
+    to_lines = shapely.STRtree(lines).query_nearest(boundary_points(approx), return_distance=True)[
+        1
+    ]
+    assert to_lines.max() <= outward_m + 1e-6
+    assert to_lines.max() > buffer_m  # the bound is not vacuous: pixels do reach past it
+    exact = shapely.union_all(shapely.buffer(lines, buffer_m, quad_segs=4))
+    points = boundary_points(exact)
+    shapely.prepare(approx)
+    outside = points[~shapely.contains(approx, points)]
+    edges = shapely.get_parts(shapely.segmentize(approx.boundary, 50.0))
+    to_raster = shapely.STRtree(edges).query_nearest(outside, return_distance=True)[1]
+    assert to_raster.max() <= inward_m + 1e-6
+
+
+def oracle_pieces(oracle, facility, budget_m):
+    """What one facility reaches within ``budget_m``, built independently of cjgis.
+
+    networkx Dijkstra from both ends of the brute-force nearest edge, and
+    ``shapely.ops.substring`` for partly reached edges, edge by edge.
+    """
+    from shapely.ops import substring
+
+    (e,), (p,), (o,) = snap_brute_force(oracle, np.array([facility]))
+    g, lengths, geoms = oracle["graph"], oracle["lengths"], oracle["geoms"]
+    du, dv = (
+        node_array(oracle, nx.single_source_dijkstra_path_length(g, end[e], weight="w"))
+        for end in (oracle["u"], oracle["v"])
+    )
+    to_node = o + np.minimum(p + du, lengths[e] - p + dv)
+    pieces = []
+    for k in range(len(geoms)):
+        left_u = budget_m - to_node[oracle["ui"][k]]
+        left_v = budget_m - to_node[oracle["vi"][k]]
+        if max(left_u, left_v) >= lengths[k] or (
+            min(left_u, left_v) >= 0 and (left_u + left_v >= lengths[k])
+        ):
+            pieces.append(geoms[k])
+            continue
+        if left_u > 0:
+            pieces.append(substring(geoms[k], 0, left_u))
+        if left_v > 0:
+            pieces.append(substring(geoms[k], lengths[k] - left_v, lengths[k]))
+    left = budget_m - o
+    if left > 0:
+        pieces.append(substring(geoms[e], max(p - left, 0), min(p + left, lengths[e])))
+        on_street = shapely.line_interpolate_point(geoms[e], p)
+        pieces.append(shapely.LineString([facility, on_street]))
+    return np.array(pieces, dtype=object)
+
+
+def test_facility_areas_in_bulk_are_the_exact_union_of_what_each_reaches(hangzhou_network, oracle):
+    """Per-facility areas (tiled searches, pieces in bulk) against networkx + substring."""
+    from cjgis.service_areas import facility_service_areas
+
+    net = hangzhou_network
+    facilities = random_points(oracle, 8, seed=21)
+    areas = facility_service_areas(
+        net, attach_points(net, facilities), budget_m=500, buffer_m=30, source_points=facilities
+    )
+    total_m2 = 0.0
+    for facility, area in zip(facilities, areas, strict=True):
+        lines = oracle_pieces(oracle, facility, 500)
+        exact = shapely.union_all(shapely.buffer(lines, 30, quad_segs=4))
+        total_m2 += exact.area
+        assert shapely.symmetric_difference(area, exact).area < 1e-7 * exact.area
+        assert shapely.hausdorff_distance(area, exact) < 1e-3
+    assert total_m2 > 8 * 50_000  # real reaches, not doorsteps
+
+
+@pytest.mark.parametrize("cell_m", [4.0, 10.0])
+def test_facility_areas_rasterised_keep_the_raster_bounds(hangzhou_network, oracle, cell_m):
+    """The city method for per-facility areas: one window each, within the raster bounds."""
+    from cjgis.service_areas import facility_service_areas
+
+    net = hangzhou_network
+    facilities = random_points(oracle, 5, seed=22)
+    areas = facility_service_areas(
+        net,
+        attach_points(net, facilities),
+        budget_m=600,
+        buffer_m=40,
+        source_points=facilities,
+        cell_m=cell_m,
+    )
+    for facility, area in zip(facilities, areas, strict=True):
+        assert_raster_bounds(area, oracle_pieces(oracle, facility, 600), buffer_m=40, cell_m=cell_m)
 
 
 def test_attachment_is_the_brute_force_nearest_edge(hangzhou_network, oracle):

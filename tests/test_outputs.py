@@ -66,12 +66,20 @@ def test_blind_spots_are_exactly_the_uncovered_residences(demo):
     res = gpd.read_file(out / "residents.gpkg")
     spots = gpd.read_file(out / "blind_spots.gpkg")
     cov = pd.read_csv(out / "coverage.csv", encoding="utf-8-sig")
-    for category in ("elderly_care", "tool_storage"):
+    assert spots["resident_id"].is_unique  # one row per residence, with its categories
+    left_out = pd.Series(False, index=res.index)
+    for category in cov["category"].unique():
         limit = cov.loc[cov["category"] == category, "threshold_min"].iloc[0]
-        mine = spots[spots["category"] == category]
-        expected = res.loc[~(res[f"walk_min_{category}"] <= limit + 1e-6), "resident_id"]
-        assert set(mine["resident_id"]) == set(expected)
-        assert (mine["walk_min"].fillna(np.inf) > limit).all()
+        mine = spots[spots[f"blind_{category}"]]
+        out = ~(res[f"walk_min_{category}"] <= limit + 1e-6)
+        assert set(mine["resident_id"]) == set(res.loc[out, "resident_id"])
+        assert (mine[f"walk_min_{category}"].fillna(np.inf) > limit).all()
+        assert mine["categories"].str.split(",").map(lambda keys, c=category: c in keys).all()
+        left_out |= out
+    assert set(spots["resident_id"]) == set(res.loc[left_out, "resident_id"])
+    flags = spots[[f"blind_{c}" for c in cov["category"].unique()]]
+    assert (spots["n_categories"] == flags.sum(axis=1)).all()
+    assert (spots["categories_zh"].str.count("、") == spots["n_categories"] - 1).all()
 
 
 def test_service_area_layers(demo):

@@ -274,3 +274,23 @@ def test_rivers_and_railways_of_an_osm_extract_are_barriers_not_streets():
     # the motorway and the tunnel without sidewalks the walk filter refused, the river and
     # the railway (each about 385 m along 30.302 N and 30.2975 N)
     assert len(lengths) == 5 and lengths[-2:] == [385, 385]
+
+
+def test_graphml_streamed_into_arrays_is_the_network_osmnx_and_networkx_give(hangzhou_streets):
+    """The streaming GraphML reader (no networkx) = load_graphml + network_from_graph, exactly."""
+    import numpy as np
+    import osmnx as ox
+    import shapely
+
+    from cjgis.network import network_from_graph
+    from cjgis.streets import network_from_graphml
+
+    streamed = network_from_graphml(hangzhou_streets, components="all")
+    graph = ox.load_graphml(hangzhou_streets, edge_dtypes={"walk_excluded_hint": str})
+    expected = network_from_graph(graph, components="all")
+    assert streamed.n_edges == expected.n_edges > 3000
+    assert streamed.dropped_edges == expected.dropped_edges > 100  # 高架 and tunnels refused
+    for name in ("node_id", "node_x", "node_y", "edge_u", "edge_v", "edge_length_m", "edge_name"):
+        assert np.array_equal(getattr(streamed, name), getattr(expected, name)), name
+    assert shapely.equals_exact(streamed.edge_geometry, expected.edge_geometry, 0).all()
+    assert shapely.equals_exact(streamed.barrier_geometry, expected.barrier_geometry, 0).all()

@@ -184,24 +184,41 @@ def walking_distances(
     return dist, nearest
 
 
-def per_source_reach(
+def tile_reach(
     network: Network, sources: Attachment, *, limit_m: float
-) -> Iterator[tuple[int, NodeReach]]:
-    """Yield each source's own node distances, from one search per source within ``limit_m``.
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Each source's own distances within ``limit_m``, searched tile by tile.
 
-    The searches run in chunks (scipy fills a dense row per source, so a chunk is sized to
-    about 20 million cells). For per-facility service areas and for 2SFCA, where every
-    facility in reach counts, not only the nearest.
+    Sources are grouped in squares of :data:`TILE_M`; each group is searched on the nodes that
+    can lie within ``limit_m`` of it (a walk is never shorter than the straight line, so the
+    distances are exact), not on the whole city. For per-facility service areas and for
+    2SFCA, where every facility in reach counts, not only the nearest.
+
+    Yields
+    ------
+    rows : numpy.ndarray
+        Indices into ``sources`` (attached ones only).
+    nodes : numpy.ndarray
+        The tile's network nodes.
+    node_dist : numpy.ndarray
+        ``(len(rows), len(nodes) + 1)`` walking distances, ``inf`` beyond ``limit_m``; the last
+        column is ``inf``, for lookups of nodes outside the tile.
     """
-    n, k = network.n_nodes, len(sources)
+    n = network.n_nodes
     graph = graph_with_sources(network, sources)
-    chunk = max(1, min(64, int(2e7 // max(n, 1))))
-    for start in range(0, k, chunk):
-        rows = np.arange(start, min(start + chunk, k))
-        dist = np.atleast_2d(dijkstra(graph, directed=True, indices=n + rows, limit=limit_m))
-        for row, i in enumerate(rows):
-            node_dist = dist[row, :n]
-            yield int(i), NodeReach(node_dist, np.where(np.isfinite(node_dist), 0, -1))
+    for rows, nodes in _tiles(network, sources, limit_m=limit_m):
+        keep = np.concatenate([nodes, n + rows])
+        dist = np.atleast_2d(
+            dijkstra(
+                graph[keep][:, keep],
+                directed=True,
+                indices=len(nodes) + np.arange(len(rows)),
+                limit=limit_m,
+            )
+        )
+        node_dist = dist[:, : len(nodes) + 1]
+        node_dist[:, len(nodes)] = np.inf  # the column of every node outside the tile
+        yield rows, nodes, node_dist
 
 
 def distances_within(
@@ -219,20 +236,13 @@ def distances_within(
         Walking distance of each pair, at most ``limit_m``.
     """
     n, n_edges = network.n_nodes, network.n_edges
-    node_lo, node_hi, node_edges = _incident_edges(network)
+    node_lo, node_hi, node_edges = incident_edges(network)
     t_edge_all = np.where(targets.attached, targets.edge, -1)
     t_order = np.argsort(t_edge_all, kind="stable")
     t_edge = t_edge_all[t_order]
-    graph = graph_with_sources(network, sources)
     found_s, found_t, found_d = [], [], []
     local = np.full(n, -1, dtype=np.int64)  # global node -> column of the tile's matrix
-    for rows, nodes in _tiles(network, sources, limit_m=limit_m):
-        sub = graph[np.concatenate([nodes, n + rows])][:, np.concatenate([nodes, n + rows])]
-        dist = np.atleast_2d(
-            dijkstra(sub, directed=True, indices=len(nodes) + np.arange(len(rows)), limit=limit_m)
-        )
-        node_dist = dist[:, : len(nodes) + 1]
-        node_dist[:, len(nodes)] = np.inf  # the column of every node outside the tile
+    for rows, nodes, node_dist in tile_reach(network, sources, limit_m=limit_m):
         local[nodes] = np.arange(len(nodes))
         # (source, edge) pairs: edges touching a reached node, and each source's own edge
         row, col = np.nonzero(node_dist[:, : len(nodes)] <= limit_m)
@@ -241,7 +251,7 @@ def distances_within(
             [np.repeat(row, node_hi[node] - node_lo[node]), np.arange(len(rows))]
         )
         pair_edge = np.concatenate(
-            [node_edges[_ranges(node_lo[node], node_hi[node])], sources.edge[rows]]
+            [node_edges[concat_ranges(node_lo[node], node_hi[node])], sources.edge[rows]]
         )
         key = np.unique(pair_row * n_edges + pair_edge)
         pair_row, pair_edge = key // n_edges, key % n_edges
@@ -249,7 +259,7 @@ def distances_within(
         lo = np.searchsorted(t_edge, pair_edge, side="left")
         hi = np.searchsorted(t_edge, pair_edge, side="right")
         src_row = np.repeat(pair_row, hi - lo)
-        tgt = t_order[_ranges(lo, hi)]
+        tgt = t_order[concat_ranges(lo, hi)]
         e, pos = targets.edge[tgt], targets.position_m[tgt]
         col_u, col_v = local[network.edge_u[e]], local[network.edge_v[e]]
         col_u[col_u < 0], col_v[col_v < 0] = len(nodes), len(nodes)
@@ -303,7 +313,7 @@ def _tiles(network: Network, sources: Attachment, *, limit_m: float):
         yield ok[group], np.flatnonzero(inside)
 
 
-def _incident_edges(network: Network) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def incident_edges(network: Network) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per node, the edges that touch it: ``(start, end, edges)`` slices of a sorted array."""
     ends = np.concatenate([network.edge_u, network.edge_v])
     order = np.argsort(ends, kind="stable")
@@ -312,7 +322,7 @@ def _incident_edges(network: Network) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return bounds[:-1], bounds[1:], edges
 
 
-def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+def concat_ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Concatenate ``arange(lo[i], hi[i])`` over ``i``, vectorised."""
     count = hi - lo
     return np.repeat(lo - (np.cumsum(count) - count), count) + np.arange(count.sum())

@@ -25,7 +25,7 @@ from cjgis._errors import InputError
 from cjgis._validate import check_chinese_offset, rejected_rows
 from cjgis.access import distances_within, node_reach, target_distances
 from cjgis.capacity import two_step_fca
-from cjgis.categories import CATEGORIES, ordered_categories
+from cjgis.categories import CATEGORIES, category_info, ordered_categories
 from cjgis.coverage import (
     COVERAGE_COLUMNS,
     IN_PLACE,
@@ -602,7 +602,15 @@ def _capacity_access(network, res, res_att, fac, fac_att, mask, rule) -> dict[st
 def blind_spots(
     residents: gpd.GeoDataFrame, categories: list[str], *, options: AnalysisOptions
 ) -> gpd.GeoDataFrame:
-    """Residences outside the threshold, one row per residence x category (盲区)."""
+    """Residences outside the threshold of at least one category, one row each (盲区).
+
+    Each row keeps the residence's counts and says which categories leave it out:
+    ``blind_<category>`` (true or false), ``categories`` (keys), ``categories_zh`` (Chinese
+    names), ``n_categories``, and its walk to each (``walk_min_<category>``, blank where
+    unreachable). One row per residence, not per residence x category: a city has 300,000
+    residences and would have a million rows. :func:`category_blind_spots` gives one
+    category's.
+    """
     keep = [
         c
         for c in (
@@ -615,11 +623,35 @@ def blind_spots(
         )
         if c in residents
     ]
-    parts = []
-    for category in categories:
-        minutes = residents[walk_column(category)]
-        limit = options.rule_for(category).minutes
-        out = residents.loc[~within_threshold(minutes, limit), [*keep, "geometry"]]
-        parts.append(out.assign(category=category, walk_min=minutes[out.index]))
-    frame = pd.concat(parts, ignore_index=True) if parts else residents.iloc[:0]
-    return gpd.GeoDataFrame(frame, geometry="geometry", crs=residents.crs)
+    out = {
+        c: ~within_threshold(residents[walk_column(c)].to_numpy(), options.rule_for(c).minutes)
+        for c in categories
+    }
+    rows = np.logical_or.reduce(list(out.values())) if out else np.zeros(len(residents), bool)
+    walks = [walk_column(c) for c in categories]
+    frame = residents.loc[rows, [*keep, *walks, "geometry"]]
+    keys = np.full(int(rows.sum()), "", dtype=object)
+    names = np.full(int(rows.sum()), "", dtype=object)
+    for c in categories:
+        mine, first = out[c][rows], keys == ""
+        keys = np.where(mine, keys + np.where(first, "", ",") + c, keys)
+        names = np.where(mine, names + np.where(first, "", "、") + category_info(c).name_zh, names)
+    flags = {f"blind_{c}": out[c][rows] for c in categories}
+    frame = frame.assign(
+        **flags,
+        categories=keys,
+        categories_zh=names,
+        n_categories=np.sum(list(flags.values()), axis=0) if flags else 0,
+    )
+    order = [*keep, "n_categories", "categories", "categories_zh", *flags, *walks, "geometry"]
+    return gpd.GeoDataFrame(
+        frame[order].reset_index(drop=True), geometry="geometry", crs=residents.crs
+    )
+
+
+def category_blind_spots(spots: gpd.GeoDataFrame, category: str) -> gpd.GeoDataFrame:
+    """One category's blind spots from :func:`blind_spots`, with ``category`` and ``walk_min``."""
+    mine = spots[spots[f"blind_{category}"]]
+    derived = ("blind_", "walk_min_", "categories", "n_categories")
+    keep = [c for c in mine.columns if not c.startswith(derived)]
+    return mine[keep].assign(category=category, walk_min=mine[walk_column(category)])

@@ -20,15 +20,23 @@ from cjgis._errors import CjgisError
 log = logging.getLogger("cjgis")
 
 
-def _write_results(analysis, output_dir: Path, *, water=None) -> dict[str, Path]:
-    """Write tables, layers, scorecard and figures; return the paths."""
+def _write_results(analysis, output_dir: Path, *, water=None, write_map=None) -> dict[str, Path]:
+    """Write tables, layers, scorecard, figures and (``write_map()``) the map; return the paths.
+
+    The figures draw in a forked process while this one writes the rest (both hold the GIL
+    otherwise): on the benchmark district 2.2 s of figures overlap 1.9 s of the rest.
+    """
+    from cjgis._fork import forked
     from cjgis.figures import write_figures
     from cjgis.report import write_outputs
     from cjgis.scorecard import write_scorecard
 
-    paths = write_outputs(analysis, output_dir)
-    paths.update(write_scorecard(analysis, output_dir))
-    paths.update(write_figures(analysis, output_dir, water=water))
+    with forked(write_figures, analysis, output_dir, water=water) as figures:
+        paths = write_outputs(analysis, output_dir)
+        paths.update(write_scorecard(analysis, output_dir))
+        if write_map is not None:
+            paths.update(write_map())
+        paths.update(figures())
     return paths
 
 
@@ -61,14 +69,19 @@ def _run(study_path: Path, *, quiet: bool, write_map: bool) -> int:
         )
     for text in dict.fromkeys(analysis.coverage["demand_basis"]):
         log.info("口径 demand counted as: %s", text)
-    step = time.perf_counter()
-    paths = _write_results(analysis, study.output_dir, water=study.map.water)
-    log.info("tables, scorecard, layers and figures written: %.1f s", time.perf_counter() - step)
-    if write_map:
+
+    def the_map() -> dict[str, Path]:
         step = time.perf_counter()
         fmap = gap_map(analysis, title=f"cjgis · {study.name}", **study.map_options)
-        paths["map"] = save_map(fmap, study.map_path)
+        path = save_map(fmap, study.map_path)
         log.info("map written: %.1f s", time.perf_counter() - step)
+        return {"map": path}
+
+    step = time.perf_counter()
+    paths = _write_results(
+        analysis, study.output_dir, water=study.map.water, write_map=the_map if write_map else None
+    )
+    log.info("outputs written: %.1f s", time.perf_counter() - step)
     print(gap_table_text(analysis.coverage))
     for row in analysis.district.itertuples():
         print(f"区级 district · {row.category_zh}: {row.status_zh} {row.status_en} · {row.reason}")
@@ -139,16 +152,19 @@ def _site(args: argparse.Namespace) -> int:
     check_writable_folder(study.map_path.parent, what="[output] map")
     site = run_site_study(study, verbose=not args.quiet)
     out = study.output_dir / "site"  # as-planned: apart from the as-is results of `analyze`
-    paths = _write_results(site.after, out, water=study.map.water)
+
+    def the_map() -> dict[str, Path]:
+        fmap = gap_map(
+            site.after,
+            title=f"cjgis · {study.name} · 规划后 as planned",
+            proposed=suggested_sites_table(site),
+            before=site.before,
+            **study.map_options,
+        )
+        return {"map": save_map(fmap, study.map_path.with_name(f"{study.map_path.stem}_site.html"))}
+
+    paths = _write_results(site.after, out, water=study.map.water, write_map=the_map)
     paths.update(write_site_outputs(site, out))
-    fmap = gap_map(
-        site.after,
-        title=f"cjgis · {study.name} · 规划后 as planned",
-        proposed=suggested_sites_table(site),
-        before=site.before,
-        **study.map_options,
-    )
-    paths["map"] = save_map(fmap, study.map_path.with_name(f"{study.map_path.stem}_site.html"))
     changed = site.changes[site.changes["covered_residents_change"] != 0]
     print("规划前后 before -> after (covered share):")
     for row in changed.itertuples():

@@ -24,7 +24,7 @@ from matplotlib.patches import Patch
 from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
 from cjgis._atomic import atomic_path
-from cjgis.analysis import Analysis
+from cjgis.analysis import Analysis, category_blind_spots
 from cjgis.categories import (
     BARRIER_COLOUR,
     WATER_COLOUR,
@@ -195,7 +195,7 @@ def gap_figure(
         ]
         area = area.set_geometry(area.geometry.simplify(_figure_tolerance_m(comm)))
         area.plot(ax=ax, color=info.colour, alpha=0.25, edgecolor=info.colour, linewidth=0.8)
-        spots = analysis.blind_spots[analysis.blind_spots["category"] == category]
+        spots = category_blind_spots(analysis.blind_spots, category)
         xy = shapely.get_coordinates(spots.geometry.representative_point().to_numpy())
         if len(spots) > MAX_DRAWN_SPOTS:  # a city: residents left out, summed per hexagon
             ax.hexbin(

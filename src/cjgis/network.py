@@ -152,6 +152,32 @@ class Network:
             [seg.x0[i] + t * (seg.x1[i] - seg.x0[i]), seg.y0[i] + t * (seg.y1[i] - seg.y0[i])]
         )
 
+    def substrings(self, edge: np.ndarray, start_m: np.ndarray, end_m: np.ndarray) -> np.ndarray:
+        """Return the stretches ``start_m``..``end_m`` of each ``edge`` as LineStrings.
+
+        The same lines as ``shapely.ops.substring`` (its end points, and every vertex of the
+        edge strictly between them), built for all stretches at once.
+        """
+        seg = self.segments
+        edge = np.asarray(edge, dtype=np.int64)
+        start_m, end_m = np.asarray(start_m, dtype=float), np.asarray(end_m, dtype=float)
+        base = seg.edge_start_m[edge]
+        # inner vertices are the starts of an edge's segments after its first one
+        lo = np.searchsorted(seg.cum_start_m, base + start_m, side="right")
+        hi = np.searchsorted(seg.cum_start_m, base + end_m, side="left")
+        lo = np.clip(lo, seg.first[edge] + 1, seg.first[edge + 1])
+        hi = np.clip(hi, lo, seg.first[edge + 1])
+        inner = hi - lo
+        count = inner + 2
+        at = np.cumsum(count) - count  # where each line's coordinates begin
+        xy = np.empty((int(count.sum()), 2))
+        xy[at] = self.points_along(edge, start_m)
+        xy[at + count - 1] = self.points_along(edge, end_m)
+        k = np.repeat(lo - (np.cumsum(inner) - inner), inner) + np.arange(inner.sum())
+        slot = np.repeat(at + 1 - (np.cumsum(inner) - inner), inner) + np.arange(inner.sum())
+        xy[slot] = np.column_stack([seg.x0[k], seg.y0[k]])
+        return shapely.linestrings(xy, indices=np.repeat(np.arange(len(edge)), count))
+
     def to_networkx(self) -> nx.MultiGraph:
         """Return a networkx view (for inspection and oracles, not for the analysis)."""
         graph = nx.MultiGraph(crs=self.crs.to_string())
@@ -462,55 +488,160 @@ def network_from_graph(
     Network
         Undirected, deduplicated, projected network.
     """
-    if components not in COMPONENTS:
-        raise ValueError(f"components must be one of {COMPONENTS}, got {components!r}")
     nodes = list(graph.nodes)
     index = {n: i for i, n in enumerate(nodes)}
     xy = np.array([(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in nodes], dtype=float)
-    source_crs = CRS.from_user_input(graph.graph.get("crs", "EPSG:4326"))
-    centre = projector(source_crs, "EPSG:4326")(np.median(xy, axis=0, keepdims=True))[0]
+    edges = list(graph.edges(data=True))
+    street_edges = StreetEdges(
+        crs=str(graph.graph.get("crs", "EPSG:4326")),
+        node_id=np.asarray(nodes),
+        node_xy=xy.reshape(-1, 2),
+        u=np.array([index[u] for u, _, _ in edges], dtype=np.int64),
+        v=np.array([index[v] for _, v, _ in edges], dtype=np.int64),
+        lines=np.array([d.get("geometry") for _, _, d in edges], dtype=object),
+        walkable=np.array([bool(walkable(d)) for _, _, d in edges], dtype=bool),
+        name=[d.get("name") for _, _, d in edges],
+        length=[d.get("length") for _, _, d in edges],
+    )
+    return network_from_edges(street_edges, crs=crs, components=components)
+
+
+@dataclass(frozen=True)
+class StreetEdges:
+    """A source street graph's nodes and edges as arrays, the walk filter applied.
+
+    Attributes
+    ----------
+    crs : str
+        CRS of the coordinates.
+    node_id : numpy.ndarray
+        Source node ids.
+    node_xy : numpy.ndarray
+        ``(n, 2)`` node coordinates.
+    u, v : numpy.ndarray
+        Each edge's end nodes, as indices into ``node_id``.
+    lines : numpy.ndarray
+        Edge geometries (``None`` where the edge is straight).
+    walkable : numpy.ndarray
+        The walk filter's verdict on each edge.
+    name, length : list
+        Given street names (text, or lists for merged ways) and lengths; ``None`` if absent.
+    """
+
+    crs: str
+    node_id: np.ndarray
+    node_xy: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    lines: np.ndarray
+    walkable: np.ndarray
+    name: list
+    length: list
+
+
+def network_from_edges(
+    edges: StreetEdges, *, crs: str | None = None, components: str = "major"
+) -> Network:
+    """Build a :class:`Network` from a street graph's edges given as arrays.
+
+    The one place a source graph (networkx, or GraphML read as a stream) becomes a network:
+    edges the walk filter refused become barriers; an edge that repeats an earlier one
+    between the same nodes with the same coordinates (the other direction of a street, or a
+    copy) is left out (:func:`_repeats`); everything is projected to a metric CRS.
+
+    Parameters
+    ----------
+    edges : StreetEdges
+        The source nodes and edges.
+    crs, components :
+        As for :func:`network_from_graph`.
+
+    Returns
+    -------
+    Network
+        Undirected, deduplicated, projected network.
+    """
+    if components not in COMPONENTS:
+        raise ValueError(f"components must be one of {COMPONENTS}, got {components!r}")
+    node_xy, u, v = edges.node_xy, edges.u, edges.v
+    source_crs = CRS.from_user_input(edges.crs)
+    centre = projector(source_crs, "EPSG:4326")(np.median(node_xy, axis=0, keepdims=True))[0]
     metric = resolve_metric_crs(tuple(centre), crs)
     project = projector(source_crs, metric)
-    node_x, node_y = project(xy).T
-
-    us, vs, geoms, given, names, dropped = [], [], [], [], [], 0
-    kept: dict[tuple[int, int], list[np.ndarray]] = {}
-    refused: dict[tuple[int, int], list[np.ndarray]] = {}
-    barriers = []
-    for u, v, data in graph.edges(data=True):
-        if not walkable(data):
-            dropped += 1
-            geom = data.get("geometry")
-            if not _is_twin(refused, index[u], index[v], geom, xy):
-                barriers.append(
-                    geom if geom is not None else shapely.LineString(xy[[index[u], index[v]]])
-                )
-            continue
-        iu, iv = index[u], index[v]
-        geom = data.get("geometry")
-        if _is_twin(kept, iu, iv, geom, xy):  # the other direction of a street already kept
-            continue
-        us.append(iu)
-        vs.append(iv)
-        geoms.append(geom)
-        given.append(data.get("length"))
-        names.append(_name(data.get("name")))
-    edge_geometry = _project_edge_geometries(geoms, us, vs, node_x, node_y, project)
-    _report_lengths(given, shapely.length(edge_geometry))
+    node_x, node_y = project(node_xy).T
+    lines = np.asarray(edges.lines, dtype=object).copy()
+    straight = np.array([g is None for g in lines], dtype=bool)
+    if straight.any():
+        lines[straight] = shapely.linestrings(
+            np.stack([node_xy[u[straight]], node_xy[v[straight]]], axis=1)
+        )
+    refused = np.flatnonzero(~edges.walkable)
+    refused = refused[~_repeats(u[refused], v[refused], lines[refused], node_xy)]
+    kept = np.flatnonzero(edges.walkable)
+    kept = kept[~_repeats(u[kept], v[kept], lines[kept], node_xy)]
+    edge_geometry = _project_edge_geometries(
+        list(lines[kept]), u[kept], v[kept], node_x, node_y, project
+    )
+    _report_lengths([edges.length[e] for e in kept], shapely.length(edge_geometry))
     network = Network(
-        edge_name=np.array(names, dtype=str),
-        barrier_geometry=shapely.transform(np.array(barriers, dtype=object), project),
+        edge_name=np.array([_name(edges.name[e]) for e in kept], dtype=str),
+        barrier_geometry=shapely.transform(lines[refused], project),
         crs=metric,
-        node_id=np.asarray(nodes),
+        node_id=np.asarray(edges.node_id),
         node_x=np.asarray(node_x, dtype=float),
         node_y=np.asarray(node_y, dtype=float),
-        edge_u=np.asarray(us, dtype=np.int64),
-        edge_v=np.asarray(vs, dtype=np.int64),
+        edge_u=u[kept].astype(np.int64),
+        edge_v=v[kept].astype(np.int64),
         edge_length_m=shapely.length(edge_geometry),
         edge_geometry=edge_geometry,
-        dropped_edges=dropped,
+        dropped_edges=int((~edges.walkable).sum()),
     )
     return keep_components(network, components)
+
+
+def _repeats(u: np.ndarray, v: np.ndarray, lines: np.ndarray, node_xy: np.ndarray) -> np.ndarray:
+    """Return whether each edge repeats an earlier one (same two nodes, same coordinates).
+
+    Twins are recognised by their end nodes and their exact coordinates, oriented the same way
+    (from the lower node; a loop so that its second vertex is the lower): never by a rounded
+    length, so parallel streets between the same junctions stay two streets and the two
+    directions of one street become one. Edges are ordered by nodes, vertex count and a sum
+    of their coordinates, and neighbours in that order compared exactly.
+    """
+    n = len(lines)
+    out = np.zeros(n, dtype=bool)
+    if n < 2:
+        return out
+    xy, owner = shapely.get_coordinates(lines, return_index=True)
+    count = np.bincount(owner, minlength=n)
+    start = np.cumsum(count) - count
+    lo, hi = np.minimum(u, v), np.maximum(u, v)
+    first, last = xy[start], xy[start + count - 1]
+    flip = np.hypot(*(first - node_xy[lo]).T) > np.hypot(*(last - node_xy[lo]).T)
+    second, before_last = xy[start + np.minimum(1, count - 1)], xy[start + np.maximum(count - 2, 0)]
+    loop_flip = (count > 2) & (
+        (second[:, 0] > before_last[:, 0])
+        | ((second[:, 0] == before_last[:, 0]) & (second[:, 1] > before_last[:, 1]))
+    )
+    flip = np.where(u == v, loop_flip, flip)
+    k = np.arange(len(xy)) - start[owner]
+    oriented = xy[np.where(flip[owner], start[owner] + count[owner] - 1 - k, start[owner] + k)]
+    checksum = np.bincount(owner, weights=oriented[:, 0] + 3.0 * oriented[:, 1], minlength=n)
+    order = np.lexsort((np.arange(n), checksum, count, hi, lo))
+    a, b = order[:-1], order[1:]
+    same = (
+        (lo[a] == lo[b]) & (hi[a] == hi[b]) & (count[a] == count[b]) & (checksum[a] == checksum[b])
+    )
+    a, b = a[same], b[same]
+    if len(a) == 0:
+        return out
+    c = count[a]
+    offsets = np.repeat(np.cumsum(c) - c, c)
+    step = np.arange(c.sum()) - offsets
+    equal = oriented[np.repeat(start[a], c) + step] == oriented[np.repeat(start[b], c) + step]
+    pair_equal = np.logical_and.reduceat(equal.all(axis=1), np.cumsum(c) - c)
+    out[b[pair_equal]] = True
+    return out
 
 
 def _name(value) -> str:
@@ -518,31 +649,6 @@ def _name(value) -> str:
     if isinstance(value, list | tuple):
         return "/".join(dict.fromkeys(str(v) for v in value if v))
     return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
-
-
-def _is_twin(
-    kept: dict[tuple[int, int], list[np.ndarray]], iu: int, iv: int, geom, xy: np.ndarray
-) -> bool:
-    """Whether an edge repeats one already kept between the same two nodes (and remember it).
-
-    Twins are recognised by their end nodes and their exact coordinates, oriented the same way
-    (a straight edge by its two nodes): never by a rounded length, so parallel streets between
-    the same junctions stay two streets and the two directions of one street become one.
-    """
-    coords = shapely.get_coordinates(geom) if geom is not None else xy[[iu, iv]]
-    first = xy[min(iu, iv)]
-    if iu == iv:  # a loop: either way round is the same street
-        flip = len(coords) > 2 and tuple(coords[1]) > tuple(coords[-2])
-    else:  # oriented from the lower node, whichever way the geometry was stored
-        flip = np.hypot(*(coords[0] - first)) > np.hypot(*(coords[-1] - first))
-    if flip:
-        coords = coords[::-1]
-    key = (min(iu, iv), max(iu, iv))
-    same = kept.setdefault(key, [])
-    if any(len(c) == len(coords) and np.array_equal(c, coords) for c in same):
-        return True
-    same.append(coords)
-    return False
 
 
 #: A given edge length this far (and this share) from its geometry's length is reported.

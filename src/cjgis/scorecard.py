@@ -118,11 +118,11 @@ _SUMMARY_ZH = {
 _SPOTS_ZH = {
     "community_id": "社区编号",
     "community_name": "社区名称",
-    "category_zh": "设施类别",
     "resident_id": "居住点编号",
     "population": "居民(人)",
     "elderly": "老年人(人)",
-    "walk_min": "步行时间(分钟)",
+    "n_categories": "缺项数",
+    "categories_zh": "步行时限外的设施类别",
 }
 _DISTRICT_ZH = {
     "category": "类别代码",
@@ -267,13 +267,12 @@ MAX_SHEET_ROWS = 5_000
 
 
 def _blind_spot_table(analysis: Analysis) -> pd.DataFrame:
+    """Residences left out, one row each with the categories they are out of (largest first)."""
     spots = pd.DataFrame(analysis.blind_spots.drop(columns="geometry"))
-    if len(spots) > MAX_SHEET_ROWS:  # a city: the largest, the rest in scorecard.gpkg
+    if len(spots) > MAX_SHEET_ROWS:  # a city: the largest, the rest in blind_spots.gpkg
         spots = spots.nlargest(MAX_SHEET_ROWS, "population")
     names = analysis.communities.set_index("community_id")["community_name"]
     spots["community_name"] = spots["community_id"].map(names)
-    spots["category_zh"] = spots["category"].map(lambda c: category_info(c).name_zh)
-    spots["walk_min"] = spots["walk_min"].replace([np.inf, -np.inf], np.nan).round(1)
     return spots[[c for c in _SPOTS_ZH if c in spots]]
 
 
@@ -324,9 +323,7 @@ def write_scorecard(
     write_csv(card, paths["scorecard_csv"])
     layers = {"communities": _community_layer(analysis, card)}
     if len(analysis.blind_spots) <= MAX_SHEET_ROWS:  # a city's are in blind_spots.gpkg only
-        spots = analysis.blind_spots.copy()
-        spots["walk_min"] = spots["walk_min"].replace([np.inf, -np.inf], np.nan)
-        layers["blind_spots"] = spots
+        layers["blind_spots"] = analysis.blind_spots
     write_gpkg(layers, paths["scorecard_gpkg"])
     return paths
 

@@ -9,11 +9,13 @@ gated land that no street crosses stay outside.
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import dataclass
+
 import numpy as np
 import shapely
-from shapely.ops import substring
 
-from cjgis.access import NodeReach, node_reach, per_source_reach
+from cjgis.access import NodeReach, concat_ranges, incident_edges, node_reach, tile_reach
 from cjgis.network import Network
 from cjgis.snapping import Attachment, attachment_points
 
@@ -62,16 +64,18 @@ def reached_lines(
     full = (left_u >= length) | (left_v >= length)
     full |= (left_u >= 0) & (left_v >= 0) & (left_u + left_v >= length)
     pieces = list(network.edge_geometry[full])
-    geoms = network.edge_geometry
-    for e in np.flatnonzero(~full & (left_u > 0)):
-        pieces.append(substring(geoms[e], 0.0, left_u[e]))
-    for e in np.flatnonzero(~full & (left_v > 0)):
-        pieces.append(substring(geoms[e], length[e] - left_v[e], length[e]))
+    from_u = np.flatnonzero(~full & (left_u > 0))
+    pieces.extend(network.substrings(from_u, np.zeros(len(from_u)), left_u[from_u]))
+    from_v = np.flatnonzero(~full & (left_v > 0))
+    pieces.extend(network.substrings(from_v, length[from_v] - left_v[from_v], length[from_v]))
     left_s = budget_m - sources.offset_m
-    for i in np.flatnonzero(left_s > 0):
-        e, pos = sources.edge[i], sources.position_m[i]
-        start, end = max(pos - left_s[i], 0.0), min(pos + left_s[i], length[e])
-        pieces.append(substring(geoms[e], start, end))
+    near = np.flatnonzero(left_s > 0)
+    e, pos = sources.edge[near], sources.position_m[near]
+    pieces.extend(
+        network.substrings(
+            e, np.maximum(pos - left_s[near], 0.0), np.minimum(pos + left_s[near], length[e])
+        )
+    )
     if source_points is not None:
         near = left_s >= 0
         ends = shapely.get_coordinates(attachment_points(network, sources.subset(near)))
@@ -232,56 +236,98 @@ def raster_band_areas(
     list of shapely.Geometry
         One MultiPolygon per budget (in the network's CRS).
     """
-    from rasterio.features import shapes
-    from rasterio.transform import from_origin
-    from scipy.ndimage import distance_transform_edt
-    from scipy.spatial import cKDTree
-
     top = max(budgets_m, default=0.0)
-    x0, x1 = network.node_x.min(), network.node_x.max()
-    y0, y1 = network.node_y.min(), network.node_y.max()
     if cell_m is None:
-        cell_m = max(MIN_CELL_M, float(np.sqrt((x1 - x0) * (y1 - y0) / MAX_CELLS)))
+        cell_m = default_cell_m(network)
     x, y, walk = _walk_samples(
         network, sources, reach, budget_m=top, step_m=cell_m / 2, source_points=source_points
     )
     if len(walk) == 0:
         return [shapely.MultiPolygon() for _ in budgets_m]
-    pad = buffer_m + 2 * cell_m
-    left, top_y = x.min() - pad, y.max() + pad
-    width = int(np.ceil((x.max() + pad - left) / cell_m))
-    height = int(np.ceil((top_y - (y.min() - pad)) / cell_m))
-    col = ((x - left) / cell_m).astype(np.int64)
-    row = ((top_y - y) / cell_m).astype(np.int64)
-    cell = row * width + col
+    xy = np.column_stack([x, y])
+    grid = _Grid.around(xy, pad_m=buffer_m + 2 * cell_m, cell_m=cell_m)
+    cell = grid.rows(xy) * grid.shape[1] + grid.cols(xy)
     order = np.argsort(cell, kind="stable")
     starts = np.flatnonzero(np.r_[True, cell[order][1:] != cell[order][:-1]])
-    best = np.full(height * width, np.inf)
+    best = np.full(grid.shape[0] * grid.shape[1], np.inf)
     best[cell[order][starts]] = np.minimum.reduceat(walk[order], starts)  # shortest per cell
-    best = best.reshape(height, width)
-    centre_x = left + (np.arange(width) + 0.5) * cell_m
-    centre_y = top_y - (np.arange(height) + 0.5) * cell_m
-    transform = from_origin(left, top_y, cell_m, cell_m)
-    half_diagonal = cell_m * np.sqrt(0.5)
-    areas, inner = [None] * len(budgets_m), np.zeros((height, width), dtype=bool)
+    best = best.reshape(grid.shape)
+    areas, inner = [None] * len(budgets_m), np.zeros(grid.shape, dtype=bool)
     for i in np.argsort(budgets_m, kind="stable"):
-        # centre-to-centre distance to the nearest reached cell decides every cell but a ring
-        # about the edge; there, the distance to the nearest reached sample itself does
-        centres_m = distance_transform_edt(best > budgets_m[i], sampling=cell_m)
-        near = centres_m <= buffer_m - half_diagonal
-        ring = np.nonzero(~near & (centres_m <= buffer_m + half_diagonal))
-        reached = walk <= budgets_m[i]
-        tree = cKDTree(np.column_stack([x[reached], y[reached]]))
-        gap, _ = tree.query(np.column_stack([centre_x[ring[1]], centre_y[ring[0]]]))
-        near[ring] = gap <= buffer_m
+        near = _near_cells(grid, best <= budgets_m[i], xy[walk <= budgets_m[i]], buffer_m=buffer_m)
         near |= inner  # what a smaller budget reaches, a larger one does
         inner = near
-        polygons = [
-            shapely.geometry.shape(g)
-            for g, _ in shapes(near.astype(np.uint8), mask=near, transform=transform)
-        ]
-        areas[i] = shapely.MultiPolygon(polygons)
+        areas[i] = grid.polygons(near)
     return areas
+
+
+def default_cell_m(network: Network) -> float:
+    """Return the raster cell for a network: the smallest that keeps its extent in a raster.
+
+    At least :data:`MIN_CELL_M`; at most :data:`MAX_CELLS` cells over the network's extent.
+    """
+    extent = np.ptp(network.node_x) * np.ptp(network.node_y)
+    return max(MIN_CELL_M, float(np.sqrt(extent / MAX_CELLS)))
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """A raster: top-left corner, cell size and shape (rows, columns), in metres."""
+
+    left: float
+    top: float
+    cell_m: float
+    shape: tuple[int, int]
+
+    @classmethod
+    def around(cls, xy: np.ndarray, *, pad_m: float, cell_m: float) -> _Grid:
+        left, top = xy[:, 0].min() - pad_m, xy[:, 1].max() + pad_m
+        width = int(np.ceil((xy[:, 0].max() + pad_m - left) / cell_m))
+        height = int(np.ceil((top - (xy[:, 1].min() - pad_m)) / cell_m))
+        return cls(left, top, cell_m, (height, width))
+
+    def rows(self, xy: np.ndarray) -> np.ndarray:
+        return ((self.top - xy[:, 1]) / self.cell_m).astype(np.int64)
+
+    def cols(self, xy: np.ndarray) -> np.ndarray:
+        return ((xy[:, 0] - self.left) / self.cell_m).astype(np.int64)
+
+    def polygons(self, mask: np.ndarray) -> shapely.MultiPolygon:
+        from rasterio.features import shapes
+        from rasterio.transform import from_origin
+
+        transform = from_origin(self.left, self.top, self.cell_m, self.cell_m)
+        return shapely.MultiPolygon(
+            [
+                shapely.geometry.shape(g)
+                for g, _ in shapes(mask.astype(np.uint8), mask=mask, transform=transform)
+            ]
+        )
+
+
+def _near_cells(grid: _Grid, reached: np.ndarray, xy: np.ndarray, *, buffer_m: float) -> np.ndarray:
+    """Cells whose centre lies within ``buffer_m`` of a reached sample point.
+
+    The centre-to-centre distance to the nearest reached cell (a Euclidean distance
+    transform) decides every cell but a ring about the edge; there, the distance to the
+    nearest sample itself does (a KD-tree).
+    """
+    from scipy.ndimage import distance_transform_edt
+    from scipy.spatial import cKDTree
+
+    half_diagonal = grid.cell_m * np.sqrt(0.5)
+    centres_m = distance_transform_edt(~reached, sampling=grid.cell_m)
+    near = centres_m <= buffer_m - half_diagonal
+    ring = np.nonzero(~near & (centres_m <= buffer_m + half_diagonal))
+    centres = np.column_stack(
+        [
+            grid.left + (ring[1] + 0.5) * grid.cell_m,
+            grid.top - (ring[0] + 0.5) * grid.cell_m,
+        ]
+    )
+    gap, _ = cKDTree(xy).query(centres)
+    near[ring] = gap <= buffer_m
+    return near
 
 
 def category_service_area(
@@ -326,6 +372,70 @@ def category_service_area(
     return area
 
 
+def facility_pieces(
+    network: Network,
+    sources: Attachment,
+    *,
+    budget_m: float,
+    source_points: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the pieces of network each source alone reaches within ``budget_m``, in bulk.
+
+    The pieces :func:`reached_lines` gives for one source at a time, for all of them: one
+    bounded search per tile of sources (:func:`cjgis.access.tile_reach`), then whole and
+    partial edges of every (source, edge) pair at once.
+
+    Returns
+    -------
+    owner : numpy.ndarray
+        Index into ``sources`` of each piece.
+    pieces : numpy.ndarray
+        Shapely geometries (lines; points for nodes reached with nothing to spare).
+    """
+    length = network.edge_length_m
+    node_lo, node_hi, node_edges = incident_edges(network)
+    local = np.full(network.n_nodes, -1, dtype=np.int64)
+    owners, pieces = [], []
+    for rows, nodes, node_dist in tile_reach(network, sources, limit_m=budget_m):
+        local[nodes] = np.arange(len(nodes))
+        edges = np.unique(node_edges[concat_ranges(node_lo[nodes], node_hi[nodes])])
+        col_u, col_v = local[network.edge_u[edges]], local[network.edge_v[edges]]
+        col_u[col_u < 0], col_v[col_v < 0] = len(nodes), len(nodes)
+        local[nodes] = -1
+        d_u, d_v = node_dist[:, col_u], node_dist[:, col_v]
+        r, j = np.nonzero(np.minimum(d_u, d_v) <= budget_m)
+        e, left_u, left_v = edges[j], budget_m - d_u[r, j], budget_m - d_v[r, j]
+        full = (left_u >= length[e]) | (left_v >= length[e])
+        full |= (left_u >= 0) & (left_v >= 0) & (left_u + left_v >= length[e])
+        owners.append(rows[r[full]])
+        pieces.append(network.edge_geometry[e[full]])
+        from_u, from_v = ~full & (left_u > 0), ~full & (left_v > 0)
+        owners += [rows[r[from_u]], rows[r[from_v]]]
+        pieces.append(network.substrings(e[from_u], np.zeros(from_u.sum()), left_u[from_u]))
+        pieces.append(
+            network.substrings(e[from_v], (length[e] - left_v)[from_v], length[e[from_v]])
+        )
+        # a node reached with nothing to spare has no piece of its own: keep it as a point
+        spare = budget_m - node_dist[:, : len(nodes)]
+        r, c = np.nonzero((spare >= 0) & (spare < 1e-6))
+        owners.append(rows[r])
+        pieces.append(shapely.points(network.node_x[nodes[c]], network.node_y[nodes[c]]))
+    # each source's own edge, both ways from where it joins, and its walk to the street
+    left_s = budget_m - sources.offset_m
+    near = np.flatnonzero(sources.attached & (left_s > 0))
+    e, pos = sources.edge[near], sources.position_m[near]
+    start = np.maximum(pos - left_s[near], 0.0)
+    owners.append(near)
+    pieces.append(network.substrings(e, start, np.minimum(pos + left_s[near], length[e])))
+    if source_points is not None:
+        near = np.flatnonzero(sources.attached & (left_s >= 0))
+        ends = shapely.get_coordinates(attachment_points(network, sources.subset(near)))
+        starts = shapely.get_coordinates(source_points[near])
+        owners.append(near)
+        pieces.append(shapely.linestrings(np.stack([starts, ends], axis=1)))
+    return np.concatenate(owners), np.concatenate(pieces)
+
+
 def facility_service_areas(
     network: Network,
     sources: Attachment,
@@ -333,16 +443,47 @@ def facility_service_areas(
     budget_m: float,
     buffer_m: float,
     source_points: np.ndarray | None = None,
+    cell_m: float | None = None,
 ) -> list[shapely.Geometry]:
-    """One service area per source, each from a search limited to ``budget_m``.
+    """One service area per source: what it alone reaches within ``budget_m``, widened.
 
-    Built on demand: a limited search per facility is cheap for a district, and for a city
-    the dissolved :func:`category_service_area` needs a single search.
+    Pieces come in bulk from :func:`facility_pieces`. Up to :data:`EXACT_MAX_EDGES` pieces in
+    all (a district), each area is the exact union of its buffered pieces; above that (a
+    city), or when ``cell_m`` is given, each is rasterised on its own window with the bounds
+    of :func:`raster_band_areas`.
+
+    Returns
+    -------
+    list of shapely.Geometry
+        One (multi)polygon per source, in order; empty where a source reaches nothing.
     """
-    areas = []
-    for i, reach in per_source_reach(network, sources, limit_m=budget_m):
-        own = sources.subset(np.array([i]))
-        points = None if source_points is None else source_points[[i]]
-        lines = reached_lines(network, reach, own, budget_m=budget_m, source_points=points)
-        areas.append(area_from_lines(lines, buffer_m=buffer_m))
-    return areas
+    owner, pieces = facility_pieces(
+        network, sources, budget_m=budget_m, source_points=source_points
+    )
+    order = np.argsort(owner, kind="stable")
+    bounds = np.searchsorted(owner[order], np.arange(len(sources) + 1))
+    if cell_m is None and len(pieces) <= EXACT_MAX_EDGES:
+        widened = shapely.buffer(pieces[order], buffer_m, quad_segs=_QUAD_SEGS)
+        return [
+            shapely.union_all(widened[a:b]) if b > a else shapely.Polygon()
+            for a, b in itertools.pairwise(bounds)
+        ]
+    if cell_m is None:
+        cell_m = default_cell_m(network)
+    xy, index = shapely.get_coordinates(
+        shapely.segmentize(pieces[order], cell_m / 2), return_index=True
+    )
+    at = np.searchsorted(index, bounds)  # source i owns the samples at[i]:at[i + 1]
+    return [
+        _raster_area(xy[a:b], buffer_m=buffer_m, cell_m=cell_m) for a, b in itertools.pairwise(at)
+    ]
+
+
+def _raster_area(xy: np.ndarray, *, buffer_m: float, cell_m: float) -> shapely.Geometry:
+    """Polygonise the cells within ``buffer_m`` of sample points (see :func:`_near_cells`)."""
+    if len(xy) == 0:
+        return shapely.MultiPolygon()
+    grid = _Grid.around(xy, pad_m=buffer_m + 2 * cell_m, cell_m=cell_m)
+    reached = np.zeros(grid.shape, dtype=bool)
+    reached[grid.rows(xy), grid.cols(xy)] = True
+    return grid.polygons(_near_cells(grid, reached, xy, buffer_m=buffer_m))
