@@ -172,7 +172,7 @@ def write_city(
         }
     ).to_csv(folder / "facilities.csv", index=False, encoding="utf-8-sig")
     study = folder / "study.toml"
-    study.write_text(STUDY.format(name=folder.name), encoding="utf-8")
+    study.write_text(STUDY.format(name=folder.resolve().name), encoding="utf-8")
     return study
 
 

@@ -153,7 +153,7 @@ def write_district(
     ).to_csv(folder / "facilities.csv", index=False, encoding="utf-8-sig")
     study = folder / "study.toml"
     study.write_text(
-        STUDY.format(name=folder.name, streets=Path(streets).resolve().as_posix()),
+        STUDY.format(name=folder.resolve().name, streets=Path(streets).resolve().as_posix()),
         encoding="utf-8",
     )
     return study

@@ -519,10 +519,11 @@ def _walk_all_categories(
 ):
     """One multi-source search per category: walking minutes and service areas.
 
-    Each category's dissolved areas are drawn on a worker thread while the next category's
+    Each category's dissolved and per-facility areas are drawn on two worker threads while the
+    next category's
     searches run (GEOS, numpy and GDAL release the GIL); the result does not depend on it.
     """
-    columns, areas, pending = {}, [], []
+    columns, pending, facility_jobs = {}, [], []
     points = fac.geometry.to_numpy()
     ids = fac["facility_id"].to_numpy()
     pool = ThreadPoolExecutor(max_workers=2)
@@ -545,18 +546,10 @@ def _walk_all_categories(
         job = pool.submit(band_areas, network, sources, reach, budgets_m=budgets_m, **area_args)
         pending.append((category, budgets_m, metres_per_min, job))
         if options.facility_areas:
-            per = facility_service_areas(network, sources, budget_m=rule.threshold_m, **area_args)
-            areas += [
-                {
-                    "category": category,
-                    "metres": rule.threshold_m,
-                    "minutes": rule.minutes,
-                    "facility_id": i,
-                    "name": n,
-                    "geometry": g,
-                }
-                for i, n, g in zip(ids[mask], fac["name"].to_numpy()[mask], per, strict=True)
-            ]
+            per = pool.submit(
+                facility_service_areas, network, sources, budget_m=rule.threshold_m, **area_args
+            )
+            facility_jobs.append((category, rule, ids[mask], fac["name"].to_numpy()[mask], per))
         if verbose and not bars:
             log.info(
                 "walking access %s: %d facilities, %.1f s",
@@ -576,6 +569,18 @@ def _walk_all_categories(
             }
             for category, bands_m, metres_per_min, job in pending
             for m, g in zip(bands_m, job.result(), strict=True)
+        ]
+        areas = [
+            {
+                "category": category,
+                "metres": rule.threshold_m,
+                "minutes": rule.minutes,
+                "facility_id": i,
+                "name": n,
+                "geometry": g,
+            }
+            for category, rule, fac_ids, names, job in facility_jobs
+            for i, n, g in zip(fac_ids, names, job.result(), strict=True)
         ]
     finally:
         pool.shutdown(cancel_futures=True)
