@@ -74,3 +74,24 @@ def test_rasterised_area_survives_zero_length_edges():
         net, src, node_reach(net, src), budgets_m=(300.0,), buffer_m=20, cell_m=5.0
     )
     assert area.is_valid and area.bounds[2] >= x[3] + 10  # reaches past the zero-length edge
+
+
+def test_rasters_polygonised_on_several_threads_keep_their_place():
+    """rasterio's shapes on two threads at once loses the transform; areas are drawn on two."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+
+    from cjgis.service_areas import _Grid
+
+    def polygonise(seed):
+        rng = np.random.default_rng(seed)
+        xy = rng.uniform(0, 1000, (500, 2)) + np.array([500_000, 3_300_000])
+        grid = _Grid.around(xy, pad_m=50, cell_m=5)
+        mask = np.zeros(grid.shape, dtype=bool)
+        mask[grid.rows(xy), grid.cols(xy)] = True
+        return grid.polygons(mask).bounds
+
+    with ThreadPoolExecutor(4) as pool:
+        bounds = list(pool.map(polygonise, range(60)))  # a warning here is an error
+    assert all(b[0] > 499_900 and b[1] > 3_299_900 for b in bounds)

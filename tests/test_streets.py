@@ -294,3 +294,22 @@ def test_graphml_streamed_into_arrays_is_the_network_osmnx_and_networkx_give(han
         assert np.array_equal(getattr(streamed, name), getattr(expected, name)), name
     assert shapely.equals_exact(streamed.edge_geometry, expected.edge_geometry, 0).all()
     assert shapely.equals_exact(streamed.barrier_geometry, expected.barrier_geometry, 0).all()
+
+
+def test_graphml_in_another_layout_is_read_by_the_xml_parser_to_the_same_network(
+    hangzhou_streets, tmp_path
+):
+    """A GraphML with comments (not osmnx's plain layout) falls back to the XML parser."""
+    import numpy as np
+
+    from cjgis.streets import network_from_graphml
+
+    text = hangzhou_streets.read_text(encoding="utf-8")
+    other = tmp_path / "commented.graphml"
+    other.write_text(
+        text.replace("<graph ", "<!-- <node id='not-a-node'/> -->\n<graph ", 1), encoding="utf-8"
+    )
+    plain, parsed = network_from_graphml(hangzhou_streets), network_from_graphml(other)
+    assert parsed.n_edges == plain.n_edges > 3000
+    for name in ("node_id", "edge_u", "edge_v", "edge_length_m", "edge_name"):
+        assert np.array_equal(getattr(parsed, name), getattr(plain, name)), name

@@ -9,16 +9,20 @@ lists; ``walk_excluded_hint`` kept as text), the walk filter applied, and the el
 from __future__ import annotations
 
 import ast
+import html
+import logging
+import mmap
+import re
+from collections.abc import Iterator
 from pathlib import Path
-from xml.etree.ElementTree import iterparse
 
 import numpy as np
 import shapely
 
 from cjgis.network import StreetEdges
 
-_NS = "{http://graphml.graphdrawing.org/xmlns}"
 _KEEP_AS_TEXT = {"walk_excluded_hint"}
+log = logging.getLogger(__name__)
 
 
 def _value(key: str, text: str | None):
@@ -51,36 +55,36 @@ def read_graphml_edges(path: str | Path, *, walkable) -> StreetEdges:
         The nodes and edges, in file order (:func:`cjgis.network.network_from_edges` makes
         them a network).
     """
+    try:
+        return _collect(_regex_elements(Path(path)), walkable=walkable)
+    except _OtherLayoutError:
+        log.info("%s: not in osmnx's layout; read with the XML parser", path)
+        return _collect(_xml_elements(Path(path)), walkable=walkable)
+
+
+def _collect(elements: Iterator[tuple[str, dict, list]], *, walkable) -> StreetEdges:
     keys: dict[str, str] = {}
     ids, xs, ys = [], [], []
     us, vs, ok, wkts, names, lengths = [], [], [], [], [], []
     graph_data: dict[str, str] = {}
-    graph = None
-    for event, elem in iterparse(str(path), events=("start", "end")):
-        tag = elem.tag[len(_NS) :] if elem.tag.startswith(_NS) else elem.tag
-        if event == "start":
-            if tag == "graph":
-                graph = elem
-            continue
-        if tag == "key":
-            keys[elem.get("id")] = elem.get("attr.name")
-        elif tag == "node":
-            data = {keys.get(d.get("key")): d.text for d in elem}
-            ids.append(elem.get("id"))
-            xs.append(data.get("x"))
-            ys.append(data.get("y"))
-            graph.remove(elem)
-        elif tag == "edge":
-            data = {name: _value(name, d.text) for d in elem if (name := keys.get(d.get("key")))}
-            us.append(elem.get("source"))
-            vs.append(elem.get("target"))
-            ok.append(bool(walkable(data)))
-            wkts.append(data.get("geometry"))
-            names.append(data.get("name"))
-            lengths.append(data.get("length"))
-            graph.remove(elem)
-        elif tag == "data" and graph is not None and elem in list(graph):
-            graph_data[keys.get(elem.get("key"), "")] = elem.text
+    for kind, attrs, data in elements:
+        if kind == "key":
+            keys[attrs["id"]] = attrs.get("attr.name", attrs["id"])
+        elif kind == "node":
+            values = {keys.get(k): text for k, text in data}
+            ids.append(attrs["id"])
+            xs.append(values.get("x"))
+            ys.append(values.get("y"))
+        elif kind == "edge":
+            values = {name: _value(name, text) for k, text in data if (name := keys.get(k))}
+            us.append(attrs["source"])
+            vs.append(attrs["target"])
+            ok.append(bool(walkable(values)))
+            wkts.append(values.get("geometry"))
+            names.append(values.get("name"))
+            lengths.append(values.get("length"))
+        else:  # the graph's own data
+            graph_data.update((keys.get(k, k), text) for k, text in data)
     node_id = np.array(ids, dtype=object)
     if all(i.lstrip("-").isdigit() for i in ids):
         node_id = np.array([int(i) for i in ids], dtype=np.int64)
@@ -96,3 +100,76 @@ def read_graphml_edges(path: str | Path, *, walkable) -> StreetEdges:
         name=names,
         length=lengths,
     )
+
+
+_ELEMENT = re.compile(rb"<(node|edge)\b([^>]*?)(?:/>|>(.*?)</\1\s*>)", re.S)
+_DATA = re.compile(rb"<data\b([^>]*?)(?:/>|>(.*?)</data\s*>)", re.S)
+_KEY = re.compile(rb"<key\b([^>]*)>")
+_ATTR = re.compile(rb"([\w.:-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+_TAG = re.compile(rb"<(?:node|edge)\b")
+
+
+def _text(raw: bytes | None) -> str | None:
+    if raw is None:
+        return None
+    text = raw.decode("utf-8")
+    return html.unescape(text) if "&" in text else text
+
+
+def _attrs(raw: bytes) -> dict[str, str]:
+    return {k.decode(): _text(v or w) for k, v, w in _ATTR.findall(raw)}
+
+
+def _data(raw: bytes | None) -> list[tuple[str, str | None]]:
+    if not raw:
+        return []
+    return [(_attrs(a).get("key", ""), _text(t)) for a, t in _DATA.findall(raw)]
+
+
+class _OtherLayoutError(Exception):
+    """The file's nodes and edges are not all in osmnx's layout."""
+
+
+def _regex_elements(path: Path) -> Iterator[tuple[str, dict, list]]:
+    """Yield ``(kind, attributes, [(key, text), ...])`` of keys, nodes, edges and the graph.
+
+    osmnx (networkx) writes GraphML in one regular layout, read here by regular expressions
+    over the memory-mapped file, several times faster than an XML parser. Raises
+    :class:`_OtherLayoutError` for a file with comments or CDATA, and at the end when the
+    nodes and edges found are not all the ``<node``/``<edge`` tags of the file.
+    """
+    with open(path, "rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        if mm.find(b"<!--") >= 0 or mm.find(b"<![CDATA[") >= 0:  # not osmnx's plain layout
+            raise _OtherLayoutError(path)
+        first = _TAG.search(mm)
+        head = mm[: first.start() if first else len(mm)]
+        for match in _KEY.finditer(head):
+            yield "key", _attrs(match.group(1)), []
+        found, end = 0, len(head)
+        for match in _ELEMENT.finditer(mm, len(head)):
+            found += 1
+            end = match.end()
+            yield match.group(1).decode(), _attrs(match.group(2)), _data(match.group(3))
+        if found != sum(1 for _ in _TAG.finditer(mm)):
+            raise _OtherLayoutError(path)
+        graph_head = head[head.find(b"<graph") :] if b"<graph" in head else b""
+        yield "graph", {}, _data(graph_head) + _data(mm[end:])
+
+
+def _xml_elements(path: Path) -> Iterator[tuple[str, dict, list]]:
+    """Yield what :func:`_regex_elements` yields, from the XML parser (any GraphML layout)."""
+    from xml.etree.ElementTree import iterparse
+
+    graph, graph_data = None, []
+    for event, elem in iterparse(str(path), events=("start", "end")):
+        tag = elem.tag.rsplit("}", 1)[-1]
+        if event == "start":
+            graph = elem if tag == "graph" else graph
+        elif tag == "key":
+            yield "key", dict(elem.attrib), []
+        elif tag in ("node", "edge"):
+            yield tag, dict(elem.attrib), [(d.get("key", ""), d.text) for d in elem]
+            graph.remove(elem)  # streamed: the element is freed
+        elif tag == "graph":
+            graph_data = [(d.get("key", ""), d.text) for d in elem if d.tag.endswith("data")]
+    yield "graph", {}, graph_data

@@ -10,6 +10,7 @@ gated land that no street crosses stay outside.
 from __future__ import annotations
 
 import itertools
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,9 @@ EXACT_MAX_EDGES = 20_000
 MAX_CELLS = 8_000_000
 #: Smallest raster cell in metres.
 MIN_CELL_M = 2.0
+#: rasterio's ``shapes`` is used by one thread at a time (the category and per-facility areas
+#: are drawn on two worker threads).
+_RASTERIO = threading.Lock()
 
 
 def reached_lines(
@@ -297,12 +301,9 @@ class _Grid:
         from rasterio.transform import from_origin
 
         transform = from_origin(self.left, self.top, self.cell_m, self.cell_m)
-        return shapely.MultiPolygon(
-            [
-                shapely.geometry.shape(g)
-                for g, _ in shapes(mask.astype(np.uint8), mask=mask, transform=transform)
-            ]
-        )
+        with _RASTERIO:  # two threads in rasterio's shapes at once can lose the transform
+            found = list(shapes(mask.astype(np.uint8), mask=mask, transform=transform))
+        return shapely.MultiPolygon([shapely.geometry.shape(g) for g, _ in found])
 
 
 def _near_cells(grid: _Grid, reached: np.ndarray, xy: np.ndarray, *, buffer_m: float) -> np.ndarray:
