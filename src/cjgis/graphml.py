@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from cjgis.network import StreetEdges
+from cjgis.network import WALK_FILTER_KEYS, StreetEdges, is_walkable
 
 _KEEP_AS_TEXT = {"walk_excluded_hint"}
 log = logging.getLogger(__name__)
@@ -67,6 +67,8 @@ def _collect(elements: Iterator[tuple[str, dict, list]], *, walkable) -> StreetE
     ids, xs, ys = [], [], []
     us, vs, ok, wkts, names, lengths = [], [], [], [], [], []
     graph_data: dict[str, str] = {}
+    # the walk filter's verdict depends on a few tags only: one call per combination of them
+    verdicts: dict[tuple, bool] | None = {} if walkable is is_walkable else None
     for kind, attrs, data in elements:
         if kind == "key":
             keys[attrs["id"]] = attrs.get("attr.name", attrs["id"])
@@ -76,13 +78,20 @@ def _collect(elements: Iterator[tuple[str, dict, list]], *, walkable) -> StreetE
             xs.append(values.get("x"))
             ys.append(values.get("y"))
         elif kind == "edge":
-            values = {name: _value(name, text) for k, text in data if (name := keys.get(k))}
+            texts = {name: text for k, text in data if (name := keys.get(k))}
+            values = {k: _value(k, t) if t and t[0] == "[" else t for k, t in texts.items()}
+            if verdicts is None:
+                ok.append(bool(walkable(values)))
+            else:
+                tags = tuple(texts.get(k) for k in WALK_FILTER_KEYS)
+                if tags not in verdicts:
+                    verdicts[tags] = bool(walkable(values))
+                ok.append(verdicts[tags])
             us.append(attrs["source"])
             vs.append(attrs["target"])
-            ok.append(bool(walkable(values)))
-            wkts.append(values.get("geometry"))
+            wkts.append(texts.get("geometry"))
             names.append(values.get("name"))
-            lengths.append(values.get("length"))
+            lengths.append(texts.get("length"))
         else:  # the graph's own data
             graph_data.update((keys.get(k, k), text) for k, text in data)
     node_id = np.array(ids, dtype=object)
@@ -95,35 +104,72 @@ def _collect(elements: Iterator[tuple[str, dict, list]], *, walkable) -> StreetE
         node_xy=np.column_stack([np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)]),
         u=np.array([index[u] for u in us], dtype=np.int64),
         v=np.array([index[v] for v in vs], dtype=np.int64),
-        lines=shapely.from_wkt(np.array(wkts, dtype=object)),
+        lines=_lines_from_wkt(wkts),
         walkable=np.array(ok, dtype=bool),
         name=names,
         length=lengths,
     )
 
 
+_LINESTRING = "LINESTRING ("
+
+
+def _lines_from_wkt(wkts: list[str | None]) -> np.ndarray:
+    """Parse WKT; plain ``LINESTRING (x y, ...)`` all at once with numpy, the rest with GEOS.
+
+    numpy and GEOS both read each number to the nearest double: the coordinates are the same
+    (the tests compare with osmnx's reading, bit for bit).
+    """
+    out = np.full(len(wkts), None, dtype=object)
+    plain = [
+        i
+        for i, w in enumerate(wkts)
+        if w is not None and w.startswith(_LINESTRING) and w.endswith(")") and "(" not in w[12:]
+    ]
+    if plain:
+        bodies = [wkts[i][len(_LINESTRING) : -1] for i in plain]
+        counts = np.array([b.count(",") + 1 for b in bodies], dtype=np.int64)
+        numbers = np.array(" ".join(bodies).replace(",", " ").split(), dtype=float)
+        if len(numbers) == 2 * counts.sum():  # x y pairs only (no Z, no EMPTY)
+            xy = numbers.reshape(-1, 2)
+            out[plain] = shapely.linestrings(xy, indices=np.repeat(np.arange(len(plain)), counts))
+        else:
+            out[plain] = shapely.from_wkt(np.array([wkts[i] for i in plain], dtype=object))
+    rest = [i for i, w in enumerate(wkts) if w is not None and out[i] is None]
+    if rest:
+        out[rest] = shapely.from_wkt(np.array([wkts[i] for i in rest], dtype=object))
+    return out
+
+
 _ELEMENT = re.compile(rb"<(node|edge)\b([^>]*?)(?:/>|>(.*?)</\1\s*>)", re.S)
-_DATA = re.compile(rb"<data\b([^>]*?)(?:/>|>(.*?)</data\s*>)", re.S)
+_DATA = re.compile(r"<data\b([^>]*?)(?:/>|>(.*?)</data\s*>)", re.S)
+_PLAIN_DATA = re.compile(r'<data key="([^"]*)">([^<]*)</data>')
 _KEY = re.compile(rb"<key\b([^>]*)>")
-_ATTR = re.compile(rb"([\w.:-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+_ATTR = re.compile(r"([\w.:-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _TAG = re.compile(rb"<(?:node|edge)\b")
 
 
-def _text(raw: bytes | None) -> str | None:
+def _text(raw: bytes | str | None) -> str | None:
     if raw is None:
         return None
-    text = raw.decode("utf-8")
+    text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     return html.unescape(text) if "&" in text else text
 
 
 def _attrs(raw: bytes) -> dict[str, str]:
-    return {k.decode(): _text(v or w) for k, v, w in _ATTR.findall(raw)}
+    return {k: _text(v or w) for k, v, w in _ATTR.findall(raw.decode("utf-8"))}
 
 
 def _data(raw: bytes | None) -> list[tuple[str, str | None]]:
     if not raw:
         return []
-    return [(_attrs(a).get("key", ""), _text(t)) for a, t in _DATA.findall(raw)]
+    body = raw.decode("utf-8")
+    pairs = _PLAIN_DATA.findall(body)  # osmnx: <data key="d7">254.09</data>
+    if len(pairs) != body.count("<data"):
+        pairs = [(_attrs(a.encode()).get("key", ""), t) for a, t in _DATA.findall(body)]
+    if "&" in body:
+        return [(k, _text(t)) for k, t in pairs]
+    return pairs
 
 
 class _OtherLayoutError(Exception):

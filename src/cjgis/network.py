@@ -351,6 +351,18 @@ def _tag(data: dict, key: str) -> list[str]:
     return [str(v).strip().lower() for v in values if v is not None]
 
 
+#: The tags :func:`is_walkable` reads (its verdict on an edge depends on these only).
+WALK_FILTER_KEYS = (
+    "walk_excluded_hint",
+    "highway",
+    "motorroad",
+    "foot",
+    "access",
+    "tunnel",
+    "sidewalk",
+)
+
+
 def is_walkable(data: dict) -> bool:
     """Return whether a source edge is walkable (the walk filter).
 
