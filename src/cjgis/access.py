@@ -306,11 +306,13 @@ def _tiles(network: Network, sources: Attachment, *, limit_m: float):
     cell = np.floor((xy - xy.min(axis=0)) / TILE_M).astype(np.int64)
     key = cell[:, 0] * (cell[:, 1].max() + 1) + cell[:, 1]
     order = np.argsort(key, kind="stable")
+    by_x = np.argsort(network.node_x, kind="stable")
+    sorted_x = network.node_x[by_x]
     for group in np.split(order, np.flatnonzero(np.diff(key[order])) + 1):
         (x0, y0), (x1, y1) = xy[group].min(axis=0) - limit_m, xy[group].max(axis=0) + limit_m
-        inside = (network.node_x >= x0) & (network.node_x <= x1)
-        inside &= (network.node_y >= y0) & (network.node_y <= y1)
-        yield ok[group], np.flatnonzero(inside)
+        band = by_x[np.searchsorted(sorted_x, x0, "left") : np.searchsorted(sorted_x, x1, "right")]
+        y = network.node_y[band]
+        yield ok[group], np.sort(band[(y >= y0) & (y <= y1)])
 
 
 def incident_edges(network: Network) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

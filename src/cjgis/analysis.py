@@ -22,6 +22,7 @@ from pyproj import CRS
 from tqdm.std import tqdm
 
 from cjgis._errors import InputError
+from cjgis._geometry import representative_points
 from cjgis._validate import check_chinese_offset, rejected_rows
 from cjgis.access import distances_within, node_reach, target_distances
 from cjgis.capacity import two_step_fca
@@ -155,7 +156,9 @@ def _assign_communities(residents, communities, *, file: str):
     given = ids.notna()
     wrong = given & ~ids.isin(communities["community_id"])
     points = gpd.GeoDataFrame(
-        residents.loc[~given, ["_row"]], geometry=residents.loc[~given].representative_point()
+        residents.loc[~given, ["_row"]],
+        geometry=representative_points(residents.loc[~given].geometry.to_numpy()),
+        crs=residents.crs,
     )
     joined = gpd.sjoin(
         points, communities[["community_id", "geometry"]], predicate="within", how="left"
@@ -244,7 +247,7 @@ def _check_near_network(frame: gpd.GeoDataFrame, network: Network, *, file: str,
     """
     if len(frame) == 0:
         return
-    xy = shapely.get_coordinates(frame.geometry.representative_point())
+    xy = shapely.get_coordinates(representative_points(frame.geometry.to_numpy()))
     nx0, ny0 = network.node_x.min(), network.node_y.min()
     nx1, ny1 = network.node_x.max(), network.node_y.max()
     gap_m = np.maximum.reduce(
@@ -285,7 +288,7 @@ def _check_overlaps(communities: gpd.GeoDataFrame, *, file: str, strict: bool) -
 
 def _attach(network: Network, frame, *, layer: str, file: str, id_column: str, max_snap_m):
     """Attach a layer's points to the network; reject rows farther than ``max_snap_m``."""
-    points = frame.geometry.representative_point().to_numpy()
+    points = representative_points(frame.geometry.to_numpy())
     attachment = attach_points(network, points, max_distance_m=max_snap_m)
     far = ~attachment.attached
     rejected = []
@@ -349,7 +352,7 @@ def _check_offsets(network: Network, fac_l: Layer, res_l: Layer, options) -> Non
         crs = layer.frame.crs
         if crs is None or crs.to_epsg() not in (4326, 4490):  # declared WGS84 / CGCS2000 only
             continue
-        points = layer.frame.geometry.representative_point().to_numpy()
+        points = representative_points(layer.frame.geometry.to_numpy())
         check_chinese_offset(points, network, file=layer.file, key=key, strict=options.strict)
 
 

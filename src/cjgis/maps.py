@@ -31,6 +31,7 @@ from branca.element import MacroElement, Template
 
 from cjgis._atomic import atomic_path
 from cjgis._errors import InputError
+from cjgis._geometry import representative_points
 from cjgis.analysis import Analysis, category_blind_spots
 from cjgis.categories import (
     BARRIER_COLOUR,
@@ -366,7 +367,7 @@ def _blind_spot_layer(
         ]
         points = gpd.GeoDataFrame(
             {"label": labels, "radius": np.round(2 + np.sqrt(spots["population"]) / 3, 1)},
-            geometry=_points(spots.geometry.to_numpy()),
+            geometry=representative_points(spots.geometry.to_numpy()),
             crs=spots.crs,
         )
     return folium.GeoJson(
@@ -386,16 +387,9 @@ def _blind_spot_layer(
     )
 
 
-def _points(geoms: np.ndarray) -> np.ndarray:
-    """Points as they are; polygons (buildings) by a point inside them."""
-    if (shapely.get_type_id(geoms) == 0).all():
-        return geoms
-    return shapely.point_on_surface(geoms)
-
-
 def _blind_spot_cells(spots: gpd.GeoDataFrame, names: pd.Series) -> gpd.GeoDataFrame:
     """Too many blind spots to draw one by one: totals per grid cell, at their centre."""
-    xy = shapely.get_coordinates(_points(spots.geometry.to_numpy()))
+    xy = shapely.get_coordinates(representative_points(spots.geometry.to_numpy()))
     x0, y0 = xy.min(axis=0)
     extent = max(np.ptp(xy[:, 0]) * np.ptp(xy[:, 1]), 1.0)
     cell_m = float(np.ceil(np.sqrt(extent / MAX_BLIND_SPOTS) / 50.0) * 50.0)
