@@ -24,7 +24,7 @@ def test_coverage_chart_has_a_bar_per_community_and_category(sample_analysis):
 def test_gap_figure_draws_the_category(sample_analysis):
     fig = gap_figure(sample_analysis, category="ceremony_hall")
     ax = fig.axes[0]
-    assert "ceremony hall" in ax.get_title()
+    assert "ceremony hall" in ax.get_title(loc="left")
     scatter = [c for c in ax.collections if c.get_offsets().shape[1:] == (2,)]
     sizes = {len(c.get_offsets()) for c in scatter}
     spots = sample_analysis.blind_spots

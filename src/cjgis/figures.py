@@ -161,7 +161,7 @@ def gap_figure(
     info = category_info(category)
     rule = analysis.options.rule_for(category)
     with _fonts():
-        fig = Figure(figsize=(10, 8), layout="constrained")
+        fig = Figure(figsize=(10, 8))
         ax = fig.add_subplot()
         comm = analysis.communities
         comm.plot(
@@ -232,7 +232,8 @@ def gap_figure(
             _label(
                 f"{info.name_zh} · 步行 {reach} 覆盖与服务盲区",
                 f"{info.name_en}: walking reach and blind spots",
-            )
+            ),
+            loc="left",  # from the map's left edge: wider than the map, it is never cut
         )
         n = int(comm["categories_required"].max() or 0)
         handles = [
@@ -263,6 +264,7 @@ def gap_figure(
         _north_arrow(ax)
         ax.set_axis_off()
         ax.set_aspect("equal")
+        _margins(fig, ax, top_in=0.5)
     return fig
 
 
@@ -294,9 +296,7 @@ def coverage_chart(analysis: Analysis, *, max_communities: int = 40) -> Figure:
     n = len(analysis.categories)
     height = 0.8 / n
     with _fonts():
-        fig = Figure(
-            figsize=(9, 1.0 + 0.55 * len(communities) * max(n, 2) / 2), layout="constrained"
-        )
+        fig = Figure(figsize=(9, 1.0 + 0.55 * len(communities) * max(n, 2) / 2))
         ax = fig.add_subplot()
         y = np.arange(len(communities))
         for k, category in enumerate(analysis.categories):
@@ -343,7 +343,7 @@ def coverage_chart(analysis: Analysis, *, max_communities: int = 40) -> Figure:
                 fontsize=8,
             )
         ax.set_yticks(y, labels)
-        ax.invert_yaxis()
+        ax.set_ylim(len(communities) - 0.5, -0.5)  # the first community on top, no empty rows
         ax.set_xlim(0, 1.12)  # room for the labels of full bars
         ax.xaxis.set_major_formatter(mpl.ticker.PercentFormatter(1.0))
         ax.set_xlabel(
@@ -357,8 +357,31 @@ def coverage_chart(analysis: Analysis, *, max_communities: int = 40) -> Figure:
                     f"the {max_communities} lowest of {len(communities) + hidden:,} communities",
                 ),
                 fontsize=10,
+                pad=6 + 11 * len(targets),  # above the stacked target labels
             )
+        _margins(fig, ax, top_in=0.3 + 0.16 * len(targets) + (0.3 if hidden else 0.0))
     return fig
+
+
+def _margins(fig: Figure, ax, *, top_in: float) -> None:
+    """Leave room for the tick labels on the left and the legend on the right, in inches.
+
+    Measures only those two (a layout engine would lay out every bar label twice: most of the
+    chart's time).
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    width, height = fig.get_size_inches()
+    ticks = ax.get_yticklabels() if ax.axison else []
+    labels_in = max((t.get_window_extent(renderer).width for t in ticks), default=0)
+    legend_in = ax.get_legend().get_window_extent(renderer).width
+    fig.subplots_adjust(
+        left=(labels_in / fig.dpi + 0.3) / width,
+        right=1 - (legend_in / fig.dpi + 0.25) / width,
+        top=1 - top_in / height,
+        bottom=0.6 / height,
+    )
 
 
 def write_figures(
