@@ -266,10 +266,16 @@ def test_facility_areas_in_bulk_are_the_exact_union_of_what_each_reaches(hangzho
     assert total_m2 > 8 * 50_000  # real reaches, not doorsteps
 
 
-@pytest.mark.parametrize("cell_m", [4.0, 10.0])
-def test_facility_areas_rasterised_keep_the_raster_bounds(hangzhou_network, oracle, cell_m):
-    """The city method for per-facility areas: one window each, within the raster bounds."""
+@pytest.mark.parametrize(("cell_m", "max_cells"), [(4.0, 8_000_000), (10.0, 8_000_000), (4.0, 1)])
+def test_facility_areas_rasterised_keep_the_raster_bounds(
+    hangzhou_network, oracle, cell_m, max_cells, monkeypatch
+):
+    """Per-facility areas the city way: windows side by side in one raster (or, with room for
+    one window only, a raster each), each area within the raster bounds."""
+    import cjgis.service_areas
     from cjgis.service_areas import facility_service_areas
+
+    monkeypatch.setattr(cjgis.service_areas, "MAX_CELLS", max_cells)
 
     net = hangzhou_network
     facilities = random_points(oracle, 5, seed=22)

@@ -475,16 +475,72 @@ def facility_service_areas(
         shapely.segmentize(pieces[order], cell_m / 2), return_index=True
     )
     at = np.searchsorted(index, bounds)  # source i owns the samples at[i]:at[i + 1]
-    return [
-        _raster_area(xy[a:b], buffer_m=buffer_m, cell_m=cell_m) for a, b in itertools.pairwise(at)
-    ]
+    return _mosaic_areas(xy, at, buffer_m=buffer_m, cell_m=cell_m)
 
 
-def _raster_area(xy: np.ndarray, *, buffer_m: float, cell_m: float) -> shapely.Geometry:
-    """Polygonise the cells within ``buffer_m`` of sample points (see :func:`_near_cells`)."""
-    if len(xy) == 0:
-        return shapely.MultiPolygon()
-    grid = _Grid.around(xy, pad_m=buffer_m + 2 * cell_m, cell_m=cell_m)
-    reached = np.zeros(grid.shape, dtype=bool)
-    reached[grid.rows(xy), grid.cols(xy)] = True
-    return grid.polygons(_near_cells(grid, reached, xy, buffer_m=buffer_m))
+def _mosaic_areas(
+    xy: np.ndarray, at: np.ndarray, *, buffer_m: float, cell_m: float
+) -> list[shapely.Geometry]:
+    """Rasterise many sources' areas at once: their windows side by side in one raster.
+
+    Source ``i``'s samples are ``xy[at[i]:at[i + 1]]``. Each source gets a window around its
+    samples, padded by ``buffer_m`` and two cells; the windows are laid out as tiles of one
+    mosaic (at most :data:`MAX_CELLS` cells, more mosaics if needed), shifted there whole, so
+    distances inside a window are unchanged and no cell is ever near another window's samples
+    (the pads keep them farther apart than the buffer). One distance transform, one KD-tree
+    and one polygonisation with the source as label serve them all; the polygons are shifted
+    back. The bounds of :func:`raster_band_areas` hold for each.
+    """
+    from rasterio.features import shapes
+    from rasterio.transform import from_origin
+
+    n = len(at) - 1
+    out: list[shapely.Geometry] = [shapely.MultiPolygon() for _ in range(n)]
+    counts = np.diff(at)
+    has = np.flatnonzero(counts > 0)
+    if len(has) == 0:
+        return out
+    pad = buffer_m + 2 * cell_m
+    lo, hi = np.minimum.reduceat(xy, at[has]), np.maximum.reduceat(xy, at[has])
+    left, top = lo[:, 0] - pad, hi[:, 1] + pad
+    width = int(np.ceil((hi[:, 0] + pad - left).max() / cell_m))
+    height = int(np.ceil((top - (lo[:, 1] - pad)).max() / cell_m))
+    per_mosaic = max(1, MAX_CELLS // (width * height))
+    for first in range(0, len(has), per_mosaic):
+        batch = np.arange(first, min(first + per_mosaic, len(has)))  # rows of has/lo/hi
+        columns = int(np.ceil(np.sqrt(len(batch))))
+        rows = int(np.ceil(len(batch) / columns))
+        slot = np.arange(len(batch))
+        shift = np.column_stack(
+            [
+                (slot % columns) * width * cell_m - left[batch],
+                -(slot // columns) * height * cell_m - top[batch],
+            ]
+        )
+        sources = has[batch]
+        which = concat_ranges(at[sources], at[sources + 1])
+        moved = xy[which] + np.repeat(shift, counts[sources], axis=0)
+        grid = _Grid(0.0, 0.0, cell_m, (rows * height, columns * width))
+        reached = np.zeros(grid.shape, dtype=bool)
+        reached[grid.rows(moved), grid.cols(moved)] = True
+        near = _near_cells(grid, reached, moved, buffer_m=buffer_m)
+        labels = (np.arange(grid.shape[0]) // height)[:, None] * columns + (
+            np.arange(grid.shape[1]) // width
+        )[None, :]
+        with _RASTERIO:
+            found = list(
+                shapes(
+                    labels.astype(np.int32),
+                    mask=near,
+                    transform=from_origin(0.0, 0.0, cell_m, cell_m),
+                )
+            )
+        if not found:
+            continue
+        label = np.array([int(v) for _, v in found])
+        polygons = np.array([shapely.geometry.shape(g) for g, _ in found], dtype=object)
+        coords, index = shapely.get_coordinates(polygons, return_index=True)
+        polygons = shapely.set_coordinates(polygons, coords - shift[label[index]])
+        for k in np.unique(label):
+            out[sources[k]] = shapely.MultiPolygon(list(polygons[label == k]))
+    return out
