@@ -2,8 +2,8 @@
 
 Drawing figures (matplotlib) and writing the workbook and map (folium, xlsxwriter) all hold
 the GIL, so threads would not overlap them; a forked process inherits the analysis without
-copying or pickling it. Where the system cannot fork safely (Windows, macOS), the writer runs
-here, first, and the results are the same.
+copying or pickling it. Where the system cannot fork safely (Windows, macOS) or this process
+may not have children, the writer runs here, first, and the results are the same.
 """
 
 from __future__ import annotations
@@ -19,8 +19,16 @@ from cjgis._errors import OutputError
 
 
 def can_fork() -> bool:
-    """Whether writers may run in a forked process (Linux and the other POSIX but macOS)."""
-    return sys.platform != "darwin" and "fork" in mp.get_all_start_methods()
+    """Whether writers may run in a forked process.
+
+    Linux and the other POSIX systems but macOS, and not from a daemonic process (a worker of
+    a process pool or of Dask), which may not have children.
+    """
+    return (
+        sys.platform != "darwin"
+        and "fork" in mp.get_all_start_methods()
+        and not mp.current_process().daemon
+    )
 
 
 def _child(send, fn: Callable[..., Any], args: tuple, kwargs: dict) -> None:
