@@ -20,36 +20,8 @@ from cjgis._errors import CjgisError
 log = logging.getLogger("cjgis")
 
 
-def _write_results(analysis, output_dir: Path, *, water=None, write_map=None) -> dict[str, Path]:
-    """Write tables, layers, scorecard, figures and (``write_map()``) the map; return the paths.
-
-    Figures and map draw in forked processes while this one writes tables and workbook (all
-    hold the GIL, so threads would not overlap them): on two cores the benchmark city's
-    writing takes 6-7 s instead of 15 s one after another, the district's 3 s instead of 5.
-    """
-    import contextlib
-
-    from cjgis._fork import forked
-    from cjgis.report import write_outputs
-    from cjgis.scorecard import write_scorecard
-
-    with contextlib.ExitStack() as stack:
-        figures = stack.enter_context(forked(_figures, analysis, output_dir, water=water))
-        the_map = stack.enter_context(forked(write_map)) if write_map else dict
-        paths = write_outputs(analysis, output_dir)
-        paths.update(write_scorecard(analysis, output_dir))
-        paths.update(figures())
-        paths.update(the_map())
-    return paths
-
-
-def _figures(analysis, output_dir: Path, *, water=None) -> dict[str, Path]:
-    from cjgis.figures import write_figures  # matplotlib: imported where the figures draw
-
-    return write_figures(analysis, output_dir, water=water)
-
-
 def _run(study_path: Path, *, quiet: bool, write_map: bool) -> int:
+    from cjgis.deliverables import write_all
     from cjgis.inputs import analyze_study
     from cjgis.scorecard import gap_table_text
     from cjgis.study import load_study
@@ -78,18 +50,13 @@ def _run(study_path: Path, *, quiet: bool, write_map: bool) -> int:
     for text in dict.fromkeys(analysis.coverage["demand_basis"]):
         log.info("口径 demand counted as: %s", text)
 
-    def the_map() -> dict[str, Path]:
-        from cjgis.maps import gap_map, save_map
-
-        step = time.perf_counter()
-        fmap = gap_map(analysis, title=f"cjgis · {study.name}", **study.map_options)
-        path = save_map(fmap, study.map_path)
-        log.info("map written: %.1f s", time.perf_counter() - step)
-        return {"map": path}
-
     step = time.perf_counter()
-    paths = _write_results(
-        analysis, study.output_dir, water=study.map.water, write_map=the_map if write_map else None
+    paths = write_all(
+        analysis,
+        study.output_dir,
+        map_path=study.map_path if write_map else None,
+        title=f"cjgis · {study.name}",
+        **study.map_options,
     )
     log.info("outputs written: %.1f s", time.perf_counter() - step)
     print(gap_table_text(analysis.coverage))
@@ -148,8 +115,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _site(args: argparse.Namespace) -> int:
+    from cjgis.deliverables import write_all
     from cjgis.demand import GROUP_EN
-    from cjgis.maps import gap_map, save_map
     from cjgis.scenario import run_site_study, suggested_sites_table, write_site_outputs
     from cjgis.scorecard import gap_table_text
     from cjgis.study import load_study
@@ -163,17 +130,15 @@ def _site(args: argparse.Namespace) -> int:
     site = run_site_study(study, verbose=not args.quiet)
     out = study.output_dir / "site"  # as-planned: apart from the as-is results of `analyze`
 
-    def the_map() -> dict[str, Path]:
-        fmap = gap_map(
-            site.after,
-            title=f"cjgis · {study.name} · 规划后 as planned",
-            proposed=suggested_sites_table(site),
-            before=site.before,
-            **study.map_options,
-        )
-        return {"map": save_map(fmap, study.map_path.with_name(f"{study.map_path.stem}_site.html"))}
-
-    paths = _write_results(site.after, out, water=study.map.water, write_map=the_map)
+    paths = write_all(
+        site.after,
+        out,
+        map_path=study.map_path.with_name(f"{study.map_path.stem}_site.html"),
+        title=f"cjgis · {study.name} · 规划后 as planned",
+        proposed=suggested_sites_table(site),
+        before=site.before,
+        **study.map_options,
+    )
     paths.update(write_site_outputs(site, out))
     changed = site.changes[site.changes["covered_residents_change"] != 0]
     print("规划前后 before -> after (covered share):")
