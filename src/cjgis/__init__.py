@@ -56,6 +56,7 @@ _HOMES: dict[str, str] = {
     "with_planned_facilities": "scenario",
     "write_outputs": "report",
     "write_all": "deliverables",
+    "run_batch": "batch",
     "scorecard_table": "scorecard",
     "write_scorecard": "scorecard",
     "gap_table_text": "scorecard",
@@ -71,6 +72,7 @@ __all__ = ["__version__", *sorted(_HOMES)]
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ loads on use
     from cjgis.analysis import Analysis, analyze
+    from cjgis.batch import run_batch
     from cjgis.deliverables import write_all
     from cjgis.figures import coverage_chart, write_figures
     from cjgis.inputs import analyze_study, layers_from_study, network_from_study

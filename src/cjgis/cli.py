@@ -22,13 +22,13 @@ log = logging.getLogger("cjgis")
 
 def _run(study_path: Path, *, quiet: bool, write_map: bool) -> int:
     from cjgis.deliverables import write_all
-    from cjgis.inputs import analyze_study
+    from cjgis.inputs import analyze_study, check_inputs_exist
     from cjgis.scorecard import gap_table_text
     from cjgis.study import load_study
 
     started = time.perf_counter()
     study = load_study(study_path)
-    _check_inputs_exist(study)
+    check_inputs_exist(study)
     check_writable_folder(study.output_dir, what="[output] dir")
     if write_map:
         check_writable_folder(study.map_path.parent, what="[output] map")
@@ -71,29 +71,6 @@ def _run(study_path: Path, *, quiet: bool, write_map: bool) -> int:
     return 0
 
 
-def _check_inputs_exist(study) -> None:
-    """Name every input file the study names that is not there, with the likely fix."""
-    named = [
-        study.network.path,
-        study.communities.path,
-        study.residents.path,
-        study.residents.raster,
-        study.residents.buildings,
-        study.facilities.path,
-    ]
-    missing = [p for p in named if p is not None and not p.exists()]
-    if not missing:
-        return
-    sample = any("sample" in p.parts for p in missing)
-    fix = (
-        "run `cjgis demo` first: it writes the sample files this study names"
-        if sample
-        else "check the paths in the study file (relative to the study file's folder)"
-    )
-    listing = ", ".join(str(p) for p in missing)
-    raise CjgisError(f"{study.source}: input files not found: {listing}. Fix: {fix}")
-
-
 def _demo(args: argparse.Namespace) -> int:
     from cjgis.sample import write_sample
 
@@ -117,6 +94,7 @@ def _demo(args: argparse.Namespace) -> int:
 def _site(args: argparse.Namespace) -> int:
     from cjgis.deliverables import write_all
     from cjgis.demand import GROUP_EN
+    from cjgis.inputs import check_inputs_exist
     from cjgis.scenario import run_site_study, suggested_sites_table, write_site_outputs
     from cjgis.scorecard import gap_table_text
     from cjgis.study import load_study
@@ -124,7 +102,7 @@ def _site(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     study = load_study(args.study)
-    _check_inputs_exist(study)
+    check_inputs_exist(study)
     check_writable_folder(study.output_dir / "site", what="[output] dir")
     check_writable_folder(study.map_path.parent, what="[output] map")
     site = run_site_study(study, verbose=not args.quiet)
@@ -180,6 +158,39 @@ def _analyze(args: argparse.Namespace) -> int:
     return _run(Path(args.study), quiet=args.quiet, write_map=not args.no_map)
 
 
+def _batch(args: argparse.Namespace) -> int:
+    try:
+        import distributed  # noqa: F401 - the optional extra, checked before anything runs
+
+        from cjgis.batch import run_batch
+    except ImportError as exc:
+        raise CjgisError(
+            f"cjgis batch needs Dask ({exc}). Fix: pip install 'cjgis[dask]'"
+        ) from None
+    started = time.perf_counter()
+    table = run_batch(
+        args.studies,
+        scheduler=args.scheduler,
+        workers=args.workers,
+        write_map=not args.no_map,
+        summary_path=args.summary,
+    )
+    for row in table.itertuples():
+        done = (
+            f"{row.communities} communities, {row.pairs_not_met} of {row.pairs} pairs not met, "
+            f"{row.rejected_rows} rows rejected"
+            if row.status == "ok"
+            else row.message
+        )
+        print(f"  {row.status:<6} {row.study} ({row.seconds:.1f} s): {done}")
+    failed = int((table["status"] != "ok").sum())
+    print(
+        f"cjgis: {len(table)} studies, {len(table) - failed} done, {failed} failed; summary "
+        f"{args.summary} ({time.perf_counter() - started:.1f} s)"
+    )
+    return 1 if failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``cjgis`` command."""
     parser = argparse.ArgumentParser(
@@ -212,6 +223,13 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("study", help="study file (TOML), see README")
     analyze.add_argument("--no-map", action="store_true", help="skip the HTML map")
     analyze.set_defaults(func=_analyze)
+    batch = add("batch", help="many study files as Dask tasks (pip install 'cjgis[dask]')")
+    batch.add_argument("studies", nargs="+", help="study files (TOML)")
+    batch.add_argument("--scheduler", help="address of a running Dask scheduler (default: local)")
+    batch.add_argument("--workers", type=int, help="local workers (default: one per core)")
+    batch.add_argument("--no-map", action="store_true", help="skip the HTML maps")
+    batch.add_argument("--summary", default="batch.csv", help="summary CSV (default batch.csv)")
+    batch.set_defaults(func=_batch)
     site = add("site", help="as-is vs as-planned, and suggested new sites")
     site.add_argument("study", help="study file (TOML) with [planned] and [siting]")
     site.set_defaults(func=_site)

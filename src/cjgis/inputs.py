@@ -17,6 +17,7 @@ from pathlib import Path
 import geopandas as gpd
 import networkx as nx
 
+from cjgis._errors import CjgisError
 from cjgis.analysis import Analysis, analyze
 from cjgis.cache import cache_key, cached_network
 from cjgis.demand import combine, residents_from_raster, residents_from_totals, residents_outside
@@ -186,3 +187,26 @@ def analyze_study(study: Study, *, verbose: bool = True) -> Analysis:
     return analyze(
         network, communities, residents, facilities, options=study.options, verbose=verbose
     )
+
+
+def check_inputs_exist(study: Study) -> None:
+    """Name every input file the study names that is not there, with the likely fix."""
+    named = [
+        study.network.path,
+        study.communities.path,
+        study.residents.path,
+        study.residents.raster,
+        study.residents.buildings,
+        study.facilities.path,
+    ]
+    missing = [p for p in named if p is not None and not p.exists()]
+    if not missing:
+        return
+    sample = any("sample" in p.parts for p in missing)
+    fix = (
+        "run `cjgis demo` first: it writes the sample files this study names"
+        if sample
+        else "check the paths in the study file (relative to the study file's folder)"
+    )
+    listing = ", ".join(str(p) for p in missing)
+    raise CjgisError(f"{study.source}: input files not found: {listing}. Fix: {fix}")
