@@ -98,3 +98,17 @@ def _work_in_a_temporary_folder(tmp_path_factory):
     os.chdir(tmp_path_factory.mktemp("cwd"))
     yield
     os.chdir(here)
+
+
+def study_copy(study: Path, folder: Path, *, name: str | None = None, extra: str = "") -> Path:
+    """A copy of a study file in ``folder`` (its inputs by absolute path), maybe renamed and
+    with ``extra`` TOML appended (batches and sweeps)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    text = study.read_text(encoding="utf-8")
+    if name is not None:
+        text = text.replace('name = "sample"', f'name = "{name}"')
+    for file in study.parent.iterdir():
+        text = text.replace(f'"{file.name}"', f'"{file.as_posix()}"')
+    path = folder / f"{name or study.stem}.toml"
+    path.write_text(text + extra, encoding="utf-8")
+    return path

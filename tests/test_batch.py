@@ -6,26 +6,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import study_copy
 
 from cjgis.batch import run_batch
 from cjgis.cli import main
 
 
-def _renamed(study, folder, name):
-    """A copy of the sample's study file under another name (its inputs by absolute path)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    text = study.read_text(encoding="utf-8").replace('name = "sample"', f'name = "{name}"')
-    for file in study.parent.iterdir():
-        text = text.replace(f'"{file.name}"', f'"{file.as_posix()}"')
-    path = folder / f"{name}.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 @pytest.fixture(scope="module")
 def batch(sample_study, tmp_path_factory):
     folder = tmp_path_factory.mktemp("batch")
-    studies = [_renamed(sample_study, folder, name) for name in ("east", "west")]
+    studies = [study_copy(sample_study, folder, name=name) for name in ("east", "west")]
     broken = folder / "broken.toml"
     broken.write_text(
         studies[0]
@@ -72,7 +62,7 @@ def test_studies_writing_into_one_folder_are_refused_before_running(
     sample_study, tmp_path, monkeypatch
 ):
     monkeypatch.chdir(tmp_path)
-    twins = [_renamed(sample_study, tmp_path / d, "same") for d in ("a", "b")]
+    twins = [study_copy(sample_study, tmp_path / d, name="same") for d in ("a", "b")]
     table = run_batch(twins, workers=1, summary_path=None)
     assert list(table["status"]) == ["failed", "failed"]
     assert all("[study] name" in m for m in table["message"])
@@ -83,7 +73,7 @@ def test_the_batch_command_prints_a_line_per_study_and_fails_when_one_fails(
     sample_study, tmp_path, monkeypatch, capsys
 ):
     monkeypatch.chdir(tmp_path)
-    study = _renamed(sample_study, tmp_path / "in", "north")
+    study = study_copy(sample_study, tmp_path / "in", name="north")
     status = main(["batch", "--no-map", "--workers", "1", str(study), str(tmp_path / "no.toml")])
     out = capsys.readouterr().out
     assert status == 1

@@ -57,6 +57,7 @@ _HOMES: dict[str, str] = {
     "write_outputs": "report",
     "write_all": "deliverables",
     "run_batch": "batch",
+    "run_sweep": "sweep",
     "scorecard_table": "scorecard",
     "write_scorecard": "scorecard",
     "gap_table_text": "scorecard",
@@ -95,6 +96,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ lo
     from cjgis.standards import list_profiles, load_profile
     from cjgis.streets import network_from_download, network_from_file, read_street_graph
     from cjgis.study import Study, load_study
+    from cjgis.sweep import run_sweep
 
 
 def __getattr__(name: str):

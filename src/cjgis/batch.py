@@ -15,6 +15,7 @@ import contextlib
 import os
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -139,8 +140,6 @@ def run_batch(
     pandas.DataFrame
         One row per study file, in the order given (:data:`BATCH_COLUMNS`).
     """
-    from dask.distributed import Client, LocalCluster
-
     paths = [str(Path(p).resolve()) for p in studies]
     base = str(Path.cwd())
     if summary_path is not None:
@@ -148,18 +147,8 @@ def run_batch(
     clashes = _shared_outputs(paths, base)
     todo = [p for p in paths if p not in clashes]
     rows = {p: clashes[p] for p in clashes}
-    with contextlib.ExitStack() as stack:
-        if todo and scheduler is not None:
-            client = stack.enter_context(Client(scheduler))
-        elif todo:
-            n = workers or max(1, min(len(todo), os.cpu_count() or 1))
-            cluster = stack.enter_context(
-                LocalCluster(
-                    n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
-                )
-            )
-            client = stack.enter_context(Client(cluster))
-        if todo:
+    if todo:
+        with dask_client(scheduler=scheduler, workers=workers, tasks=len(todo)) as client:
             futures = client.map(run_study, todo, base=base, write_map=write_map, pure=False)
             rows.update(zip(todo, client.gather(futures), strict=True))
     table = pd.DataFrame([rows[p] for p in paths], columns=list(BATCH_COLUMNS))
@@ -169,6 +158,29 @@ def run_batch(
         with atomic_path(summary_path) as tmp:
             table.to_csv(tmp, index=False, encoding="utf-8-sig")
     return table
+
+
+@contextlib.contextmanager
+def dask_client(*, scheduler: str | None, workers: int | None, tasks: int) -> Iterator:
+    """Yield a Dask client of a running scheduler, or of a local cluster of worker processes.
+
+    The local cluster has ``workers`` processes (default: one per core, at most ``tasks``),
+    each running one task at a time.
+    """
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        with Client(scheduler) as client:
+            yield client
+        return
+    n = workers or max(1, min(tasks, os.cpu_count() or 1))
+    with (
+        LocalCluster(
+            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
 
 
 def _shared_outputs(paths: list[str], base: str) -> dict[str, dict]:

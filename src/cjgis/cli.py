@@ -158,15 +158,38 @@ def _analyze(args: argparse.Namespace) -> int:
     return _run(Path(args.study), quiet=args.quiet, write_map=not args.no_map)
 
 
-def _batch(args: argparse.Namespace) -> int:
+def _need_dask(command: str) -> None:
     try:
         import distributed  # noqa: F401 - the optional extra, checked before anything runs
-
-        from cjgis.batch import run_batch
     except ImportError as exc:
         raise CjgisError(
-            f"cjgis batch needs Dask ({exc}). Fix: pip install 'cjgis[dask]'"
+            f"cjgis {command} needs Dask ({exc}). Fix: pip install 'cjgis[dask]'"
         ) from None
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from cjgis.sweep import run_sweep
+    from cjgis.verdict import MET
+
+    _need_dask("sweep")
+    started = time.perf_counter()
+    table = run_sweep(args.study, scheduler=args.scheduler, workers=args.workers)
+    swept = [c for c in table if c.startswith("sweep_")]
+    for scenario, rows in table.groupby("scenario", sort=False):
+        values = ", ".join(f"{c.removeprefix('sweep_')} {rows[c].iloc[0]:g}" for c in swept)
+        met = int((rows["status"] == MET).sum())
+        print(f"  scenario {scenario} ({values}): {met} of {len(rows)} pairs met")
+    print(
+        f"cjgis: {table['scenario'].nunique()} scenarios; sweep.csv and sweep_chart.png "
+        f"written ({time.perf_counter() - started:.1f} s)"
+    )
+    return 0
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from cjgis.batch import run_batch
+
+    _need_dask("batch")
     started = time.perf_counter()
     table = run_batch(
         args.studies,
@@ -230,6 +253,11 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--no-map", action="store_true", help="skip the HTML maps")
     batch.add_argument("--summary", default="batch.csv", help="summary CSV (default batch.csv)")
     batch.set_defaults(func=_batch)
+    sweep = add("sweep", help="a study's [sweep] scenarios as Dask tasks (cjgis[dask])")
+    sweep.add_argument("study", help="study file (TOML) with a [sweep] section")
+    sweep.add_argument("--scheduler", help="address of a running Dask scheduler (default: local)")
+    sweep.add_argument("--workers", type=int, help="local workers (default: one per core)")
+    sweep.set_defaults(func=_sweep)
     site = add("site", help="as-is vs as-planned, and suggested new sites")
     site.add_argument("study", help="study file (TOML) with [planned] and [siting]")
     site.set_defaults(func=_site)

@@ -9,6 +9,7 @@ README "Study file".
 from __future__ import annotations
 
 import difflib
+import itertools
 import tomllib
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
@@ -182,6 +183,25 @@ class SitingSection:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
 
 
+@dataclass(frozen=True)
+class SweepSection:
+    """``[sweep]``: values to try (``cjgis sweep``); every combination is one scenario.
+
+    Each value applies to every category, as the same key in ``[analysis]`` does (a planner's
+    rule then, unless a profile's standard says the same).
+    """
+
+    minutes: list[float] = field(default_factory=list)
+    walk_speed_m_s: list[float] = field(default_factory=list)
+    target_share: list[float] = field(default_factory=list)
+
+    def scenarios(self) -> list[dict[str, float]]:
+        """Return every combination of the listed values, in the order written."""
+        keys = [f.name for f in fields(self) if getattr(self, f.name)]
+        values = itertools.product(*(getattr(self, k) for k in keys))
+        return [dict(zip(keys, combination, strict=True)) for combination in values]
+
+
 _SECTIONS: dict[str, type] = {
     "study": StudySection,
     "network": NetworkSection,
@@ -195,6 +215,7 @@ _SECTIONS: dict[str, type] = {
     "standards": StandardsSection,
     "planned": PlannedSection,
     "siting": SitingSection,
+    "sweep": SweepSection,
 }
 #: Sections every study file has.
 _REQUIRED_SECTIONS = ("study", "network", "communities", "residents", "facilities")
@@ -234,6 +255,7 @@ class Study:
     map: MapSection
     planned: PlannedSection
     siting: SitingSection
+    sweep: SweepSection
 
     @property
     def map_options(self) -> dict[str, Any]:
@@ -357,6 +379,15 @@ def _section(cls: type, body: dict[str, Any], base: Path, *, file: Path, name: s
                 ) from None
         elif f.name == "bbox":
             values[f.name] = tuple(float(v) for v in value)
+        elif f.type == "list[float]":
+            if not isinstance(value, list) or not all(
+                isinstance(v, int | float) and not isinstance(v, bool) for v in value
+            ):
+                raise StudyFileError(
+                    f"{file}: [{name}] {f.name} = {value!r} is not a list of numbers. "
+                    "Fix: write e.g. [0.8, 1.0, 1.2]"
+                )
+            values[f.name] = [float(v) for v in value]
     return cls(**values)
 
 
@@ -380,13 +411,15 @@ def _with_standards(options: AnalysisOptions, data: dict[str, Any], base: Path):
     return replace(options, rules=rules)
 
 
-def load_study(path: str | Path) -> Study:
+def load_study(path: str | Path, *, analysis: dict[str, float] | None = None) -> Study:
     """Read and check a study file.
 
     Parameters
     ----------
     path : str or pathlib.Path
         The TOML study file.
+    analysis : dict, optional
+        ``[analysis]`` values that replace the file's (a scenario of ``[sweep]``).
 
     Returns
     -------
@@ -403,6 +436,8 @@ def load_study(path: str | Path) -> Study:
         raise StudyFileError(
             f"{path}: not valid TOML ({exc}). Fix: see examples/study.toml"
         ) from exc
+    if analysis:
+        data = {**data, "analysis": {**data.get("analysis", {}), **analysis}}
     _check_keys(data, path)
     base = path.resolve().parent
     name = str(data["study"]["name"]).strip()
@@ -438,4 +473,5 @@ def load_study(path: str | Path) -> Study:
         map=section("map", MapSection),
         planned=section("planned", PlannedSection),
         siting=section("siting", SitingSection),
+        sweep=section("sweep", SweepSection),
     )
