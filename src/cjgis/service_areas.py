@@ -62,34 +62,67 @@ def reached_lines(
         Shapely geometries: whole and partial edges, connectors, and, as points, nodes
         reached with nothing to spare (no piece of edge starts there, yet they are inside).
     """
-    length = network.edge_length_m
     left_u = budget_m - reach.distance_m[network.edge_u]
     left_v = budget_m - reach.distance_m[network.edge_v]
-    full = (left_u >= length) | (left_v >= length)
-    full |= (left_u >= 0) & (left_v >= 0) & (left_u + left_v >= length)
-    pieces = list(network.edge_geometry[full])
-    from_u = np.flatnonzero(~full & (left_u > 0))
-    pieces.extend(network.substrings(from_u, np.zeros(len(from_u)), left_u[from_u]))
-    from_v = np.flatnonzero(~full & (left_v > 0))
-    pieces.extend(network.substrings(from_v, length[from_v] - left_v[from_v], length[from_v]))
-    left_s = budget_m - sources.offset_m
-    near = np.flatnonzero(left_s > 0)
-    e, pos = sources.edge[near], sources.position_m[near]
-    pieces.extend(
-        network.substrings(
-            e, np.maximum(pos - left_s[near], 0.0), np.minimum(pos + left_s[near], length[e])
-        )
-    )
-    if source_points is not None:
-        near = left_s >= 0
-        ends = shapely.get_coordinates(attachment_points(network, sources.subset(near)))
-        starts = shapely.get_coordinates(source_points[near])
-        pieces.extend(shapely.linestrings(np.stack([starts, ends], axis=1)))
+    _, edge_pieces = _edge_pieces(network, np.arange(network.n_edges), left_u, left_v)
+    _, own = _source_pieces(network, sources, budget_m=budget_m, source_points=source_points)
+    pieces = [*edge_pieces, *own]
     # a node reached with nothing to spare has no piece of its own: keep it as a point
     spare = budget_m - reach.distance_m
     exact_nodes = np.flatnonzero((spare >= 0) & (spare < 1e-6))
     pieces.extend(shapely.points(network.node_x[exact_nodes], network.node_y[exact_nodes]))
     return np.asarray(pieces, dtype=object)
+
+
+def _edge_pieces(
+    network: Network, edge: np.ndarray, left_u: np.ndarray, left_v: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cut edges by the walking budget left at each end (negative or ``-inf``: none).
+
+    Returns the positions (into ``edge``) of the pieces and the pieces: whole edges (reached
+    from one end with the length to spare, or from both ends meeting), then the stretches
+    reached from ``u``, then those reached from ``v``.
+    """
+    length = network.edge_length_m[edge]
+    full = (left_u >= length) | (left_v >= length)
+    full |= (left_u >= 0) & (left_v >= 0) & (left_u + left_v >= length)
+    from_u = np.flatnonzero(~full & (left_u > 0))
+    from_v = np.flatnonzero(~full & (left_v > 0))
+    whole = np.flatnonzero(full)
+    pieces = np.concatenate(
+        [
+            network.edge_geometry[edge[whole]],
+            network.substrings(edge[from_u], np.zeros(len(from_u)), left_u[from_u]),
+            network.substrings(edge[from_v], length[from_v] - left_v[from_v], length[from_v]),
+        ]
+    )
+    return np.concatenate([whole, from_u, from_v]), pieces
+
+
+def _source_pieces(
+    network: Network, sources: Attachment, *, budget_m: float, source_points: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cut each source's own edge both ways from where it joins; add its walk to the street.
+
+    Returns the source of each piece and the pieces.
+    """
+    length = network.edge_length_m
+    left_s = budget_m - sources.offset_m
+    near = np.flatnonzero(sources.attached & (left_s > 0))
+    e, pos = sources.edge[near], sources.position_m[near]
+    owners = [near]
+    pieces = [
+        network.substrings(
+            e, np.maximum(pos - left_s[near], 0.0), np.minimum(pos + left_s[near], length[e])
+        )
+    ]
+    if source_points is not None:
+        near = np.flatnonzero(sources.attached & (left_s >= 0))
+        ends = shapely.get_coordinates(attachment_points(network, sources.subset(near)))
+        starts = shapely.get_coordinates(source_points[near])
+        owners.append(near)
+        pieces.append(shapely.linestrings(np.stack([starts, ends], axis=1)))
+    return np.concatenate(owners), np.concatenate(pieces)
 
 
 def area_from_lines(lines: np.ndarray, *, buffer_m: float) -> shapely.Geometry:
@@ -296,14 +329,21 @@ class _Grid:
     def cols(self, xy: np.ndarray) -> np.ndarray:
         return ((xy[:, 0] - self.left) / self.cell_m).astype(np.int64)
 
-    def polygons(self, mask: np.ndarray) -> shapely.MultiPolygon:
+    def shapes(self, values: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Polygonise the cells of ``mask`` by value: the polygons and each one's value."""
         from rasterio.features import shapes
         from rasterio.transform import from_origin
 
         transform = from_origin(self.left, self.top, self.cell_m, self.cell_m)
         with _RASTERIO:  # two threads in rasterio's shapes at once can lose the transform
-            found = list(shapes(mask.astype(np.uint8), mask=mask, transform=transform))
-        return shapely.MultiPolygon([shapely.geometry.shape(g) for g, _ in found])
+            found = list(shapes(values, mask=mask, transform=transform))
+        polygons = np.array([shapely.geometry.shape(g) for g, _ in found], dtype=object)
+        return polygons, np.array([int(v) for _, v in found], dtype=np.int64)
+
+    def polygons(self, mask: np.ndarray) -> shapely.MultiPolygon:
+        """Polygonise the cells of ``mask`` into one MultiPolygon."""
+        polygons, _ = self.shapes(mask.astype(np.uint8), mask)
+        return shapely.MultiPolygon(list(polygons))
 
 
 def _near_cells(grid: _Grid, reached: np.ndarray, xy: np.ndarray, *, buffer_m: float) -> np.ndarray:
@@ -396,7 +436,6 @@ def facility_pieces(
     pieces : numpy.ndarray
         Shapely geometries (lines; points for nodes reached with nothing to spare).
     """
-    length = network.edge_length_m
     node_lo, node_hi, node_edges = incident_edges(network)
     local = np.full(network.n_nodes, -1, dtype=np.int64)
     owners, pieces = [], []
@@ -408,35 +447,17 @@ def facility_pieces(
         local[nodes] = -1
         d_u, d_v = node_dist[:, col_u], node_dist[:, col_v]
         r, j = np.nonzero(np.minimum(d_u, d_v) <= budget_m)
-        e, left_u, left_v = edges[j], budget_m - d_u[r, j], budget_m - d_v[r, j]
-        full = (left_u >= length[e]) | (left_v >= length[e])
-        full |= (left_u >= 0) & (left_v >= 0) & (left_u + left_v >= length[e])
-        owners.append(rows[r[full]])
-        pieces.append(network.edge_geometry[e[full]])
-        from_u, from_v = ~full & (left_u > 0), ~full & (left_v > 0)
-        owners += [rows[r[from_u]], rows[r[from_v]]]
-        pieces.append(network.substrings(e[from_u], np.zeros(from_u.sum()), left_u[from_u]))
-        pieces.append(
-            network.substrings(e[from_v], (length[e] - left_v)[from_v], length[e[from_v]])
-        )
+        which, found = _edge_pieces(network, edges[j], budget_m - d_u[r, j], budget_m - d_v[r, j])
+        owners.append(rows[r[which]])
+        pieces.append(found)
         # a node reached with nothing to spare has no piece of its own: keep it as a point
         spare = budget_m - node_dist[:, : len(nodes)]
         r, c = np.nonzero((spare >= 0) & (spare < 1e-6))
         owners.append(rows[r])
         pieces.append(shapely.points(network.node_x[nodes[c]], network.node_y[nodes[c]]))
-    # each source's own edge, both ways from where it joins, and its walk to the street
-    left_s = budget_m - sources.offset_m
-    near = np.flatnonzero(sources.attached & (left_s > 0))
-    e, pos = sources.edge[near], sources.position_m[near]
-    start = np.maximum(pos - left_s[near], 0.0)
-    owners.append(near)
-    pieces.append(network.substrings(e, start, np.minimum(pos + left_s[near], length[e])))
-    if source_points is not None:
-        near = np.flatnonzero(sources.attached & (left_s >= 0))
-        ends = shapely.get_coordinates(attachment_points(network, sources.subset(near)))
-        starts = shapely.get_coordinates(source_points[near])
-        owners.append(near)
-        pieces.append(shapely.linestrings(np.stack([starts, ends], axis=1)))
+    owner, own = _source_pieces(network, sources, budget_m=budget_m, source_points=source_points)
+    owners.append(owner)
+    pieces.append(own)
     return np.concatenate(owners), np.concatenate(pieces)
 
 
@@ -494,9 +515,6 @@ def _mosaic_areas(
     and one polygonisation with the source as label serve them all; the polygons are shifted
     back. The bounds of :func:`raster_band_areas` hold for each.
     """
-    from rasterio.features import shapes
-    from rasterio.transform import from_origin
-
     n = len(at) - 1
     out: list[shapely.Geometry] = [shapely.MultiPolygon() for _ in range(n)]
     counts = np.diff(at)
@@ -530,18 +548,9 @@ def _mosaic_areas(
         labels = (np.arange(grid.shape[0]) // height)[:, None] * columns + (
             np.arange(grid.shape[1]) // width
         )[None, :]
-        with _RASTERIO:
-            found = list(
-                shapes(
-                    labels.astype(np.int32),
-                    mask=near,
-                    transform=from_origin(0.0, 0.0, cell_m, cell_m),
-                )
-            )
-        if not found:
+        polygons, label = grid.shapes(labels.astype(np.int32), near)
+        if len(polygons) == 0:
             continue
-        label = np.array([int(v) for _, v in found])
-        polygons = np.array([shapely.geometry.shape(g) for g, _ in found], dtype=object)
         coords, index = shapely.get_coordinates(polygons, return_index=True)
         polygons = shapely.set_coordinates(polygons, coords - shift[label[index]])
         for k in np.unique(label):
