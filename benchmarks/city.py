@@ -29,12 +29,12 @@ CATEGORIES = ("elderly_care", "ev_charging", "ceremony_hall", "tool_storage")
 UNITS = {"elderly_care": 60, "ev_charging": 40, "ceremony_hall": 20, "tool_storage": 200}
 
 STUDY = """\
-# A synthetic city for benchmarks (benchmarks/city.py); not a real place.
+# {title}
 [study]
 name = "{name}"
 
 [network]
-path = "streets.osm.pbf"
+path = "{network}"
 
 [communities]
 path = "communities.gpkg"
@@ -57,7 +57,7 @@ lat = "lat"
 capacity = "capacity"
 
 [standards]
-profile = "hangzhou_2017"
+profile = "{profile}"
 
 [output]
 dir = "out"
@@ -66,6 +66,11 @@ map = "out/{name}.html"
 [map]
 basemap = "none"
 """
+
+
+def study_text(name: str, *, network: str, profile: str, title: str) -> str:
+    """The study file of a generated benchmark study (the files this script writes)."""
+    return STUDY.format(name=name, network=network, profile=profile, title=title)
 
 
 def _lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -172,7 +177,13 @@ def write_city(
         }
     ).to_csv(folder / "facilities.csv", index=False, encoding="utf-8-sig")
     study = folder / "study.toml"
-    study.write_text(STUDY.format(name=folder.resolve().name), encoding="utf-8")
+    text = study_text(
+        folder.resolve().name,
+        network="streets.osm.pbf",
+        profile="hangzhou_2017",
+        title="A synthetic city for benchmarks (benchmarks/city.py); not a real place.",
+    )
+    study.write_text(text, encoding="utf-8")
     return study
 
 

@@ -22,6 +22,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/city.py
+from city import study_text
+
 ROOT = Path(__file__).resolve().parents[1]
 STREETS = ROOT.parent / "shared/data/hangzhou/hz_sandun_jiangcun_osrm_streets.graphml"
 #: share of the facilities per category (e-bike charging points are many and small)
@@ -35,45 +38,6 @@ SHARES = {
     "health_centre": 0.05,
     "nursing_home": 0.05,
 }
-
-STUDY = """\
-# A district for benchmarks (benchmarks/district.py): real streets, generated people and places.
-[study]
-name = "{name}"
-
-[network]
-path = "{streets}"
-
-[communities]
-path = "communities.gpkg"
-id = "community_id"
-name = "name"
-
-[residents]
-path = "buildings.gpkg"
-id = "building_id"
-population = "population"
-households = "households"
-elderly = "elderly"
-
-[facilities]
-path = "facilities.csv"
-category = "category"
-name = "name"
-lon = "lon"
-lat = "lat"
-capacity = "capacity"
-
-[standards]
-profile = "chcj_2017"
-
-[output]
-dir = "out"
-map = "out/{name}.html"
-
-[map]
-basemap = "none"
-"""
 
 
 def _near_streets(network, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -152,10 +116,13 @@ def write_district(
         }
     ).to_csv(folder / "facilities.csv", index=False, encoding="utf-8-sig")
     study = folder / "study.toml"
-    study.write_text(
-        STUDY.format(name=folder.resolve().name, streets=Path(streets).resolve().as_posix()),
-        encoding="utf-8",
+    text = study_text(
+        folder.resolve().name,
+        network=Path(streets).resolve().as_posix(),
+        profile="chcj_2017",
+        title="A district for benchmarks (benchmarks/district.py): real streets, generated people.",
     )
+    study.write_text(text, encoding="utf-8")
     return study
 
 
