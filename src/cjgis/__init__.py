@@ -6,6 +6,7 @@ Data flow, one module per step (imports only ever point up this list)::
                 streets, road_lines (street graphs) -> inputs (what a study names, read)
     network:    network (arrays, CSR), cache -> snapping (nearest edge point)
                 -> access (one multi-source Dijkstra per category) -> service_areas
+                partition (the same searches tile by tile, on Dask workers)
     assessment: rules, settings, standards -> coverage, capacity -> verdict -> analysis (pure)
     planning:   siting, scenario (as-is vs as-planned)
     outputs:    report (CSV, GeoPackage), scorecard, figures, maps (folium) -> cli
@@ -57,6 +58,8 @@ _HOMES: dict[str, str] = {
     "write_outputs": "report",
     "write_all": "deliverables",
     "run_batch": "batch",
+    "Partition": "partition",
+    "balanced_tiles": "partition",
     "run_sweep": "sweep",
     "scorecard_table": "scorecard",
     "write_scorecard": "scorecard",
@@ -80,6 +83,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ lo
     from cjgis.io import Layer, read_communities, read_facilities, read_residents
     from cjgis.maps import gap_map, save_map
     from cjgis.network import Network, graph_from_network, network_from_graph
+    from cjgis.partition import Partition, balanced_tiles
     from cjgis.report import write_outputs
     from cjgis.road_lines import (
         add_planned_roads,

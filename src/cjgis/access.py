@@ -291,25 +291,31 @@ TILE_M = 4000.0
 def _tiles(network: Network, sources: Attachment, *, limit_m: float):
     """Yield (sources of a square tile, the nodes that can be within ``limit_m`` of them).
 
-    A walk is never shorter than the straight line, so every node a source reaches within
-    ``limit_m`` - and every street on the way - lies within ``limit_m`` of where the source
-    joins the network: searching the nodes of that box gives the exact distances, on a graph
-    of thousands of nodes instead of the whole city.
+    A walk is never shorter than the straight line, and leaves a source's edge at one of its
+    two ends: every node a source reaches within ``limit_m`` - and every street on the way -
+    lies within ``limit_m`` of one end of the source's edge. Searching the nodes of that box
+    gives the exact distances, on a graph of thousands of nodes instead of the whole city.
+    Only node coordinates are used (no edge geometry), so a search-only network works too.
     """
     ok = np.flatnonzero(sources.attached)
     if len(ok) == 0:
         return
-    xy = network.points_along(sources.edge[ok], sources.position_m[ok])
     if not np.isfinite(limit_m):
         yield ok, np.arange(network.n_nodes)
         return
-    cell = np.floor((xy - xy.min(axis=0)) / TILE_M).astype(np.int64)
+    e = sources.edge[ok]
+    ends_x = np.column_stack([network.node_x[network.edge_u[e]], network.node_x[network.edge_v[e]]])
+    ends_y = np.column_stack([network.node_y[network.edge_u[e]], network.node_y[network.edge_v[e]]])
+    lo = np.column_stack([ends_x.min(axis=1), ends_y.min(axis=1)])
+    hi = np.column_stack([ends_x.max(axis=1), ends_y.max(axis=1)])
+    mid = (lo + hi) / 2
+    cell = np.floor((mid - mid.min(axis=0)) / TILE_M).astype(np.int64)
     key = cell[:, 0] * (cell[:, 1].max() + 1) + cell[:, 1]
     order = np.argsort(key, kind="stable")
     by_x = np.argsort(network.node_x, kind="stable")
     sorted_x = network.node_x[by_x]
     for group in np.split(order, np.flatnonzero(np.diff(key[order])) + 1):
-        (x0, y0), (x1, y1) = xy[group].min(axis=0) - limit_m, xy[group].max(axis=0) + limit_m
+        (x0, y0), (x1, y1) = lo[group].min(axis=0) - limit_m, hi[group].max(axis=0) + limit_m
         band = by_x[np.searchsorted(sorted_x, x0, "left") : np.searchsorted(sorted_x, x1, "right")]
         y = network.node_y[band]
         yield ok[group], np.sort(band[(y >= y0) & (y <= y1)])

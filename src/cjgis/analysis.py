@@ -38,6 +38,7 @@ from cjgis.coverage import (
 from cjgis.demand import demand_column, demand_columns
 from cjgis.io import Layer
 from cjgis.network import Network
+from cjgis.partition import Partition
 from cjgis.service_areas import band_areas, facility_service_areas
 from cjgis.settings import AnalysisOptions
 from cjgis.snapping import Attachment, attach_points
@@ -373,6 +374,7 @@ def analyze(
     *,
     options: AnalysisOptions | None = None,
     verbose: bool = True,
+    partition: Partition | None = None,
 ) -> Analysis:
     """Analyse walking access from residences to facilities, per community and category.
 
@@ -386,6 +388,9 @@ def analyze(
         Threshold, speed, target share and the rest; defaults if ``None``.
     verbose : bool, optional
         Show a progress bar over categories.
+    partition : Partition, optional
+        Run the searches tile by tile (on Dask workers if it names a client); the results are
+        those of one process (:mod:`cjgis.partition`).
 
     Returns
     -------
@@ -445,7 +450,15 @@ def analyze(
         elderly_age=options.elderly_age,
     )
     res, areas = _walk_all_categories(
-        network, res, res_att, fac, fac_att, categories, options, verbose=verbose
+        network,
+        res,
+        res_att,
+        fac,
+        fac_att,
+        categories,
+        options,
+        verbose=verbose,
+        partition=partition,
     )
     outside = res.get("living_outside", pd.Series(False, index=res.index)).to_numpy(bool)
 
@@ -509,7 +522,7 @@ def _groups(categories: list[str], options: AnalysisOptions) -> set[str]:
     return groups
 
 
-def _walk_all_categories(
+def _walk_all_categories(  # noqa: PLR0913 - the layers and attachments analyze made
     network,
     res,
     res_att: Attachment,
@@ -519,6 +532,7 @@ def _walk_all_categories(
     options: AnalysisOptions,
     *,
     verbose: bool,
+    partition: Partition | None = None,
 ):
     """One multi-source search per category: walking minutes and service areas.
 
@@ -529,6 +543,7 @@ def _walk_all_categories(
     columns, pending, facility_jobs = {}, [], []
     points = fac.geometry.to_numpy()
     ids = fac["facility_id"].to_numpy()
+    searches = _partitioned(network, res, res_att, fac, fac_att, categories, options, partition)
     pool = ThreadPoolExecutor(max_workers=2)
     bars = verbose and sys.stderr.isatty()  # a terminal: bars; a log or a notebook: lines
     for category in tqdm(categories, desc="walking access", unit="category", disable=not bars):
@@ -537,12 +552,13 @@ def _walk_all_categories(
         metres_per_min = rule.walk_speed_m_s * 60.0
         mask = (fac["category"] == category).to_numpy()
         sources = fac_att.subset(mask)
-        reach = node_reach(network, sources)
+        reach = searches.reach[category] if searches else node_reach(network, sources)
         dist, nearest = target_distances(network, reach, sources, res_att)
         reached = np.isfinite(dist)
         columns[walk_column(category)] = np.where(reached, dist / metres_per_min, np.nan)
         columns[f"nearest_{category}"] = np.where(reached, ids[mask][nearest], None)
-        columns.update(_capacity_access(network, res, res_att, fac, fac_att, mask, rule))
+        pairs = searches.pairs.get(category) if searches else None
+        columns.update(_capacity_access(network, res, res_att, fac, fac_att, mask, rule, pairs))
         area_args = {"buffer_m": options.service_area_buffer_m, "source_points": points[mask]}
         # nested bands (life-circle tier distances) from the same single search
         budgets_m = rule.band_metres if options.bands else (rule.threshold_m,)
@@ -590,21 +606,65 @@ def _walk_all_categories(
     return res.assign(**columns), band_rows + areas
 
 
-def _capacity_access(network, res, res_att, fac, fac_att, mask, rule) -> dict[str, np.ndarray]:
-    """2SFCA accessibility (capacity per unit of demand) where capacities are known."""
-    if rule.capacity is None or "capacity" not in fac:
+def _capacity_access(
+    network, res, res_att, fac, fac_att, mask, rule, pairs=None
+) -> dict[str, np.ndarray]:
+    """2SFCA accessibility (capacity per unit of demand) where capacities are known.
+
+    ``pairs`` are the (facility, residence, distance) pairs within the limit when a partitioned
+    search found them; searched here otherwise.
+    """
+    if not _capacity_checked(rule, res, fac, mask):
         return {}
     supply = fac["capacity"].to_numpy(dtype=float)[mask]
-    if not np.isfinite(supply).any():
-        return {}
-    of = demand_column(rule.capacity.of)
-    if of not in res:  # no counts of the group: capacity is not checked (demand_basis says so)
-        return {}
-    demand = res[of].to_numpy(dtype=float)
-    pairs = distances_within(network, fac_att.subset(mask), res_att, limit_m=rule.threshold_m)
+    demand = res[demand_column(rule.capacity.of)].to_numpy(dtype=float)
+    if pairs is None:
+        pairs = distances_within(network, fac_att.subset(mask), res_att, limit_m=rule.threshold_m)
     _, plain = two_step_fca(*pairs, supply, demand, threshold_m=rule.threshold_m)
     _, gauss = two_step_fca(*pairs, supply, demand, threshold_m=rule.threshold_m, decay="gaussian")
     return {f"access_{rule.key}": plain, f"access_gauss_{rule.key}": gauss}
+
+
+def _capacity_checked(rule, res, fac, mask) -> bool:
+    """Whether a category's capacity is checked: a rule, capacities, and counts of its group."""
+    if rule.capacity is None or "capacity" not in fac:
+        return False
+    if not np.isfinite(fac["capacity"].to_numpy(dtype=float)[mask]).any():
+        return False
+    # no counts of the group: capacity is not checked (demand_basis says so)
+    return demand_column(rule.capacity.of) in res
+
+
+def _partitioned(network, res, res_att, fac, fac_att, categories, options, partition):
+    """Every category's searches tile by tile (:mod:`cjgis.partition`), or None for one pass."""
+    if partition is None:
+        return None
+    from cjgis.partition import partitioned_searches
+
+    sources, limits_m, longest_m = {}, {}, 0.0
+    for category in categories:
+        rule = options.rule_for(category)
+        mask = (fac["category"] == category).to_numpy()
+        sources[category] = fac_att.subset(mask)
+        budgets_m = rule.band_metres if options.bands else (rule.threshold_m,)
+        longest_m = max(longest_m, rule.threshold_m, *budgets_m)
+        if _capacity_checked(rule, res, fac, mask):
+            limits_m[category] = rule.threshold_m
+    halo_m = partition.halo_m if partition.halo_m is not None else longest_m
+    if halo_m < longest_m:
+        raise InputError(
+            f"partition halo {halo_m:g} m is narrower than the longest walk the analysis draws "
+            f"({longest_m:g} m): service areas and capacity would change. Fix: halo_m of at "
+            f"least {longest_m:g} m, or leave it out"
+        )
+    searches = partitioned_searches(
+        network, sources, res_att, pair_limits_m=limits_m, partition=partition, halo_m=halo_m
+    )
+    log.info(
+        "partitioned: %s",
+        "; ".join(f"{tasks} tiles with a halo of {h:,.0f} m" for h, tasks in searches.rounds),
+    )
+    return searches
 
 
 def blind_spots(

@@ -176,7 +176,7 @@ def dask_client(*, scheduler: str | None, workers: int | None, tasks: int) -> It
     n = workers or max(1, min(tasks, os.cpu_count() or 1))
     with (
         LocalCluster(
-            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         Client(cluster) as client,
     ):

@@ -20,7 +20,7 @@ from cjgis._errors import CjgisError
 log = logging.getLogger("cjgis")
 
 
-def _run(study_path: Path, *, quiet: bool, write_map: bool) -> int:
+def _run(study_path: Path, *, quiet: bool, write_map: bool, tiles: dict | None = None) -> int:
     from cjgis.deliverables import write_all
     from cjgis.inputs import analyze_study, check_inputs_exist
     from cjgis.scorecard import gap_table_text
@@ -32,7 +32,17 @@ def _run(study_path: Path, *, quiet: bool, write_map: bool) -> int:
     check_writable_folder(study.output_dir, what="[output] dir")
     if write_map:
         check_writable_folder(study.map_path.parent, what="[output] map")
-    analysis = analyze_study(study, verbose=not quiet)
+    if tiles is None:
+        analysis = analyze_study(study, verbose=not quiet)
+    else:
+        from cjgis.batch import dask_client
+        from cjgis.partition import Partition
+
+        with dask_client(
+            scheduler=tiles["scheduler"], workers=tiles["workers"], tasks=tiles["tiles"]
+        ) as client:
+            partition = Partition(tiles=tiles["tiles"], halo_m=tiles["halo_m"], client=client)
+            analysis = analyze_study(study, verbose=not quiet, partition=partition)
     log.info("inputs read and analysed: %.1f s", time.perf_counter() - started)
     for category in analysis.categories:
         rule = study.options.rule_for(category)
@@ -155,7 +165,18 @@ def _standards(args: argparse.Namespace) -> int:
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    return _run(Path(args.study), quiet=args.quiet, write_map=not args.no_map)
+    tiles = None
+    if args.tiles is not None:
+        _need_dask("analyze --tiles")
+        tiles = {
+            "tiles": args.tiles,
+            "halo_m": args.halo_m,
+            "scheduler": args.scheduler,
+            "workers": args.workers,
+        }
+    elif args.scheduler or args.workers or args.halo_m is not None:
+        raise CjgisError("--scheduler, --workers and --halo-m go with --tiles N. Fix: add it")
+    return _run(Path(args.study), quiet=args.quiet, write_map=not args.no_map, tiles=tiles)
 
 
 def _need_dask(command: str) -> None:
@@ -245,6 +266,14 @@ def build_parser() -> argparse.ArgumentParser:
     analyze = add("analyze", help="analyse the files a study file names")
     analyze.add_argument("study", help="study file (TOML), see README")
     analyze.add_argument("--no-map", action="store_true", help="skip the HTML map")
+    analyze.add_argument(
+        "--tiles",
+        type=int,
+        help="cut the network into N tiles searched as Dask tasks (cjgis[dask]); same results",
+    )
+    analyze.add_argument("--halo-m", type=float, help="tile halo (default: longest walk drawn)")
+    analyze.add_argument("--scheduler", help="address of a running Dask scheduler (with --tiles)")
+    analyze.add_argument("--workers", type=int, help="local workers (with --tiles)")
     analyze.set_defaults(func=_analyze)
     batch = add("batch", help="many study files as Dask tasks (pip install 'cjgis[dask]')")
     batch.add_argument("studies", nargs="+", help="study files (TOML)")

@@ -23,6 +23,7 @@ from cjgis.cache import cache_key, cached_network
 from cjgis.demand import combine, residents_from_raster, residents_from_totals, residents_outside
 from cjgis.io import Layer, read_any, read_communities, read_facilities, read_residents
 from cjgis.network import Network, network_from_graph
+from cjgis.partition import Partition
 from cjgis.road_lines import add_planned_roads
 from cjgis.streets import (
     checked_network,
@@ -180,12 +181,23 @@ def _read_residents(r: ResidentsSection, communities: Layer, totals: dict[str, s
     return residents
 
 
-def analyze_study(study: Study, *, verbose: bool = True) -> Analysis:
-    """Read a study's network and layers and :func:`~cjgis.analysis.analyze` them."""
+def analyze_study(
+    study: Study, *, verbose: bool = True, partition: Partition | None = None
+) -> Analysis:
+    """Read a study's network and layers and :func:`~cjgis.analysis.analyze` them.
+
+    ``partition`` runs the searches tile by tile (:mod:`cjgis.partition`), same results.
+    """
     network = network_from_study(study)
     communities, residents, facilities = layers_from_study(study)
     return analyze(
-        network, communities, residents, facilities, options=study.options, verbose=verbose
+        network,
+        communities,
+        residents,
+        facilities,
+        options=study.options,
+        verbose=verbose,
+        partition=partition,
     )
 
 
