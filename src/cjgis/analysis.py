@@ -12,7 +12,7 @@ import logging
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -24,7 +24,7 @@ from tqdm.std import tqdm
 from cjgis._errors import InputError
 from cjgis._geometry import representative_points
 from cjgis._validate import check_chinese_offset, rejected_rows
-from cjgis.access import distances_within, node_reach, target_distances
+from cjgis.access import NodeReach, distances_within, node_reach, target_distances
 from cjgis.capacity import two_step_fca
 from cjgis.categories import CATEGORIES, category_info, ordered_categories
 from cjgis.coverage import (
@@ -88,6 +88,8 @@ class Analysis:
     resident_attachment : Attachment
         Where each analysed residence (row for row) joins the network; siting and what-if
         searches reuse it instead of attaching the residences again.
+    demand_basis : dict of str to str
+        How each demand group was counted (:func:`cjgis.demand.demand_columns`).
     """
 
     options: AnalysisOptions
@@ -104,6 +106,7 @@ class Analysis:
     rejected: pd.DataFrame
     district: pd.DataFrame
     resident_attachment: Attachment
+    demand_basis: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> str:
         """One line of counts for the end of a run."""
@@ -460,18 +463,7 @@ def analyze(
         verbose=verbose,
         partition=partition,
     )
-    outside = res.get("living_outside", pd.Series(False, index=res.index)).to_numpy(bool)
-
-    def table(rows: pd.DataFrame, group: str) -> pd.DataFrame:
-        cov = coverage_table(
-            rows, comm, fac, categories, options=options, demand_basis=demand_basis
-        )
-        cov = assess(cov).assign(resident_group=group)
-        return cov[[c for c in COVERAGE_COLUMNS if c in cov]]
-
-    coverage = table(res.loc[~outside], IN_PLACE)
-    away = table(res.loc[outside], LIVING_OUTSIDE)
-    away = away[away["residents"] > 0].assign(facilities_inside=np.nan)
+    coverage, away = coverage_tables(res, comm, fac, categories, options, demand_basis)
     comm = comm.merge(community_verdicts(coverage), on="community_id", how="left")
     return Analysis(
         options=options,
@@ -488,7 +480,28 @@ def analyze(
         rejected=rejected,
         district=district_verdicts(res, fac, district_rules, demand_basis=demand_basis),
         resident_attachment=res_att,
+        demand_basis=demand_basis,
     )
+
+
+def coverage_tables(res, comm, fac, categories, options, demand_basis):
+    """Return coverage and verdict per community x category, of residents in place and away.
+
+    The second table is of the residents living outside their community for now, for the
+    communities that have such residents.
+    """
+    outside = res.get("living_outside", pd.Series(False, index=res.index)).to_numpy(bool)
+
+    def table(rows: pd.DataFrame, group: str) -> pd.DataFrame:
+        cov = coverage_table(
+            rows, comm, fac, categories, options=options, demand_basis=demand_basis
+        )
+        cov = assess(cov).assign(resident_group=group)
+        return cov[[c for c in COVERAGE_COLUMNS if c in cov]]
+
+    away = table(res.loc[outside], LIVING_OUTSIDE)
+    away = away[away["residents"] > 0].reset_index(drop=True).assign(facilities_inside=np.nan)
+    return table(res.loc[~outside], IN_PLACE), away
 
 
 def _check_categories(categories: pd.Series, options: AnalysisOptions, *, file: str) -> None:
@@ -537,73 +550,125 @@ def _walk_all_categories(  # noqa: PLR0913 - the layers and attachments analyze 
     """One multi-source search per category: walking minutes and service areas.
 
     Each category's dissolved and per-facility areas are drawn on two worker threads while the
-    next category's
-    searches run (GEOS, numpy and GDAL release the GIL); the result does not depend on it.
+    next category's searches run (GEOS, numpy and GDAL release the GIL); the result does not
+    depend on it.
     """
-    columns, pending, facility_jobs = {}, [], []
-    points = fac.geometry.to_numpy()
-    ids = fac["facility_id"].to_numpy()
     searches = _partitioned(network, res, res_att, fac, fac_att, categories, options, partition)
+    columns, jobs = {}, []
     pool = ThreadPoolExecutor(max_workers=2)
     bars = verbose and sys.stderr.isatty()  # a terminal: bars; a log or a notebook: lines
-    for category in tqdm(categories, desc="walking access", unit="category", disable=not bars):
-        started = time.perf_counter()
-        rule = options.rule_for(category)
-        metres_per_min = rule.walk_speed_m_s * 60.0
-        mask = (fac["category"] == category).to_numpy()
-        sources = fac_att.subset(mask)
-        reach = searches.reach[category] if searches else node_reach(network, sources)
-        dist, nearest = target_distances(network, reach, sources, res_att)
-        reached = np.isfinite(dist)
-        columns[walk_column(category)] = np.where(reached, dist / metres_per_min, np.nan)
-        columns[f"nearest_{category}"] = np.where(reached, ids[mask][nearest], None)
-        pairs = searches.pairs.get(category) if searches else None
-        columns.update(_capacity_access(network, res, res_att, fac, fac_att, mask, rule, pairs))
-        area_args = {"buffer_m": options.service_area_buffer_m, "source_points": points[mask]}
-        # nested bands (life-circle tier distances) from the same single search
-        budgets_m = rule.band_metres if options.bands else (rule.threshold_m,)
-        job = pool.submit(band_areas, network, sources, reach, budgets_m=budgets_m, **area_args)
-        pending.append((category, budgets_m, metres_per_min, job))
-        if options.facility_areas:
-            per = pool.submit(
-                facility_service_areas, network, sources, budget_m=rule.threshold_m, **area_args
-            )
-            facility_jobs.append((category, rule, ids[mask], fac["name"].to_numpy()[mask], per))
-        if verbose and not bars:
-            log.info(
-                "walking access %s: %d facilities, %.1f s",
-                category,
-                int(mask.sum()),
-                time.perf_counter() - started,
-            )
     try:
-        band_rows = [
-            {
-                "category": category,
-                "metres": m,
-                "minutes": m / metres_per_min,
-                "facility_id": None,
-                "name": None,
-                "geometry": g,
-            }
-            for category, bands_m, metres_per_min, job in pending
-            for m, g in zip(bands_m, job.result(), strict=True)
-        ]
-        areas = [
-            {
-                "category": category,
-                "metres": rule.threshold_m,
-                "minutes": rule.minutes,
-                "facility_id": i,
-                "name": n,
-                "geometry": g,
-            }
-            for category, rule, fac_ids, names, job in facility_jobs
-            for i, n, g in zip(fac_ids, names, job.result(), strict=True)
-        ]
+        for category in tqdm(categories, desc="walking access", unit="category", disable=not bars):
+            started = time.perf_counter()
+            found = category_access(
+                network, res, res_att, fac, fac_att, category, options, searches=searches
+            )
+            columns.update(found.columns)
+            jobs.append(submit_areas(pool, network, fac, found, options))
+            if verbose and not bars:
+                log.info(
+                    "walking access %s: %d facilities, %.1f s",
+                    category,
+                    int(found.mask.sum()),
+                    time.perf_counter() - started,
+                )
+        areas = area_rows(jobs)
     finally:
         pool.shutdown(cancel_futures=True)
-    return res.assign(**columns), band_rows + areas
+    return res.assign(**columns), areas
+
+
+@dataclass(frozen=True)
+class CategoryAccess:
+    """One category's search and what the residents get from it (:func:`category_access`)."""
+
+    category: str
+    mask: np.ndarray
+    sources: Attachment
+    reach: NodeReach
+    columns: dict[str, np.ndarray]
+
+
+def category_access(
+    network, res, res_att, fac, fac_att, category, options, *, searches=None
+) -> CategoryAccess:
+    """Walk to the nearest facility of one category (one search), and its 2SFCA scores.
+
+    Returns the residents' columns ``walk_min_<category>``, ``nearest_<category>`` and, where
+    capacities are known, ``access_<category>`` and ``access_gauss_<category>``; ``searches``
+    are those of a partitioned run (:mod:`cjgis.partition`).
+    """
+    rule = options.rule_for(category)
+    metres_per_min = rule.walk_speed_m_s * 60.0
+    mask = (fac["category"] == category).to_numpy()
+    sources = fac_att.subset(mask)
+    reach = searches.reach[category] if searches else node_reach(network, sources)
+    dist, nearest = target_distances(network, reach, sources, res_att)
+    reached = np.isfinite(dist)
+    ids = fac["facility_id"].to_numpy()
+    columns = {
+        walk_column(category): np.where(reached, dist / metres_per_min, np.nan),
+        f"nearest_{category}": np.where(reached, ids[mask][nearest], None),
+    }
+    pairs = searches.pairs.get(category) if searches else None
+    columns.update(_capacity_access(network, res, res_att, fac, fac_att, mask, rule, pairs))
+    return CategoryAccess(category, mask, sources, reach, columns)
+
+
+def submit_areas(pool: ThreadPoolExecutor, network, fac, found: CategoryAccess, options):
+    """Start drawing one category's service areas on ``pool``; :func:`area_rows` collects them.
+
+    The dissolved areas of the threshold (and, with ``options.bands``, of every tier distance)
+    from the category's one search, and with ``options.facility_areas`` one area per facility.
+    """
+    rule = options.rule_for(found.category)
+    points = fac.geometry.to_numpy()[found.mask]
+    area_args = {"buffer_m": options.service_area_buffer_m, "source_points": points}
+    budgets_m = rule.band_metres if options.bands else (rule.threshold_m,)
+    bands = pool.submit(
+        band_areas, network, found.sources, found.reach, budgets_m=budgets_m, **area_args
+    )
+    per = None
+    if options.facility_areas:
+        per = pool.submit(
+            facility_service_areas,
+            network,
+            found.sources,
+            budget_m=rule.threshold_m,
+            **area_args,
+        )
+    names = fac[["facility_id", "name"]].to_numpy()[found.mask]
+    return found.category, rule, budgets_m, bands, names, per
+
+
+def area_rows(jobs: list) -> list[dict]:
+    """Service-area rows of :func:`submit_areas` jobs: every category's bands, then facilities."""
+    bands = [
+        {
+            "category": category,
+            "metres": m,
+            "minutes": m / (rule.walk_speed_m_s * 60.0),
+            "facility_id": None,
+            "name": None,
+            "geometry": g,
+        }
+        for category, rule, budgets_m, job, _, _ in jobs
+        for m, g in zip(budgets_m, job.result(), strict=True)
+    ]
+    each = [
+        {
+            "category": category,
+            "metres": rule.threshold_m,
+            "minutes": rule.minutes,
+            "facility_id": i,
+            "name": n,
+            "geometry": g,
+        }
+        for category, rule, _, _, names, job in jobs
+        if job is not None
+        for (i, n), g in zip(names, job.result(), strict=True)
+    ]
+    return bands + each
 
 
 def _capacity_access(

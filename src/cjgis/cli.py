@@ -235,6 +235,79 @@ def _batch(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _parts(text: str, option: str, least: int) -> list[str]:
+    parts = [p.strip() for p in text.replace("，", ",").split(",")]
+    if len(parts) < least:
+        raise CjgisError(
+            f"{option} {text!r}: expected {least} comma-separated values. Fix: e.g. "
+            + (
+                '--add "elderly_care,120.271,30.302,新日照中心[,容量]"'
+                if option == "--add"
+                else '--move "F12,120.271,30.302"'
+            )
+        )
+    return parts
+
+
+def _number(text: str, option: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise CjgisError(f"{option}: {text!r} is not a number. Fix: lon,lat in degrees") from None
+
+
+def _whatif(args: argparse.Namespace) -> int:
+    from cjgis._atomic import write_csv
+    from cjgis.inputs import analyze_study, check_inputs_exist
+    from cjgis.study import load_study
+    from cjgis.whatif import save_scenario, what_if
+
+    started = time.perf_counter()
+    add = []
+    for text in args.add:
+        parts = _parts(text, "--add", 3)
+        row = {
+            "category": parts[0],
+            "lon": _number(parts[1], "--add"),
+            "lat": _number(parts[2], "--add"),
+        }
+        if len(parts) > 3 and parts[3]:
+            row["name"] = parts[3]
+        if len(parts) > 4 and parts[4]:
+            row["capacity"] = _number(parts[4], "--add")
+        add.append(row)
+    move = {}
+    for text in args.move:
+        fid, lon, lat = _parts(text, "--move", 3)[:3]
+        move[fid] = (_number(lon, "--move"), _number(lat, "--move"))
+    if not (add or move or args.remove):
+        raise CjgisError("cjgis whatif: nothing to change. Fix: --add, --move or --remove")
+    study = load_study(args.study)
+    check_inputs_exist(study)
+    out = study.output_dir / "whatif"
+    check_writable_folder(out, what="[output] dir")
+    analysis = analyze_study(study, verbose=not args.quiet)
+    step = time.perf_counter()
+    result = what_if(analysis, add=add, move=move, remove=args.remove, crs=args.crs)
+    seconds = time.perf_counter() - step
+    print("假如 what if (covered share, verdict):")
+    for line in result.lines() or ["no community's share or verdict changes"]:
+        print(f"  {line}")
+    path = out / "whatif_diff.csv"
+    write_csv(result.diff, path)
+    print(f"\n  diff          {path}")
+    if args.save:
+        print(f"  scenario      {save_scenario(result, args.save)} ([planned] facilities)")
+    flips = int((result.diff["status_before"] != result.diff["status_after"]).sum())
+    print(
+        f"cjgis: {len(add)} added, {len(move)} moved, {len(args.remove)} removed; "
+        f"{len(result.changed)} categories searched again; {len(result.diff)} community x "
+        f"category pairs changed, {flips} verdicts; what-if {seconds:.2f} s "
+        f"({time.perf_counter() - started:.1f} s with the analysis)"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``cjgis`` command."""
     parser = argparse.ArgumentParser(
@@ -287,6 +360,26 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--scheduler", help="address of a running Dask scheduler (default: local)")
     sweep.add_argument("--workers", type=int, help="local workers (default: one per core)")
     sweep.set_defaults(func=_sweep)
+    whatif = add("whatif", help="add, move or remove facilities: which verdicts change")
+    whatif.add_argument("study", help="study file (TOML)")
+    whatif.add_argument(
+        "--add",
+        action="append",
+        default=[],
+        metavar="CATEGORY,LON,LAT[,NAME[,CAPACITY]]",
+        help="a new facility (repeatable)",
+    )
+    whatif.add_argument(
+        "--move", action="append", default=[], metavar="ID,LON,LAT", help="move a facility"
+    )
+    whatif.add_argument(
+        "--remove", action="append", default=[], metavar="ID", help="take a facility away"
+    )
+    whatif.add_argument(
+        "--crs", default="EPSG:4326", help="of LON,LAT: EPSG:4326 (default), gcj02 or bd09"
+    )
+    whatif.add_argument("--save", help="write the added/moved facilities as [planned] CSV")
+    whatif.set_defaults(func=_whatif)
     site = add("site", help="as-is vs as-planned, and suggested new sites")
     site.add_argument("study", help="study file (TOML) with [planned] and [siting]")
     site.set_defaults(func=_site)

@@ -1,0 +1,504 @@
+"""What if a facility were added, moved or removed? The answer from a finished analysis.
+
+:func:`what_if` reuses the analysis's network and the residents' attachments, searches again
+only the categories whose facilities changed (one search each), and recomputes their coverage,
+capacity and verdicts for every community, the blind spots and the district rules. The other
+categories' results are kept as they are. Its analysis is the one a full re-analysis of the
+edited facilities gives (tested); service areas of the changed categories are drawn only when
+:attr:`WhatIf.analysis` is first asked for, so the answer itself takes a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from cjgis._atomic import write_csv
+from cjgis._errors import InputError
+from cjgis.analysis import (
+    Analysis,
+    _attach,
+    _groups,
+    area_rows,
+    blind_spots,
+    category_access,
+    coverage_tables,
+    submit_areas,
+)
+from cjgis.categories import CATEGORIES, category_info, ordered_categories
+from cjgis.coords import CHINESE_CRS, to_wgs84_geometries
+from cjgis.coverage import walk_column, within_threshold
+from cjgis.scenario import compare
+from cjgis.snapping import attach_points
+from cjgis.verdict import community_verdicts, district_verdicts, share_text
+
+#: Columns of :attr:`WhatIf.diff`, one row per community x category that changed.
+DIFF_COLUMNS = [
+    "community_id",
+    "community_name",
+    "category",
+    "category_zh",
+    "share_before",
+    "share_after",
+    "status_before",
+    "status_after",
+    "status_change",
+    "newly_covered_residents",
+    "newly_uncovered_residents",
+    "covered_residents_before",
+    "covered_residents_after",
+    "target_share",
+    "coverage_met_before",
+    "coverage_met_after",
+]
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """The answer to one what-if: the changed results and a compact diff.
+
+    Attributes
+    ----------
+    before : Analysis
+        The analysis the edits were made to.
+    facilities : geopandas.GeoDataFrame
+        Every facility after the edits (metric CRS); ``change`` says ``added`` or ``moved``.
+    changed : list of str
+        Categories whose facilities changed (searched again).
+    diff : pandas.DataFrame
+        :data:`DIFF_COLUMNS`, one row per community x category whose share, verdict or covered
+        people changed.
+    """
+
+    before: Analysis
+    facilities: gpd.GeoDataFrame
+    changed: list[str]
+    diff: pd.DataFrame
+    _parts: dict = field(repr=False)
+
+    @cached_property
+    def analysis(self) -> Analysis:
+        """The analysis after the edits, with the changed categories' service areas drawn."""
+        return _with_areas(self.before, self._parts, self.changed)
+
+    def lines(self) -> list[str]:
+        """One line per changed community x category, for the minutes of a meeting."""
+        return change_lines(self.diff)
+
+
+def what_if(
+    analysis: Analysis,
+    *,
+    add: pd.DataFrame | Iterable[Mapping] | None = None,
+    move: Mapping[str, tuple[float, float]] | None = None,
+    remove: Iterable[str] = (),
+    crs: str = "EPSG:4326",
+) -> WhatIf:
+    """Answer "what if these facilities were added, moved or removed?".
+
+    Parameters
+    ----------
+    analysis : Analysis
+        A finished analysis (:func:`cjgis.analyze`), not modified.
+    add : DataFrame or iterable of mappings, optional
+        New facilities: ``category``, ``lon``/``lat`` (or ``x``/``y``) in ``crs``, and
+        optionally ``name``, ``capacity`` and ``facility_id`` (``W1``, ``W2``... if absent).
+    move : mapping, optional
+        Facility id to its new ``(lon, lat)`` (or ``(x, y)``) in ``crs``.
+    remove : iterable of str, optional
+        Ids of facilities to take away.
+    crs : str, optional
+        CRS of the coordinates: WGS84 by default; ``"gcj02"`` (Amap) and ``"bd09"`` (Baidu)
+        are converted; the analysis's own metric CRS (``analysis.crs``) is taken as is.
+
+    Returns
+    -------
+    WhatIf
+        The diff at once; :attr:`WhatIf.analysis` the whole analysis after the edits.
+    """
+    before_fac = analysis.facilities
+    ids = before_fac["facility_id"].astype(str)
+    remove = [str(i) for i in remove]
+    move = {str(k): v for k, v in (move or {}).items()}
+    _check_ids([*remove, *move], ids, what="remove/move")
+    added = _new_facilities(add, analysis, crs=crs)
+    moved_to = _points([v[0] for v in move.values()], [v[1] for v in move.values()], crs, analysis)
+    fac = before_fac.loc[~ids.isin(remove)].copy()
+    if "change" not in fac:
+        fac["change"] = None
+    at = fac["facility_id"].astype(str).map({k: i for i, k in enumerate(move)})
+    hit = at.notna().to_numpy()
+    if hit.any():
+        fac.loc[hit, "geometry"] = moved_to[at[hit].astype(int).to_numpy()]
+        fac.loc[hit, "change"] = "moved"
+        if "note" in fac:
+            fac.loc[hit, "note"] = None  # a note on the old place's street no longer holds
+    if len(added):
+        fac = pd.concat([fac, added.assign(change="added")], ignore_index=True)
+    fac = gpd.GeoDataFrame(fac.reset_index(drop=True), geometry="geometry", crs=analysis.crs)
+    changed_ids = set(remove) | set(move) | set(added["facility_id"] if len(added) else [])
+    touched = before_fac.loc[ids.isin(changed_ids), "category"].tolist()
+    touched += fac.loc[fac["facility_id"].astype(str).isin(changed_ids), "category"].tolist()
+    fac = _reattach(analysis, fac, changed_ids)
+    made = [c for c in ("street_offset_m", "note") if c in fac]  # the analysis adds them last
+    fac = fac[[c for c in fac.columns if c not in made] + made]
+    parts = _recompute(analysis, fac, ordered_categories(set(touched)))
+    after = parts["analysis"]
+    return WhatIf(
+        before=analysis,
+        facilities=after.facilities,
+        changed=list(parts["searched"]),
+        diff=diff_table(analysis, after, parts["searched"]),
+        _parts=parts,
+    )
+
+
+def _check_ids(wanted: list[str], ids: pd.Series, *, what: str) -> None:
+    known = set(ids)
+    for key in wanted:
+        if key not in known:
+            close = difflib.get_close_matches(key, sorted(known), n=3)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise InputError(
+                f"{what}: no facility has the id {key!r}{hint}. Fix: use a facility_id of "
+                "facilities.gpkg or the map's facility popups"
+            )
+
+
+def _points(xs, ys, crs: str, analysis: Analysis) -> np.ndarray:
+    """Points in the analysis's metric CRS from coordinates in ``crs``."""
+    points = shapely.points(np.column_stack([np.asarray(xs, float), np.asarray(ys, float)]))
+    if len(points) == 0:
+        return points
+    if crs.lower() in CHINESE_CRS:
+        points, crs = to_wgs84_geometries(points, crs), "EPSG:4326"
+    series = gpd.GeoSeries(points, crs=crs)
+    if series.crs.is_geographic:
+        lon, lat = shapely.get_coordinates(points).T
+        if not ((np.abs(lon) <= 180) & (np.abs(lat) <= 90)).all():
+            raise InputError(
+                f"coordinates {lon[0]:g}, {lat[0]:g} are not longitude/latitude in {crs}. Fix: "
+                "give lon,lat in degrees, or name the metric CRS they are in"
+            )
+    return series.to_crs(analysis.crs).to_numpy()
+
+
+def _new_facilities(add, analysis: Analysis, *, crs: str) -> gpd.GeoDataFrame:
+    """Return the facilities to add, checked, as rows like ``analysis.facilities``."""
+    columns = list(analysis.facilities.columns)
+    if add is None:
+        return gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=analysis.crs)
+    table = add.copy() if isinstance(add, pd.DataFrame) else pd.DataFrame(list(add))
+    if len(table) == 0:
+        return gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=analysis.crs)
+    xs, ys = ("lon", "lat") if "lon" in table else ("x", "y")
+    for key in ("category", xs, ys):
+        if key not in table:
+            raise InputError(f"add: a new facility needs {key!r}. Fix: give category, lon, lat")
+    known = sorted(
+        {*CATEGORIES, *analysis.facilities["category"], *(r.key for r in analysis.options.rules)}
+    )
+    for category in table["category"]:
+        if category not in known:
+            close = difflib.get_close_matches(str(category), known, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise InputError(
+                f"add: unknown category {category!r}. Fix: {hint}known: {', '.join(known)}"
+            )
+    existing = set(analysis.facilities["facility_id"].astype(str))
+    given = table["facility_id"].astype(str) if "facility_id" in table else None
+    fresh, k = [], 1
+    for i in range(len(table)):
+        if given is not None and pd.notna(table["facility_id"].iloc[i]):
+            fid = given.iloc[i]
+        else:
+            while f"W{k}" in existing or f"W{k}" in fresh:
+                k += 1
+            fid = f"W{k}"
+        if fid in existing or fid in fresh:
+            raise InputError(f"add: the facility id {fid!r} is taken. Fix: give another id")
+        fresh.append(fid)
+    names = table["name"] if "name" in table else pd.Series([None] * len(table))
+    rows = {
+        "facility_id": fresh,
+        "name": [
+            n if isinstance(n, str) and n else f"新增{category_info(c).name_zh}"
+            for n, c in zip(names, table["category"], strict=True)
+        ],
+        "category": table["category"].astype(str).to_list(),
+    }
+    if "capacity" in table:
+        capacity = pd.to_numeric(table["capacity"], errors="coerce")
+        bad = capacity.isna() & table["capacity"].notna()
+        if bad.any():
+            raise InputError(
+                f"add: capacity {table['capacity'][bad].iloc[0]!r} is not a number. Fix: a "
+                "number (beds, sockets, tables, m²) or leave it out"
+            )
+        rows["capacity"] = capacity.to_numpy(float)
+    geometry = _points(table[xs], table[ys], crs, analysis)
+    return gpd.GeoDataFrame(rows, geometry=geometry, crs=analysis.crs)
+
+
+def _reattach(analysis: Analysis, fac: gpd.GeoDataFrame, changed_ids) -> gpd.GeoDataFrame:
+    """Attach the added and moved facilities (as the analysis does); refuse ones off the map."""
+    new = fac["facility_id"].astype(str).isin(changed_ids).to_numpy()
+    if not new.any():
+        return fac
+    part = fac.loc[new].drop(columns=["street_offset_m"], errors="ignore")
+    part = part.assign(_row=np.arange(1, len(part) + 1))  # "row" n: the n-th edited facility
+    kept, _, rejected = _attach(
+        analysis.network,
+        part,
+        layer="facilities",
+        file="what-if",
+        id_column="facility_id",
+        max_snap_m=analysis.options.max_snap_m,
+    )
+    if rejected:
+        first = pd.concat(rejected).iloc[0]
+        raise InputError(f"what-if facility {first['id']}: {first['reason']}. Fix: {first['fix']}")
+    fac = fac.copy()
+    fac.loc[new, "street_offset_m"] = kept["street_offset_m"].to_numpy()
+    if "note" in kept:
+        fac.loc[new, "note"] = kept["note"].to_numpy()
+    return fac
+
+
+def _recompute(analysis: Analysis, fac: gpd.GeoDataFrame, touched: list[str]) -> dict:
+    """Everything but the service areas, after the edits: only ``touched`` searched again."""
+    options = analysis.options
+    present = ordered_categories(fac["category"].unique())
+    categories = [c for c in present if options.rule_for(c).scale == "walk"]
+    had = _groups(ordered_categories(analysis.facilities["category"].unique()), options)
+    if not _groups(present, options) <= had:
+        raise InputError(
+            "what-if: a new category counts a group of residents the analysis did not count "
+            f"({', '.join(sorted(_groups(present, options) - had))}). Fix: add one facility of "
+            "that category to the study's facilities and run cjgis analyze"
+        )
+    searched = [c for c in touched if c in categories]
+    gone = [c for c in analysis.categories if c not in categories]
+    res = analysis.residents.drop(columns=_derived(analysis.residents, gone))
+    columns, found = {}, []
+    for category in searched:
+        mine = (fac["category"] == category).to_numpy()
+        sub = fac.loc[mine]
+        att = attach_points(
+            analysis.network, sub.geometry.to_numpy(), max_distance_m=options.max_snap_m
+        )
+        access = category_access(
+            analysis.network, res, analysis.resident_attachment, sub, att, category, options
+        )
+        columns.update(access.columns)
+        found.append((sub, access))
+    res = res.assign(**columns)
+    res = res[
+        [c for c in res.columns if c not in _derived(res, categories)] + _derived(res, categories)
+    ]
+    coverage, away = (
+        coverage_tables(res, analysis.communities, fac, searched, options, analysis.demand_basis)
+        if searched
+        else (analysis.coverage.head(0), analysis.outside_coverage.head(0))
+    )
+    coverage = _merge_rows(analysis.coverage, coverage, searched, categories, analysis.communities)
+    away = _merge_rows(analysis.outside_coverage, away, searched, categories, analysis.communities)
+    verdict_columns = [
+        c for c in community_verdicts(coverage.head(0)).columns if c != "community_id"
+    ]
+    comm = analysis.communities.drop(columns=verdict_columns).merge(
+        community_verdicts(coverage), on="community_id", how="left"
+    )
+    district_rules = [options.rule_for(c) for c in present if c not in categories]
+    after = replace(
+        analysis,
+        categories=categories,
+        communities=comm,
+        residents=res,
+        facilities=fac,
+        coverage=coverage,
+        outside_coverage=away,
+        blind_spots=blind_spots(res, categories, options=options),
+        district=district_verdicts(res, fac, district_rules, demand_basis=analysis.demand_basis),
+    )
+    return {"analysis": after, "searched": searched, "found": found}
+
+
+def _derived(res: pd.DataFrame, categories: list[str]) -> list[str]:
+    """Return the residents' columns of categories' searches, in the order analyze adds them."""
+    names = []
+    for c in categories:
+        names += [walk_column(c), f"nearest_{c}", f"access_{c}", f"access_gauss_{c}"]
+    return [n for n in names if n in res]
+
+
+def _merge_rows(old: pd.DataFrame, new: pd.DataFrame, searched, categories, communities):
+    """Old coverage rows of the categories kept and new ones of those searched, in order."""
+    keep = old[old["category"].isin(categories) & ~old["category"].isin(searched)]
+    both = pd.concat([keep, new], ignore_index=True) if len(new) else keep
+    order_c = {c: i for i, c in enumerate(communities["community_id"])}
+    order_k = {c: i for i, c in enumerate(categories)}
+    both = both.assign(
+        _c=both["community_id"].map(order_c), _k=both["category"].map(order_k)
+    ).sort_values(["_c", "_k"], kind="stable")
+    return both.drop(columns=["_c", "_k"]).reset_index(drop=True)[list(old.columns)]
+
+
+def _with_areas(before: Analysis, parts: dict, searched: list[str]) -> Analysis:
+    """Return the analysis after the edits, its searched categories' areas drawn anew."""
+    after = parts["analysis"]
+    pool = ThreadPoolExecutor(max_workers=2)
+    try:
+        jobs = [
+            submit_areas(pool, after.network, sub, access, after.options)
+            for sub, access in parts["found"]
+        ]
+        rows = area_rows(jobs)
+    finally:
+        pool.shutdown(cancel_futures=True)
+    old = before.service_areas
+    kept = old[old["category"].isin(after.categories) & ~old["category"].isin(searched)]
+    new = gpd.GeoDataFrame(rows, crs=after.crs) if rows else old.head(0)
+    areas = pd.concat([kept, new], ignore_index=True)
+    order_k = {c: i for i, c in enumerate(after.categories)}
+    areas = areas.assign(
+        _band=areas["facility_id"].notna(),
+        _k=areas["category"].map(order_k),
+        _f=_facility_order(areas, after.facilities),
+    ).sort_values(["_band", "_k", "_f", "metres"], kind="stable")
+    areas = areas.drop(columns=["_band", "_k", "_f"]).reset_index(drop=True)
+    return replace(after, service_areas=gpd.GeoDataFrame(areas, geometry="geometry", crs=after.crs))
+
+
+def _facility_order(areas: pd.DataFrame, facilities: pd.DataFrame) -> np.ndarray:
+    position = {f: i for i, f in enumerate(facilities["facility_id"])}
+    return areas["facility_id"].map(position).fillna(-1).to_numpy()
+
+
+def diff_table(before: Analysis, after: Analysis, searched: list[str]) -> pd.DataFrame:
+    """Per community x category that changed: share, verdict and people before and after."""
+    table = compare(before, after)
+    table = table[
+        table["category"].isin([*searched, *set(before.categories) - set(after.categories)])
+    ]
+    flips = _flips(before, after, searched)
+    table = table.merge(flips, on=["community_id", "category"], how="left")
+    for col in ("newly_covered_residents", "newly_uncovered_residents"):
+        table[col] = table[col].fillna(0.0)
+    table = table.rename(
+        columns={
+            "covered_share_before": "share_before",
+            "covered_share_after": "share_after",
+            "status_zh_before": "status_before_zh",
+            "status_zh_after": "status_after_zh",
+        }
+    )
+    changed = (
+        (table["share_before"] != table["share_after"])
+        | (table["status_before"] != table["status_after"])
+        | (table["newly_covered_residents"] > 0)
+        | (table["newly_uncovered_residents"] > 0)
+    )
+    table = table.loc[changed].reset_index(drop=True)
+    return table[[*DIFF_COLUMNS, "status_before_zh", "status_after_zh"]]
+
+
+def _flips(before: Analysis, after: Analysis, searched: list[str]) -> pd.DataFrame:
+    """People newly within / newly beyond the threshold, per community and category."""
+    frames = []
+    inside = ~before.residents.get(
+        "living_outside", pd.Series(False, index=before.residents.index)
+    ).to_numpy(bool)
+    for c in searched:
+        limit = after.options.rule_for(c).minutes
+        col = walk_column(c)
+        was = (
+            within_threshold(before.residents[col].to_numpy(), limit)
+            if col in before.residents
+            else np.zeros(len(inside), bool)
+        )
+        now = within_threshold(after.residents[col].to_numpy(), limit)
+        people = before.residents["population"].to_numpy(float)
+        frame = pd.DataFrame(
+            {
+                "community_id": before.residents["community_id"].to_numpy(),
+                "category": c,
+                "newly_covered_residents": np.where(inside & now & ~was, people, 0.0),
+                "newly_uncovered_residents": np.where(inside & was & ~now, people, 0.0),
+            }
+        )
+        frames.append(frame.groupby(["community_id", "category"], as_index=False).sum())
+    if not frames:
+        return pd.DataFrame(
+            columns=[
+                "community_id",
+                "category",
+                "newly_covered_residents",
+                "newly_uncovered_residents",
+            ]
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def change_lines(diff: pd.DataFrame) -> list[str]:
+    """One line per row of a what-if or as-planned diff: share and verdict before -> after."""
+    lines = []
+    for row in diff.itertuples():
+        before = share_text(row.share_before, row.target_share, row.coverage_met_before)
+        after = share_text(row.share_after, row.target_share, row.coverage_met_after)
+        verdict = (
+            f"{row.status_before_zh} -> {row.status_after_zh}"
+            if row.status_before != row.status_after
+            else f"仍{row.status_after_zh}"
+            if isinstance(row.status_after_zh, str)
+            else ""
+        )
+        people = []
+        if row.newly_covered_residents > 0:
+            people.append(f"+{row.newly_covered_residents:,.0f} 人 covered")
+        if row.newly_uncovered_residents > 0:
+            people.append(f"-{row.newly_uncovered_residents:,.0f} 人 no longer")
+        extra = f" ({', '.join(people)})" if people else ""
+        lines.append(
+            f"{row.community_name} {row.category_zh}: {before} -> {after}, {verdict}{extra}"
+        )
+    return lines
+
+
+def save_scenario(result: WhatIf, path: str | Path) -> Path:
+    """Write the added and moved facilities as a CSV a study can name as ``[planned] facilities``.
+
+    Columns ``facility_id, name, category, lon, lat, capacity, change`` in WGS84 (UTF-8 with
+    BOM, for Excel). Removals cannot be planned: they are listed in the returned file's
+    companion ``<name>_removed.csv``, for the minutes.
+    """
+    path = Path(path)
+    fac = result.facilities
+    new = fac[fac["change"].isin(["added", "moved"])]
+    lonlat = shapely.get_coordinates(gpd.GeoSeries(new.geometry, crs=fac.crs).to_crs("EPSG:4326"))
+    table = pd.DataFrame(
+        {
+            "facility_id": new["facility_id"].astype(str).to_numpy(),
+            "name": new["name"].to_numpy(),
+            "category": new["category"].to_numpy(),
+            "lon": lonlat[:, 0] if len(new) else [],
+            "lat": lonlat[:, 1] if len(new) else [],
+            "capacity": new["capacity"].to_numpy() if "capacity" in new else np.nan,
+            "change": new["change"].to_numpy(),
+        }
+    )
+    write_csv(table, path)
+    gone = result.before.facilities[
+        ~result.before.facilities["facility_id"].isin(fac["facility_id"])
+    ][["facility_id", "name", "category"]]
+    write_csv(gone, path.with_name(f"{path.stem}_removed.csv"))
+    return path

@@ -1,0 +1,218 @@
+"""What-if: the incremental answer equals a full re-analysis of the edited facilities."""
+
+from __future__ import annotations
+
+import sys
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import REPO
+
+from cjgis._errors import InputError
+from cjgis.analysis import analyze
+from cjgis.cli import main
+from cjgis.inputs import layers_from_study, network_from_study
+from cjgis.io import read_facilities
+from cjgis.study import load_study
+from cjgis.whatif import what_if
+
+
+@pytest.fixture(scope="module")
+def sample_inputs(sample_study):
+    study = load_study(sample_study)
+    network = network_from_study(study)
+    layers = layers_from_study(study)
+    return network, layers, study.options
+
+
+@pytest.fixture(scope="module")
+def sample(sample_inputs):
+    network, layers, options = sample_inputs
+    return analyze(network, *layers, options=options, verbose=False)
+
+
+def lonlat(analysis, facility_id, dx=0.0, dy=0.0):
+    row = analysis.facilities.set_index("facility_id").loc[facility_id]
+    point = gpd.GeoSeries([row.geometry], crs=analysis.crs).to_crs("EPSG:4326").iloc[0]
+    return point.x + dx, point.y + dy
+
+
+def full_reanalysis(inputs, result):
+    network, (communities, residents, _), options = inputs
+    edited = result.facilities.drop(columns=["street_offset_m", "note"], errors="ignore")
+    return analyze(network, communities, residents, edited, options=options, verbose=False)
+
+
+def assert_same_analysis(got, want):
+    pd.testing.assert_frame_equal(got.coverage, want.coverage)
+    pd.testing.assert_frame_equal(got.outside_coverage, want.outside_coverage)
+    for name in ("residents", "blind_spots", "communities", "facilities", "service_areas"):
+        a, b = getattr(got, name), getattr(want, name)
+        pd.testing.assert_frame_equal(a.drop(columns="geometry"), b.drop(columns="geometry"))
+        assert a.geometry.geom_equals_exact(b.geometry, 1e-9).all(), name
+    pd.testing.assert_frame_equal(got.district, want.district)
+    assert got.categories == want.categories
+
+
+def some_id(analysis, category, k=0):
+    return analysis.facilities.loc[analysis.facilities["category"] == category, "facility_id"].iloc[
+        k
+    ]
+
+
+def test_add_move_remove_equals_a_full_reanalysis(sample_inputs, sample):
+    moved = some_id(sample, "ceremony_hall")
+    result = what_if(
+        sample,
+        add=[
+            {
+                "category": "elderly_care",
+                "lon": lonlat(sample, moved, 0.004, 0.003)[0],
+                "lat": lonlat(sample, moved, 0.004, 0.003)[1],
+                "name": "村委会旧址日间照料中心",
+                "capacity": 30,
+            }
+        ],
+        move={moved: lonlat(sample, moved, -0.006, 0.002)},
+        remove=[some_id(sample, "ev_charging", 3)],
+    )
+    assert result.changed == ["elderly_care", "ev_charging", "ceremony_hall"]
+    assert_same_analysis(result.analysis, full_reanalysis(sample_inputs, result))
+    changes = result.facilities.set_index("facility_id")["change"]
+    assert changes["W1"] == "added" and changes[moved] == "moved"
+    assert len(result.facilities) == len(sample.facilities)  # one in, one out
+
+
+def test_the_diff_agrees_with_the_coverage_it_summarises(sample):
+    moved = some_id(sample, "elderly_care", 2)
+    result = what_if(sample, move={moved: lonlat(sample, moved, 0.006, -0.004)})
+    diff = result.diff
+    assert len(diff) > 0 and set(diff["category"]) == {"elderly_care"}
+    after = result.analysis.coverage.set_index(["community_id", "category"])
+    before = sample.coverage.set_index(["community_id", "category"])
+    for row in diff.itertuples():
+        key = (row.community_id, row.category)
+        assert row.share_after == after.loc[key, "covered_share"]
+        assert row.status_after == after.loc[key, "status"]
+        change = after.loc[key, "covered_residents"] - before.loc[key, "covered_residents"]
+        assert change == pytest.approx(row.newly_covered_residents - row.newly_uncovered_residents)
+    # every pair left out of the diff is unchanged
+    rest = after.drop(index=list(zip(diff["community_id"], diff["category"], strict=True)))
+    pd.testing.assert_series_equal(
+        rest["covered_share"], before.loc[rest.index, "covered_share"], check_names=False
+    )
+    lines = result.lines()
+    assert len(lines) == len(diff) and all("养老服务设施" in line for line in lines)
+
+
+def test_removing_a_categorys_last_facility_drops_it_as_a_reanalysis_does(sample_inputs, sample):
+    ids = sample.facilities.loc[sample.facilities["category"] == "tool_storage", "facility_id"]
+    result = what_if(sample, remove=list(ids))
+    assert "tool_storage" not in result.analysis.categories
+    assert_same_analysis(result.analysis, full_reanalysis(sample_inputs, result))
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ({"remove": ["F_nope"]}, "no facility has the id 'F_nope'"),
+        ({"add": [{"category": "elderly_car", "lon": 120.27, "lat": 30.3}]}, "elderly_care"),
+        ({"add": [{"category": "elderly_care", "lon": 121.5, "lat": 31.2}]}, "walkable street"),
+        ({"add": [{"category": "elderly_care", "lon": 30.3, "lat": 120.27}]}, "not longitude"),
+        ({"add": [{"category": "elderly_care", "x": 1.0}]}, "needs 'y'"),
+    ],
+)
+def test_bad_edits_say_what_and_how_to_fix(sample, edit, message):
+    with pytest.raises(InputError, match=message):
+        what_if(sample, **edit)
+
+
+def test_a_taken_id_is_refused(sample):
+    taken = some_id(sample, "elderly_care")
+    with pytest.raises(InputError, match="is taken"):
+        what_if(
+            sample,
+            add=[{"category": "elderly_care", "lon": 120.27, "lat": 30.3, "facility_id": taken}],
+        )
+
+
+def test_real_streets_move_equals_a_full_reanalysis(hangzhou_streets, tmp_path):
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from district import write_district
+
+    study = load_study(
+        write_district(tmp_path, n_residences=600, n_facilities=96, streets=hangzhou_streets)
+    )
+    network = network_from_study(study)
+    layers = layers_from_study(study)
+    inputs = (network, layers, study.options)
+    before = analyze(network, *layers, options=study.options, verbose=False)
+    moved = some_id(before, "elderly_care")
+    result = what_if(
+        before,
+        move={moved: lonlat(before, moved, 0.01, 0.005)},
+        add=[
+            {
+                "category": "ev_charging",
+                "lon": lonlat(before, moved)[0],
+                "lat": lonlat(before, moved)[1],
+            }
+        ],
+    )
+    assert len(result.diff) > 0
+    assert_same_analysis(result.analysis, full_reanalysis(inputs, result))
+
+
+def test_saved_scenario_reads_as_planned_facilities(sample, tmp_path):
+    moved = some_id(sample, "ceremony_hall")
+    result = what_if(
+        sample,
+        move={moved: lonlat(sample, moved, 0.002, 0.0)},
+        add=[{"category": "kindergarten", "lon": 120.268, "lat": 30.301, "name": "新幼儿园"}],
+        remove=[some_id(sample, "ev_charging")],
+    )
+    from cjgis.whatif import save_scenario
+
+    path = save_scenario(result, tmp_path / "scenario.csv")
+    planned = read_facilities(path, id="facility_id", capacity="capacity")
+    assert list(planned.frame["category"]) == ["ceremony_hall", "kindergarten"]
+    assert len(planned.rejected) == 0
+    xy = planned.frame.to_crs(sample.crs).geometry
+    want = result.facilities.set_index("facility_id").loc[[moved, "W1"]].geometry
+    assert np.allclose(xy.x, want.x, atol=1e-3) and np.allclose(xy.y, want.y, atol=1e-3)
+    removed = pd.read_csv(tmp_path / "scenario_removed.csv", encoding="utf-8-sig", dtype=str)
+    assert list(removed["facility_id"]) == [str(some_id(sample, "ev_charging"))]
+
+
+def test_cli_prints_the_verdict_lines_and_writes_the_diff(
+    sample_study, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    code = main(
+        [
+            "whatif",
+            "--quiet",
+            str(sample_study),
+            "--add",
+            "elderly_care,120.27,30.302,村委会旧址日间照料中心,20",
+            "--remove",
+            "11",
+            "--move",
+            "3,120.262,30.297",
+            "--save",
+            "scenario.csv",
+        ]
+    )
+    assert code == 0
+    out = capsys.readouterr().out
+    diff = pd.read_csv(
+        tmp_path / "data/processed/sample/whatif/whatif_diff.csv", encoding="utf-8-sig"
+    )
+    assert len(diff) > 0
+    for row in diff.itertuples():
+        assert f"{row.community_name} {row.category_zh}:" in out
+    assert "1 added, 1 moved, 1 removed" in out
+    assert (tmp_path / "scenario.csv").is_file()
+    assert main(["whatif", str(sample_study), "--add", "elderly_care,120.27"]) == 2
