@@ -13,11 +13,12 @@ from nbclient import NotebookClient
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 
 
-def test_the_three_planner_notebooks_exist():
+def test_the_planner_notebooks_exist():
     assert [p.name for p in NOTEBOOKS] == [
         "01_quickstart.ipynb",
         "02_your_own_data.ipynb",
         "03_new_resettlement_site.ipynb",
+        "04_what_if.ipynb",
     ]
 
 

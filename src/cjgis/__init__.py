@@ -8,7 +8,8 @@ Data flow, one module per step (imports only ever point up this list)::
                 -> access (one multi-source Dijkstra per category) -> service_areas
                 partition (the same searches tile by tile, on Dask workers)
     assessment: rules, settings, standards -> coverage, capacity -> verdict -> analysis (pure)
-    planning:   siting, scenario (as-is vs as-planned)
+    planning:   siting, scenario (as-is vs as-planned), whatif (add/move/remove, incremental)
+                -> whatif_map (the same in a notebook widget)
     outputs:    report (CSV, GeoPackage), scorecard, figures, maps (folium) -> cli
 
 Everything a notebook needs is importable from ``cjgis`` itself (loaded on first use, so
@@ -58,6 +59,10 @@ _HOMES: dict[str, str] = {
     "write_outputs": "report",
     "write_all": "deliverables",
     "run_batch": "batch",
+    "what_if": "whatif",
+    "WhatIf": "whatif",
+    "save_scenario": "whatif",
+    "what_if_map": "whatif_map",
     "Partition": "partition",
     "balanced_tiles": "partition",
     "run_sweep": "sweep",
@@ -101,6 +106,8 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ lo
     from cjgis.streets import network_from_download, network_from_file, read_street_graph
     from cjgis.study import Study, load_study
     from cjgis.sweep import run_sweep
+    from cjgis.whatif import WhatIf, save_scenario, what_if
+    from cjgis.whatif_map import what_if_map
 
 
 def __getattr__(name: str):

@@ -1,0 +1,107 @@
+"""What-if speed: one facility moved, answered incrementally vs a full re-analysis.
+
+    python benchmarks/bench_whatif.py            # the district (real streets) and the 500k city
+    python benchmarks/bench_whatif.py --short    # the district only, smaller
+
+The district is ``benchmarks/district.py`` (the shared real streets, 1,500 residences, 240
+facilities), the city ``benchmarks/city.py`` (500,000 nodes, 300,000 residences, 2,000
+facilities), both at the study defaults (per-facility areas and tier bands on). Each is
+analysed once (network cached), then one facility of the category with the most facilities
+is moved 300 m east: the what-if's answer (diff and verdicts), its service areas when asked
+for, and a full re-analysis of the same edited facilities (``cjgis.analyze``, network and
+layers already in memory) are timed in the same process. Median of three moves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+TARGETS_S = {"district": 0.5, "city": 3.0}
+
+
+def _case(name: str, study_path: Path) -> dict[str, float]:
+    import geopandas as gpd
+
+    from cjgis.analysis import analyze
+    from cjgis.inputs import layers_from_study, network_from_study
+    from cjgis.study import load_study
+    from cjgis.whatif import what_if
+
+    study = load_study(study_path)
+    network = network_from_study(study)
+    communities, residents, facilities = layers_from_study(study)
+    analysis = analyze(
+        network, communities, residents, facilities, options=study.options, verbose=False
+    )
+    fac = analysis.facilities
+    category = fac["category"].value_counts().index[0]
+    answer_s, areas_s, full_s = [], [], []
+    for k in range(3):
+        row = fac[fac["category"] == category].iloc[k]
+        point = gpd.GeoSeries([row.geometry], crs=analysis.crs).translate(300.0, 0.0)
+        lon, lat = point.to_crs("EPSG:4326").iloc[0].coords[0]
+        started = time.perf_counter()
+        result = what_if(analysis, move={row.facility_id: (lon, lat)})
+        answer_s.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        after = result.analysis
+        areas_s.append(time.perf_counter() - started)
+        edited = result.facilities.drop(columns=["street_offset_m", "note"], errors="ignore")
+        started = time.perf_counter()
+        full = analyze(
+            network, communities, residents, edited, options=study.options, verbose=False
+        )
+        full_s.append(time.perf_counter() - started)
+        assert after.coverage.equals(full.coverage), "what-if and re-analysis disagree"
+    out = {
+        "answer": statistics.median(answer_s),
+        "areas": statistics.median(areas_s),
+        "full": statistics.median(full_s),
+    }
+    print(
+        f"{name:<9} {network.n_nodes:>9,} {len(analysis.residents):>10,} {len(fac):>6,} "
+        f"{category:<13} {out['answer']:>8.2f} {out['areas']:>8.2f} {out['full']:>8.1f} "
+        f"{out['full'] / out['answer']:>9.0f}x {out['answer'] / TARGETS_S[name]:>7.2f}"
+    )
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    from city import write_city
+    from district import write_district
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--short", action="store_true")
+    parser.add_argument("--data", type=Path, default=ROOT / "data" / "processed")
+    args = parser.parse_args(argv)
+    residences, facilities = (300, 48) if args.short else (1_500, 240)
+    district = args.data / f"bench_district_{residences}_{facilities}"
+    if not (district / "study.toml").is_file():
+        write_district(district, n_residences=residences, n_facilities=facilities)
+    print(
+        f"{'study':<9} {'nodes':>9} {'residences':>10} {'fac.':>6} {'moved':<13} "
+        f"{'answer s':>8} {'areas s':>8} {'full s':>8} {'full/ans':>10} {'/target':>7}"
+    )
+    ratios = {}
+    got = _case("district", district / "study.toml")
+    ratios["district_full_over_answer"] = got["full"] / got["answer"]
+    ratios["district_answer_over_target"] = got["answer"] / TARGETS_S["district"]
+    if not args.short:
+        city = args.data / "bench_city_500000_300000"
+        if not (city / "study.toml").is_file():
+            write_city(city, n_nodes=500_000, n_facilities=2_000, n_residences=300_000)
+        got = _case("city", city / "study.toml")
+        ratios["city_full_over_answer"] = got["full"] / got["answer"]
+        ratios["city_answer_over_target"] = got["answer"] / TARGETS_S["city"]
+    print("\nratios: " + ", ".join(f"{k} = {v:.2f}" for k, v in ratios.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
