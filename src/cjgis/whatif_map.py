@@ -204,7 +204,9 @@ def what_if_map(analysis: Analysis, *, category: str | None = None, basemap: boo
     and "remove" to take it away; "undo" steps back; "save" writes the scenario as a
     ``[planned] facilities`` CSV. The community colours, the category's service area and the
     verdict table beside the map follow each edit. ``basemap=False`` for an intranet without
-    map tiles. Returns the widget; its ``session`` attribute is the current :class:`Session`.
+    map tiles. Returns the widget; ``widget.session`` is the current :class:`Session`,
+    ``widget.step(event)`` applies an event (:func:`handle`), ``widget.view()`` is
+    :func:`redraw` of the session and ``widget.save(path)`` :func:`save`.
     """
     import ipyleaflet
     import ipywidgets
@@ -282,5 +284,7 @@ def what_if_map(analysis: Analysis, *, category: str | None = None, basemap: boo
     widget = ipywidgets.VBox([controls, ipywidgets.HBox([leaflet, table]), lines])
     widget.session = state["session"]
     widget.step = step  # for scripted moves (the notebook, the tests)
+    widget.view = lambda: redraw(state["session"])
+    widget.save = lambda to: save(state["session"], to)
     show()
     return widget
