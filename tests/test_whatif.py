@@ -216,3 +216,18 @@ def test_cli_prints_the_verdict_lines_and_writes_the_diff(
     assert "1 added, 1 moved, 1 removed" in out
     assert (tmp_path / "scenario.csv").is_file()
     assert main(["whatif", str(sample_study), "--add", "elderly_care,120.27"]) == 2
+
+
+def test_other_settings_equal_a_full_analysis_with_them(sample_inputs, sample):
+    from dataclasses import replace
+
+    network, layers, options = sample_inputs
+    slower = replace(options, walk_speed_m_s=0.8, minutes=10.0)
+    result = what_if(sample, options=slower)
+    assert result.changed == sample.categories
+    want = analyze(network, *layers, options=slower, verbose=False)
+    assert_same_analysis(result.analysis, want)
+    same = result.analysis.coverage["covered_share"].equals(sample.coverage["covered_share"])
+    assert result.diff.empty == same  # (chcj_2017 rules fix most categories' metres)
+    with pytest.raises(InputError, match="max_snap_m differs"):
+        what_if(sample, options=replace(options, max_snap_m=50.0))

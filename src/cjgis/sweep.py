@@ -2,10 +2,11 @@
 
 A study's ``[sweep]`` section lists values (walking speed, minutes, target share); every
 combination is a scenario, analysed exactly as ``cjgis analyze`` would analyse the study with
-those values in ``[analysis]``. Each worker reads the network and layers once (a per-process
-cache) and runs its scenarios on them. The result is one long table: the scenario's values,
-then the coverage and verdict columns of every community x category (``sweep.csv``), and a
-chart of the pairs that meet their target in each scenario (``sweep_chart.png``).
+those values in ``[analysis]``. Each worker reads the network and layers and attaches residents
+and facilities once (a per-process cache), and runs its scenarios on them. The result is one
+long table: the scenario's values, then the coverage and verdict columns of every community x
+category (``sweep.csv``), and a chart of the pairs that meet their target in each scenario
+(``sweep_chart.png``).
 """
 
 from __future__ import annotations
@@ -75,26 +76,33 @@ def run_sweep(
 
 
 def run_scenario(study_path: str, scenario: dict[str, float]) -> pd.DataFrame:
-    """Analyse one scenario on this worker's copy of the study's network and layers."""
-    from cjgis.analysis import analyze
-    from cjgis.study import load_study
+    """Analyse one scenario on this worker's analysis of the study (:func:`_base`).
 
-    study = load_study(study_path, analysis=scenario)
-    network, communities, residents, facilities = _inputs(study_path)
-    result = analyze(
-        network, communities, residents, facilities, options=study.options, verbose=False
-    )
-    return result.coverage
+    The scenario's settings are applied with :func:`cjgis.whatif.what_if` (``options=``):
+    network, residents' and facilities' attachments and demand counts are the worker's; every
+    category is searched again under the scenario's rules. Its coverage equals that of
+    ``cjgis analyze`` with the values in ``[analysis]`` (tested).
+    """
+    from cjgis.study import load_study
+    from cjgis.whatif import what_if
+
+    options = load_study(study_path, analysis=scenario).options
+    return what_if(_base(study_path), options=options).analysis_without_areas.coverage
 
 
 @functools.lru_cache(maxsize=2)
-def _inputs(study_path: str):
-    """Return the study's network and layers, read once per worker process."""
+def _base(study_path: str):
+    """Return the study analysed once per worker process (its areas are not drawn)."""
+    from dataclasses import replace
+
+    from cjgis.analysis import analyze
     from cjgis.inputs import layers_from_study, network_from_study
     from cjgis.study import load_study
 
     study = load_study(study_path)
-    return (network_from_study(study), *layers_from_study(study))
+    options = replace(study.options, facility_areas=False, bands=False)
+    network = network_from_study(study)
+    return analyze(network, *layers_from_study(study), options=options, verbose=False)
 
 
 def write_sweep_chart(table: pd.DataFrame, path: str | Path) -> Path:

@@ -38,6 +38,7 @@ from cjgis.categories import CATEGORIES, category_info, ordered_categories
 from cjgis.coords import CHINESE_CRS, to_wgs84_geometries
 from cjgis.coverage import walk_column, within_threshold
 from cjgis.scenario import compare
+from cjgis.settings import AnalysisOptions
 from cjgis.snapping import attach_points
 from cjgis.verdict import community_verdicts, district_verdicts, share_text
 
@@ -85,6 +86,14 @@ class WhatIf:
     diff: pd.DataFrame
     _parts: dict = field(repr=False)
 
+    @property
+    def analysis_without_areas(self) -> Analysis:
+        """The analysis after the edits, but the changed categories' service areas as before.
+
+        For tables only (coverage, verdicts, blind spots): quick, as :attr:`diff` is.
+        """
+        return self._parts["analysis"]
+
     @cached_property
     def analysis(self) -> Analysis:
         """The analysis after the edits, with the changed categories' service areas drawn."""
@@ -102,8 +111,9 @@ def what_if(
     move: Mapping[str, tuple[float, float]] | None = None,
     remove: Iterable[str] = (),
     crs: str = "EPSG:4326",
+    options: AnalysisOptions | None = None,
 ) -> WhatIf:
-    """Answer "what if these facilities were added, moved or removed?".
+    """Answer "what if these facilities were added, moved or removed?" (or the rules other).
 
     Parameters
     ----------
@@ -119,6 +129,11 @@ def what_if(
     crs : str, optional
         CRS of the coordinates: WGS84 by default; ``"gcj02"`` (Amap) and ``"bd09"`` (Baidu)
         are converted; the analysis's own metric CRS (``analysis.crs``) is taken as is.
+    options : AnalysisOptions, optional
+        Other settings (minutes, walking speed, target share: "what if the standard said
+        10 minutes?"); every category is then searched again. The attachments are reused, so
+        settings that move them (``max_snap_m``) or count residents otherwise
+        (``elderly_share``, ``household_size``) are refused.
 
     Returns
     -------
@@ -132,8 +147,9 @@ def what_if(
     _check_ids([*remove, *move], ids, what="remove/move")
     added = _new_facilities(add, analysis, crs=crs)
     moved_to = _points([v[0] for v in move.values()], [v[1] for v in move.values()], crs, analysis)
+    edited = bool(remove or move or len(added))
     fac = before_fac.loc[~ids.isin(remove)].copy()
-    if "change" not in fac:
+    if edited and "change" not in fac:
         fac["change"] = None
     at = fac["facility_id"].astype(str).map({k: i for i, k in enumerate(move)})
     hit = at.notna().to_numpy()
@@ -151,7 +167,12 @@ def what_if(
     fac = _reattach(analysis, fac, changed_ids)
     made = [c for c in ("street_offset_m", "note") if c in fac]  # the analysis adds them last
     fac = fac[[c for c in fac.columns if c not in made] + made]
-    parts = _recompute(analysis, fac, ordered_categories(set(touched)))
+    base = analysis
+    if options is not None and options != analysis.options:
+        _check_options(analysis.options, options)
+        base = replace(analysis, options=options)
+        touched = list(fac["category"].unique())
+    parts = _recompute(base, fac, ordered_categories(set(touched)))
     after = parts["analysis"]
     return WhatIf(
         before=analysis,
@@ -160,6 +181,20 @@ def what_if(
         diff=diff_table(analysis, after, parts["searched"]),
         _parts=parts,
     )
+
+
+#: Settings a what-if cannot change: they move attachments or count residents otherwise.
+FIXED_OPTIONS = ("max_snap_m", "elderly_share", "household_size", "elderly_age", "strict")
+
+
+def _check_options(before: AnalysisOptions, after: AnalysisOptions) -> None:
+    for name in FIXED_OPTIONS:
+        if getattr(before, name) != getattr(after, name):
+            raise InputError(
+                f"what-if: {name} differs from the analysis's ({getattr(before, name)} -> "
+                f"{getattr(after, name)}); it changes where residents join the streets or how "
+                "they are counted. Fix: run cjgis analyze with it"
+            )
 
 
 def _check_ids(wanted: list[str], ids: pd.Series, *, what: str) -> None:
@@ -419,14 +454,13 @@ def _flips(before: Analysis, after: Analysis, searched: list[str]) -> pd.DataFra
         "living_outside", pd.Series(False, index=before.residents.index)
     ).to_numpy(bool)
     for c in searched:
-        limit = after.options.rule_for(c).minutes
         col = walk_column(c)
         was = (
-            within_threshold(before.residents[col].to_numpy(), limit)
+            within_threshold(before.residents[col].to_numpy(), before.options.rule_for(c).minutes)
             if col in before.residents
             else np.zeros(len(inside), bool)
         )
-        now = within_threshold(after.residents[col].to_numpy(), limit)
+        now = within_threshold(after.residents[col].to_numpy(), after.options.rule_for(c).minutes)
         people = before.residents["population"].to_numpy(float)
         frame = pd.DataFrame(
             {
