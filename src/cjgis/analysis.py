@@ -504,20 +504,30 @@ def coverage_tables(res, comm, fac, categories, options, demand_basis):
     return table(res.loc[~outside], IN_PLACE), away
 
 
+def known_categories(options: AnalysisOptions) -> list[str]:
+    """Category keys the registry or the options' rules know, sorted."""
+    return sorted({*CATEGORIES, *(rule.key for rule in options.rules)})
+
+
+def unknown_category_fix(key: str, known: list[str]) -> str:
+    """Return the fix for an unknown category key: the likely one, and every known key."""
+    close = difflib.get_close_matches(str(key), known, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"{hint}known: {', '.join(known)}"
+
+
 def _check_categories(categories: pd.Series, options: AnalysisOptions, *, file: str) -> None:
     """Warn (strict: stop) on category keys no profile or registry knows, with the likely one.
 
     An unknown key is analysed as a category of its own; a typo (``elderly_car``) would
     otherwise split a category's facilities in two without a word.
     """
-    known = sorted({*CATEGORIES, *(rule.key for rule in options.rules)})
+    known = known_categories(options)
     counts = categories.value_counts()
     for key in counts.index.difference(known):
-        close = difflib.get_close_matches(key, known, n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
         message = (
             f"{file}: {counts[key]} facilities have the unknown category {key!r}, analysed as a "
-            f"category of its own. Fix: {hint}known: {', '.join(known)}"
+            f"category of its own. Fix: {unknown_category_fix(key, known)}"
         )
         if options.strict:
             raise InputError(message)

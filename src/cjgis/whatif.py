@@ -32,9 +32,11 @@ from cjgis.analysis import (
     blind_spots,
     category_access,
     coverage_tables,
+    known_categories,
     submit_areas,
+    unknown_category_fix,
 )
-from cjgis.categories import CATEGORIES, category_info, ordered_categories
+from cjgis.categories import category_info, ordered_categories
 from cjgis.coords import CHINESE_CRS, to_wgs84_geometries
 from cjgis.coverage import walk_column, within_threshold
 from cjgis.scenario import compare
@@ -239,16 +241,11 @@ def _new_facilities(add, analysis: Analysis, *, crs: str) -> gpd.GeoDataFrame:
     for key in ("category", xs, ys):
         if key not in table:
             raise InputError(f"add: a new facility needs {key!r}. Fix: give category, lon, lat")
-    known = sorted(
-        {*CATEGORIES, *analysis.facilities["category"], *(r.key for r in analysis.options.rules)}
-    )
+    known = sorted({*known_categories(analysis.options), *analysis.facilities["category"]})
     for category in table["category"]:
         if category not in known:
-            close = difflib.get_close_matches(str(category), known, n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            raise InputError(
-                f"add: unknown category {category!r}. Fix: {hint}known: {', '.join(known)}"
-            )
+            fix = unknown_category_fix(category, known)
+            raise InputError(f"add: unknown category {category!r}. Fix: {fix}")
     existing = set(analysis.facilities["facility_id"].astype(str))
     given = table["facility_id"].astype(str) if "facility_id" in table else None
     fresh, k = [], 1
