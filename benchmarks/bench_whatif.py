@@ -9,7 +9,9 @@ facilities), both at the study defaults (per-facility areas and tier bands on). 
 analysed once (network cached), then one facility of the category with the most facilities
 is moved 300 m east: the what-if's answer (diff and verdicts), its service areas when asked
 for, and a full re-analysis of the same edited facilities (``cjgis.analyze``, network and
-layers already in memory) are timed in the same process. Median of three moves.
+layers already in memory) are timed in the same process. Median of three moves. On the
+district, a planned road too (once): the what-if against a full analysis on the planned
+network (the city is left out: merging a road goes through an osmnx graph of the network).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 TARGETS_S = {"district": 0.5, "city": 3.0}
 
 
-def _case(name: str, study_path: Path) -> dict[str, float]:
+def _case(name: str, study_path: Path, *, road: bool = False) -> dict[str, float]:
     import geopandas as gpd
 
     from cjgis.analysis import analyze
@@ -64,12 +66,46 @@ def _case(name: str, study_path: Path) -> dict[str, float]:
         "areas": statistics.median(areas_s),
         "full": statistics.median(full_s),
     }
+    if road:
+        out.update(_road(analysis, network, (communities, residents, facilities), study))
     print(
         f"{name:<9} {network.n_nodes:>9,} {len(analysis.residents):>10,} {len(fac):>6,} "
         f"{category:<13} {out['answer']:>8.2f} {out['areas']:>8.2f} {out['full']:>8.1f} "
         f"{out['full'] / out['answer']:>9.0f}x {out['answer'] / TARGETS_S[name]:>7.2f}"
     )
+    if road:
+        print(
+            f"{'':<9} a planned road (300 m, networkx merge): answer {out['road_answer']:.2f} s, "
+            f"full analysis on the planned network {out['road_full']:.2f} s"
+        )
     return out
+
+
+def _road(analysis, network, layers, study) -> dict[str, float]:
+    """A 300 m planned road from a facility eastwards: what-if against a full analysis.
+
+    Both merge the road into the network the same way (osmnx graph round trip, as ``cjgis
+    site``), so the road's merge is in both times.
+    """
+    import geopandas as gpd
+    import shapely
+
+    from cjgis.analysis import analyze
+    from cjgis.road_lines import network_with_planned_roads
+    from cjgis.whatif import what_if
+
+    start = analysis.facilities.geometry.iloc[0]
+    line = shapely.LineString([(start.x, start.y), (start.x + 300.0, start.y + 40.0)])
+    roads = gpd.GeoDataFrame(geometry=[line], crs=analysis.crs)
+    started = time.perf_counter()
+    result = what_if(analysis, roads=roads)
+    answer = time.perf_counter() - started
+    started = time.perf_counter()
+    planned, _ = network_with_planned_roads(network, roads)
+    full = analyze(planned, *layers, options=study.options, verbose=False)
+    full_s = time.perf_counter() - started
+    assert result.analysis.coverage.equals(full.coverage), "what-if and analysis disagree"
+    return {"road_answer": answer, "road_full": full_s}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{'answer s':>8} {'areas s':>8} {'full s':>8} {'full/ans':>10} {'/target':>7}"
     )
     ratios = {}
-    got = _case("district", district / "study.toml")
+    got = _case("district", district / "study.toml", road=True)
     ratios["district_full_over_answer"] = got["full"] / got["answer"]
     ratios["district_answer_over_target"] = got["answer"] / TARGETS_S["district"]
     if not args.short:

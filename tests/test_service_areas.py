@@ -95,3 +95,24 @@ def test_rasters_polygonised_on_several_threads_keep_their_place():
     with ThreadPoolExecutor(4) as pool:
         bounds = list(pool.map(polygonise, range(60)))  # a warning here is an error
     assert all(b[0] > 499_900 and b[1] > 3_299_900 for b in bounds)
+
+
+@pytest.mark.parametrize("radius_cells", [0.0, 0.99, 1.0, 1.5, 2.0, 2.2, 3.37, 5.0, 9.5])
+def test_disk_dilation_equals_a_distance_transform(radius_cells):
+    """The dilation deciding raster areas marks exactly the cells a Euclidean distance
+    transform puts within the radius (scipy as the oracle), edges of the raster included."""
+    import numpy as np
+    from scipy.ndimage import distance_transform_edt
+
+    from cjgis.service_areas import _dilate
+
+    rng = np.random.default_rng(int(radius_cells * 100))
+    for shape, density in (((60, 80), 0.02), ((7, 200), 0.05), ((3, 3), 0.3), ((50, 50), 0.0)):
+        mask = rng.random(shape) < density
+        mask[0, -1] = density > 0  # a reached cell in a corner
+        expected = (
+            distance_transform_edt(~mask) <= radius_cells if mask.any() else np.zeros(shape, bool)
+        )
+        got = _dilate(mask, radius_cells)
+        assert got.dtype == bool and got.shape == shape
+        np.testing.assert_array_equal(got, expected)

@@ -216,6 +216,12 @@ def test_cli_prints_the_verdict_lines_and_writes_the_diff(
     assert "1 added, 1 moved, 1 removed" in out
     assert (tmp_path / "scenario.csv").is_file()
     assert main(["whatif", str(sample_study), "--add", "elderly_care,120.27"]) == 2
+    roads = str(sample_study.parent / "planned_roads.geojson")
+    assert main(["whatif", "--quiet", str(sample_study), "--roads", roads]) == 0
+    out = capsys.readouterr().out
+    assert "1 planned roads; 7 categories searched again" in out
+    joins = pd.read_csv(tmp_path / "data/processed/sample/whatif/planned_road_joins.csv")
+    assert list(joins["end"]) == ["start", "end"]
 
 
 def test_other_settings_equal_a_full_analysis_with_them(sample_inputs, sample):
@@ -231,3 +237,67 @@ def test_other_settings_equal_a_full_analysis_with_them(sample_inputs, sample):
     assert result.diff.empty == same  # (chcj_2017 rules fix most categories' metres)
     with pytest.raises(InputError, match="max_snap_m differs"):
         what_if(sample, options=replace(options, max_snap_m=50.0))
+
+
+def planned_reanalysis(inputs, result, roads):
+    from cjgis.road_lines import network_with_planned_roads
+
+    network, layers, options = inputs
+    planned, _ = network_with_planned_roads(network, roads)
+    return full_reanalysis((planned, layers, options), result)
+
+
+def test_planned_roads_equal_a_full_analysis_on_the_planned_network(
+    sample_study, sample_inputs, sample
+):
+    """The sample's planned footbridge over the river, with a facility added beside it."""
+    from cjgis.road_lines import read_road_lines
+
+    roads = read_road_lines(sample_study.parent / "planned_roads.geojson")
+    end = gpd.GeoSeries([roads.geometry.iloc[0].boundary.geoms[1]], crs=roads.crs).iloc[0]
+    result = what_if(
+        sample,
+        roads=roads,
+        add=[{"category": "elderly_care", "lon": end.x + 0.001, "lat": end.y, "capacity": 20}],
+    )
+    assert result.changed == sample.categories  # the network changed: every category
+    assert result.joins is not None and len(result.joins) == 2 * len(roads)
+    assert result.analysis.network.n_edges > sample.network.n_edges
+    assert_same_analysis(result.analysis, planned_reanalysis(sample_inputs, result, roads))
+    # the bridge shortens walks across the river (health centres: up to 10 minutes)
+    shorter = (
+        sample.residents["walk_min_health_centre"]
+        - result.analysis.residents["walk_min_health_centre"]
+    )
+    assert (shorter > 1e-9).sum() > 50 and (shorter >= -1e-12).all()
+
+
+def test_planned_road_at_a_fragment_residence_moves_its_note(hangzhou_streets, tmp_path):
+    """A residence noted as nearest a disconnected fragment gets a planned road at its door:
+    its offset and note become those of a full analysis on the planned network."""
+    import shapely
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from district import write_district
+
+    study = load_study(
+        write_district(tmp_path, n_residences=1_500, n_facilities=96, streets=hangzhou_streets)
+    )
+    network = network_from_study(study)
+    layers = layers_from_study(study)
+    before = analyze(network, *layers, options=study.options, verbose=False)
+    noted = before.residents[before.residents["note"].notna()]
+    assert len(noted) >= 1  # the shared streets leave one residence nearest a fragment
+    door = noted.geometry.iloc[0].representative_point()
+    node = np.argmin(np.hypot(network.node_x - door.x, network.node_y - door.y))
+    road = shapely.LineString(
+        [(door.x + 1.0, door.y), (network.node_x[node], network.node_y[node])]
+    )
+    roads = gpd.GeoDataFrame(geometry=[road], crs=network.crs)
+    result = what_if(before, roads=roads)
+    after = result.analysis
+    assert_same_analysis(after, planned_reanalysis((network, layers, study.options), result, roads))
+    resident = noted["resident_id"].iloc[0]
+    row = after.residents.set_index("resident_id").loc[resident]
+    assert row["street_offset_m"] < 1.5
+    assert "note" not in after.residents  # its fragment note was the only one: gone, as in full

@@ -411,6 +411,17 @@ def analyze(
     )
     if len(fac_l.frame) == 0:
         raise InputError(f"{fac_l.file}: no usable facility. Fix: see rejected rows or add some")
+    # two worker threads: the nearest-street index first, then the service areas
+    pool = ThreadPoolExecutor(max_workers=2)
+    try:
+        return _analyze(network, comm_l, res_l, fac_l, options, pool, verbose, partition)
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _analyze(network, comm_l, res_l, fac_l, options, pool, verbose, partition) -> Analysis:
+    """Run the steps of :func:`analyze` on standardised layers, with ``pool`` for the areas."""
+    index = pool.submit(lambda: network.piece_index)  # built while the layers are checked
     crs = network.crs
     comm, res, fac = (layer.frame.to_crs(crs) for layer in (comm_l, res_l, fac_l))
     rejected = [comm_l.rejected, res_l.rejected, fac_l.rejected]
@@ -419,17 +430,11 @@ def analyze(
     _check_overlaps(comm, file=comm_l.file, strict=options.strict)
     res, rej = _assign_communities(res, comm, file=res_l.file)
     rejected.append(rej)
-    res, res_att, rej = _attach(
-        network,
-        res,
-        layer="residents",
-        file=res_l.file,
-        id_column="resident_id",
-        max_snap_m=options.max_snap_m,
-    )
-    rejected += rej
     _check_offsets(network, fac_l, res_l, options)
-    fac, fac_att, rej = _attach(
+    index.result()
+    # facilities first: their searches and areas start on the two threads while the residences
+    # are attached (areas need only the facilities' searches)
+    fac, fac_att, fac_rej = _attach(
         network,
         fac,
         layer="facilities",
@@ -437,13 +442,24 @@ def analyze(
         id_column="facility_id",
         max_snap_m=options.max_snap_m,
     )
-    rejected += rej
-    rejected = pd.concat(rejected, ignore_index=True)
-    _raise_if_strict(rejected, options)
     _check_categories(fac["category"], options, file=fac_l.file)
     present = ordered_categories(fac["category"].unique())
     categories = [c for c in present if options.rule_for(c).scale == "walk"]
     district_rules = [options.rule_for(c) for c in present if c not in categories]
+    searched = {}
+    if partition is None:
+        searched = {c: category_search(network, fac, fac_att, c) for c in categories}
+        jobs = submit_all_areas(pool, network, fac, searched, options)
+    res, res_att, res_rej = _attach(
+        network,
+        res,
+        layer="residents",
+        file=res_l.file,
+        id_column="resident_id",
+        max_snap_m=options.max_snap_m,
+    )
+    rejected = pd.concat([*rejected, *res_rej, *fac_rej], ignore_index=True)
+    _raise_if_strict(rejected, options)
     res, demand_basis = demand_columns(
         res,
         _groups(present, options),
@@ -452,19 +468,21 @@ def analyze(
         strict=options.strict,
         elderly_age=options.elderly_age,
     )
-    res, areas = _walk_all_categories(
-        network,
-        res,
-        res_att,
-        fac,
-        fac_att,
-        categories,
-        options,
-        verbose=verbose,
-        partition=partition,
+    pairs = {}
+    if partition is not None:
+        tiled = _partitioned(network, res, res_att, fac, fac_att, categories, options, partition)
+        pairs = tiled.pairs
+        searched = {
+            c: category_search(network, fac, fac_att, c, reach=tiled.reach[c]) for c in categories
+        }
+        jobs = submit_all_areas(pool, network, fac, searched, options)
+    res = res.assign(
+        **_access_columns(network, res, res_att, fac, searched, options, pairs, verbose=verbose)
     )
     coverage, away = coverage_tables(res, comm, fac, categories, options, demand_basis)
     comm = comm.merge(community_verdicts(coverage), on="community_id", how="left")
+    spots = blind_spots(res, categories, options=options)
+    areas = area_rows(jobs)  # the tables above were made while the areas were drawn
     return Analysis(
         options=options,
         crs=crs,
@@ -476,7 +494,7 @@ def analyze(
         coverage=coverage,
         outside_coverage=away,
         service_areas=gpd.GeoDataFrame(areas, crs=crs),
-        blind_spots=blind_spots(res, categories, options=options),
+        blind_spots=spots,
         rejected=rejected,
         district=district_verdicts(res, fac, district_rules, demand_basis=demand_basis),
         resident_attachment=res_att,
@@ -545,156 +563,162 @@ def _groups(categories: list[str], options: AnalysisOptions) -> set[str]:
     return groups
 
 
-def _walk_all_categories(  # noqa: PLR0913 - the layers and attachments analyze made
-    network,
-    res,
-    res_att: Attachment,
-    fac,
-    fac_att: Attachment,
-    categories,
-    options: AnalysisOptions,
-    *,
-    verbose: bool,
-    partition: Partition | None = None,
-):
-    """One multi-source search per category: walking minutes and service areas.
+def _access_columns(
+    network, res, res_att, fac, searched: dict, options, pairs: dict, *, verbose: bool
+) -> dict[str, np.ndarray]:
+    """Every category's residents' columns (:func:`category_access`), with progress.
 
-    Each category's dissolved and per-facility areas are drawn on two worker threads while the
-    next category's searches run (GEOS, numpy and GDAL release the GIL); the result does not
-    depend on it.
+    The categories' service areas are drawn meanwhile on two worker threads (GEOS, numpy and
+    GDAL release the GIL); the result does not depend on it.
     """
-    searches = _partitioned(network, res, res_att, fac, fac_att, categories, options, partition)
-    columns, jobs = {}, []
-    pool = ThreadPoolExecutor(max_workers=2)
+    columns = {}
     bars = verbose and sys.stderr.isatty()  # a terminal: bars; a log or a notebook: lines
-    try:
-        for category in tqdm(categories, desc="walking access", unit="category", disable=not bars):
-            started = time.perf_counter()
-            found = category_access(
-                network, res, res_att, fac, fac_att, category, options, searches=searches
+    for category, search in tqdm(
+        searched.items(), desc="walking access", unit="category", disable=not bars
+    ):
+        started = time.perf_counter()
+        columns.update(
+            category_access(network, res, res_att, fac, search, options, pairs=pairs.get(category))
+        )
+        if verbose and not bars:
+            log.info(
+                "walking access %s: %d facilities, %.1f s",
+                category,
+                int(search.mask.sum()),
+                time.perf_counter() - started,
             )
-            columns.update(found.columns)
-            jobs.append(submit_areas(pool, network, fac, found, options))
-            if verbose and not bars:
-                log.info(
-                    "walking access %s: %d facilities, %.1f s",
-                    category,
-                    int(found.mask.sum()),
-                    time.perf_counter() - started,
-                )
-        areas = area_rows(jobs)
-    finally:
-        pool.shutdown(cancel_futures=True)
-    return res.assign(**columns), areas
+    return columns
 
 
 @dataclass(frozen=True)
-class CategoryAccess:
-    """One category's search and what the residents get from it (:func:`category_access`)."""
+class CategorySearch:
+    """One category's facilities and their one multi-source search (:func:`category_search`)."""
 
     category: str
     mask: np.ndarray
     sources: Attachment
     reach: NodeReach
-    columns: dict[str, np.ndarray]
+
+
+def category_search(network, fac, fac_att, category, *, reach=None) -> CategorySearch:
+    """Select one category's facilities and search the walk from the nearest to every node.
+
+    ``reach`` is that search when a partitioned run (:mod:`cjgis.partition`) already made it.
+    """
+    mask = (fac["category"] == category).to_numpy()
+    sources = fac_att.subset(mask)
+    return CategorySearch(
+        category, mask, sources, reach if reach is not None else node_reach(network, sources)
+    )
 
 
 def category_access(
-    network, res, res_att, fac, fac_att, category, options, *, searches=None
-) -> CategoryAccess:
-    """Walk to the nearest facility of one category (one search), and its 2SFCA scores.
+    network, res, res_att, fac, search: CategorySearch, options, *, pairs=None
+) -> dict[str, np.ndarray]:
+    """Walk to the nearest facility of one category, from its search, and its 2SFCA scores.
 
     Returns the residents' columns ``walk_min_<category>``, ``nearest_<category>`` and, where
-    capacities are known, ``access_<category>`` and ``access_gauss_<category>``; ``searches``
-    are those of a partitioned run (:mod:`cjgis.partition`).
+    capacities are known, ``access_<category>`` and ``access_gauss_<category>``; ``pairs`` are
+    those of a partitioned run (:mod:`cjgis.partition`).
     """
+    category, mask = search.category, search.mask
     rule = options.rule_for(category)
     metres_per_min = rule.walk_speed_m_s * 60.0
-    mask = (fac["category"] == category).to_numpy()
-    sources = fac_att.subset(mask)
-    reach = searches.reach[category] if searches else node_reach(network, sources)
-    dist, nearest = target_distances(network, reach, sources, res_att)
+    dist, nearest = target_distances(network, search.reach, search.sources, res_att)
     reached = np.isfinite(dist)
     ids = fac["facility_id"].to_numpy()
     columns = {
         walk_column(category): np.where(reached, dist / metres_per_min, np.nan),
         f"nearest_{category}": np.where(reached, ids[mask][nearest], None),
     }
-    pairs = searches.pairs.get(category) if searches else None
-    columns.update(_capacity_access(network, res, res_att, fac, fac_att, mask, rule, pairs))
-    return CategoryAccess(category, mask, sources, reach, columns)
+    columns.update(_capacity_access(network, res, res_att, fac, search, rule, pairs))
+    return columns
 
 
-def submit_areas(pool: ThreadPoolExecutor, network, fac, found: CategoryAccess, options):
-    """Start drawing one category's service areas on ``pool``; :func:`area_rows` collects them.
+def submit_all_areas(pool: ThreadPoolExecutor, network, fac, searched: dict, options) -> list:
+    """Start drawing the categories' service areas on ``pool``; :func:`area_rows` collects them.
 
-    The dissolved areas of the threshold (and, with ``options.bands``, of every tier distance)
-    from the category's one search, and with ``options.facility_areas`` one area per facility.
+    Per category (``searched``: its :class:`CategorySearch`), the dissolved areas of the
+    threshold (and, with ``options.bands``, of every tier distance) from its one search, and
+    with ``options.facility_areas`` one area per facility.
     """
-    rule = options.rule_for(found.category)
-    points = fac.geometry.to_numpy()[found.mask]
-    area_args = {"buffer_m": options.service_area_buffer_m, "source_points": points}
-    budgets_m = rule.band_metres if options.bands else (rule.threshold_m,)
-    bands = pool.submit(
-        band_areas, network, found.sources, found.reach, budgets_m=budgets_m, **area_args
-    )
-    per = None
-    if options.facility_areas:
-        per = pool.submit(
-            facility_service_areas,
-            network,
-            found.sources,
-            budget_m=rule.threshold_m,
-            **area_args,
+    jobs = []
+    for search in searched.values():
+        rule = options.rule_for(search.category)
+        budgets_m = rule.band_metres if options.bands else (rule.threshold_m,)
+        area_args = {
+            "buffer_m": options.service_area_buffer_m,
+            "source_points": fac.geometry.to_numpy()[search.mask],
+        }
+        bands = pool.submit(
+            band_areas, network, search.sources, search.reach, budgets_m=budgets_m, **area_args
         )
-    names = fac[["facility_id", "name"]].to_numpy()[found.mask]
-    return found.category, rule, budgets_m, bands, names, per
+        each = None
+        if options.facility_areas:
+            each = pool.submit(
+                facility_service_areas,
+                network,
+                search.sources,
+                budget_m=rule.threshold_m,
+                **area_args,
+            )
+        jobs.append(
+            {
+                "category": search.category,
+                "rule": rule,
+                "budgets_m": budgets_m,
+                "names": fac[["facility_id", "name"]].to_numpy()[search.mask],
+                "bands": bands,
+                "each": each,
+            }
+        )
+    return jobs
 
 
-def area_rows(jobs: list) -> list[dict]:
-    """Service-area rows of :func:`submit_areas` jobs: every category's bands, then facilities."""
+def area_rows(jobs: list[dict]) -> list[dict]:
+    """Return the rows of :func:`submit_all_areas` jobs: categories' bands, then facilities'."""
     bands = [
         {
-            "category": category,
+            "category": job["category"],
             "metres": m,
-            "minutes": m / (rule.walk_speed_m_s * 60.0),
+            "minutes": m / (job["rule"].walk_speed_m_s * 60.0),
             "facility_id": None,
             "name": None,
             "geometry": g,
         }
-        for category, rule, budgets_m, job, _, _ in jobs
-        for m, g in zip(budgets_m, job.result(), strict=True)
+        for job in jobs
+        for m, g in zip(job["budgets_m"], job["bands"].result(), strict=True)
     ]
     each = [
         {
-            "category": category,
-            "metres": rule.threshold_m,
-            "minutes": rule.minutes,
+            "category": job["category"],
+            "metres": job["rule"].threshold_m,
+            "minutes": job["rule"].minutes,
             "facility_id": i,
             "name": n,
             "geometry": g,
         }
-        for category, rule, _, _, names, job in jobs
-        if job is not None
-        for (i, n), g in zip(names, job.result(), strict=True)
+        for job in jobs
+        if job["each"] is not None
+        for (i, n), g in zip(job["names"], job["each"].result(), strict=True)
     ]
     return bands + each
 
 
 def _capacity_access(
-    network, res, res_att, fac, fac_att, mask, rule, pairs=None
+    network, res, res_att, fac, search: CategorySearch, rule, pairs=None
 ) -> dict[str, np.ndarray]:
     """2SFCA accessibility (capacity per unit of demand) where capacities are known.
 
     ``pairs`` are the (facility, residence, distance) pairs within the limit when a partitioned
     search found them; searched here otherwise.
     """
-    if not _capacity_checked(rule, res, fac, mask):
+    if not _capacity_checked(rule, res, fac, search.mask):
         return {}
-    supply = fac["capacity"].to_numpy(dtype=float)[mask]
+    supply = fac["capacity"].to_numpy(dtype=float)[search.mask]
     demand = res[demand_column(rule.capacity.of)].to_numpy(dtype=float)
     if pairs is None:
-        pairs = distances_within(network, fac_att.subset(mask), res_att, limit_m=rule.threshold_m)
+        pairs = distances_within(network, search.sources, res_att, limit_m=rule.threshold_m)
     _, plain = two_step_fca(*pairs, supply, demand, threshold_m=rule.threshold_m)
     _, gauss = two_step_fca(*pairs, supply, demand, threshold_m=rule.threshold_m, decay="gaussian")
     return {f"access_{rule.key}": plain, f"access_gauss_{rule.key}": gauss}
@@ -711,9 +735,7 @@ def _capacity_checked(rule, res, fac, mask) -> bool:
 
 
 def _partitioned(network, res, res_att, fac, fac_att, categories, options, partition):
-    """Every category's searches tile by tile (:mod:`cjgis.partition`), or None for one pass."""
-    if partition is None:
-        return None
+    """Every category's searches tile by tile (:mod:`cjgis.partition`)."""
     from cjgis.partition import partitioned_searches
 
     sources, limits_m, longest_m = {}, {}, 0.0

@@ -259,6 +259,7 @@ def _number(text: str, option: str) -> float:
 def _whatif(args: argparse.Namespace) -> int:
     from cjgis._atomic import write_csv
     from cjgis.inputs import analyze_study, check_inputs_exist
+    from cjgis.road_lines import read_road_lines
     from cjgis.study import load_study
     from cjgis.whatif import save_scenario, what_if
 
@@ -280,27 +281,46 @@ def _whatif(args: argparse.Namespace) -> int:
     for text in args.move:
         fid, lon, lat = _parts(text, "--move", 3)[:3]
         move[fid] = (_number(lon, "--move"), _number(lat, "--move"))
-    if not (add or move or args.remove):
-        raise CjgisError("cjgis whatif: nothing to change. Fix: --add, --move or --remove")
+    if not (add or move or args.remove or args.roads):
+        raise CjgisError("cjgis whatif: nothing to change. Fix: --add, --move, --remove or --roads")
     study = load_study(args.study)
     check_inputs_exist(study)
     out = study.output_dir / "whatif"
     check_writable_folder(out, what="[output] dir")
     analysis = analyze_study(study, verbose=not args.quiet)
     step = time.perf_counter()
-    result = what_if(analysis, add=add, move=move, remove=args.remove, crs=args.crs)
+    roads = None
+    if args.roads:
+        roads = read_road_lines(args.roads)
+    result = what_if(
+        analysis,
+        add=add,
+        move=move,
+        remove=args.remove,
+        roads=roads,
+        join_m=study.planned.join_m,
+        components=study.network.components,
+        crs=args.crs,
+    )
     seconds = time.perf_counter() - step
     print("假如 what if (covered share, verdict):")
     for line in result.lines() or ["no community's share or verdict changes"]:
         print(f"  {line}")
+    for warning in result.warnings:
+        log.warning(warning)
     path = out / "whatif_diff.csv"
     write_csv(result.diff, path)
     print(f"\n  diff          {path}")
+    if result.joins is not None:
+        joins = out / "planned_road_joins.csv"
+        write_csv(result.joins, joins)
+        print(f"  road joins    {joins}")
     if args.save:
         print(f"  scenario      {save_scenario(result, args.save)} ([planned] facilities)")
     flips = int((result.diff["status_before"] != result.diff["status_after"]).sum())
     print(
-        f"cjgis: {len(add)} added, {len(move)} moved, {len(args.remove)} removed; "
+        f"cjgis: {len(add)} added, {len(move)} moved, {len(args.remove)} removed"
+        f"{f', {len(roads)} planned roads' if roads is not None else ''}; "
         f"{len(result.changed)} categories searched again; {len(result.diff)} community x "
         f"category pairs changed, {flips} verdicts; what-if {seconds:.2f} s "
         f"({time.perf_counter() - started:.1f} s with the analysis)"
@@ -360,7 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--scheduler", help="address of a running Dask scheduler (default: local)")
     sweep.add_argument("--workers", type=int, help="local workers (default: one per core)")
     sweep.set_defaults(func=_sweep)
-    whatif = add("whatif", help="add, move or remove facilities: which verdicts change")
+    whatif = add("whatif", help="add, move or remove facilities, add roads: which verdicts change")
     whatif.add_argument("study", help="study file (TOML)")
     whatif.add_argument(
         "--add",
@@ -377,6 +397,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     whatif.add_argument(
         "--crs", default="EPSG:4326", help="of LON,LAT: EPSG:4326 (default), gcj02 or bd09"
+    )
+    whatif.add_argument(
+        "--roads",
+        metavar="FILE",
+        help="planned road lines (GeoPackage/GeoJSON/Shapefile) merged into the network",
     )
     whatif.add_argument("--save", help="write the added/moved facilities as [planned] CSV")
     whatif.set_defaults(func=_whatif)

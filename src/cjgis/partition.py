@@ -184,7 +184,7 @@ def partitioned_searches(
         ]
         results = _run(tasks, partition.client)
         rounds.append((halo, len(tasks)))
-        log.info("partitioned searches: %d tiles, halo %,.0f m", len(tasks), halo)
+        log.info("partitioned searches: %d tiles, halo %.0f m", len(tasks), halo)
         again: dict[Any, tuple[list[str], np.ndarray]] = {}
         for (tile, (_, core)), task, result in zip(pending.items(), tasks, results, strict=True):
             exact_to[core] = np.inf if task["whole"] else halo

@@ -252,10 +252,10 @@ def raster_band_areas(
 
     The reached network is sampled every half cell with each sample's walking distance
     (partial edges included), each cell keeps its shortest walk, and for each budget the
-    cells within ``buffer_m`` of a reached cell (a Euclidean distance transform) are
-    polygonised: a cell is in when its centre lies within ``buffer_m`` of a reached sample
-    (a distance transform decides all cells but a ring along the edge, where a KD-tree of the
-    samples does). By construction, with cell size ``c``: every raster point lies within
+    cells near a reached cell are polygonised: a cell is in when its centre lies within
+    ``buffer_m`` of a reached sample (two disk dilations of the reached cells decide all
+    cells but a ring along the edge, where a KD-tree of the samples does).
+    By construction, with cell size ``c``: every raster point lies within
     ``buffer_m + c/√2`` of the reached lines, and every point within ``buffer_m`` of them lies
     within ``c/2 + c·√2`` of the raster (samples are ``c/2`` apart; pixels are ``c`` wide).
     The tests check both bounds on the real Hangzhou streets at 4 m and 10 m cells.
@@ -337,8 +337,22 @@ class _Grid:
         transform = from_origin(self.left, self.top, self.cell_m, self.cell_m)
         with _RASTERIO:  # two threads in rasterio's shapes at once can lose the transform
             found = list(shapes(values, mask=mask, transform=transform))
-        polygons = np.array([shapely.geometry.shape(g) for g, _ in found], dtype=object)
-        return polygons, np.array([int(v) for _, v in found], dtype=np.int64)
+        value = np.array([v for _, v in found], dtype=np.int64)
+        if not found:
+            return np.empty(0, dtype=object), value
+        # all rings' coordinates at once (3x faster than shapely.geometry.shape one by one)
+        rings = [ring for g, _ in found for ring in g["coordinates"]]
+        per_polygon = [len(g["coordinates"]) for g, _ in found]
+        size = np.fromiter(map(len, rings), dtype=np.int64, count=len(rings))
+        xy = np.fromiter(
+            (c for ring in rings for point in ring for c in point),
+            dtype=float,
+            count=2 * size.sum(),
+        ).reshape(-1, 2)
+        rings = shapely.linearrings(xy, indices=np.repeat(np.arange(len(rings)), size))
+        # the first ring of each polygon is its shell, the others its holes
+        polygons = shapely.polygons(rings, indices=np.repeat(np.arange(len(found)), per_polygon))
+        return polygons, value
 
     def polygons(self, mask: np.ndarray) -> shapely.MultiPolygon:
         """Polygonise the cells of ``mask`` into one MultiPolygon."""
@@ -349,17 +363,17 @@ class _Grid:
 def _near_cells(grid: _Grid, reached: np.ndarray, xy: np.ndarray, *, buffer_m: float) -> np.ndarray:
     """Cells whose centre lies within ``buffer_m`` of a reached sample point.
 
-    The centre-to-centre distance to the nearest reached cell (a Euclidean distance
-    transform) decides every cell but a ring about the edge; there, the distance to the
-    nearest sample itself does (a KD-tree).
+    A cell whose centre lies within ``buffer_m`` minus half a cell diagonal of a reached
+    cell's centre is in (that cell holds a sample within half a diagonal of its centre); one
+    beyond ``buffer_m`` plus half a diagonal of every reached centre is out. Both are disk
+    dilations of the reached cells (:func:`_dilate`); the ring between them is decided by the
+    distance to the nearest sample itself (a KD-tree).
     """
-    from scipy.ndimage import distance_transform_edt
     from scipy.spatial import cKDTree
 
     half_diagonal = grid.cell_m * np.sqrt(0.5)
-    centres_m = distance_transform_edt(~reached, sampling=grid.cell_m)
-    near = centres_m <= buffer_m - half_diagonal
-    ring = np.nonzero(~near & (centres_m <= buffer_m + half_diagonal))
+    near = _dilate(reached, (buffer_m - half_diagonal) / grid.cell_m)
+    ring = np.nonzero(_dilate(reached, (buffer_m + half_diagonal) / grid.cell_m) & ~near)
     centres = np.column_stack(
         [
             grid.left + (ring[1] + 0.5) * grid.cell_m,
@@ -372,6 +386,36 @@ def _near_cells(grid: _Grid, reached: np.ndarray, xy: np.ndarray, *, buffer_m: f
     gap, _ = tree.query(centres, distance_upper_bound=buffer_m * (1 + 1e-9) + 1e-9)
     near[ring] = gap <= buffer_m
     return near
+
+
+def _dilate(mask: np.ndarray, radius_cells: float) -> np.ndarray:
+    """Cells with a cell of ``mask`` within ``radius_cells`` (centre to centre) of theirs.
+
+    A disk dilation by shifted ORs: each row offset ``di`` takes the mask widened along rows
+    by the disk's half-width there, ``floor(sqrt(r² - di²))``; the widenings build on each
+    other. About ``3r`` array passes instead of a distance transform of the whole raster
+    (26x faster on a city's 8-million-cell raster, the same cells).
+    """
+    if radius_cells < 0:
+        return np.zeros_like(mask)
+    r = int(np.floor(radius_cells))
+    widened = [mask]
+    for w in range(1, r + 1):
+        wider = widened[-1].copy()
+        wider[:, w:] |= mask[:, :-w]
+        wider[:, :-w] |= mask[:, w:]
+        widened.append(wider)
+    out = np.zeros_like(mask)
+    rows = mask.shape[0]
+    for di in range(-r, r + 1):
+        if abs(di) >= rows:
+            continue
+        band = widened[int(np.floor(np.sqrt(max(radius_cells**2 - di**2, 0.0))))]
+        if di >= 0:
+            out[di:] |= band[: rows - di]
+        else:
+            out[:di] |= band[-di:]
+    return out
 
 
 def category_service_area(
@@ -511,7 +555,7 @@ def _mosaic_areas(
     samples, padded by ``buffer_m`` and two cells; the windows are laid out as tiles of one
     mosaic (at most :data:`MAX_CELLS` cells, more mosaics if needed), shifted there whole, so
     distances inside a window are unchanged and no cell is ever near another window's samples
-    (the pads keep them farther apart than the buffer). One distance transform, one KD-tree
+    (the pads keep them farther apart than the buffer). One pair of dilations, one KD-tree
     and one polygonisation with the source as label serve them all; the polygons are shifted
     back. The bounds of :func:`raster_band_areas` hold for each.
     """

@@ -6,6 +6,9 @@ capacity and verdicts for every community, the blind spots and the district rule
 categories' results are kept as they are. Its analysis is the one a full re-analysis of the
 edited facilities gives (tested); service areas of the changed categories are drawn only when
 :attr:`WhatIf.analysis` is first asked for, so the answer itself takes a fraction of a second.
+
+With planned roads the network itself changes: every residence and facility is attached to the
+planned network again and every category searched again, which equals a full analysis on it.
 """
 
 from __future__ import annotations
@@ -24,21 +27,26 @@ import shapely
 
 from cjgis._atomic import write_csv
 from cjgis._errors import InputError
+from cjgis._geometry import representative_points
 from cjgis.analysis import (
     Analysis,
     _attach,
+    _fragment_notes,
     _groups,
     area_rows,
     blind_spots,
     category_access,
+    category_search,
     coverage_tables,
     known_categories,
-    submit_areas,
+    submit_all_areas,
     unknown_category_fix,
 )
 from cjgis.categories import category_info, ordered_categories
 from cjgis.coords import CHINESE_CRS, to_wgs84_geometries
 from cjgis.coverage import walk_column, within_threshold
+from cjgis.network import Network
+from cjgis.road_lines import PLANNED_JOIN_M, network_with_planned_roads, read_road_lines
 from cjgis.scenario import compare
 from cjgis.settings import AnalysisOptions
 from cjgis.snapping import attach_points
@@ -80,6 +88,12 @@ class WhatIf:
     diff : pandas.DataFrame
         :data:`DIFF_COLUMNS`, one row per community x category whose share, verdict or covered
         people changed.
+    joins : pandas.DataFrame or None
+        With planned roads: how each road end joined the streets
+        (:func:`cjgis.road_lines.add_planned_roads`).
+    warnings : list of str
+        What the answer cannot say (e.g. residences left out as far from every street, which a
+        planned road might now reach).
     """
 
     before: Analysis
@@ -87,6 +101,8 @@ class WhatIf:
     changed: list[str]
     diff: pd.DataFrame
     _parts: dict = field(repr=False)
+    joins: pd.DataFrame | None = None
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def analysis_without_areas(self) -> Analysis:
@@ -106,12 +122,15 @@ class WhatIf:
         return change_lines(self.diff)
 
 
-def what_if(
+def what_if(  # noqa: PLR0913 - the edits and settings, all keyword-only
     analysis: Analysis,
     *,
     add: pd.DataFrame | Iterable[Mapping] | None = None,
     move: Mapping[str, tuple[float, float]] | None = None,
     remove: Iterable[str] = (),
+    roads: gpd.GeoDataFrame | str | Path | None = None,
+    join_m: float = PLANNED_JOIN_M,
+    components: str = "major",
     crs: str = "EPSG:4326",
     options: AnalysisOptions | None = None,
 ) -> WhatIf:
@@ -128,6 +147,16 @@ def what_if(
         Facility id to its new ``(lon, lat)`` (or ``(x, y)``) in ``crs``.
     remove : iterable of str, optional
         Ids of facilities to take away.
+    roads : GeoDataFrame or path, optional
+        Planned road lines (LineStrings, any CRS), merged into the network as ``cjgis site``
+        does (:func:`cjgis.road_lines.network_with_planned_roads`). The network changes, so
+        every residence and facility is attached to it again and every category searched
+        again; residences and communities are kept.
+    join_m : float, optional
+        Largest distance from a road end to the street it joins (``[planned] join_m``).
+    components : str, optional
+        ``[network] components`` of the study (``"major"`` by default): with anything but
+        ``"all"`` a planned road that joins no street is left out.
     crs : str, optional
         CRS of the coordinates: WGS84 by default; ``"gcj02"`` (Amap) and ``"bd09"`` (Baidu)
         are converted; the analysis's own metric CRS (``analysis.crs``) is taken as is.
@@ -142,6 +171,12 @@ def what_if(
     WhatIf
         The diff at once; :attr:`WhatIf.analysis` the whole analysis after the edits.
     """
+    network, joins, warnings = analysis.network, None, []
+    if roads is not None:
+        network, joins = network_with_planned_roads(
+            analysis.network, _road_lines(roads), join_m=join_m, components=components
+        )
+        warnings = _left_out_far(analysis)
     before_fac = analysis.facilities
     ids = before_fac["facility_id"].astype(str)
     remove = [str(i) for i in remove]
@@ -166,13 +201,27 @@ def what_if(
     changed_ids = set(remove) | set(move) | set(added["facility_id"] if len(added) else [])
     touched = before_fac.loc[ids.isin(changed_ids), "category"].tolist()
     touched += fac.loc[fac["facility_id"].astype(str).isin(changed_ids), "category"].tolist()
-    fac = _reattach(analysis, fac, changed_ids)
+    new = fac["facility_id"].astype(str).isin(changed_ids).to_numpy()
+    fac = _reattach(network, fac, new, max_snap_m=analysis.options.max_snap_m)
+    base = analysis
+    if roads is not None:  # the rest, and every residence, join the planned network
+        fac = _on_planned_network(fac, ~new, analysis.network, network, analysis.options)
+        everyone = np.ones(len(analysis.residents), dtype=bool)
+        res = _on_planned_network(
+            analysis.residents, everyone, analysis.network, network, analysis.options
+        )
+        res_att = attach_points(
+            network,
+            representative_points(res.geometry.to_numpy()),
+            max_distance_m=analysis.options.max_snap_m,
+        )
+        base = replace(analysis, network=network, residents=res, resident_attachment=res_att)
+        touched = list(fac["category"].unique())
     made = [c for c in ("street_offset_m", "note") if c in fac]  # the analysis adds them last
     fac = fac[[c for c in fac.columns if c not in made] + made]
-    base = analysis
     if options is not None and options != analysis.options:
         _check_options(analysis.options, options)
-        base = replace(analysis, options=options)
+        base = replace(base, options=options)
         touched = list(fac["category"].unique())
     parts = _recompute(base, fac, ordered_categories(set(touched)))
     after = parts["analysis"]
@@ -182,6 +231,8 @@ def what_if(
         changed=list(parts["searched"]),
         diff=diff_table(analysis, after, parts["searched"]),
         _parts=parts,
+        joins=joins,
+        warnings=warnings,
     )
 
 
@@ -281,20 +332,21 @@ def _new_facilities(add, analysis: Analysis, *, crs: str) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, geometry=geometry, crs=analysis.crs)
 
 
-def _reattach(analysis: Analysis, fac: gpd.GeoDataFrame, changed_ids) -> gpd.GeoDataFrame:
+def _reattach(
+    network: Network, fac: gpd.GeoDataFrame, new: np.ndarray, *, max_snap_m: float
+) -> gpd.GeoDataFrame:
     """Attach the added and moved facilities (as the analysis does); refuse ones off the map."""
-    new = fac["facility_id"].astype(str).isin(changed_ids).to_numpy()
     if not new.any():
         return fac
     part = fac.loc[new].drop(columns=["street_offset_m"], errors="ignore")
     part = part.assign(_row=np.arange(1, len(part) + 1))  # "row" n: the n-th edited facility
     kept, _, rejected = _attach(
-        analysis.network,
+        network,
         part,
         layer="facilities",
         file="what-if",
         id_column="facility_id",
-        max_snap_m=analysis.options.max_snap_m,
+        max_snap_m=max_snap_m,
     )
     if rejected:
         first = pd.concat(rejected).iloc[0]
@@ -304,6 +356,85 @@ def _reattach(analysis: Analysis, fac: gpd.GeoDataFrame, changed_ids) -> gpd.Geo
     if "note" in kept:
         fac.loc[new, "note"] = kept["note"].to_numpy()
     return fac
+
+
+def _road_lines(roads) -> gpd.GeoDataFrame:
+    """Planned roads as a GeoDataFrame of LineStrings (read from a file if a path)."""
+    if isinstance(roads, str | Path):
+        return read_road_lines(roads)
+    return roads
+
+
+def _left_out_far(analysis: Analysis) -> list[str]:
+    """Say so when residences were left out as far from every street: a road may reach them."""
+    rejected = analysis.rejected
+    far = rejected[
+        (rejected["layer"] == "residents")
+        & rejected["reason"].str.contains("from the nearest walkable street", regex=False)
+    ]
+    if far.empty:
+        return []
+    people = far["population"].sum()
+    return [
+        f"{len(far)} residences ({people:,.0f} people) were left out of the analysis as too far "
+        "from every street (rejected.csv); a planned road may now reach them, but a what-if "
+        "keeps the analysed residences only. Fix: cjgis site with [planned] roads, or "
+        "cjgis analyze with [network] planned, counts them"
+    ]
+
+
+def _on_planned_network(
+    frame: gpd.GeoDataFrame, rows: np.ndarray, before: Network, after: Network, options
+) -> gpd.GeoDataFrame:
+    """Move ``rows`` of a layer attached on ``before`` to ``after`` (``before`` plus roads).
+
+    Their street offsets and disconnected-fragment notes become those an analysis on ``after``
+    writes. Every row stays attached: ``after`` holds every street of ``before``.
+    """
+    if not rows.any():
+        return frame
+    points = representative_points(frame.geometry.to_numpy()[rows])
+    att = attach_points(after, points, max_distance_m=options.max_snap_m)
+    if not att.attached.all():  # a planned road cannot take a street away
+        raise InputError("what-if: a row lost its street with the planned roads. Fix: report it")
+    offset = frame["street_offset_m"].to_numpy(float).copy()
+    old = _fragment_notes(before, points, offset[rows])
+    new = _fragment_notes(after, points, att.offset_m)
+    offset[rows] = att.offset_m
+    frame = frame.assign(street_offset_m=offset)
+    if old is None and new is None:
+        return frame
+    return _swap_fragment_notes(frame, rows, old, new)
+
+
+def _swap_fragment_notes(frame, rows: np.ndarray, old, new) -> gpd.GeoDataFrame:
+    """Replace each row's fragment note (the last note an analysis adds) with its new one."""
+    fragment_was = np.full(len(frame), None, dtype=object)
+    fragment_now = np.full(len(frame), None, dtype=object)
+    if old is not None:
+        fragment_was[rows] = old
+    if new is not None:
+        fragment_now[rows] = new
+    had = "note" in frame
+    before = frame["note"].to_numpy(object) if had else np.full(len(frame), None, dtype=object)
+    notes = []
+    for note, was, now in zip(before, fragment_was, fragment_now, strict=True):
+        rest = note if isinstance(note, str) else ""
+        if isinstance(was, str):  # with_notes appended it last, after "; "
+            rest = rest.removesuffix(was).removesuffix("; ")
+        if isinstance(now, str):
+            rest = f"{rest}; {now}" if rest else now
+        notes.append(rest or None)
+    if not had:  # the analysis adds the column right after the street offsets
+        frame = frame.copy()
+        frame.insert(list(frame.columns).index("street_offset_m") + 1, "note", notes)
+        return frame
+    only_fragment_notes = all(
+        not isinstance(n, str) or n == w for n, w in zip(before, fragment_was, strict=True)
+    )
+    if only_fragment_notes and all(n is None for n in notes):
+        return frame.drop(columns="note")  # an analysis on the new network writes none
+    return frame.assign(note=notes)
 
 
 def _recompute(analysis: Analysis, fac: gpd.GeoDataFrame, touched: list[str]) -> dict:
@@ -328,11 +459,10 @@ def _recompute(analysis: Analysis, fac: gpd.GeoDataFrame, touched: list[str]) ->
         att = attach_points(
             analysis.network, sub.geometry.to_numpy(), max_distance_m=options.max_snap_m
         )
-        access = category_access(
-            analysis.network, res, analysis.resident_attachment, sub, att, category, options
-        )
-        columns.update(access.columns)
-        found.append((sub, access))
+        search = category_search(analysis.network, sub, att, category)
+        at = analysis.resident_attachment
+        columns.update(category_access(analysis.network, res, at, sub, search, options))
+        found.append((sub, search))
     res = res.assign(**columns)
     res = res[
         [c for c in res.columns if c not in _derived(res, categories)] + _derived(res, categories)
@@ -391,8 +521,11 @@ def _with_areas(before: Analysis, parts: dict, searched: list[str]) -> Analysis:
     pool = ThreadPoolExecutor(max_workers=2)
     try:
         jobs = [
-            submit_areas(pool, after.network, sub, access, after.options)
-            for sub, access in parts["found"]
+            job
+            for sub, search in parts["found"]
+            for job in submit_all_areas(
+                pool, after.network, sub, {search.category: search}, after.options
+            )
         ]
         rows = area_rows(jobs)
     finally:
