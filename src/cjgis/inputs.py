@@ -11,6 +11,7 @@ facilities. :func:`analyze_study` reads both and runs the pure :func:`cjgis.anal
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields
 from pathlib import Path
 
@@ -188,8 +189,10 @@ def analyze_study(
 
     ``partition`` runs the searches tile by tile (:mod:`cjgis.partition`), same results.
     """
-    network = network_from_study(study)
-    communities, residents, facilities = layers_from_study(study)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        layers = pool.submit(layers_from_study, study)  # GDAL reads while the network loads
+        network = network_from_study(study)
+        communities, residents, facilities = layers.result()
     return analyze(
         network,
         communities,
