@@ -116,3 +116,24 @@ def test_disk_dilation_equals_a_distance_transform(radius_cells):
         got = _dilate(mask, radius_cells)
         assert got.dtype == bool and got.shape == shape
         np.testing.assert_array_equal(got, expected)
+
+
+def test_raster_samples_include_where_each_budget_ends(line_network):
+    """A raster is drawn from samples every half cell; where a budget runs out mid-edge the
+    exact end is a sample too (walk = the budget), from whichever end is nearer."""
+    import numpy as np
+
+    from cjgis.service_areas import _edge_samples
+
+    net = line_network  # 100 m edges
+    edges = np.array([0, 1, 2])
+    d_u = np.array([0.0, 200.0, 250.0])  # edge 2 is reached from v only
+    d_v = np.array([100.0, 300.0, 170.0])
+    which, pos, walk = _edge_samples(net, edges, d_u, d_v, step_m=9.0, budgets_m=(37.3, 230.0))
+    at_end = np.isin(walk, (37.3, 230.0))  # the budgets themselves, set for the end samples
+    # 37.3 m: 37.3 m into edge 0; 230 m: 30 m into edge 1 from u, and 60 m back from v on edge 2
+    assert edges[which[at_end]].tolist() == [0, 1, 2]
+    np.testing.assert_allclose(pos[at_end], [37.3, 30.0, 40.0], rtol=0, atol=1e-9)
+    assert np.allclose(walk, np.minimum(d_u[which] + pos, d_v[which] + 100.0 - pos))
+    regular = walk[np.isin(walk, (37.3, 230.0), invert=True)]
+    assert len(regular) == 3 * (int(np.ceil(100 / 9.0)) + 1)  # ends of edges included

@@ -236,7 +236,7 @@ def distances_within(
         Walking distance of each pair, at most ``limit_m``.
     """
     n, n_edges = network.n_nodes, network.n_edges
-    node_lo, node_hi, node_edges = incident_edges(network)
+    node_lo, node_hi, node_edges = network.incident_edges
     t_edge_all = np.where(targets.attached, targets.edge, -1)
     t_order = np.argsort(t_edge_all, kind="stable")
     t_edge = t_edge_all[t_order]
@@ -319,15 +319,6 @@ def _tiles(network: Network, sources: Attachment, *, limit_m: float):
         band = by_x[np.searchsorted(sorted_x, x0, "left") : np.searchsorted(sorted_x, x1, "right")]
         y = network.node_y[band]
         yield ok[group], np.sort(band[(y >= y0) & (y <= y1)])
-
-
-def incident_edges(network: Network) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per node, the edges that touch it: ``(start, end, edges)`` slices of a sorted array."""
-    ends = np.concatenate([network.edge_u, network.edge_v])
-    order = np.argsort(ends, kind="stable")
-    edges = np.concatenate([np.arange(network.n_edges)] * 2)[order]
-    bounds = np.searchsorted(ends[order], np.arange(network.n_nodes + 1))
-    return bounds[:-1], bounds[1:], edges
 
 
 def concat_ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:

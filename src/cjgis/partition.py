@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from cjgis.access import NodeReach, concat_ranges, distances_within, incident_edges, node_reach
+from cjgis.access import NodeReach, concat_ranges, distances_within, node_reach
 from cjgis.network import Network
 from cjgis.snapping import Attachment
 
@@ -263,7 +263,7 @@ class _Index:
     def of(cls, network: Network) -> _Index:
         by_x = np.argsort(network.node_x, kind="stable")
         x, y = network.node_x, network.node_y
-        return cls(by_x, x[by_x], incident_edges(network), (x.min(), y.min(), x.max(), y.max()))
+        return cls(by_x, x[by_x], network.incident_edges, (x.min(), y.min(), x.max(), y.max()))
 
 
 def _payload(network, index: _Index, core, sources, targets, *, halo_m, owned, pair_limits_m):

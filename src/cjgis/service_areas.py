@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from cjgis.access import NodeReach, concat_ranges, incident_edges, node_reach, tile_reach
+from cjgis.access import NodeReach, concat_ranges, node_reach, tile_reach
 from cjgis.network import Network
 from cjgis.snapping import Attachment, attachment_points
 
@@ -84,11 +84,7 @@ def _edge_pieces(
     reached from ``u``, then those reached from ``v``.
     """
     length = network.edge_length_m[edge]
-    full = (left_u >= length) | (left_v >= length)
-    full |= (left_u >= 0) & (left_v >= 0) & (left_u + left_v >= length)
-    from_u = np.flatnonzero(~full & (left_u > 0))
-    from_v = np.flatnonzero(~full & (left_v > 0))
-    whole = np.flatnonzero(full)
+    whole, from_u, from_v = _edge_cuts(length, left_u, left_v)
     pieces = np.concatenate(
         [
             network.edge_geometry[edge[whole]],
@@ -97,6 +93,19 @@ def _edge_pieces(
         ]
     )
     return np.concatenate([whole, from_u, from_v]), pieces
+
+
+def _edge_cuts(
+    length: np.ndarray, left_u: np.ndarray, left_v: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which edges are reached whole, which in part from ``u``, which in part from ``v``."""
+    full = (left_u >= length) | (left_v >= length)
+    full |= (left_u >= 0) & (left_v >= 0) & (left_u + left_v >= length)
+    return (
+        np.flatnonzero(full),
+        np.flatnonzero(~full & (left_u > 0)),
+        np.flatnonzero(~full & (left_v > 0)),
+    )
 
 
 def _source_pieces(
@@ -194,21 +203,81 @@ def _walk_samples(
     sources: Attachment,
     reach: NodeReach,
     *,
+    budgets_m: tuple[float, ...],
+    step_m: float,
+    source_points: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sample the network reached within the largest budget, with each sample's walk.
+
+    Points every ``step_m`` along the reached edges, and where each budget's reach ends.
+    """
+    top = max(budgets_m)
+    d_u, d_v = reach.distance_m[network.edge_u], reach.distance_m[network.edge_v]
+    edges = np.flatnonzero(np.minimum(d_u, d_v) <= top)
+    which, pos, walk = _edge_samples(
+        network, edges, d_u[edges], d_v[edges], step_m=step_m, budgets_m=budgets_m
+    )
+    edge = edges[which]
+    _, xy_s, walk_s = _source_samples(
+        network, sources, budget_m=top, step_m=step_m, source_points=source_points
+    )
+    xy = np.concatenate([network.points_along(edge, pos), xy_s])
+    walk = np.concatenate([walk, walk_s])
+    return xy[:, 0], xy[:, 1], walk
+
+
+def _edge_samples(
+    network: Network,
+    edges: np.ndarray,
+    d_u: np.ndarray,
+    d_v: np.ndarray,
+    *,
+    step_m: float,
+    budgets_m: tuple[float, ...] = (),
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Positions every ``step_m`` (at most) along each edge, ends included, with their walk.
+
+    ``d_u``/``d_v`` are the walks to each edge's two ends (an edge may come more than once).
+    For each of ``budgets_m``, the exact points where the reach of that budget ends on a
+    partly reached edge are added, so a raster is not short of them by up to a step. Returns
+    one row per sample: the index into ``edges``, the position along the edge in metres and
+    the walk to it.
+    """
+    length = network.edge_length_m[edges]
+    count = np.ceil(length / step_m).astype(np.int64) + 1
+    which = [np.repeat(np.arange(len(edges)), count)]
+    first = np.repeat(np.cumsum(count) - count, count)
+    k = np.arange(len(which[0])) - first
+    pos = [length[which[0]] * k / np.repeat(np.maximum(count - 1, 1), count)]  # 0-length: 0
+    walk = [np.minimum(d_u[which[0]] + pos[0], d_v[which[0]] + length[which[0]] - pos[0])]
+    for budget in budgets_m:
+        # where the budget runs out walking in from u, and from v, if that way is the shorter
+        for end in (budget - d_u, length - (budget - d_v)):
+            cut = np.flatnonzero((end > 0) & (end < length))
+            along = end[cut]
+            shorter = np.minimum(d_u[cut] + along, d_v[cut] + length[cut] - along)
+            ends_here = np.isclose(shorter, budget, rtol=0.0, atol=1e-9)
+            which.append(cut[ends_here])
+            pos.append(along[ends_here])
+            walk.append(np.full(int(ends_here.sum()), budget))
+    return np.concatenate(which), np.concatenate(pos), np.concatenate(walk)
+
+
+def _source_samples(
+    network: Network,
+    sources: Attachment,
+    *,
     budget_m: float,
     step_m: float,
     source_points: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Points every ``step_m`` along the reached network, with their walking distance."""
+    """Sample each source's stretch of its own edge and its walk to the street.
+
+    Along its own edge a source reaches both ways from where it joins (shorter than via either
+    end); with ``source_points``, the straight walk from the point to the street is sampled
+    too. Returns each sample's source, its ``(n, 2)`` coordinates and its walk.
+    """
     length = network.edge_length_m
-    d_u, d_v = reach.distance_m[network.edge_u], reach.distance_m[network.edge_v]
-    edges = np.flatnonzero(np.minimum(d_u, d_v) <= budget_m)
-    count = np.ceil(length[edges] / step_m).astype(np.int64) + 1
-    edge = np.repeat(edges, count)
-    first = np.repeat(np.cumsum(count) - count, count)
-    k = np.arange(len(edge)) - first
-    pos = length[edge] * k / np.repeat(np.maximum(count - 1, 1), count)  # 0-length edges: 0
-    walk = np.minimum(d_u[edge] + pos, d_v[edge] + length[edge] - pos)
-    # stretches from each source along its own edge (shorter than via either end)
     left = budget_m - sources.offset_m
     near = np.flatnonzero(left > 0)
     span = np.minimum(left[near], length[sources.edge[near]])
@@ -220,10 +289,9 @@ def _walk_samples(
     src_pos = np.clip(
         sources.position_m[src] + (2 * t - 1) * np.repeat(span, n_src), 0, length[sources.edge[src]]
     )
-    edge = np.concatenate([edge, sources.edge[src]])
-    pos = np.concatenate([pos, src_pos])
-    walk = np.concatenate([walk, sources.offset_m[src] + np.abs(src_pos - sources.position_m[src])])
-    xy = network.points_along(edge, pos)
+    owner = [src]
+    xy = [network.points_along(sources.edge[src], src_pos)]
+    walk = [sources.offset_m[src] + np.abs(src_pos - sources.position_m[src])]
     if source_points is not None and len(near):
         # the walk from the facility to its street: a straight line of length offset_m
         ends = shapely.get_coordinates(attachment_points(network, sources.subset(near)))
@@ -233,9 +301,10 @@ def _walk_samples(
         f = (np.arange(len(c)) - np.repeat(np.cumsum(n_con) - n_con, n_con)) / np.maximum(
             np.repeat(n_con - 1, n_con), 1
         )
-        xy = np.concatenate([xy, starts[c] + (ends[c] - starts[c]) * f[:, None]])
-        walk = np.concatenate([walk, sources.offset_m[near][c] * f])
-    return xy[:, 0], xy[:, 1], walk
+        owner.append(near[c])
+        xy.append(starts[c] + (ends[c] - starts[c]) * f[:, None])
+        walk.append(sources.offset_m[near][c] * f)
+    return np.concatenate(owner), np.concatenate(xy), np.concatenate(walk)
 
 
 def raster_band_areas(
@@ -273,11 +342,17 @@ def raster_band_areas(
     list of shapely.Geometry
         One MultiPolygon per budget (in the network's CRS).
     """
-    top = max(budgets_m, default=0.0)
+    if not budgets_m:
+        return []
     if cell_m is None:
         cell_m = default_cell_m(network)
     x, y, walk = _walk_samples(
-        network, sources, reach, budget_m=top, step_m=cell_m / 2, source_points=source_points
+        network,
+        sources,
+        reach,
+        budgets_m=budgets_m,
+        step_m=cell_m / 2,
+        source_points=source_points,
     )
     if len(walk) == 0:
         return [shapely.MultiPolygon() for _ in budgets_m]
@@ -460,12 +535,59 @@ def category_service_area(
     return area
 
 
+@dataclass(frozen=True)
+class _FacilityReach:
+    """What each source alone reaches (:func:`_facility_reach`).
+
+    (source, edge) pairs with the walks to both ends of the edge, and (source, node) pairs of
+    nodes reached with nothing to spare.
+    """
+
+    owner: np.ndarray
+    edge: np.ndarray
+    d_u: np.ndarray
+    d_v: np.ndarray
+    node_owner: np.ndarray
+    node: np.ndarray
+
+
+def _facility_reach(network: Network, sources: Attachment, *, budget_m: float) -> _FacilityReach:
+    """Search each source's own reach within ``budget_m``, tile by tile (:func:`tile_reach`)."""
+    node_lo, node_hi, node_edges = network.incident_edges
+    local = np.full(network.n_nodes, -1, dtype=np.int64)
+    found = {name: [] for name in ("owner", "edge", "d_u", "d_v", "node_owner", "node")}
+    for rows, nodes, node_dist in tile_reach(network, sources, limit_m=budget_m):
+        local[nodes] = np.arange(len(nodes))
+        edges = np.unique(node_edges[concat_ranges(node_lo[nodes], node_hi[nodes])])
+        col_u, col_v = local[network.edge_u[edges]], local[network.edge_v[edges]]
+        col_u[col_u < 0], col_v[col_v < 0] = len(nodes), len(nodes)
+        local[nodes] = -1
+        d_u, d_v = node_dist[:, col_u], node_dist[:, col_v]
+        r, j = np.nonzero(np.minimum(d_u, d_v) <= budget_m)
+        found["owner"].append(rows[r])
+        found["edge"].append(edges[j])
+        found["d_u"].append(d_u[r, j])
+        found["d_v"].append(d_v[r, j])
+        # a node reached with nothing to spare has no piece of its own: kept as a point
+        spare = budget_m - node_dist[:, : len(nodes)]
+        r, c = np.nonzero((spare >= 0) & (spare < 1e-6))
+        found["node_owner"].append(rows[r])
+        found["node"].append(nodes[c])
+    return _FacilityReach(
+        **{
+            name: np.concatenate(parts) if parts else np.empty(0, dtype=float)
+            for name, parts in found.items()
+        }
+    )
+
+
 def facility_pieces(
     network: Network,
     sources: Attachment,
     *,
     budget_m: float,
     source_points: np.ndarray | None = None,
+    reach: _FacilityReach | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return the pieces of network each source alone reaches within ``budget_m``, in bulk.
 
@@ -480,29 +602,52 @@ def facility_pieces(
     pieces : numpy.ndarray
         Shapely geometries (lines; points for nodes reached with nothing to spare).
     """
-    node_lo, node_hi, node_edges = incident_edges(network)
-    local = np.full(network.n_nodes, -1, dtype=np.int64)
-    owners, pieces = [], []
-    for rows, nodes, node_dist in tile_reach(network, sources, limit_m=budget_m):
-        local[nodes] = np.arange(len(nodes))
-        edges = np.unique(node_edges[concat_ranges(node_lo[nodes], node_hi[nodes])])
-        col_u, col_v = local[network.edge_u[edges]], local[network.edge_v[edges]]
-        col_u[col_u < 0], col_v[col_v < 0] = len(nodes), len(nodes)
-        local[nodes] = -1
-        d_u, d_v = node_dist[:, col_u], node_dist[:, col_v]
-        r, j = np.nonzero(np.minimum(d_u, d_v) <= budget_m)
-        which, found = _edge_pieces(network, edges[j], budget_m - d_u[r, j], budget_m - d_v[r, j])
-        owners.append(rows[r[which]])
-        pieces.append(found)
-        # a node reached with nothing to spare has no piece of its own: keep it as a point
-        spare = budget_m - node_dist[:, : len(nodes)]
-        r, c = np.nonzero((spare >= 0) & (spare < 1e-6))
-        owners.append(rows[r])
-        pieces.append(shapely.points(network.node_x[nodes[c]], network.node_y[nodes[c]]))
+    reach = reach or _facility_reach(network, sources, budget_m=budget_m)
+    edge = reach.edge.astype(np.int64)
+    which, found = _edge_pieces(network, edge, budget_m - reach.d_u, budget_m - reach.d_v)
+    node = reach.node.astype(np.int64)
     owner, own = _source_pieces(network, sources, budget_m=budget_m, source_points=source_points)
-    owners.append(owner)
-    pieces.append(own)
-    return np.concatenate(owners), np.concatenate(pieces)
+    return (
+        np.concatenate([reach.owner[which], reach.node_owner, owner]).astype(np.int64),
+        np.concatenate([found, shapely.points(network.node_x[node], network.node_y[node]), own]),
+    )
+
+
+def facility_samples(
+    network: Network,
+    sources: Attachment,
+    *,
+    budget_m: float,
+    step_m: float,
+    source_points: np.ndarray | None = None,
+    reach: _FacilityReach | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Points every ``step_m`` along what each source alone reaches within ``budget_m``.
+
+    The samples :func:`raster_band_areas` takes of one search, for every source at once from
+    the searches of :func:`facility_pieces`, without cutting pieces as lines.
+
+    Returns
+    -------
+    owner : numpy.ndarray
+        Index into ``sources`` of each sample, sorted.
+    xy : numpy.ndarray
+        ``(n, 2)`` coordinates.
+    """
+    reach = reach or _facility_reach(network, sources, budget_m=budget_m)
+    edge = reach.edge.astype(np.int64)
+    which, pos, walk = _edge_samples(
+        network, edge, reach.d_u, reach.d_v, step_m=step_m, budgets_m=(budget_m,)
+    )
+    keep = walk <= budget_m
+    owner_s, xy_s, walk_s = _source_samples(
+        network, sources, budget_m=budget_m, step_m=step_m, source_points=source_points
+    )
+    near = walk_s <= budget_m
+    owner = np.concatenate([reach.owner[which[keep]], owner_s[near]]).astype(np.int64)
+    xy = np.concatenate([network.points_along(edge[which[keep]], pos[keep]), xy_s[near]])
+    order = np.argsort(owner, kind="stable")
+    return owner[order], xy[order]
 
 
 def facility_service_areas(
@@ -516,33 +661,46 @@ def facility_service_areas(
 ) -> list[shapely.Geometry]:
     """One service area per source: what it alone reaches within ``budget_m``, widened.
 
-    Pieces come in bulk from :func:`facility_pieces`. Up to :data:`EXACT_MAX_EDGES` pieces in
-    all (a district), each area is the exact union of its buffered pieces; above that (a
-    city), or when ``cell_m`` is given, each is rasterised on its own window with the bounds
-    of :func:`raster_band_areas`.
+    Each source's reach comes from one bounded search per tile of sources. Up to
+    :data:`EXACT_MAX_EDGES` pieces in all (a district), each area is the exact union of its
+    buffered pieces (:func:`facility_pieces`); above that (a city), or when ``cell_m`` is
+    given, each is rasterised from samples of its reach (:func:`facility_samples`) on its own
+    window, with the bounds of :func:`raster_band_areas`.
 
     Returns
     -------
     list of shapely.Geometry
         One (multi)polygon per source, in order; empty where a source reaches nothing.
     """
-    owner, pieces = facility_pieces(
-        network, sources, budget_m=budget_m, source_points=source_points
-    )
-    order = np.argsort(owner, kind="stable")
-    bounds = np.searchsorted(owner[order], np.arange(len(sources) + 1))
-    if cell_m is None and len(pieces) <= EXACT_MAX_EDGES:
-        widened = shapely.buffer(pieces[order], buffer_m, quad_segs=_QUAD_SEGS)
-        return [
-            shapely.union_all(widened[a:b]) if b > a else shapely.Polygon()
-            for a, b in itertools.pairwise(bounds)
-        ]
+    reach = _facility_reach(network, sources, budget_m=budget_m)
     if cell_m is None:
+        length = network.edge_length_m[reach.edge.astype(np.int64)]
+        cuts = _edge_cuts(length, budget_m - reach.d_u, budget_m - reach.d_v)
+        left_s = budget_m - sources.offset_m  # each source's own stretch and walk to it
+        own = (sources.attached & (left_s > 0)).sum()
+        if source_points is not None:
+            own += (sources.attached & (left_s >= 0)).sum()
+        if sum(map(len, cuts)) + len(reach.node) + own <= EXACT_MAX_EDGES:
+            owner, pieces = facility_pieces(
+                network, sources, budget_m=budget_m, source_points=source_points, reach=reach
+            )
+            order = np.argsort(owner, kind="stable")
+            bounds = np.searchsorted(owner[order], np.arange(len(sources) + 1))
+            widened = shapely.buffer(pieces[order], buffer_m, quad_segs=_QUAD_SEGS)
+            return [
+                shapely.union_all(widened[a:b]) if b > a else shapely.Polygon()
+                for a, b in itertools.pairwise(bounds)
+            ]
         cell_m = default_cell_m(network)
-    xy, index = shapely.get_coordinates(
-        shapely.segmentize(pieces[order], cell_m / 2), return_index=True
+    owner, xy = facility_samples(
+        network,
+        sources,
+        budget_m=budget_m,
+        step_m=cell_m / 2,
+        source_points=source_points,
+        reach=reach,
     )
-    at = np.searchsorted(index, bounds)  # source i owns the samples at[i]:at[i + 1]
+    at = np.searchsorted(owner, np.arange(len(sources) + 1))  # source i: xy[at[i]:at[i + 1]]
     return _mosaic_areas(xy, at, buffer_m=buffer_m, cell_m=cell_m)
 
 
