@@ -301,3 +301,34 @@ def test_planned_road_at_a_fragment_residence_moves_its_note(hangzhou_streets, t
     row = after.residents.set_index("resident_id").loc[resident]
     assert row["street_offset_m"] < 1.5
     assert "note" not in after.residents  # its fragment note was the only one: gone, as in full
+
+
+def test_planned_roads_warn_of_residences_left_out_as_far_from_streets(sample_study, sample):
+    """A residence rejected as too far from every street might be reached by a planned road;
+    the what-if cannot count it (it keeps the analysed residences) and says so."""
+    from dataclasses import replace
+
+    import shapely
+
+    from cjgis.analysis import _attach
+
+    x0, y0, _, _ = sample.communities.total_bounds
+    far = gpd.GeoDataFrame(
+        {"resident_id": ["R_far"], "population": [120.0], "_row": [7]},
+        geometry=[shapely.Point(x0 - 5_000, y0 - 5_000)],
+        crs=sample.crs,
+    )
+    _, _, rejected = _attach(
+        sample.network,
+        far,
+        layer="residents",
+        file="buildings.gpkg",
+        id_column="resident_id",
+        max_snap_m=sample.options.max_snap_m,
+    )
+    assert len(rejected) == 1
+    before = replace(sample, rejected=pd.concat([sample.rejected, *rejected], ignore_index=True))
+    roads = str(sample_study.parent / "planned_roads.geojson")
+    (warning,) = what_if(before, roads=roads).warnings
+    assert warning.startswith("1 residences (120 people) were left out") and "cjgis site" in warning
+    assert what_if(before, move={}).warnings == []  # no road, nothing to say
