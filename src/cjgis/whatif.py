@@ -49,7 +49,7 @@ from cjgis.network import Network
 from cjgis.road_lines import PLANNED_JOIN_M, network_with_planned_roads, read_road_lines
 from cjgis.scenario import compare
 from cjgis.settings import AnalysisOptions
-from cjgis.snapping import attach_points
+from cjgis.snapping import Attachment, attach_points
 from cjgis.verdict import community_verdicts, district_verdicts, share_text
 
 #: Columns of :attr:`WhatIf.diff`, one row per community x category that changed.
@@ -205,15 +205,10 @@ def what_if(  # noqa: PLR0913 - the edits and settings, all keyword-only
     fac = _reattach(network, fac, new, max_snap_m=analysis.options.max_snap_m)
     base = analysis
     if roads is not None:  # the rest, and every residence, join the planned network
-        fac = _on_planned_network(fac, ~new, analysis.network, network, analysis.options)
+        fac, _ = _on_planned_network(fac, ~new, analysis.network, network, analysis.options)
         everyone = np.ones(len(analysis.residents), dtype=bool)
-        res = _on_planned_network(
+        res, res_att = _on_planned_network(
             analysis.residents, everyone, analysis.network, network, analysis.options
-        )
-        res_att = attach_points(
-            network,
-            representative_points(res.geometry.to_numpy()),
-            max_distance_m=analysis.options.max_snap_m,
         )
         base = replace(analysis, network=network, residents=res, resident_attachment=res_att)
         touched = list(fac["category"].unique())
@@ -385,14 +380,15 @@ def _left_out_far(analysis: Analysis) -> list[str]:
 
 def _on_planned_network(
     frame: gpd.GeoDataFrame, rows: np.ndarray, before: Network, after: Network, options
-) -> gpd.GeoDataFrame:
+) -> tuple[gpd.GeoDataFrame, Attachment | None]:
     """Move ``rows`` of a layer attached on ``before`` to ``after`` (``before`` plus roads).
 
     Their street offsets and disconnected-fragment notes become those an analysis on ``after``
-    writes. Every row stays attached: ``after`` holds every street of ``before``.
+    writes. Every row stays attached: ``after`` holds every street of ``before``. Returns the
+    layer and the rows' attachment to ``after`` (None if no row).
     """
     if not rows.any():
-        return frame
+        return frame, None
     points = representative_points(frame.geometry.to_numpy()[rows])
     att = attach_points(after, points, max_distance_m=options.max_snap_m)
     if not att.attached.all():  # a planned road cannot take a street away
@@ -402,9 +398,9 @@ def _on_planned_network(
     new = _fragment_notes(after, points, att.offset_m)
     offset[rows] = att.offset_m
     frame = frame.assign(street_offset_m=offset)
-    if old is None and new is None:
-        return frame
-    return _swap_fragment_notes(frame, rows, old, new)
+    if old is not None or new is not None:
+        frame = _swap_fragment_notes(frame, rows, old, new)
+    return frame, att
 
 
 def _swap_fragment_notes(frame, rows: np.ndarray, old, new) -> gpd.GeoDataFrame:
