@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from cjgis.coverage import coverage_table, weighted_median
+from cjgis.coverage import _most_served_by, coverage_table, weighted_median
 from cjgis.settings import AnalysisOptions
 from cjgis.verdict import assess
 
@@ -79,3 +79,13 @@ def test_status_follows_the_target_share():
     ok = assess(coverage_table(residents, comm, fac, ["x"], options=_rule(0.9)))
     gap = assess(coverage_table(residents, comm, fac, ["x"], options=_rule(0.91)))
     assert ok["status"].item() == "met" and gap["status"].item() == "not_met"
+
+
+def test_nearest_facility_of_a_community_is_the_one_nearest_to_most_people():
+    codes = np.array([0, 0, 0, 1, 1, 2, 2, 2])
+    nearest = pd.Series(["F2", "F1", "F2", "F9", "F3", None, None, "F4"])
+    pop = np.array([10.0, 25.0, 10.0, 5.0, 5.0, 100.0, 100.0, 1.0])
+    most = _most_served_by(codes, 4, nearest, pop)
+    # F1 serves 25 against F2's 20; a tie (5 and 5) goes to the id sorting first; a community
+    # whose residents reach nothing has None, and people reaching nothing do not vote
+    assert most.tolist() == ["F1", "F3", "F4", None]

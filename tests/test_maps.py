@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 
 import geopandas as gpd
+import jinja2
 import pytest
 
 from cjgis._errors import InputError
-from cjgis.maps import gap_map
+from cjgis.maps import gap_map, map_html, save_map
 
 
 def page(fmap) -> str:
@@ -84,3 +87,47 @@ def test_many_facilities_are_one_geojson_layer_with_every_facility(sample_analys
     layer = cjgis.maps._facility_layer(sample_analysis, "ev_charging", None)
     assert isinstance(layer, folium.GeoJson)
     assert len(layer.data["features"]) == n > 2
+
+
+def _without_ids(page_html: str) -> str:
+    return re.sub(r"_[0-9a-f]{32}", "_ID", page_html)  # folium's random element ids
+
+
+def test_page_is_folium_s_own(sample_analysis, tmp_path):
+    folium_page = page(gap_map(sample_analysis))  # a page renders once: folium adds elements
+    mine = map_html(gap_map(sample_analysis))
+    assert _without_ids(mine) == _without_ids(folium_page)
+    assert '"cjgis_deferred"' not in mine and '"FeatureCollection"' in mine
+    written = save_map(gap_map(sample_analysis), tmp_path / "m.html").read_bytes()
+    assert _without_ids(written.decode("utf-8")) == _without_ids(mine)
+
+
+def test_names_with_template_syntax_are_shown_as_written(sample_analysis):
+    odd = "Hall {{ 1 + 1 }} {# draft"
+    analysis = dataclasses.replace(
+        sample_analysis,
+        facilities=sample_analysis.facilities.assign(name=odd),
+        communities=sample_analysis.communities.assign(community_name="Village {% if %}"),
+    )
+    shown = map_html(gap_map(analysis, title="review {{ x }}"))
+    entities = odd.replace("{", "&#123;").replace("}", "&#125;")
+    assert str(jinja2.utils.htmlsafe_json_dumps(entities)) in shown  # as folium writes JSON
+    label = str(jinja2.utils.htmlsafe_json_dumps(">Village &#123;% if %&#125;<"))[1:-1]
+    assert label in shown  # the community labels: markers, not GeoJSON
+    assert "<title>review &#123;&#123; x &#125;&#125;</title>" in shown
+    assert "2 {#" not in shown and "Hall 2" not in shown
+
+
+def test_layer_data_is_never_read_as_a_template():
+    import folium
+
+    def one_point_map():
+        fmap = folium.Map()
+        point = {"type": "Point", "coordinates": [120.2, 30.3]}
+        feature = {"type": "Feature", "properties": {"name": "{# {{ 1 + 1 }}"}, "geometry": point}
+        folium.GeoJson({"type": "FeatureCollection", "features": [feature]}).add_to(fmap)
+        return fmap
+
+    with pytest.raises(jinja2.TemplateSyntaxError):  # folium's own page compiles the data
+        one_point_map().get_root().render()
+    assert '"name": "{# {{ 1 + 1 }}"' in map_html(one_point_map())

@@ -795,13 +795,16 @@ def blind_spots(
     rows = np.logical_or.reduce(list(out.values())) if out else np.zeros(len(residents), bool)
     walks = [walk_column(c) for c in categories]
     frame = residents.loc[rows, [*keep, *walks, "geometry"]]
-    keys = np.full(int(rows.sum()), "", dtype=object)
-    names = np.full(int(rows.sum()), "", dtype=object)
-    for c in categories:
-        mine, first = out[c][rows], keys == ""
-        keys = np.where(mine, keys + np.where(first, "", ",") + c, keys)
-        names = np.where(mine, names + np.where(first, "", "、") + category_info(c).name_zh, names)
     flags = {f"blind_{c}": out[c][rows] for c in categories}
+    # the texts once per combination of categories, not once per residence
+    pattern = np.zeros(int(rows.sum()), dtype=np.int64)
+    for k, mine in enumerate(flags.values()):
+        pattern |= mine.astype(np.int64) << k
+    patterns, which = np.unique(pattern, return_inverse=True)
+    left_out = [[c for k, c in enumerate(categories) if p >> k & 1] for p in patterns.tolist()]
+    keys = np.array([",".join(cs) for cs in left_out], dtype=object)[which]
+    names = np.array(["、".join(category_info(c).name_zh for c in cs) for cs in left_out], object)
+    names = names[which]
     frame = frame.assign(
         **flags,
         categories=keys,

@@ -155,11 +155,7 @@ def _category_columns(
     cols["median_walk_min"], cols["max_walk_min"] = _median_and_max(codes, n, minutes, pop)
     nearest = res.get(f"nearest_{category}")
     if nearest is not None and nearest.notna().any():
-        known = nearest.notna().to_numpy()
-        served = pd.DataFrame({"c": codes[known], "f": nearest.to_numpy()[known], "p": pop[known]})
-        most = served.groupby(["c", "f"])["p"].sum().groupby(level=0).idxmax()
-        cols["nearest_facility"] = np.full(n, None, dtype=object)
-        cols["nearest_facility"][most.index.to_numpy()] = [f for _, f in most]
+        cols["nearest_facility"] = _most_served_by(codes, n, nearest, pop)
     for count in ("elderly", "households"):
         if count in res:
             values = res[count].to_numpy(dtype=float)
@@ -170,6 +166,24 @@ def _category_columns(
     if rule.capacity is not None:
         cols.update(_capacity_columns(total, n, res, rule, access, demand_basis))
     return cols
+
+
+def _most_served_by(codes: np.ndarray, n: int, nearest: pd.Series, pop: np.ndarray) -> np.ndarray:
+    """Per community, the facility nearest to most of its residents (None where none is).
+
+    Ties go to the facility id that sorts first.
+    """
+    out = np.full(n, None, dtype=object)
+    known = nearest.notna().to_numpy()
+    ids, facility = pd.factorize(nearest.to_numpy()[known], sort=True)
+    pair = codes[known] * len(facility) + ids
+    pairs, which = np.unique(pair, return_inverse=True)
+    people = np.bincount(which, weights=pop[known])
+    community, ids = pairs // len(facility), pairs % len(facility)
+    order = np.lexsort((ids, -people, community))  # most people first, then the first id
+    first = order[np.r_[True, community[order][1:] != community[order][:-1]]]
+    out[community[first]] = facility[ids[first]]
+    return out
 
 
 def _capacity_columns(total, n, res, rule, access, demand_basis) -> dict[str, np.ndarray]:

@@ -18,6 +18,7 @@ import json
 import logging
 import re
 import struct
+import uuid
 import zlib
 from importlib import resources
 from pathlib import Path
@@ -145,13 +146,22 @@ def _latlon(frame: gpd.GeoDataFrame, shift: str | None) -> np.ndarray:
     return np.column_stack([points.geometry.y, points.geometry.x])
 
 
+def _html_text(text: str) -> str:
+    """Return ``text`` escaped for HTML, braces included.
+
+    branca reads the page's scripts as jinja templates: a name with ``{{`` or ``{#`` would
+    otherwise be evaluated or break the page.
+    """
+    return html.escape(text).replace("{", "&#123;").replace("}", "&#125;")
+
+
 def _minutes(value: float) -> str:
     return "不可达 unreachable" if not np.isfinite(value) else f"{value:.1f} min"
 
 
 def _community_popups(coverage: pd.DataFrame) -> pd.Series:
     """Popup HTML per community id: residents, then a row per category (vectorised)."""
-    esc = np.vectorize(html.escape, otypes=[object])
+    esc = np.vectorize(_html_text, otypes=[object])
     nearest = coverage.get("nearest_facility", pd.Series("", index=coverage.index))
     share = pd.Series(
         [
@@ -279,7 +289,7 @@ def _glyph_icon(glyph: str, colour: str, *, size: int = 22) -> folium.DivIcon:
         "font:bold 13px sans-serif;box-shadow:0 0 3px #0006"
     )
     return folium.DivIcon(
-        html=f"<div style='{style}'>{html.escape(glyph)}</div>",
+        html=f"<div style='{style}'>{_html_text(glyph)}</div>",
         icon_size=(size + 4, size + 4),
         icon_anchor=(size // 2 + 2, size // 2 + 2),
     )
@@ -291,9 +301,9 @@ MAX_MARKERS = 300
 
 
 def _facility_text(row, info, unit: str) -> str:
-    text = f"<b>{html.escape(str(row['name']))}</b><br>{info.name_zh} {info.name_en}"
+    text = f"<b>{_html_text(str(row['name']))}</b><br>{info.name_zh} {info.name_en}"
     if "capacity" in row and np.isfinite(row["capacity"]):
-        text += f"<br>容量 capacity {row['capacity']:,.0f} {html.escape(unit)}"
+        text += f"<br>容量 capacity {row['capacity']:,.0f} {_html_text(unit)}"
     return text + f"<br>离街道 to street {row['street_offset_m']:.0f} m"
 
 
@@ -313,7 +323,7 @@ def _facility_layer(analysis: Analysis, category: str, shift: str | None) -> fol
     unit = "" if cap is None else _UNIT_ZH.get(cap.unit, f"{cap.unit_zh} {cap.unit}")
     points = gpd.GeoDataFrame(
         {
-            "name": [html.escape(str(n)) for n in fac["name"]],
+            "name": [_html_text(str(n)) for n in fac["name"]],
             "label": [_facility_text(row, info, unit) for _, row in fac.iterrows()],
         },
         geometry=fac.geometry.representative_point().to_numpy(),
@@ -359,8 +369,8 @@ def _blind_spot_layer(
     else:
         near = spots["resident_id"].map(nearest).map(facility).fillna("—")
         labels = [
-            f"{html.escape(str(names.get(c, '')))} · {p:,.0f} 人 residents · "
-            f"步行 walk {_minutes(w)} · 最近 nearest: {html.escape(str(n))}"
+            f"{_html_text(str(names.get(c, '')))} · {p:,.0f} 人 residents · "
+            f"步行 walk {_minutes(w)} · 最近 nearest: {_html_text(str(n))}"
             for c, p, w, n in zip(
                 spots["community_id"], spots["population"], spots["walk_min"], near, strict=True
             )
@@ -416,7 +426,7 @@ def _blind_spot_cells(spots: gpd.GeoDataFrame, names: pd.Series) -> gpd.GeoDataF
     cells.loc[empty, "wy"] = total(xy[:, 1])[empty] / cells["n"].to_numpy()[empty]
     weight = cells["people"].where(~empty, 1.0)
     labels = [
-        f"{html.escape(str(c))} 等 · {n:,} 处 residences · {p:,.0f} 人 residents "
+        f"{_html_text(str(c))} 等 · {n:,} 处 residences · {p:,.0f} 人 residents "
         f"(网格 {cell_m:g} m cell)"
         for c, n, p in zip(cells["community"], cells["n"], cells["people"], strict=True)
     ]
@@ -459,7 +469,7 @@ def _proposed_layer(proposed: gpd.GeoDataFrame, shift: str | None) -> folium.Fea
         folium.Marker(
             [lat, lon],
             icon=_glyph_icon("★", info.colour, size=24),
-            tooltip=html.escape(label),
+            tooltip=_html_text(label),
         ).add_to(group)
     return group
 
@@ -547,7 +557,7 @@ class _Legend(MacroElement):
         super().__init__()
         self._template = Template(_LEGEND)
         opts = analysis.options
-        self.title = html.escape(title)
+        self.title = _html_text(title)
         self.categories = []
         for c in analysis.categories:
             rule, info = opts.rule_for(c), category_info(c)
@@ -615,7 +625,7 @@ def _label_layer(analysis: Analysis, shift: str | None) -> folium.FeatureGroup |
         folium.Marker(
             [lat, lon],
             icon=folium.DivIcon(
-                html=f"<div style='{style}'>{html.escape(str(name))}</div>",
+                html=f"<div style='{style}'>{_html_text(str(name))}</div>",
                 class_name="cjgis-label",
                 icon_size=(0, 0),
             ),
@@ -676,7 +686,7 @@ def gap_map(
     for i, tile in enumerate(tiles):
         tile.show = i == 0
         tile.add_to(fmap)
-    fmap.get_root().header.add_child(folium.Element(f"<title>{html.escape(title)}</title>"))
+    fmap.get_root().header.add_child(folium.Element(f"<title>{_html_text(title)}</title>"))
     fmap.get_root().header.add_child(folium.Element(_JQUERY_SHIM))
     _community_layer(analysis, shift).add_to(fmap)
     extra = []
@@ -717,9 +727,72 @@ def gap_map(
     return fmap
 
 
+_DEFERRED_KEY = "cjgis_deferred"
+
+
+class _Deferred(dict):
+    """A GeoJSON layer's data while its page renders.
+
+    The same dict to every Python reader (folium's styles and tooltips), a one-key object with
+    a token to JSON.
+
+    branca compiles each rendered layer script as jinja template text: the features would be
+    lexed as a template (1.2 s of the benchmark city's map) and a name holding ``{#`` or
+    ``{{`` would break the page or be evaluated. :func:`map_html` puts them in afterwards.
+    """
+
+    def __init__(self, data: dict, token: str) -> None:
+        super().__init__(data)
+        self.token = token
+
+    def items(self):  # what json.dumps writes of a dict subclass
+        return [(_DEFERRED_KEY, self.token)]
+
+
+def map_html(fmap: folium.Map) -> str:
+    """Return a map's page as ``folium.Map.save`` writes it, its GeoJSON layers put in as text.
+
+    The page is the same as folium's except that the layers' features are never read as jinja
+    template text: a facility named ``{{ x }}`` stays so, and a large map renders faster.
+    """
+    layers = [e for e in _elements(fmap) if isinstance(e, folium.GeoJson)]
+    tokens = {f"cjgis-{uuid.uuid4().hex}-{k}": layer.data for k, layer in enumerate(layers)}
+    for layer, token in zip(layers, tokens, strict=True):
+        layer.data = _Deferred(layer.data, token)
+    try:
+        page = fmap.get_root().render()
+    finally:
+        for layer, data in zip(layers, tokens.values(), strict=True):
+            layer.data = data
+    as_json = Template("{{ data|tojson }}")  # folium's own serialisation of each layer
+    texts = {
+        as_json.render(data={_DEFERRED_KEY: token}): as_json.render(data=data)
+        for token, data in tokens.items()
+    }
+    pattern = re.compile("|".join(re.escape(placeholder) for placeholder in texts))
+    found = set()
+
+    def put(match: re.Match) -> str:
+        found.add(match.group(0))
+        return texts[match.group(0)]
+
+    page = pattern.sub(put, page) if texts else page
+    if len(found) != len(texts):
+        raise RuntimeError(f"map_html: {len(texts) - len(found)} GeoJSON layers not in the page")
+    return page
+
+
+def _elements(element):
+    """``element`` and everything under it, depth first."""
+    yield element
+    for child in element._children.values():
+        yield from _elements(child)
+
+
 def save_map(fmap: folium.Map, path: str | Path) -> Path:
     """Save a map as HTML under a temporary name, then move it into place."""
     path = Path(path)
+    page = map_html(fmap)
     with atomic_path(path) as tmp:
-        fmap.save(str(tmp))
+        tmp.write_bytes(page.encode("utf-8"))
     return path

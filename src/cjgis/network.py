@@ -158,12 +158,21 @@ class Network:
         seg = self.segments
         edge = np.asarray(edge, dtype=np.int64)
         along = seg.edge_start_m[edge] + np.asarray(position_m, dtype=float)
-        i = np.searchsorted(seg.cum_start_m, along, side="right") - 1
-        i = np.clip(i, seg.first[edge], seg.first[edge + 1] - 1)
-        t = np.clip((along - seg.cum_start_m[i]) / np.maximum(seg.length_m[i], 1e-12), 0, 1)
-        return np.column_stack(
-            [seg.x0[i] + t * (seg.x1[i] - seg.x0[i]), seg.y0[i] + t * (seg.y1[i] - seg.y0[i])]
-        )
+        i = seg.first[edge]
+        # an edge of one segment needs no search (most edges of a simplified graph)
+        multi = np.flatnonzero(seg.first[edge + 1] - i > 1)
+        if len(multi):
+            e = edge[multi]
+            found = np.searchsorted(seg.cum_start_m, along[multi], side="right") - 1
+            i[multi] = np.clip(found, seg.first[e], seg.first[e + 1] - 1)
+        t = along - seg.cum_start_m[i]
+        t /= np.maximum(seg.length_m[i], 1e-12)
+        np.clip(t, 0, 1, out=t)
+        xy = np.empty((len(i), 2))
+        x0, y0 = seg.x0[i], seg.y0[i]
+        xy[:, 0] = x0 + t * (seg.x1[i] - x0)
+        xy[:, 1] = y0 + t * (seg.y1[i] - y0)
+        return xy
 
     def substrings(self, edge: np.ndarray, start_m: np.ndarray, end_m: np.ndarray) -> np.ndarray:
         """Return the stretches ``start_m``..``end_m`` of each ``edge`` as LineStrings.

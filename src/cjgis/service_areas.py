@@ -245,11 +245,12 @@ def _edge_samples(
     """
     length = network.edge_length_m[edges]
     count = np.ceil(length / step_m).astype(np.int64) + 1
-    which = [np.repeat(np.arange(len(edges)), count)]
-    first = np.repeat(np.cumsum(count) - count, count)
-    k = np.arange(len(which[0])) - first
-    pos = [length[which[0]] * k / np.repeat(np.maximum(count - 1, 1), count)]  # 0-length: 0
-    walk = [np.minimum(d_u[which[0]] + pos[0], d_v[which[0]] + length[which[0]] - pos[0])]
+    w = np.repeat(np.arange(len(edges)), count)
+    k = np.arange(len(w)) - np.repeat(np.cumsum(count) - count, count)
+    length_w = length[w]
+    at = length_w * k / np.maximum(count - 1, 1)[w]  # 0-length: 0
+    which, pos = [w], [at]
+    walk = [np.minimum(d_u[w] + at, d_v[w] + length_w - at)]
     for budget in budgets_m:
         # where the budget runs out walking in from u, and from v, if that way is the shorter
         for end in (budget - d_u, length - (budget - d_v)):

@@ -170,7 +170,8 @@ def assess(coverage: pd.DataFrame) -> pd.DataFrame:
     words = [status_words(s, b) for s, b in zip(status, _word_basis(cov), strict=True)]
     cov["status_zh"] = [w[0] for w in words]
     cov["status_en"] = [w[1] for w in words]
-    cov["reason"] = [_reason(row) for row in cov.to_dict("records")]
+    fields = cov[[c for c in _REASON_FIELDS if c in cov]]  # to_dict of these only: 3x faster
+    cov["reason"] = [_reason(row) for row in fields.to_dict("records")]
     return cov
 
 
@@ -193,6 +194,22 @@ def _word_basis(cov: pd.DataFrame) -> list[str]:
         else:
             out.append(basis)
     return out
+
+
+#: The columns :func:`_reason` reads.
+_REASON_FIELDS = (
+    "status",
+    "covered_share",
+    "target_share",
+    "coverage_met",
+    "capacity_note",
+    "capacity_unit_zh",
+    "capacity_unit",
+    "capacity_met",
+    "capacity_accessible",
+    "capacity_required",
+    "capacity_shortfall",
+)
 
 
 def _reason(row: dict) -> str:
