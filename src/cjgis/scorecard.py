@@ -212,18 +212,17 @@ def _sheet(book, title: str, frame: pd.DataFrame, zh: dict[str, str], formats: d
         ws.set_column(i, i, min(max(widths) + 2, 48), _column_format(column, formats))
     ws.write_row(0, 0, [zh.get(c, c) for c in frame.columns], formats["header"])
     ws.write_row(1, 0, list(frame.columns), formats["header_en"])
-    cell_format = [_column_format(c, formats) for c in frame.columns]
-    for r, record in enumerate(frame.itertuples(index=False), start=2):
-        for c, value in enumerate(record):  # typed writes: no guessing (URLs, formulas)
-            value = _cell(value)
-            if isinstance(value, str):
-                ws.write_string(r, c, value)
-            elif isinstance(value, bool):
-                ws.write_boolean(r, c, value)
-            elif isinstance(value, int | float):
-                ws.write_number(r, c, value, cell_format[c])
-            elif value is not None:
-                ws.write_string(r, c, str(value))
+    # typed writes, no guessing (URLs, formulas): one writer per numeric or boolean column,
+    # the type of each value for the others
+    writers = [
+        _column_writer(ws, frame[column], _column_format(column, formats))
+        for column in frame.columns
+    ]
+    columns = [_cells(frame[column]) for column in frame.columns]
+    for r, record in enumerate(zip(*columns, strict=True), start=2):
+        for c, value in enumerate(record):
+            if value is not None:
+                writers[c](r, c, value)
     last_row, last_col = max(len(frame) + 1, 2), max(len(frame.columns) - 1, 0)
     ws.autofilter(1, 0, last_row, last_col)
     for column in ("status_zh",):
@@ -250,6 +249,39 @@ def _column_format(column: str, formats: dict):
     if column in _INTEGER:
         return formats["integer"]
     return None
+
+
+def _cells(values: pd.Series) -> list:
+    """A column's values for the workbook: Python numbers and texts, None for blanks."""
+    if values.dtype.kind in "fiub":
+        array = values.to_numpy()
+        cells = array.tolist()
+        if array.dtype.kind == "f":
+            for i in np.flatnonzero(~np.isfinite(array)).tolist():
+                cells[i] = None
+        return cells
+    return [_cell(v) for v in values.tolist()]
+
+
+def _column_writer(ws, values: pd.Series, number_format):
+    """The worksheet method that writes a value of this column in row r, column c."""
+    kind = values.dtype.kind
+    if kind == "b":
+        return ws.write_boolean
+    if kind in "fiu":
+        return lambda r, c, value: ws.write_number(r, c, value, number_format)
+
+    def typed(r, c, value):
+        if isinstance(value, str):
+            ws.write_string(r, c, value)
+        elif isinstance(value, bool):
+            ws.write_boolean(r, c, value)
+        elif isinstance(value, int | float):
+            ws.write_number(r, c, value, number_format)
+        else:
+            ws.write_string(r, c, str(value))
+
+    return typed
 
 
 def _cell(value: object) -> object:
