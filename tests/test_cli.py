@@ -24,14 +24,14 @@ def test_global_options_go_before_or_after_the_subcommand(study, order, capsys):
     assert main(argv) == 0
     captured = capsys.readouterr()
     assert captured.out.strip().splitlines()[-1].startswith("cjgis: 8 communities")
-    assert "inputs read and analysed" not in captured.err  # --quiet: no step lines
+    assert "inputs read, areas drawing" not in captured.err  # --quiet: no step lines
 
 
 def test_redirected_output_gets_step_lines_not_progress_bars(study, capsys):
     assert main(["analyze", str(study), "--no-map"]) == 0  # pytest's stderr is no terminal
     err = capsys.readouterr().err
     assert "walking access elderly_care: 9 facilities" in err
-    assert "inputs read and analysed:" in err and "map written" not in err
+    assert "inputs read, areas drawing:" in err and "map written" not in err
     assert "it/s" not in err and "\r" not in err
 
 

@@ -492,12 +492,34 @@ def test_ctrl_c_is_one_line_and_exit_130(study_dir, monkeypatch, capsys):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cjgis.inputs, "analyze", interrupted)
+    monkeypatch.setattr(cjgis.inputs, "analyze_areas_later", interrupted)
     assert main(["analyze", str(study_dir / "study.toml"), "--quiet"]) == 130
     err = capsys.readouterr().err
     assert err.strip().splitlines() == [
         "cjgis: interrupted; outputs already written are complete, none is half-written"
     ]
+
+
+def test_ctrl_c_while_the_areas_are_drawn_stops_their_process(study_dir, monkeypatch, capsys):
+    import multiprocessing
+    import time
+
+    import cjgis.analysis
+    import cjgis.report
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    def slow(*args, **kwargs):
+        time.sleep(120)
+
+    monkeypatch.setattr(cjgis.analysis, "draw_areas", slow)  # still drawing when ...
+    monkeypatch.setattr(cjgis.report, "write_tables", interrupted)  # ... Ctrl-C comes
+    started = time.perf_counter()
+    assert main(["analyze", str(study_dir / "study.toml"), "--quiet"]) == 130
+    assert time.perf_counter() - started < 60  # not waiting for the drawing
+    assert "cjgis: interrupted" in capsys.readouterr().err
+    assert multiprocessing.active_children() == []  # its process is stopped
 
 
 def test_a_layer_in_the_wrong_projected_crs_stops_the_run(study_dir):

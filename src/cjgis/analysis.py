@@ -7,12 +7,14 @@ it reads no global state and writes nothing, so many districts can run in parall
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import logging
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import geopandas as gpd
 import numpy as np
@@ -22,6 +24,7 @@ from pyproj import CRS
 from tqdm.std import tqdm
 
 from cjgis._errors import InputError
+from cjgis._fork import forked
 from cjgis._geometry import representative_points
 from cjgis._validate import check_chinese_offset, rejected_rows
 from cjgis.access import NodeReach, distances_within, node_reach, target_distances
@@ -400,6 +403,48 @@ def analyze(
     Analysis
         Tables and layers; the inputs are not modified.
     """
+    _, finish = analyze_areas_later(
+        network,
+        communities,
+        residents,
+        facilities,
+        options=options,
+        verbose=verbose,
+        partition=partition,
+    )
+    return finish()
+
+
+def analyze_areas_later(
+    network: Network,
+    communities: Layer | gpd.GeoDataFrame,
+    residents: Layer | gpd.GeoDataFrame,
+    facilities: Layer | gpd.GeoDataFrame,
+    *,
+    options: AnalysisOptions | None = None,
+    verbose: bool = True,
+    partition: Partition | None = None,
+) -> tuple[Analysis, Callable[..., Analysis | None]]:
+    """:func:`analyze`, returning as soon as everything but the service areas is known.
+
+    The areas go on being drawn in a forked process. What needs none of them (the tables, the
+    residents' and blind spots' layers, the workbook) can be written meanwhile: ``cjgis
+    analyze`` does (:func:`cjgis.deliverables.write_all`).
+
+    Parameters
+    ----------
+    network, communities, residents, facilities, options, verbose, partition :
+        As for :func:`analyze`.
+
+    Returns
+    -------
+    first : Analysis
+        The analysis with no rows in ``service_areas``; every other field is final.
+    finish : callable
+        ``finish()`` waits for the areas and returns the whole :class:`Analysis` (the one
+        :func:`analyze` returns); ``finish(cancel=True)`` drops the areas not yet started and
+        returns None.
+    """
     options = options or AnalysisOptions()
     comm_l, res_l, fac_l = (
         _as_layer(d, n)
@@ -411,29 +456,45 @@ def analyze(
     )
     if len(fac_l.frame) == 0:
         raise InputError(f"{fac_l.file}: no usable facility. Fix: see rejected rows or add some")
-    # two worker threads: the nearest-street index first, then the service areas
-    pool = ThreadPoolExecutor(max_workers=2)
+    # the service areas are drawn in a forked process (:mod:`cjgis._fork`): on this one's
+    # threads they would wait for the GIL while the tables are made and written
+    drawing = contextlib.ExitStack()
     try:
-        return _analyze(network, comm_l, res_l, fac_l, options, pool, verbose, partition)
-    finally:
-        pool.shutdown(cancel_futures=True)
+        first, wait = _analyze(network, comm_l, res_l, fac_l, options, drawing, verbose, partition)
+    except BaseException:
+        drawing.close()
+        raise
+
+    def finish(*, cancel: bool = False) -> Analysis | None:
+        with drawing:  # stops the drawing if it has not ended
+            if cancel:
+                return None
+            return replace(first, service_areas=gpd.GeoDataFrame(wait(), crs=first.crs))
+
+    return first, finish
 
 
-def _analyze(network, comm_l, res_l, fac_l, options, pool, verbose, partition) -> Analysis:
-    """Run the steps of :func:`analyze` on standardised layers, with ``pool`` for the areas."""
-    index = pool.submit(lambda: network.piece_index)  # built while the layers are checked
-    crs = network.crs
-    comm, res, fac = (layer.frame.to_crs(crs) for layer in (comm_l, res_l, fac_l))
-    rejected = [comm_l.rejected, res_l.rejected, fac_l.rejected]
-    for frame, layer in ((comm, comm_l), (res, res_l), (fac, fac_l)):
-        _check_near_network(frame, network, file=layer.file, declared=layer.frame.crs)
-    _check_overlaps(comm, file=comm_l.file, strict=options.strict)
-    res, rej = _assign_communities(res, comm, file=res_l.file)
-    rejected.append(rej)
-    _check_offsets(network, fac_l, res_l, options)
-    index.result()
-    # facilities first: their searches and areas start on the two threads while the residences
-    # are attached (areas need only the facilities' searches)
+def _analyze(network, comm_l, res_l, fac_l, options, drawing, verbose, partition):
+    """Run the steps of :func:`analyze` on standardised layers.
+
+    The areas are drawn in a process that ``drawing`` (an exit stack) stops. Returns the
+    analysis without its areas, and the function that waits for their rows
+    (:func:`draw_areas`).
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the nearest-street index meanwhile
+        index = pool.submit(lambda: network.piece_index)
+        crs = network.crs
+        comm, res, fac = (layer.frame.to_crs(crs) for layer in (comm_l, res_l, fac_l))
+        rejected = [comm_l.rejected, res_l.rejected, fac_l.rejected]
+        for frame, layer in ((comm, comm_l), (res, res_l), (fac, fac_l)):
+            _check_near_network(frame, network, file=layer.file, declared=layer.frame.crs)
+        _check_overlaps(comm, file=comm_l.file, strict=options.strict)
+        res, rej = _assign_communities(res, comm, file=res_l.file)
+        rejected.append(rej)
+        _check_offsets(network, fac_l, res_l, options)
+        index.result()
+    # facilities first: their searches start the drawing of the areas, which goes on while
+    # the residences are attached (areas need only the facilities' searches)
     fac, fac_att, fac_rej = _attach(
         network,
         fac,
@@ -449,7 +510,7 @@ def _analyze(network, comm_l, res_l, fac_l, options, pool, verbose, partition) -
     searched = {}
     if partition is None:
         searched = {c: category_search(network, fac, fac_att, c) for c in categories}
-        jobs = submit_all_areas(pool, network, fac, searched, options)
+        wait = drawing.enter_context(forked(draw_areas, network, fac, searched, options))
     res, res_att, res_rej = _attach(
         network,
         res,
@@ -475,15 +536,14 @@ def _analyze(network, comm_l, res_l, fac_l, options, pool, verbose, partition) -
         searched = {
             c: category_search(network, fac, fac_att, c, reach=tiled.reach[c]) for c in categories
         }
-        jobs = submit_all_areas(pool, network, fac, searched, options)
+        wait = drawing.enter_context(forked(draw_areas, network, fac, searched, options))
     res = res.assign(
         **_access_columns(network, res, res_att, fac, searched, options, pairs, verbose=verbose)
     )
     coverage, away = coverage_tables(res, comm, fac, categories, options, demand_basis)
     comm = comm.merge(community_verdicts(coverage), on="community_id", how="left")
     spots = blind_spots(res, categories, options=options)
-    areas = area_rows(jobs)  # the tables above were made while the areas were drawn
-    return Analysis(
+    first = Analysis(  # the tables above were made while the areas were drawn
         options=options,
         crs=crs,
         categories=categories,
@@ -493,13 +553,18 @@ def _analyze(network, comm_l, res_l, fac_l, options, pool, verbose, partition) -
         facilities=fac.drop(columns="_row"),
         coverage=coverage,
         outside_coverage=away,
-        service_areas=gpd.GeoDataFrame(areas, crs=crs),
+        service_areas=gpd.GeoDataFrame(
+            columns=["category", "metres", "minutes", "facility_id", "name", "geometry"],
+            geometry="geometry",
+            crs=crs,
+        ),
         blind_spots=spots,
         rejected=rejected,
         district=district_verdicts(res, fac, district_rules, demand_basis=demand_basis),
         resident_attachment=res_att,
         demand_basis=demand_basis,
     )
+    return first, wait
 
 
 def coverage_tables(res, comm, fac, categories, options, demand_basis):
@@ -633,6 +698,12 @@ def category_access(
     }
     columns.update(_capacity_access(network, res, res_att, fac, search, rule, pairs))
     return columns
+
+
+def draw_areas(network, fac, searched: dict, options) -> list[dict]:
+    """Every service area of the searched categories, on two threads: :func:`area_rows`."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return area_rows(submit_all_areas(pool, network, fac, searched, options))
 
 
 def submit_all_areas(pool: ThreadPoolExecutor, network, fac, searched: dict, options) -> list:

@@ -22,7 +22,7 @@ log = logging.getLogger("cjgis")
 
 def _run(study_path: Path, *, quiet: bool, write_map: bool, tiles: dict | None = None) -> int:
     from cjgis.deliverables import write_all
-    from cjgis.inputs import analyze_study, check_inputs_exist
+    from cjgis.inputs import analyze_study_areas_later, check_inputs_exist
     from cjgis.scorecard import gap_table_text
     from cjgis.study import load_study
 
@@ -33,7 +33,8 @@ def _run(study_path: Path, *, quiet: bool, write_map: bool, tiles: dict | None =
     if write_map:
         check_writable_folder(study.map_path.parent, what="[output] map")
     if tiles is None:
-        analysis = analyze_study(study, verbose=not quiet)
+        # the service areas go on being drawn while the tables are written (write_all)
+        analysis, finish = analyze_study_areas_later(study, verbose=not quiet)
     else:
         from cjgis.batch import dask_client
         from cjgis.partition import Partition
@@ -42,8 +43,10 @@ def _run(study_path: Path, *, quiet: bool, write_map: bool, tiles: dict | None =
             scheduler=tiles["scheduler"], workers=tiles["workers"], tasks=tiles["tiles"]
         ) as client:
             partition = Partition(tiles=tiles["tiles"], halo_m=tiles["halo_m"], client=client)
-            analysis = analyze_study(study, verbose=not quiet, partition=partition)
-    log.info("inputs read and analysed: %.1f s", time.perf_counter() - started)
+            analysis, finish = analyze_study_areas_later(
+                study, verbose=not quiet, partition=partition
+            )
+    log.info("inputs read, areas drawing: %.1f s", time.perf_counter() - started)
     for category in analysis.categories:
         rule = study.options.rule_for(category)
         log.info(
@@ -64,11 +67,12 @@ def _run(study_path: Path, *, quiet: bool, write_map: bool, tiles: dict | None =
     paths = write_all(
         analysis,
         study.output_dir,
+        finish=finish,
         map_path=study.map_path if write_map else None,
         title=f"cjgis · {study.name}",
         **study.map_options,
     )
-    log.info("outputs written: %.1f s", time.perf_counter() - step)
+    log.info("areas drawn and outputs written: %.1f s", time.perf_counter() - step)
     print(gap_table_text(analysis.coverage))
     for row in analysis.district.itertuples():
         print(f"区级 district · {row.category_zh}: {row.status_zh} {row.status_en} · {row.reason}")

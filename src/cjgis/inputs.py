@@ -11,6 +11,7 @@ facilities. :func:`analyze_study` reads both and runs the pure :func:`cjgis.anal
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields
 from pathlib import Path
@@ -19,7 +20,7 @@ import geopandas as gpd
 import networkx as nx
 
 from cjgis._errors import CjgisError
-from cjgis.analysis import Analysis, analyze
+from cjgis.analysis import Analysis, analyze_areas_later
 from cjgis.cache import cache_key, cached_network
 from cjgis.demand import combine, residents_from_raster, residents_from_totals, residents_outside
 from cjgis.io import Layer, read_any, read_communities, read_facilities, read_residents
@@ -189,11 +190,23 @@ def analyze_study(
 
     ``partition`` runs the searches tile by tile (:mod:`cjgis.partition`), same results.
     """
+    _, finish = analyze_study_areas_later(study, verbose=verbose, partition=partition)
+    return finish()
+
+
+def analyze_study_areas_later(
+    study: Study, *, verbose: bool = True, partition: Partition | None = None
+) -> tuple[Analysis, Callable[..., Analysis | None]]:
+    """:func:`analyze_study` returning before the service areas are drawn.
+
+    See :func:`cjgis.analysis.analyze_areas_later`: the analysis without its areas, and
+    ``finish()`` that waits for them and returns the whole analysis.
+    """
     with ThreadPoolExecutor(max_workers=1) as pool:
         layers = pool.submit(layers_from_study, study)  # GDAL reads while the network loads
         network = network_from_study(study)
         communities, residents, facilities = layers.result()
-    return analyze(
+    return analyze_areas_later(
         network,
         communities,
         residents,

@@ -118,13 +118,35 @@ def write_outputs(analysis: Analysis, output_dir: str | Path) -> dict[str, Path]
         ``service_areas``, ``communities``, ``facilities`` (and ``district`` where
         district-level rules apply).
     """
+    written = write_tables(analysis, output_dir) | write_service_areas(analysis, output_dir)
+    return {key: written[key] for key in OUTPUTS if key in written}
+
+
+#: The files of :func:`write_outputs`, in the order they are listed.
+OUTPUTS = (
+    "coverage",
+    "rejected",
+    "residents",
+    "blind_spots",
+    "service_areas",
+    "communities",
+    "facilities",
+    "district",
+)
+
+
+def write_tables(analysis: Analysis, output_dir: str | Path) -> dict[str, Path]:
+    """Write what :func:`write_outputs` writes but ``service_areas.gpkg``.
+
+    None of it needs the service areas: ``cjgis analyze`` writes it while they are drawn
+    (:func:`cjgis.analysis.analyze_areas_later`).
+    """
     out = Path(output_dir)
     paths = {
         "coverage": out / "coverage.csv",
         "rejected": out / "rejected.csv",
         "residents": out / "residents.gpkg",
         "blind_spots": out / "blind_spots.gpkg",
-        "service_areas": out / "service_areas.gpkg",
         "communities": out / "communities.gpkg",
         "facilities": out / "facilities.gpkg",
     }
@@ -132,16 +154,22 @@ def write_outputs(analysis: Analysis, output_dir: str | Path) -> dict[str, Path]
     write_csv(analysis.rejected, paths["rejected"])
     write_gpkg({"residents": analysis.residents}, paths["residents"])
     write_gpkg({"blind_spots": analysis.blind_spots}, paths["blind_spots"])
-    areas = analysis.service_areas
-    per_category = areas[areas["facility_id"].isna()].drop(columns=["facility_id", "name"])
-    layers = {"category": per_category}
-    per_facility = areas[areas["facility_id"].notna()]
-    if len(per_facility):
-        layers["facility"] = per_facility
-    write_gpkg(layers, paths["service_areas"])
     write_gpkg({"communities": community_layer(analysis)}, paths["communities"])
     write_gpkg({"facilities": analysis.facilities}, paths["facilities"])
     if len(analysis.district):
         paths["district"] = out / "district.csv"
         write_csv(analysis.district, paths["district"])
     return paths
+
+
+def write_service_areas(analysis: Analysis, output_dir: str | Path) -> dict[str, Path]:
+    """Write ``service_areas.gpkg``: layer ``category`` (the bands) and ``facility``."""
+    path = Path(output_dir) / "service_areas.gpkg"
+    areas = analysis.service_areas
+    per_category = areas[areas["facility_id"].isna()].drop(columns=["facility_id", "name"])
+    layers = {"category": per_category}
+    per_facility = areas[areas["facility_id"].notna()]
+    if len(per_facility):
+        layers["facility"] = per_facility
+    write_gpkg(layers, path)
+    return {"service_areas": path}

@@ -252,7 +252,7 @@ def _column_format(column: str, formats: dict):
 
 
 def _cells(values: pd.Series) -> list:
-    """A column's values for the workbook: Python numbers and texts, None for blanks."""
+    """Return a column's values for the workbook: Python numbers and texts, None for blanks."""
     if values.dtype.kind in "fiub":
         array = values.to_numpy()
         cells = array.tolist()
@@ -264,7 +264,7 @@ def _cells(values: pd.Series) -> list:
 
 
 def _column_writer(ws, values: pd.Series, number_format):
-    """The worksheet method that writes a value of this column in row r, column c."""
+    """Return the worksheet method that writes a value of this column at row r, column c."""
     kind = values.dtype.kind
     if kind == "b":
         return ws.write_boolean
