@@ -131,3 +131,11 @@ def test_layer_data_is_never_read_as_a_template():
     with pytest.raises(jinja2.TemplateSyntaxError):  # folium's own page compiles the data
         one_point_map().get_root().render()
     assert '"name": "{# {{ 1 + 1 }}"' in map_html(one_point_map())
+
+
+def test_service_area_bands_say_their_minutes_and_metres(sample_analysis):
+    shown = map_html(gap_map(sample_analysis))
+    said = set(re.findall(r"步行 ([\d.]+) 分钟 min \((\d+) m\)", shown))
+    # 步行 6.2 分钟 min (300 m): elderly care's 300 m at 0.8 m/s; 900 m at 1 m/s is 15 minutes
+    assert {("6.2", "300"), ("15.0", "900"), ("8.3", "500")} <= said
+    assert not any(minutes == metres for minutes, metres in said)

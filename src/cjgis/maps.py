@@ -20,6 +20,7 @@ import re
 import struct
 import uuid
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
 
@@ -247,37 +248,42 @@ def _street_layer(analysis: Analysis, shift: str | None) -> folium.GeoJson | Non
     )
 
 
-def _service_area_layer(
-    analysis: Analysis, category: str, shift: str | None, *, show: bool
-) -> folium.FeatureGroup:
-    info = category_info(category)
+def _service_area_bands(
+    analysis: Analysis, category: str, shift: str | None
+) -> list[tuple[float, float, dict]]:
+    """Return a category's service-area bands as drawn, largest first (metres, minutes, data)."""
     areas = analysis.service_areas
     mine = areas[(areas["category"] == category) & areas["facility_id"].isna()]
-    bands = sorted(mine["metres"].unique())
-    label = "/".join(f"{m:.0f}" for m in bands)
     tolerance_m = DISPLAY_TOLERANCE_M
     if shapely.get_num_coordinates(mine.geometry.to_numpy()).sum() > MAX_AREA_VERTICES:
         tolerance_m = CITY_TOLERANCE_M  # a city: finer than a screen pixel at city zoom
         log.info("%s service areas drawn simplified at %g m", category, tolerance_m)
+    drawn = []
+    for band in sorted(mine["metres"].unique(), reverse=True):  # the inner bands on top
+        rows = mine[mine["metres"] == band][["metres", "minutes", "geometry"]]
+        features = _features(_display(rows, shift, tolerance_m=tolerance_m))
+        drawn.append((float(band), float(rows["minutes"].iloc[0]), features))
+    return drawn
+
+
+def _service_area_layer(
+    category: str, bands: list[tuple[float, float, dict]], *, show: bool
+) -> folium.FeatureGroup:
+    info = category_info(category)
+    label = "/".join(f"{metres:.0f}" for metres, _, _ in reversed(bands))
     group = folium.FeatureGroup(
         name=f"服务范围 service area · {info.name_zh} ({label} m)", show=show
     )
-    for band in reversed(bands):  # largest first, so the inner bands draw on top, darker
+    for metres, minutes, features in bands:  # largest first, so the inner bands draw darker
         folium.GeoJson(
-            _features(
-                _display(
-                    mine[mine["metres"] == band][["metres", "minutes", "geometry"]],
-                    shift,
-                    tolerance_m=tolerance_m,
-                )
-            ),
+            features,
             style_function=lambda f, c=info.colour: {
                 "fillColor": c,
                 "color": c,
                 "weight": 1,
                 "fillOpacity": 0.18,
             },
-            tooltip=f"{info.name_zh} · 步行 {band:g} 分钟 min",
+            tooltip=f"{info.name_zh} · 步行 {minutes:.1f} 分钟 min ({metres:.0f} m)",
         ).add_to(group)
     return group
 
@@ -688,6 +694,10 @@ def gap_map(
         tile.add_to(fmap)
     fmap.get_root().header.add_child(folium.Element(f"<title>{_html_text(title)}</title>"))
     fmap.get_root().header.add_child(folium.Element(_JQUERY_SHIM))
+    # a thread simplifies the service areas (GEOS, without the GIL) while the rest is built
+    pool = ThreadPoolExecutor(max_workers=1)
+    bands = {c: pool.submit(_service_area_bands, analysis, c, shift) for c in analysis.categories}
+    pool.shutdown(wait=False)  # what was submitted still runs
     _community_layer(analysis, shift).add_to(fmap)
     extra = []
     if water is not None:
@@ -703,7 +713,7 @@ def gap_map(
     if streets is not None:
         streets.add_to(fmap)
     for i, category in enumerate(analysis.categories):  # each category's layers together
-        _service_area_layer(analysis, category, shift, show=i == 0).add_to(fmap)
+        _service_area_layer(category, bands[category].result(), show=i == 0).add_to(fmap)
         _blind_spot_layer(analysis, category, shift, show=i == 0).add_to(fmap)
         _facility_layer(analysis, category, shift).add_to(fmap)
         if before is not None and category in before.categories:
