@@ -27,6 +27,7 @@ __version__ = "0.1.0"
 _HOMES: dict[str, str] = {
     "Analysis": "analysis",
     "analyze": "analysis",
+    "analyze_areas_later": "analysis",
     "AnalysisOptions": "settings",
     "CategoryRule": "rules",
     "CapacityRule": "rules",
@@ -47,6 +48,7 @@ _HOMES: dict[str, str] = {
     "add_planned_roads": "road_lines",
     "network_with_planned_roads": "road_lines",
     "analyze_study": "inputs",
+    "analyze_study_areas_later": "inputs",
     "network_from_study": "inputs",
     "layers_from_study": "inputs",
     "load_profile": "standards",
@@ -73,6 +75,7 @@ _HOMES: dict[str, str] = {
     "write_figures": "figures",
     "gap_map": "maps",
     "save_map": "maps",
+    "map_html": "maps",
     "write_sample": "sample",
     "write_amap_export": "sample",
 }
@@ -80,13 +83,18 @@ _HOMES: dict[str, str] = {
 __all__ = ["__version__", *sorted(_HOMES)]
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ loads on use
-    from cjgis.analysis import Analysis, analyze
+    from cjgis.analysis import Analysis, analyze, analyze_areas_later
     from cjgis.batch import run_batch
     from cjgis.deliverables import write_all
     from cjgis.figures import coverage_chart, write_figures
-    from cjgis.inputs import analyze_study, layers_from_study, network_from_study
+    from cjgis.inputs import (
+        analyze_study,
+        analyze_study_areas_later,
+        layers_from_study,
+        network_from_study,
+    )
     from cjgis.io import Layer, read_communities, read_facilities, read_residents
-    from cjgis.maps import gap_map, save_map
+    from cjgis.maps import gap_map, map_html, save_map
     from cjgis.network import Network, graph_from_network, network_from_graph
     from cjgis.partition import Partition, balanced_tiles
     from cjgis.report import write_outputs

@@ -18,7 +18,7 @@ from pyproj import CRS
 from scipy.sparse import csr_matrix
 
 from cjgis._atomic import atomic_path
-from cjgis.network import Network
+from cjgis.network import Network, segments_of_coordinates
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,7 @@ def save_network(network: Network, path: str | Path) -> Path:
 def load_network(path: str | Path) -> Network:
     """Read a network written by :func:`save_network`."""
     with np.load(path, allow_pickle=False) as data:
+        edge_xy, edge_owner = data["edge_xy"], data["edge_owner"]
         network = Network(
             crs=CRS.from_wkt(str(data["crs"])),
             node_id=data["node_id"],
@@ -93,7 +94,7 @@ def load_network(path: str | Path) -> Network:
             edge_u=data["edge_u"],
             edge_v=data["edge_v"],
             edge_length_m=data["edge_length_m"],
-            edge_geometry=_unpack(data["edge_xy"], data["edge_owner"]),
+            edge_geometry=_unpack(edge_xy, edge_owner),
             dropped_edges=int(data["dropped_edges"]),
             fragment_geometry=_unpack(data["fragment_xy"], data["fragment_owner"]),
             edge_name=data["edge_name"],
@@ -101,7 +102,9 @@ def load_network(path: str | Path) -> Network:
         )
         n = network.n_nodes
         csr = csr_matrix((data["csr_data"], data["csr_indices"], data["csr_indptr"]), shape=(n, n))
+    segments = segments_of_coordinates(edge_xy, edge_owner, network.n_edges)
     network.__dict__["graph"] = csr  # the cached_property, saved rather than rebuilt
+    network.__dict__["segments"] = segments  # from the coordinates read, not from the lines
     return network
 
 

@@ -274,12 +274,17 @@ class Segments:
 def segments_of(lines: np.ndarray) -> Segments:
     """Split LineStrings into their straight segments (see :class:`Segments`)."""
     xy, owner = shapely.get_coordinates(lines, return_index=True)
+    return segments_of_coordinates(xy, owner, len(lines))
+
+
+def segments_of_coordinates(xy: np.ndarray, owner: np.ndarray, n_lines: int) -> Segments:
+    """:func:`segments_of` the lines whose coordinates are ``xy``, line ``owner[i]`` each."""
     same = owner[1:] == owner[:-1]
     a, b = np.flatnonzero(same), np.flatnonzero(same) + 1
     edge = owner[a]
     length = np.hypot(xy[b, 0] - xy[a, 0], xy[b, 1] - xy[a, 1])
     cum = np.concatenate([[0.0], np.cumsum(length)[:-1]]) if len(length) else length
-    first = np.searchsorted(edge, np.arange(len(lines) + 1))
+    first = np.searchsorted(edge, np.arange(n_lines + 1))
     edge_start = np.append(cum, cum[-1] + length[-1] if len(cum) else 0.0)[first[:-1]]
     return Segments(xy[a, 0], xy[a, 1], xy[b, 0], xy[b, 1], edge, length, cum, first, edge_start)
 
@@ -331,7 +336,10 @@ def piece_index_of(seg: Segments) -> PieceIndex:
         start_m=seg.start_along_edge_m()[s] + seg.length_m[s] * f0,
         length_m=length,
         half_m=float(length.max() / 2) if len(length) else 0.0,
-        tree=cKDTree(mid) if len(mid) else None,
+        # unbalanced, 32-point leaves: built in a third of the time, queried as fast
+        tree=cKDTree(mid, leafsize=32, balanced_tree=False, compact_nodes=False)
+        if len(mid)
+        else None,
     )
 
 
