@@ -312,13 +312,48 @@ def _tiles(network: Network, sources: Attachment, *, limit_m: float):
     cell = np.floor((mid - mid.min(axis=0)) / TILE_M).astype(np.int64)
     key = cell[:, 0] * (cell[:, 1].max() + 1) + cell[:, 1]
     order = np.argsort(key, kind="stable")
-    by_x = np.argsort(network.node_x, kind="stable")
-    sorted_x = network.node_x[by_x]
+    bins = _node_bins(network)
     for group in np.split(order, np.flatnonzero(np.diff(key[order])) + 1):
         (x0, y0), (x1, y1) = lo[group].min(axis=0) - limit_m, hi[group].max(axis=0) + limit_m
-        band = by_x[np.searchsorted(sorted_x, x0, "left") : np.searchsorted(sorted_x, x1, "right")]
-        y = network.node_y[band]
-        yield ok[group], np.sort(band[(y >= y0) & (y <= y1)])
+        near = bins.within(x0, y0, x1, y1)
+        x, y = network.node_x[near], network.node_y[near]
+        yield ok[group], np.sort(near[(x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)])
+
+
+@dataclass(frozen=True)
+class _NodeBins:
+    """Nodes sorted by square bins (column, then row): a box's candidates in a few slices."""
+
+    x0: float
+    y0: float
+    size_m: float
+    rows: int
+    key: np.ndarray  # sorted bin key (column * rows + row) of each node in ``node``
+    node: np.ndarray
+
+    def within(self, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+        """Nodes in the bins a box touches (a superset of the nodes in the box)."""
+        c0, c1 = (int(np.floor((v - self.x0) / self.size_m)) for v in (x0, x1))
+        r0 = max(int(np.floor((y0 - self.y0) / self.size_m)), 0)
+        r1 = min(int(np.floor((y1 - self.y0) / self.size_m)), self.rows - 1)
+        columns = range(max(c0, 0), c1 + 1)
+        lo = np.searchsorted(self.key, [c * self.rows + r0 for c in columns], "left")
+        hi = np.searchsorted(self.key, [c * self.rows + r1 for c in columns], "right")
+        return self.node[concat_ranges(lo, hi)] if len(lo) else self.node[:0]
+
+
+#: Bin size of :func:`_node_bins`: an eighth of a tile.
+_BIN_M = TILE_M / 8
+
+
+def _node_bins(network: Network) -> _NodeBins:
+    x0, y0 = float(network.node_x.min()), float(network.node_y.min())
+    col = np.floor((network.node_x - x0) / _BIN_M).astype(np.int64)
+    row = np.floor((network.node_y - y0) / _BIN_M).astype(np.int64)
+    rows = int(row.max()) + 1
+    key = col * rows + row
+    node = np.argsort(key, kind="stable")
+    return _NodeBins(x0, y0, _BIN_M, rows, key[node], node)
 
 
 def concat_ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:

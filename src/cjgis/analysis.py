@@ -481,8 +481,10 @@ def _analyze(network, comm_l, res_l, fac_l, options, drawing, verbose, partition
     analysis without its areas, and the function that waits for their rows
     (:func:`draw_areas`).
     """
-    with ThreadPoolExecutor(max_workers=1) as pool:  # the nearest-street index meanwhile
-        index = pool.submit(lambda: network.piece_index)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the network's indexes meanwhile
+        # the nearest-street index, and the edges of each node (2SFCA and the area drawing,
+        # which is forked from here, use them: built once, before the fork)
+        index = pool.submit(lambda: (network.piece_index, network.incident_edges))
         crs = network.crs
         comm, res, fac = (layer.frame.to_crs(crs) for layer in (comm_l, res_l, fac_l))
         rejected = [comm_l.rejected, res_l.rejected, fac_l.rejected]
