@@ -54,3 +54,15 @@ def test_site_prints_named_suggested_sites_with_units(study, capsys):
     assert "社区·" in first and "旁" in first  # community and nearest named street, not n65
     assert "newly covers" in first and ("residents aged 60+" in out or "households" in first)
     assert "newly covered by the best sites" in out  # the objectives say what they count
+
+
+def test_a_command_runs_with_fewer_collections_and_restores_them(monkeypatch):
+    import gc
+
+    import cjgis.cli
+
+    seen = []
+    monkeypatch.setattr(cjgis.cli, "_standards", lambda args: seen.append(gc.get_threshold()) or 0)
+    before = gc.get_threshold()
+    assert main(["standards"]) == 0
+    assert seen == [cjgis.cli.GC_THRESHOLD] and gc.get_threshold() == before
