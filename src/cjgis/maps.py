@@ -366,13 +366,17 @@ def _blind_spot_layer(
 ) -> folium.GeoJson:
     """Uncovered residences as one GeoJSON point layer (compact: no JS per marker)."""
     info = category_info(category)
-    spots = category_blind_spots(analysis.blind_spots, category)
     names = analysis.communities.set_index("community_id")["community_name"]
-    facility = analysis.facilities.set_index("facility_id")["name"]
-    nearest = analysis.residents.set_index("resident_id")[f"nearest_{category}"]
-    if len(spots) > MAX_BLIND_SPOTS:
-        points = _blind_spot_cells(spots, names)
+    blind = analysis.blind_spots
+    out = blind[f"blind_{category}"].to_numpy(dtype=bool)
+    if out.sum() > MAX_BLIND_SPOTS:  # a city: only the columns the cells need
+        cells_of = blind.loc[out, ["community_id", "population", "geometry"]]
+        points = _blind_spot_cells(cells_of, names)
     else:
+        spots = category_blind_spots(blind, category)
+        res = analysis.residents
+        nearest = pd.Series(res[f"nearest_{category}"].to_numpy(), index=res["resident_id"])
+        facility = analysis.facilities.set_index("facility_id")["name"]
         near = spots["resident_id"].map(nearest).map(facility).fillna("—")
         labels = [
             f"{_html_text(str(names.get(c, '')))} · {p:,.0f} 人 residents · "
@@ -424,7 +428,7 @@ def _blind_spot_cells(spots: gpd.GeoDataFrame, names: pd.Series) -> gpd.GeoDataF
             "wx": total(xy[:, 0] * people),
             "wy": total(xy[:, 1] * people),
             "n": total(np.ones(len(index))).astype(np.int64),
-            "community": spots["community_id"].map(names).to_numpy()[first],
+            "community": spots["community_id"].iloc[first].map(names).to_numpy(),
         }
     )
     empty = cells["people"].to_numpy() <= 0  # nobody counted: the plain centre of the points
