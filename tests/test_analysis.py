@@ -10,7 +10,7 @@ import shapely
 from conftest import X0, Y0
 from geopandas.testing import assert_geodataframe_equal
 
-from cjgis.analysis import analyze
+from cjgis.analysis import analyze, analyze_areas_later
 from cjgis.settings import AnalysisOptions
 
 
@@ -245,3 +245,19 @@ def test_overlapping_boundaries_are_named_and_share_by_a_stated_rule(district, c
     assert result.coverage.set_index("community_id").loc["S", "residents"] == 150
     with pytest.raises(InputError, match="overlap"):
         analyze(network, overlapping, houses, facilities, options=AnalysisOptions(strict=True))
+
+
+def test_areas_later_gives_the_same_analysis_once_finished(district):
+    net, comm, res, fac = district
+    whole = analyze(net, comm, res, fac, verbose=False)
+    first, finish = analyze_areas_later(net, comm, res, fac, verbose=False)
+    # everything but the areas is there at once; the areas' layer is empty, with its columns
+    assert len(first.service_areas) == 0
+    assert list(first.service_areas.columns) == list(whole.service_areas.columns)
+    pd.testing.assert_frame_equal(first.coverage, whole.coverage)
+    assert_geodataframe_equal(first.blind_spots, whole.blind_spots)
+    done = finish()
+    assert_geodataframe_equal(done.service_areas, whole.service_areas)
+    pd.testing.assert_frame_equal(done.coverage, whole.coverage)
+    _, never = analyze_areas_later(net, comm, res, fac, verbose=False)
+    assert never(cancel=True) is None
