@@ -512,7 +512,7 @@ def _analyze(network, comm_l, res_l, fac_l, options, drawing, verbose, partition
     searched = {}
     if partition is None:
         searched = {c: category_search(network, fac, fac_att, c) for c in categories}
-        wait = drawing.enter_context(forked(draw_areas, network, fac, searched, options))
+        wait = drawing.enter_context(forked(draw_areas, network, [(fac, searched)], options))
     res, res_att, res_rej = _attach(
         network,
         res,
@@ -538,7 +538,7 @@ def _analyze(network, comm_l, res_l, fac_l, options, drawing, verbose, partition
         searched = {
             c: category_search(network, fac, fac_att, c, reach=tiled.reach[c]) for c in categories
         }
-        wait = drawing.enter_context(forked(draw_areas, network, fac, searched, options))
+        wait = drawing.enter_context(forked(draw_areas, network, [(fac, searched)], options))
     res = res.assign(
         **_access_columns(network, res, res_att, fac, searched, options, pairs, verbose=verbose)
     )
@@ -702,10 +702,18 @@ def category_access(
     return columns
 
 
-def draw_areas(network, fac, searched: dict, options) -> list[dict]:
-    """Every service area of the searched categories, on two threads: :func:`area_rows`."""
+def draw_areas(network, groups: list[tuple], options) -> list[dict]:
+    """Every service area of the searched categories, on two threads: :func:`area_rows`.
+
+    ``groups`` are ``(facilities, searched)`` pairs as :func:`submit_all_areas` takes them.
+    """
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return area_rows(submit_all_areas(pool, network, fac, searched, options))
+        jobs = [
+            job
+            for fac, searched in groups
+            for job in submit_all_areas(pool, network, fac, searched, options)
+        ]
+        return area_rows(jobs)
 
 
 def submit_all_areas(pool: ThreadPoolExecutor, network, fac, searched: dict, options) -> list:

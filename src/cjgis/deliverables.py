@@ -57,7 +57,7 @@ def write_all(
     dict of str to pathlib.Path
         Every file written, by name (``map`` last).
     """
-    from cjgis.report import OUTPUTS, write_service_areas, write_tables
+    from cjgis.report import in_listed_order, write_service_areas, write_tables
     from cjgis.scorecard import write_scorecard
 
     output_dir = Path(output_dir)
@@ -78,8 +78,7 @@ def write_all(
         paths.update(write_service_areas(analysis, output_dir))
         for wait in drawn:
             paths.update(wait())
-    first = [key for key in OUTPUTS if key in paths]  # the order write_outputs lists them
-    return {key: paths[key] for key in first} | paths
+    return in_listed_order(paths)
 
 
 def _start_drawing(stack, analysis, map_path, output_dir, water, map_options) -> list:

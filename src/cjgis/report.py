@@ -118,8 +118,14 @@ def write_outputs(analysis: Analysis, output_dir: str | Path) -> dict[str, Path]
         ``service_areas``, ``communities``, ``facilities`` (and ``district`` where
         district-level rules apply).
     """
-    written = write_tables(analysis, output_dir) | write_service_areas(analysis, output_dir)
-    return {key: written[key] for key in OUTPUTS if key in written}
+    return in_listed_order(
+        write_tables(analysis, output_dir) | write_service_areas(analysis, output_dir)
+    )
+
+
+def in_listed_order(paths: dict[str, Path]) -> dict[str, Path]:
+    """``paths`` with the files of :data:`OUTPUTS` first, in that order, then the others."""
+    return {key: paths[key] for key in OUTPUTS if key in paths} | paths
 
 
 #: The files of :func:`write_outputs`, in the order they are listed.

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -33,13 +32,12 @@ from cjgis.analysis import (
     _attach,
     _fragment_notes,
     _groups,
-    area_rows,
     blind_spots,
     category_access,
     category_search,
     coverage_tables,
+    draw_areas,
     known_categories,
-    submit_all_areas,
     unknown_category_fix,
 )
 from cjgis.categories import category_info, ordered_categories
@@ -514,18 +512,8 @@ def _merge_rows(old: pd.DataFrame, new: pd.DataFrame, searched, categories, comm
 def _with_areas(before: Analysis, parts: dict, searched: list[str]) -> Analysis:
     """Return the analysis after the edits, its searched categories' areas drawn anew."""
     after = parts["analysis"]
-    pool = ThreadPoolExecutor(max_workers=2)
-    try:
-        jobs = [
-            job
-            for sub, search in parts["found"]
-            for job in submit_all_areas(
-                pool, after.network, sub, {search.category: search}, after.options
-            )
-        ]
-        rows = area_rows(jobs)
-    finally:
-        pool.shutdown(cancel_futures=True)
+    groups = [(sub, {search.category: search}) for sub, search in parts["found"]]
+    rows = draw_areas(after.network, groups, after.options)
     old = before.service_areas
     kept = old[old["category"].isin(after.categories) & ~old["category"].isin(searched)]
     new = gpd.GeoDataFrame(rows, crs=after.crs) if rows else old.head(0)
