@@ -35,6 +35,14 @@ def graph_from_segments(
     return graph
 
 
+def walked_categories(profile: str = "chcj_2017") -> list[str]:
+    """The walking-scale category keys of a shipped profile, in its order (read from its file)."""
+    from cjgis.standards import load_profile
+
+    body = load_profile(profile).categories
+    return [key for key, rule in body.items() if rule.get("scale", "walk") == "walk"]
+
+
 def pts(*xy: tuple[float, float]) -> np.ndarray:
     """Shapely points at local coordinates."""
     return shapely.points([(X0 + x, Y0 + y) for x, y in xy])

@@ -261,3 +261,30 @@ def test_areas_later_gives_the_same_analysis_once_finished(district):
     pd.testing.assert_frame_equal(done.coverage, whole.coverage)
     _, never = analyze_areas_later(net, comm, res, fac, verbose=False)
     assert never(cancel=True) is None
+
+
+def test_a_repaired_bow_tie_that_loses_residents_says_so(district, tmp_path, caplog):
+    """South's corners out of order: its repair keeps two triangles, s2 (200 people) falls out."""
+    from cjgis.io import read_communities
+
+    network, communities, residents, facilities = district
+    bowtie = shapely.Polygon(
+        [(X0 - 50, Y0 - 80), (X0 + 2050, Y0 + 90), (X0 + 2050, Y0 - 80), (X0 - 50, Y0 + 90)]
+    )
+    drawn = communities.assign(geometry=[bowtie, communities.geometry.iloc[1]])
+    drawn.to_file(tmp_path / "communities.gpkg", driver="GPKG")
+    layer = read_communities(
+        tmp_path / "communities.gpkg", id="community_id", name="community_name"
+    )
+    note = layer.frame.set_index("community_id").loc["S", "note"]
+    assert "area kept" not in note and "50% of the area within its corners" in note
+    result = analyze(network, layer, residents, facilities, verbose=False)
+    rejected = result.rejected.set_index("id")
+    assert list(rejected.index) == ["s2"]
+    assert "inside the outline of the repaired boundary of S" in rejected.loc["s2", "reason"]
+    assert "communities.gpkg, row 1" in rejected.loc["s2", "reason"]
+    assert rejected.loc["s2", "population"] == 200
+    south = result.communities.set_index("community_id").loc["S", "note"]
+    assert "1 residences (200 residents) inside its outline fell outside it" in south
+    warned = [r.getMessage() for r in caplog.records if "repaired boundary of S" in r.getMessage()]
+    assert len(warned) == 1 and "row 1" in warned[0] and "1 residences (200 residents)" in warned[0]

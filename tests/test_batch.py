@@ -54,7 +54,7 @@ def test_batched_results_are_those_of_one_process(batch, tmp_path, monkeypatch):
     )
     one, many = (gpd.read_file(f / "residents.gpkg") for f in (alone, batched))
     walks = [c for c in one.columns if c.startswith("walk_min_")]
-    assert len(walks) == 7 and one["resident_id"].equals(many["resident_id"])
+    assert len(walks) == 14 and one["resident_id"].equals(many["resident_id"])
     np.testing.assert_allclose(many[walks], one[walks], rtol=0, atol=1e-9)
 
 
@@ -80,3 +80,34 @@ def test_the_batch_command_prints_a_line_per_study_and_fails_when_one_fails(
     assert "ok     " in out and "8 communities" in out and "study file not found" in out
     assert "2 studies, 1 done, 1 failed" in out
     assert not (tmp_path / "maps").exists()  # --no-map
+
+
+def test_an_unexpected_error_in_one_study_is_reported_and_the_others_are_done(
+    sample_study, tmp_path, monkeypatch
+):
+    """Not only a CjgisError: any exception of one study is its row's message.
+
+    The cluster's workers are threads of this process here, so the failure can be planted in
+    the one study (processes would not see the patch); the tasks are the same.
+    """
+    from dask.distributed import LocalCluster
+
+    import cjgis.inputs
+
+    good = study_copy(sample_study, tmp_path, name="good")
+    bad = study_copy(sample_study, tmp_path, name="bad")
+    real = cjgis.inputs.analyze_study
+
+    def analyze_study(study, **kw):
+        if study.name == "bad":
+            raise ZeroDivisionError("planted in one study")
+        return real(study, **kw)
+
+    monkeypatch.setattr(cjgis.inputs, "analyze_study", analyze_study)
+    monkeypatch.chdir(tmp_path)
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False) as cluster:
+        table = run_batch([bad, good], scheduler=cluster.scheduler_address, write_map=False)
+    assert list(table["status"]) == ["failed", "ok"]
+    assert table.loc[0, "message"] == "ZeroDivisionError: planted in one study"
+    assert table.loc[1, "communities"] == 8
+    assert (tmp_path / "data" / "processed" / "good" / "scorecard.xlsx").is_file()

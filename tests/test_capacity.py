@@ -54,3 +54,30 @@ def test_unreached_facility_has_no_ratio():
         threshold_m=500,
     )
     assert ratio.tolist() == [0.5, 0.0] and access.tolist() == [0.5]
+
+
+def test_pairs_across_the_middle_of_long_edges_are_kept():
+    """Two 1 km edges: pairs on one edge (through its middle) and across the node between.
+
+    F1 at 300 m and R1 at 700 m share the first edge: 400 m apart straight along it, 1,000 m
+    by either end node, beyond the 950 m limit. F2 at 1,950 m and R2 at 1,050 m: 900 m along
+    the second edge; R2 reaches F1 through the node (750 m). R3 at 950 m reaches F1 along the
+    first edge (650 m); F2 is 1,000 m away through the node, beyond the limit.
+    """
+    from conftest import graph_from_segments
+
+    from cjgis.network import network_from_graph
+
+    network = network_from_graph(
+        graph_from_segments({0: (0, 0), 1: (1000, 0), 2: (2000, 0)}, [(0, 1), (1, 2)])
+    )
+    fac = attach_points(network, pts((300, 0), (1950, 0)))
+    res = attach_points(network, pts((700, 0), (1050, 0), (950, 0)))
+    s, t, d = distances_within(network, fac, res, limit_m=950)
+    pairs = sorted(zip(s.tolist(), t.tolist(), np.round(d, 6).tolist(), strict=True))
+    assert pairs == [(0, 0, 400.0), (0, 1, 750.0), (0, 2, 650.0), (1, 1, 900.0)]
+    ratio, access = two_step_fca(
+        s, t, d, np.array([10.0, 20.0]), np.array([100.0, 200.0, 300.0]), threshold_m=950
+    )
+    np.testing.assert_allclose(ratio, [10 / 600, 20 / 200])
+    np.testing.assert_allclose(access, [10 / 600, 10 / 600 + 20 / 200, 10 / 600])

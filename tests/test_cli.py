@@ -66,3 +66,29 @@ def test_a_command_runs_with_fewer_collections_and_restores_them(monkeypatch):
     before = gc.get_threshold()
     assert main(["standards"]) == 0
     assert seen == [cjgis.cli.GC_THRESHOLD] and gc.get_threshold() == before
+
+
+def test_a_warning_is_one_line_without_the_package_path(study):
+    """An undeclared GCJ-02 export warns: ``cjgis: 警告 warning: ...``, no source path."""
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    from cjgis.coords import wgs84_to_gcj02
+
+    path = study.parent / "facilities.csv"
+    table = pd.read_csv(path, encoding="utf-8-sig")
+    table["lon"], table["lat"] = wgs84_to_gcj02(table["lon"], table["lat"])
+    table.to_csv(path, index=False, encoding="utf-8-sig")  # GCJ-02, but nothing says so
+    command = [sys.executable, "-m", "cjgis.cli", "analyze", str(study), "--no-map", "--quiet"]
+    plain = subprocess.run(command, capture_output=True, text=True, cwd=study.parent, check=True)
+    lines = [line for line in plain.stderr.splitlines() if "GCJ02" in line]
+    assert len(lines) == 1, plain.stderr
+    assert lines[0].startswith("cjgis: 警告 warning: ")
+    assert "facilities.csv: read as WGS84" in lines[0]
+    assert "CoordinateWarning" not in plain.stderr and ".py:" not in plain.stderr
+    debug = subprocess.run(
+        [*command, "--debug"], capture_output=True, text=True, cwd=study.parent, check=True
+    )
+    assert "CoordinateWarning" in debug.stderr and ".py:" in debug.stderr  # the full form

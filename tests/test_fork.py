@@ -39,13 +39,28 @@ def test_without_fork_the_writer_runs_in_line(monkeypatch):
 
 @pytest.mark.skipif(not can_fork(), reason="fork is not used on this system (CI runs Linux)")
 def test_leaving_without_waiting_stops_the_writer(tmp_path):
-    marker = tmp_path / "written"
+    """The child says its process id, then works on; the parent fails: the child is gone."""
+    said = tmp_path / "pid"
 
     def slow():
-        time.sleep(1)
-        marker.write_text("late")
+        said.write_text(str(os.getpid()))
+        time.sleep(600)  # a writer that would go on for minutes
 
     with pytest.raises(RuntimeError), forked(slow):
+        for _ in range(3000):  # the child has started (bounded: 30 s at most)
+            if said.exists() and said.read_text():
+                break
+            time.sleep(0.01)
         raise RuntimeError("the parent failed")
-    time.sleep(1.5)  # it would have written by now
-    assert not marker.exists()
+    pid = int(said.read_text())
+    assert pid != os.getpid()
+    with pytest.raises(ProcessLookupError):  # stopped and reaped, not left running
+        os.kill(pid, 0)
+
+
+@pytest.mark.skipif(not can_fork(), reason="fork is not used on this system (CI runs Linux)")
+def test_the_writers_traceback_comes_back_as_a_note():
+    with forked(_fail, "bad") as wait, pytest.raises(InputError) as caught:
+        wait()
+    notes = "".join(getattr(caught.value, "__notes__", []))
+    assert "in the forked writer" in notes and "_fail" in notes

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -363,7 +364,20 @@ def test_a_bow_tie_boundary_is_repaired_with_its_whole_area_and_noted(tmp_path):
     a = layer.frame.set_index("community_id").loc["A"]
     assert a.geometry.is_valid and a.geometry.area == pytest.approx(5000)  # both triangles
     assert a["note"].startswith("boundary repaired (Self-intersection")
+    assert "area kept" not in a["note"]  # 5,000 of the 10,000 m² within its corners
+    assert "50% of the area within its corners; its corners may be out of order" in a["note"]
     assert pd.isna(layer.frame.set_index("community_id").loc["B", "note"])
+
+
+def test_a_repair_that_keeps_the_whole_outline_says_area_kept(tmp_path):
+    from cjgis.io import read_communities
+
+    spiked = [(0, 0), (100, 0), (100, 100), (50, 50), (100, 100), (0, 100), (0, 0)]  # inward spike
+    square = [(200, 0), (300, 0), (300, 100), (200, 100), (200, 0)]
+    layer = read_communities(_communities_file(tmp_path, [spiked, square]), id="cid", name="cname")
+    a = layer.frame.set_index("community_id").loc["A"]
+    assert a.geometry.area == pytest.approx(10_000)
+    assert a["note"].startswith("boundary repaired (") and a["note"].endswith("area kept")
 
 
 def test_a_boundary_whose_repair_loses_area_stops_the_run_naming_it(tmp_path):
@@ -407,14 +421,36 @@ def test_a_facility_listed_twice_is_rejected_not_counted_twice(study_dir):
     table = pd.read_csv(path, encoding="utf-8-sig")
     again = table.iloc[[2]].copy()
     same_building = table.iloc[[2]].assign(name="同址另一设施")  # same place, another facility
-    table = pd.concat([table, again, same_building], ignore_index=True)
+    other = "ceremony_hall" if table.loc[2, "category"] != "ceremony_hall" else "ev_charging"
+    # 0.5 m east: the same name under another category is another facility; under the same
+    # category it is the same one, listed again (by distance, not by rounded coordinates)
+    east = table.iloc[[2]].assign(lon=table.loc[2, "lon"] + 0.0000052)
+    table = pd.concat(
+        [table, again, same_building, east.assign(category=other), east], ignore_index=True
+    )
     table.to_csv(path, index=False, encoding="utf-8-sig")
     layer = read_facilities(path, capacity="capacity")
     rej = layer.rejected.set_index("row")
     n = len(table)
-    assert list(rej.index) == [n - 1]  # the repeat (data row n - 1), not the neighbour
-    assert rej.loc[n - 1, "reason"] == "the same facility as row 3 (same name, category and place)"
-    assert len(layer.frame) == n - 1
+    assert list(rej.index) == [n - 3, n]  # the repeats (data rows), not the neighbours
+    assert rej.loc[n - 3, "reason"] == "the same facility as row 3 (same name, category and place)"
+    assert rej.loc[n, "reason"] == "the same facility as row 3 (same name, category and place)"
+    assert len(layer.frame) == n - 2
+    assert (layer.frame["category"] == other).sum() == (table["category"] == other).sum()
+
+
+@pytest.mark.parametrize("column", ["population", "elderly", "households"])
+def test_a_negative_resident_count_is_rejected_with_its_row(study_dir, column):
+    build = gpd.read_file(study_dir / "buildings.gpkg")
+    build.loc[4, column] = -12
+    build.to_file(study_dir / "buildings.gpkg", driver="GPKG")
+    result = run(study_dir)
+    rejected = result.rejected[result.rejected["layer"] == "residents"]
+    assert list(rejected["row"]) == [5]  # the data row, 1-based
+    assert "-12 is negative" in rejected["reason"].iloc[0] and column in rejected["reason"].iloc[0]
+    assert str(build.loc[4, "building_id"]) not in set(result.residents["resident_id"])
+    left_out = rejected["population"].iloc[0]
+    assert np.isnan(left_out) if column == "population" else left_out == build.loc[4, "population"]
 
 
 def test_an_invalid_footprint_is_repaired_and_noted(study_dir):

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import rasterio
+from conftest import walked_categories
 
 from cjgis.access import walking_distances
 from cjgis.network import network_from_graph
@@ -86,8 +87,12 @@ def test_sample_network_reads_back_from_graphml(sample_study):
 
 def test_some_communities_are_served_and_some_have_gaps(sample_analysis):
     cov = sample_analysis.coverage
-    walked = [c for c in FACILITY_PLAN if c != "nursing_home"]  # 养老院: district-level
+    # every walking category of the profile, with or without facilities in the sample (14 of
+    # chcj_2017's 15: 养老院 is district-level)
+    walked = walked_categories("chcj_2017")
+    assert len(walked) == 14 and sample_analysis.categories == walked
     assert len(cov) == len(COMMUNITIES) * len(walked)
+    assert set(FACILITY_PLAN) - {"nursing_home"} < set(walked)
     for category in ("ev_charging", "ceremony_hall"):  # planner rules: some met, some not
         assert set(cov.loc[cov["category"] == category, "status"]) == {"met", "not_met"}
     assert (cov["status"] == "not_met").sum() >= 20 and (cov["status"] == "met").sum() >= 3

@@ -114,9 +114,12 @@ def test_cjgis_site_on_the_sample(sample_study, tmp_path, monkeypatch):
     )
     assert (changes["covered_residents_change"] >= 0).all()  # planning never takes away
     sites = pd.read_csv(out / "suggested_sites.csv", encoding="utf-8-sig")
-    from cjgis.sample import FACILITY_PLAN
+    from conftest import walked_categories
 
-    assert set(sites["category"]) <= set(FACILITY_PLAN) - {"nursing_home"}  # walked ones
+    # walked categories only; those without any facility in the sample (sport, market...)
+    # get sites too: nobody is within reach of one
+    assert set(sites["category"]) <= set(walked_categories("chcj_2017"))
+    assert {"sport", "market", "elderly_care"} <= set(sites["category"])
     for _, group in sites.groupby("category"):
         assert group["rank"].tolist() == list(range(1, len(group) + 1))
         assert group["cumulative_share"].is_monotonic_increasing
@@ -161,9 +164,11 @@ def test_network_planned_roads_enter_every_run(sample_study, sample_analysis):
     result = analyze_study(load_study(study_file), verbose=False)
     assert result.network.n_edges == sample_analysis.network.n_edges + 1  # the footbridge
     walk = [c for c in result.residents.columns if c.startswith("walk_min_")]
-    change = result.residents[walk] - sample_analysis.residents[walk]
-    assert (change.to_numpy() <= 1e-9).all()  # a new road never lengthens a walk
-    assert (change.to_numpy() < -1).sum() > 10  # and shortens some by over a minute
+    change = (result.residents[walk] - sample_analysis.residents[walk]).to_numpy()
+    found = np.isfinite(sample_analysis.residents[walk].to_numpy())  # no facility: NaN both
+    assert np.array_equal(found, np.isfinite(result.residents[walk].to_numpy()))
+    assert (change[found] <= 1e-9).all()  # a new road never lengthens a walk
+    assert (change[found] < -1).sum() > 10  # and shortens some by over a minute
 
 
 def test_site_and_analyze_build_the_same_network(sample_study, tmp_path):

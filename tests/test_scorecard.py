@@ -20,12 +20,19 @@ def test_xlsx_has_the_views_with_chinese_and_english_headers(written):
     book = load_workbook(written["scorecard_xlsx"])
     assert book.sheetnames == [
         "汇总 summary",
+        "评价依据 standards",  # every category of the profile: its rule, assessed or not
         "分类别 by category",
         "区级 district-level",  # the sample's 养老院 beds
         "服务盲区 blind spots",
         "未纳入 rejected",
         "English values",
     ]
+    rules = pd.read_excel(written["scorecard_xlsx"], sheet_name="评价依据 standards", header=1)
+    assert len(rules) == 15 and rules["category"].iloc[-1] == "nursing_home"  # 14 walked first
+    assert (
+        rules["assessment"] == "无设施数据 (no facility of this category in the input)"
+    ).sum() == 7
+    assert set(rules["standards"]) == {"标准 standards: chcj_2017"}
     sheet = book["分类别 by category"]
     chinese = [c for c in COLUMNS if c not in ("basis", "status_en")]  # English: own sheet
     assert [c.value for c in sheet[1]] == [COLUMNS[c] for c in chinese]
@@ -52,9 +59,9 @@ def test_xlsx_numbers_equal_the_csv(written):
     )
     assert list(csv.columns) == list(COLUMNS)
     assert list(xlsx.columns) == [c for c in COLUMNS if c not in ("basis", "status_en")]
-    # seven walked categories x eight communities, and the two communities' residents living
-    # at a 集中过渡地 in rows of their own
-    assert len(csv) == len(xlsx) == 7 * 8 + 7 * 2
+    # the profile's 14 walked categories x eight communities, and the two communities' residents
+    # living at a 集中过渡地 in rows of their own
+    assert len(csv) == len(xlsx) == 14 * 8 + 14 * 2
     numeric = [c for c in csv.select_dtypes("number").columns if c in xlsx]
     np.testing.assert_allclose(
         xlsx[numeric].to_numpy(float), csv[numeric].to_numpy(float), equal_nan=True
@@ -118,8 +125,10 @@ def test_terminal_table_of_a_city_shows_the_worst_and_counts_the_rest(sample_ana
     card = sample_analysis.coverage
     text = gap_table_text(card, max_rows=3)
     rows = text.splitlines()
-    assert len(rows) == 1 + 3 + 2  # header, three communities, the count, the legend
+    # header, three communities, the count, the legend, the categories without facilities
+    assert len(rows) == 1 + 3 + 3
     assert "… 5 more communities" in rows[4]
+    assert rows[6].startswith("无设施数据 no facility in the input") and "运动健身场地" in rows[6]
     worst = card.groupby("community_name")["covered_share"].mean().nsmallest(3).index
     assert all(any(r.startswith(name) for r in rows[1:4]) for name in worst)
 

@@ -262,7 +262,7 @@ def test_every_output_shows_the_same_verdict(demo, capsys):
     )
     for other in (card, xlsx):
         merged = cov.merge(other, on=key, suffixes=("", "_o"))
-        assert len(merged) == len(cov) == 7 * 8 + 7 * 2  # and the two groups living outside
+        assert len(merged) == len(cov) == 14 * 8 + 14 * 2  # and the two groups living outside
         assert (merged["status_zh"] == merged["status_zh_o"]).all()
         assert (merged["reason"] == merged["reason_o"]).all()
         assert np.allclose(merged["covered_share"], merged["covered_share_o"])
@@ -305,16 +305,35 @@ def test_every_output_shows_the_same_verdict(demo, capsys):
         assert f"{text} {code}" in line, (line, text, code)
 
 
-def test_renters_can_be_a_rules_demand_group(sample_study):
+@pytest.mark.parametrize("group", ["renters", "villagers", "elderly"])
+def test_a_demand_group_weights_by_its_own_counts(sample_study, tmp_path, group):
+    """Shares of a group weight by that group, with ratios that vary from building to building.
+
+    In the sample each community has one elderly and one villager ratio, so a share weighted
+    by population would equal the group's; here every building has its own.
+    """
+    import shutil
     from dataclasses import replace
+
+    import geopandas as gpd
 
     from cjgis.analysis import analyze
     from cjgis.inputs import layers_from_study, network_from_study
     from cjgis.study import load_study
 
-    study = load_study(sample_study)
+    folder = tmp_path / "study"
+    shutil.copytree(sample_study.parent, folder)
+    buildings = gpd.read_file(folder / "buildings.gpkg")
+    ratio = np.random.default_rng(7).uniform(0.05, 0.95, len(buildings))
+    counts = np.round(buildings["population"] * ratio)
+    buildings[group] = counts.astype(int)
+    if group != "elderly":  # villagers and renters add up to the population
+        other = "villagers" if group == "renters" else "renters"
+        buildings[other] = (buildings["population"] - counts).astype(int)
+    buildings.to_file(folder / "buildings.gpkg", driver="GPKG")
+    study = load_study(folder / "study.toml")
     rules = tuple(
-        replace(r, demand="renters") if r.key == "kindergarten" else r for r in study.options.rules
+        replace(r, demand=group) if r.key == "kindergarten" else r for r in study.options.rules
     )
     result = analyze(
         network_from_study(study),
@@ -324,8 +343,12 @@ def test_renters_can_be_a_rules_demand_group(sample_study):
     )
     cov = result.coverage[result.coverage["category"] == "kindergarten"].set_index("community_id")
     res = result.residents[~result.residents["living_outside"]]
-    mine = res[res["community_id"] == "C02"]
-    inside = mine["walk_min_kindergarten"] <= cov.loc["C02", "threshold_min"] + 1e-6
-    share = mine.loc[inside, "renters"].sum() / mine["renters"].sum()
-    assert cov.loc["C02", "demand_basis"] == "租住人口 (数据 counted)"
-    assert cov.loc["C02", "covered_share"] == pytest.approx(share, abs=1e-3)
+    differs = 0
+    for cid, mine in res.groupby("community_id"):
+        inside = mine["walk_min_kindergarten"] <= cov.loc[cid, "threshold_min"] + 1e-6
+        share = mine.loc[inside, group].sum() / mine[group].sum()
+        by_people = mine.loc[inside, "population"].sum() / mine["population"].sum()
+        assert cov.loc[cid, "covered_share"] == pytest.approx(share, abs=1e-3), cid
+        differs += abs(share - by_people) > 0.01
+    assert differs >= 2  # a population-weighted share would fail in these communities
+    assert cov["demand_basis"].str.contains("counted").all()

@@ -63,21 +63,30 @@ def some_id(analysis, category, k=0):
 
 
 def test_add_move_remove_equals_a_full_reanalysis(sample_inputs, sample):
+    from pyproj import Transformer
+
     moved = some_id(sample, "ceremony_hall")
+    new_at, moved_to = lonlat(sample, moved, 0.004, 0.003), lonlat(sample, moved, -0.006, 0.002)
     result = what_if(
         sample,
         add=[
             {
                 "category": "elderly_care",
-                "lon": lonlat(sample, moved, 0.004, 0.003)[0],
-                "lat": lonlat(sample, moved, 0.004, 0.003)[1],
+                "lon": new_at[0],
+                "lat": new_at[1],
                 "name": "村委会旧址日间照料中心",
                 "capacity": 30,
             }
         ],
-        move={moved: lonlat(sample, moved, -0.006, 0.002)},
+        move={moved: moved_to},
         remove=[some_id(sample, "ev_charging", 3)],
     )
+    # the edited facilities stand where asked: lon/lat projected independently, to 1 mm
+    to_metric = Transformer.from_crs("EPSG:4326", sample.crs, always_xy=True)
+    placed = result.facilities.set_index("facility_id").geometry
+    for fid, (lon, lat) in {"W1": new_at, moved: moved_to}.items():
+        x, y = to_metric.transform(lon, lat)
+        assert abs(placed[fid].x - x) < 1e-3 and abs(placed[fid].y - y) < 1e-3, fid
     assert result.changed == ["elderly_care", "ev_charging", "ceremony_hall"]
     assert_same_analysis(result.analysis, full_reanalysis(sample_inputs, result))
     changes = result.facilities.set_index("facility_id")["change"]
@@ -107,10 +116,15 @@ def test_the_diff_agrees_with_the_coverage_it_summarises(sample):
     assert len(lines) == len(diff) and all("养老服务设施" in line for line in lines)
 
 
-def test_removing_a_categorys_last_facility_drops_it_as_a_reanalysis_does(sample_inputs, sample):
+def test_removing_a_categorys_last_facility_keeps_it_assessed_as_a_reanalysis_does(
+    sample_inputs, sample
+):
     ids = sample.facilities.loc[sample.facilities["category"] == "tool_storage", "facility_id"]
     result = what_if(sample, remove=list(ids))
-    assert "tool_storage" not in result.analysis.categories
+    assert result.analysis.categories == sample.categories  # a profile category stays
+    rows = result.analysis.coverage[result.analysis.coverage["category"] == "tool_storage"]
+    assert (rows["covered_share"] == 0).all() and (rows["facilities_in_study"] == 0).all()
+    assert rows["reason"].str.startswith("无设施数据").all()
     assert_same_analysis(result.analysis, full_reanalysis(sample_inputs, result))
 
 
@@ -219,24 +233,42 @@ def test_cli_prints_the_verdict_lines_and_writes_the_diff(
     roads = str(sample_study.parent / "planned_roads.geojson")
     assert main(["whatif", "--quiet", str(sample_study), "--roads", roads]) == 0
     out = capsys.readouterr().out
-    assert "1 planned roads; 7 categories searched again" in out
+    assert "1 planned roads; 14 categories searched again" in out
     joins = pd.read_csv(tmp_path / "data/processed/sample/whatif/planned_road_joins.csv")
     assert list(joins["end"]) == ["start", "end"]
 
 
-def test_other_settings_equal_a_full_analysis_with_them(sample_inputs, sample):
+def test_other_settings_equal_a_full_analysis_of_a_study_file_with_them(
+    sample_study, sample_inputs, sample
+):
+    """ "What if the standard said 10 minutes?": the rules a study file with them would give."""
     from dataclasses import replace
 
     network, layers, options = sample_inputs
     slower = replace(options, walk_speed_m_s=0.8, minutes=10.0)
     result = what_if(sample, options=slower)
     assert result.changed == sample.categories
-    want = analyze(network, *layers, options=slower, verbose=False)
+    # the oracle: the study file read with those [analysis] values, analysed from scratch
+    study = load_study(sample_study, analysis={"minutes": 10.0, "walk_speed_m_s": 0.8})
+    want = analyze(network, *layers, options=study.options, verbose=False)
     assert_same_analysis(result.analysis, want)
-    same = result.analysis.coverage["covered_share"].equals(sample.coverage["covered_share"])
-    assert result.diff.empty == same  # (chcj_2017 rules fix most categories' metres)
+    assert not result.diff.empty  # 800 m (10 min at 0.8 m/s) is not the profile's distances
+    rule = result.analysis.options.rule_for("elderly_care")
+    assert rule.threshold_m == pytest.approx(480.0) and rule.basis == "planner rule"
+    changed = set(result.diff["category"])
+    assert {"elderly_care", "health_centre"} <= changed
     with pytest.raises(InputError, match="max_snap_m differs"):
         what_if(sample, options=replace(options, max_snap_m=50.0))
+
+
+def test_other_minutes_on_rules_passed_in_resolved_are_refused_with_the_fix(sample_inputs):
+    from dataclasses import replace
+
+    network, layers, options = sample_inputs
+    bare = replace(options, standards=None)  # rules given, not how they were chosen
+    analysis = analyze(network, *layers, options=bare, verbose=False)
+    with pytest.raises(InputError, match=r"cannot be resolved again\. Fix: pass options"):
+        what_if(analysis, options=replace(bare, minutes=10.0))
 
 
 def planned_reanalysis(inputs, result, roads):
@@ -332,3 +364,29 @@ def test_planned_roads_warn_of_residences_left_out_as_far_from_streets(sample_st
     (warning,) = what_if(before, roads=roads).warnings
     assert warning.startswith("1 residences (120 people) were left out") and "cjgis site" in warning
     assert what_if(before, move={}).warnings == []  # no road, nothing to say
+
+
+def test_a_facility_beside_a_transition_site_shows_in_the_diff(sample_inputs, sample):
+    """Residents living outside (集中过渡地) are in the diff, with the outside table's values."""
+    from cjgis.coverage import LIVING_OUTSIDE
+
+    away = sample.residents[sample.residents["living_outside"].astype(bool)]
+    site = gpd.GeoSeries([away.geometry.iloc[0]], crs=sample.crs).to_crs("EPSG:4326").iloc[0]
+    home = away["community_id"].iloc[0]
+    result = what_if(
+        sample, add=[{"category": "culture_station", "lon": site.x + 0.0003, "lat": site.y}]
+    )
+    rows = result.diff[result.diff["resident_group"] == LIVING_OUTSIDE]
+    pairs = set(zip(rows["community_id"], rows["category"], strict=True))
+    assert (home, "culture_station") in pairs
+    outside = result.analysis.outside_coverage.set_index(["community_id", "category"])
+    before = sample.outside_coverage.set_index(["community_id", "category"])
+    for row in rows.itertuples():
+        key = (row.community_id, row.category)
+        assert row.share_after == outside.loc[key, "covered_share"]
+        assert row.share_before == before.loc[key, "covered_share"]
+        change = outside.loc[key, "covered_residents"] - before.loc[key, "covered_residents"]
+        assert row.newly_covered_residents - row.newly_uncovered_residents == pytest.approx(change)
+        assert row.newly_covered_residents > 0
+    assert any("安置在外 living outside" in line for line in result.lines())
+    assert_same_analysis(result.analysis, full_reanalysis(sample_inputs, result))

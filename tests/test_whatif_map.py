@@ -40,6 +40,7 @@ def test_a_click_adds_a_facility_of_the_chosen_category_and_the_table_follows(sa
     assert view["lines"] == answer.lines() and len(view["lines"]) > 0
     added = [f for f in view["facilities"] if f["change"] == "added"]
     assert len(added) == 1 and added[0]["lon"] == pytest.approx(120.27, abs=1e-6)
+    assert added[0]["lat"] == pytest.approx(30.302, abs=1e-6)  # both coordinates, not just one
     for feature in view["communities"]["features"]:
         status = feature["properties"]["status"]
         assert feature["properties"]["fill"] == met_colour(float(status == "met"), 1.0)

@@ -12,6 +12,7 @@ import contextlib
 import multiprocessing as mp
 import os
 import sys
+import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -37,6 +38,8 @@ def _child(send, fn: Callable[..., Any], args: tuple, kwargs: dict) -> None:
     except KeyboardInterrupt:  # Ctrl-C reaches both processes; the parent reports it
         os._exit(130)
     except BaseException as exc:  # handed to the parent, raised there
+        # the child's traceback does not cross the pipe: keep it as a note (--debug shows it)
+        exc.add_note("in the forked writer:\n" + "".join(traceback.format_tb(exc.__traceback__)))
         try:
             send.send((False, exc))
         except Exception:  # an exception that does not pickle

@@ -96,10 +96,11 @@ def rejected_rows(
     picked = frame.loc[mask]
     ids = picked[id_column].astype(str) if id_column else pd.Series("", index=picked.index)
     people = (
-        pd.to_numeric(picked["population"], errors="coerce").to_numpy()
+        pd.to_numeric(picked["population"], errors="coerce").to_numpy(dtype=float, copy=True)
         if "population" in picked
         else np.full(len(picked), np.nan)
     )
+    people[people < 0] = np.nan  # a negative count is the reason, not people left out
     return pd.DataFrame(
         {
             "layer": layer,

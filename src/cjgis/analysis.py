@@ -12,7 +12,7 @@ import difflib
 import logging
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
@@ -39,13 +39,24 @@ from cjgis.coverage import (
     within_threshold,
 )
 from cjgis.demand import demand_column, demand_columns
-from cjgis.io import Layer
+from cjgis.io import REPAIRED, Layer
 from cjgis.network import Network
 from cjgis.partition import Partition
+from cjgis.rules import CategoryRule
 from cjgis.service_areas import band_areas, facility_service_areas
 from cjgis.settings import AnalysisOptions
 from cjgis.snapping import Attachment, attach_points
-from cjgis.verdict import NOT_MET, assess, community_verdicts, district_verdicts
+from cjgis.verdict import (
+    NO_FACILITY_DATA,
+    NO_STANDARD,
+    NOT_ASSESSED,
+    NOT_MET,
+    OTHER_EN,
+    OTHER_ZH,
+    assess,
+    community_verdicts,
+    district_verdicts,
+)
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +104,9 @@ class Analysis:
         searches reuse it instead of attaching the residences again.
     demand_basis : dict of str to str
         How each demand group was counted (:func:`cjgis.demand.demand_columns`).
+    not_assessed : pandas.DataFrame
+        Categories the study leaves out on purpose (``[standards] exclude``), one row each
+        (:data:`NOT_ASSESSED_COLUMNS`): 未评价 in every output.
     """
 
     options: AnalysisOptions
@@ -110,31 +124,130 @@ class Analysis:
     district: pd.DataFrame
     resident_attachment: Attachment
     demand_basis: dict[str, str] = field(default_factory=dict)
+    not_assessed: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=NOT_ASSESSED_COLUMNS)
+    )
 
     def summary(self) -> str:
         """One line of counts for the end of a run."""
-        not_met = int((self.coverage["status"] == NOT_MET).sum())
+        status = self.coverage["status"]
+        pairs = len(self.coverage)
+        counts = f"{int((status == NOT_MET).sum())} of {pairs} community x category pairs not met"
+        counts += " (不达标/未满足建议值)"
+        no_standard = int((status == NO_STANDARD).sum())
+        if no_standard:
+            counts += f", {no_standard} of {pairs} pairs have no standard (无标准)"
+        empty = self.categories_without_facilities()
+        if empty:
+            counts += f", {len(empty)} categories without any facility (无设施数据)"
+        if len(self.not_assessed):
+            counts += f", {len(self.not_assessed)} categories not assessed (未评价)"
         return (
             f"{len(self.communities)} communities, {len(self.residents):,} residences "
             f"({self.residents['population'].sum():,.0f} residents), "
-            f"{len(self.facilities)} facilities in {len(self.categories)} categories; "
-            f"{not_met} of {len(self.coverage)} community x category pairs not met "
-            f"(不达标/未满足建议值); "
-            f"{len(self.rejected)} input rows rejected{self._rejected_people()}"
+            f"{len(self.facilities)} facilities in {self.facilities['category'].nunique()} "
+            f"categories; {len(self.categories) + len(self.district)} categories assessed, "
+            f"{counts}; {len(self.rejected)} input rows rejected{self._rejected_people()}"
         )
+
+    def standards_line(self) -> str:
+        """Say which standards the verdicts are checked against (log, workbook, map)."""
+        choice = self.options.standards
+        if choice is not None:
+            return f"标准 standards: {choice.describe()}"
+        if self.options.rules:
+            return "标准 standards: rules given in the options (AnalysisOptions.rules)"
+        return "标准 standards: none (无标准): no rules given in the options"
+
+    def rules_table(self) -> pd.DataFrame:
+        """Return one row per category of the study: its rule, and whether it was assessed.
+
+        Assessed categories (walking, then district) in display order, then those left out
+        (``[standards] exclude``). ``assessment`` is 已评价 assessed, 无设施数据 (assessed, no
+        facility in the input) or 未评价 not assessed.
+        """
+        empty = set(self.categories_without_facilities())
+        counts = self.facilities["category"].value_counts()
+        keys = [*self.categories, *self.district.get("category", pd.Series(dtype=str))]
+        rows = []
+        for key in [*keys, *self.not_assessed["category"]]:
+            rule = self.options.rule_for(key)
+            walk = rule.scale == "walk"
+            if key in set(self.not_assessed["category"]):
+                assessment = f"{OTHER_ZH[NOT_ASSESSED]} {OTHER_EN[NOT_ASSESSED]}"
+            elif key in empty:
+                assessment = NO_FACILITY_DATA
+            else:
+                assessment = "已评价 assessed"
+            rows.append(
+                {
+                    "category": key,
+                    "category_zh": rule.name_zh,
+                    "scale": rule.scale,
+                    "threshold_m": rule.threshold_m if walk else np.nan,
+                    "threshold_min": rule.minutes if walk else np.nan,
+                    "walk_speed_m_s": rule.walk_speed_m_s if walk else np.nan,
+                    "demand": rule.demand,
+                    "target_share": rule.target_share if walk else np.nan,
+                    "basis": rule.basis,
+                    "source": rule.source,
+                    "facilities": int(counts.get(key, 0)),
+                    "assessment": assessment,
+                    "standards": self.standards_line(),
+                }
+            )
+        return pd.DataFrame(rows, columns=RULES_COLUMNS)
+
+    def categories_without_facilities(self) -> list[str]:
+        """Assessed categories (walking and district) with no facility in the input."""
+        keys = [*self.categories, *self.district.get("category", pd.Series(dtype=str))]
+        present = set(self.facilities["category"])
+        return [c for c in keys if c not in present]
+
+    def missing_lines(self) -> list[str]:
+        """Return the lines naming categories without any facility and those left out."""
+        lines = []
+        empty = self.categories_without_facilities()
+        if empty:
+            names = ", ".join(f"{self.options.rule_for(c).name_zh} {c}" for c in empty)
+            keys = ", ".join(f'"{c}"' for c in empty)
+            lines.append(
+                f"无设施数据 no facility in the input for {len(empty)} categories: {names}; "
+                "assessed as nobody within reach. Fix: add their facilities to the facilities "
+                f"file, or leave them out on purpose: [standards] exclude = [{keys}]"
+            )
+        if len(self.not_assessed):
+            names = ", ".join(
+                f"{r.category_zh} {r.category}" for r in self.not_assessed.itertuples()
+            )
+            lines.append(f"未评价 not assessed ([standards] exclude): {names}")
+        return lines
 
     def coverage_rows(self) -> pd.DataFrame:
         """Every coverage row: each community's own, then those of its residents living outside.
 
         What ``coverage.csv`` and the scorecard list (``resident_group`` tells them apart).
         """
-        if len(self.outside_coverage) == 0:
+        left_out = self._not_assessed_rows()
+        if len(self.outside_coverage) == 0 and len(left_out) == 0:
             return self.coverage
         order = {c: i for i, c in enumerate(self.coverage["community_id"].drop_duplicates())}
-        both = pd.concat([self.coverage, self.outside_coverage], ignore_index=True)
+        both = pd.concat(
+            [f for f in (self.coverage, self.outside_coverage, left_out) if len(f)],
+            ignore_index=True,
+        )
         rank = both["community_id"].map(order).fillna(len(order))
         both = both.assign(_c=rank, _g=both["resident_group"] != IN_PLACE)
         return both.sort_values(["_c", "_g"], kind="stable").drop(columns=["_c", "_g"])
+
+    def _not_assessed_rows(self) -> pd.DataFrame:
+        """Per community and category left out: a 未评价 row without numbers."""
+        if len(self.not_assessed) == 0:
+            return self.coverage.head(0)
+        comm = self.communities[["community_id", "community_name"]].assign(resident_group=IN_PLACE)
+        keep = ["category", "category_zh", "status", "status_zh", "status_en", "reason"]
+        rows = comm.merge(self.not_assessed[keep], how="cross")
+        return rows[[c for c in self.coverage.columns if c in rows]]
 
     def _rejected_people(self) -> str:
         people = self.rejected["population"].sum() if "population" in self.rejected else 0
@@ -150,11 +263,17 @@ def _as_layer(data: Layer | gpd.GeoDataFrame, name: str) -> Layer:
     return Layer(frame, file=name)
 
 
-def _assign_communities(residents, communities, *, file: str):
+#: Why a residence no boundary holds is rejected.
+OUTSIDE_REASON = "outside every community boundary"
+
+
+def _assign_communities(residents, communities, *, file: str, communities_file: str = ""):
     """Give each residence a community; reject those in none (or naming an unknown one).
 
     A residence with a ``community_id`` keeps it (residents living outside their community);
-    the others get the community whose boundary holds them.
+    the others get the community whose boundary holds them. Returns the residents kept, the
+    communities (notes of repaired boundaries that left residences out added) and the
+    rejected rows.
     """
     if "community_id" in residents:
         ids = residents["community_id"].astype(object)
@@ -176,31 +295,85 @@ def _assign_communities(residents, communities, *, file: str):
     if notes is not None:
         residents = with_notes(residents, notes.reindex(residents.index).to_numpy())
     outside = ~given & residents["community_id"].isna()
-    rejected = pd.concat(
-        [
-            rejected_rows(
-                residents,
-                wrong,
-                layer="residents",
-                file=file,
-                reason="community id not among the community boundaries",
-                fix="correct the id",
-                id_column="resident_id",
-            ),
-            rejected_rows(
-                residents,
-                outside,
-                layer="residents",
-                file=file,
-                reason="outside every community boundary",
-                fix="extend the boundaries, or set [residents] community to a "
-                "column of community ids",
-                id_column="resident_id",
-            ),
-        ],
-        ignore_index=True,
+    away = rejected_rows(
+        residents,
+        outside,
+        layer="residents",
+        file=file,
+        reason=OUTSIDE_REASON,
+        fix="extend the boundaries, or set [residents] community to a column of community ids",
+        id_column="resident_id",
     )
-    return residents.loc[~(wrong | outside)], rejected
+    communities, away = _cut_off_by_repairs(
+        communities, residents.loc[outside], away, file=communities_file or "communities"
+    )
+    unknown = rejected_rows(
+        residents,
+        wrong,
+        layer="residents",
+        file=file,
+        reason="community id not among the community boundaries",
+        fix="correct the id",
+        id_column="resident_id",
+    )
+    rejected = pd.concat([unknown, away], ignore_index=True)
+    return residents.loc[~(wrong | outside)], communities, rejected
+
+
+def _cut_off_by_repairs(communities, spots, rejected: pd.DataFrame, *, file: str):
+    """Tie residences left outside every boundary to a repaired boundary whose outline holds them.
+
+    A boundary drawn with its corners out of order (a bow-tie) is repaired to the faces its
+    lines enclose; residences inside its corners (its convex hull) but outside every boundary
+    may have been cut off by that repair. Their rejected rows name the boundary, its note
+    counts them, and a warning names the row, the residences and the people. ``spots`` are
+    the residences outside every boundary, in the order of their ``rejected`` rows.
+    """
+    if "note" not in communities or len(spots) == 0:
+        return communities, rejected
+    repaired = communities["note"].fillna("").str.startswith(REPAIRED).to_numpy()
+    if not repaired.any():
+        return communities, rejected
+    hulls = gpd.GeoDataFrame(
+        communities.loc[repaired, ["community_id", "_row"]],
+        geometry=communities.geometry[repaired].convex_hull,
+        crs=communities.crs,
+    )
+    rejected = rejected.reset_index(drop=True)
+    spots = gpd.GeoDataFrame(
+        {"population": rejected["population"].fillna(0.0).to_numpy()},
+        geometry=representative_points(spots.geometry.to_numpy()),
+        crs=communities.crs,
+    )
+    hit = gpd.sjoin(spots, hulls, predicate="within", how="inner")
+    hit = hit[~hit.index.duplicated()]  # inside two outlines: the first boundary's
+    notes = communities["note"].copy()
+    for (cid, row), group in hit.groupby(["community_id", "_row"], sort=False):
+        people = float(group["population"].sum())
+        rejected.loc[group.index, "reason"] = (
+            f"{OUTSIDE_REASON}, but inside the outline of the repaired boundary of {cid} "
+            f"({file}, row {row}): its repair may have cut them off"
+        )
+        rejected.loc[group.index, "fix"] = (
+            f"redraw the boundary of {cid} with its corners in order (no crossing lines), "
+            "e.g. in QGIS: Vector > Geometry Tools > Check Validity"
+        )
+        told = (
+            f"{len(group)} residences ({people:,.0f} residents) inside its outline fell outside it"
+        )
+        at = communities.index[communities["community_id"] == cid]
+        notes.loc[at] = [f"{n}; {told} (rejected.csv)" for n in notes.loc[at]]
+        log.warning(
+            "%s, row %s: the repaired boundary of %s leaves %d residences (%s residents) "
+            "outside every boundary (rejected.csv): its corners may be out of order. Fix: "
+            "redraw it with its corners in order",
+            file,
+            row,
+            cid,
+            len(group),
+            f"{people:,.0f}",
+        )
+    return communities.assign(note=notes), rejected
 
 
 def with_notes(frame: pd.DataFrame, notes) -> pd.DataFrame:
@@ -491,7 +664,11 @@ def _analyze(network, comm_l, res_l, fac_l, options, drawing, verbose, partition
         for frame, layer in ((comm, comm_l), (res, res_l), (fac, fac_l)):
             _check_near_network(frame, network, file=layer.file, declared=layer.frame.crs)
         _check_overlaps(comm, file=comm_l.file, strict=options.strict)
-        res, rej = _assign_communities(res, comm, file=res_l.file)
+        res, comm, rej = _assign_communities(
+            res, comm, file=res_l.file, communities_file=comm_l.file
+        )
+        rejected.append(rej)
+        fac, rej = _without_excluded(fac, options, file=fac_l.file)
         rejected.append(rej)
         _check_offsets(network, fac_l, res_l, options)
         index.result()
@@ -506,9 +683,7 @@ def _analyze(network, comm_l, res_l, fac_l, options, drawing, verbose, partition
         max_snap_m=options.max_snap_m,
     )
     _check_categories(fac["category"], options, file=fac_l.file)
-    present = ordered_categories(fac["category"].unique())
-    categories = [c for c in present if options.rule_for(c).scale == "walk"]
-    district_rules = [options.rule_for(c) for c in present if c not in categories]
+    categories, district_rules = assessed_categories(options, fac["category"])
     searched = {}
     if partition is None:
         searched = {c: category_search(network, fac, fac_att, c) for c in categories}
@@ -525,7 +700,7 @@ def _analyze(network, comm_l, res_l, fac_l, options, drawing, verbose, partition
     _raise_if_strict(rejected, options)
     res, demand_basis = demand_columns(
         res,
-        _groups(present, options),
+        _groups([*categories, *(r.key for r in district_rules)], options),
         elderly_share=options.elderly_share,
         household_size=options.household_size,
         strict=options.strict,
@@ -565,7 +740,9 @@ def _analyze(network, comm_l, res_l, fac_l, options, drawing, verbose, partition
         district=district_verdicts(res, fac, district_rules, demand_basis=demand_basis),
         resident_attachment=res_att,
         demand_basis=demand_basis,
+        not_assessed=not_assessed_table(options, fac_l.frame["category"]),
     )
+    _say_what_is_missing(first)
     return first, wait
 
 
@@ -587,6 +764,112 @@ def coverage_tables(res, comm, fac, categories, options, demand_basis):
     away = table(res.loc[outside], LIVING_OUTSIDE)
     away = away[away["residents"] > 0].reset_index(drop=True).assign(facilities_inside=np.nan)
     return table(res.loc[~outside], IN_PLACE), away
+
+
+def assessed_categories(
+    options: AnalysisOptions, present: Iterable[str]
+) -> tuple[list[str], list[CategoryRule]]:
+    """Return the categories a study assesses: its rules' and facilities', less excluded.
+
+    Every category of the options' rules (the profile's, in its order) is assessed whether or
+    not the input has a facility of it (then nobody is within reach: 无设施数据), then the
+    facilities' other categories in registry order; ``options.exclude`` are left out.
+
+    Returns
+    -------
+    walk : list of str
+        Categories assessed per community by walking reach, in display order.
+    district : list of CategoryRule
+        District-level rules (capacity over the study area).
+    """
+    keys = [rule.key for rule in options.rules]
+    keys += [c for c in ordered_categories(set(present)) if c not in keys]
+    keys = [c for c in keys if c not in options.exclude]
+    walk = [c for c in keys if options.rule_for(c).scale == "walk"]
+    return walk, [options.rule_for(c) for c in keys if c not in walk]
+
+
+#: Columns of :meth:`Analysis.rules_table`.
+RULES_COLUMNS = [
+    "category",
+    "category_zh",
+    "scale",
+    "threshold_m",
+    "threshold_min",
+    "walk_speed_m_s",
+    "demand",
+    "target_share",
+    "basis",
+    "source",
+    "facilities",
+    "assessment",
+    "standards",
+]
+
+#: Columns of :attr:`Analysis.not_assessed`.
+NOT_ASSESSED_COLUMNS = [
+    "category",
+    "category_zh",
+    "facilities_left_out",
+    "status",
+    "status_zh",
+    "status_en",
+    "reason",
+]
+
+
+def not_assessed_table(options: AnalysisOptions, categories: pd.Series) -> pd.DataFrame:
+    """One row per category the study leaves out (``[standards] exclude``): 未评价."""
+    counts = categories.value_counts()
+    return pd.DataFrame(
+        [
+            {
+                "category": key,
+                "category_zh": options.rule_for(key).name_zh,
+                "facilities_left_out": int(counts.get(key, 0)),
+                "status": NOT_ASSESSED,
+                "status_zh": OTHER_ZH[NOT_ASSESSED],
+                "status_en": OTHER_EN[NOT_ASSESSED],
+                "reason": EXCLUDED_REASON,
+            }
+            for key in options.exclude
+        ],
+        columns=NOT_ASSESSED_COLUMNS,
+    )
+
+
+#: Why a category left out on purpose has no verdict.
+EXCLUDED_REASON = "研究文件排除, 未评价 (left out by [standards] exclude in the study file)"
+
+
+def _without_excluded(fac: gpd.GeoDataFrame, options: AnalysisOptions, *, file: str):
+    """Facilities of the excluded categories go to the rejected rows, with the reason."""
+    mask = fac["category"].isin(options.exclude)
+    if not mask.any():
+        return fac, None
+    rejected = rejected_rows(
+        fac,
+        mask,
+        layer="facilities",
+        file=file,
+        id_column="facility_id",
+        reason="",
+        fix="remove the category from [standards] exclude to assess it",
+    )
+    rejected["reason"] = [f"category {c}: {EXCLUDED_REASON}" for c in fac.loc[mask, "category"]]
+    log.info(
+        "%s: %d facilities of the excluded categories %s are not analysed (rejected.csv)",
+        file,
+        int(mask.sum()),
+        ", ".join(dict.fromkeys(fac.loc[mask, "category"])),
+    )
+    return fac.loc[~mask], rejected
+
+
+def _say_what_is_missing(analysis: Analysis) -> None:
+    """Warn of categories assessed without any facility, and name those left out."""
+    for line in analysis.missing_lines():
+        log.warning(line)
 
 
 def known_categories(options: AnalysisOptions) -> list[str]:
@@ -691,6 +974,11 @@ def category_access(
     category, mask = search.category, search.mask
     rule = options.rule_for(category)
     metres_per_min = rule.walk_speed_m_s * 60.0
+    if not mask.any():  # no facility of the category in the input: nobody within reach
+        return {
+            walk_column(category): np.full(len(res), np.nan),
+            f"nearest_{category}": np.full(len(res), None, dtype=object),
+        }
     dist, nearest = target_distances(network, search.reach, search.sources, res_att)
     reached = np.isfinite(dist)
     ids = fac["facility_id"].to_numpy()
@@ -725,6 +1013,8 @@ def submit_all_areas(pool: ThreadPoolExecutor, network, fac, searched: dict, opt
     """
     jobs = []
     for search in searched.values():
+        if not search.mask.any():  # no facility: no area (nobody within reach)
+            continue
         rule = options.rule_for(search.category)
         budgets_m = rule.band_metres if options.bands else (rule.threshold_m,)
         area_args = {

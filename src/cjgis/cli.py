@@ -11,6 +11,7 @@ import contextlib
 import gc
 import logging
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -111,7 +112,12 @@ def _site(args: argparse.Namespace) -> int:
     from cjgis.deliverables import write_all
     from cjgis.demand import GROUP_EN
     from cjgis.inputs import check_inputs_exist
-    from cjgis.scenario import run_site_study, suggested_sites_table, write_site_outputs
+    from cjgis.scenario import (
+        no_sites_reason,
+        run_site_study,
+        suggested_sites_table,
+        write_site_outputs,
+    )
     from cjgis.scorecard import gap_table_text
     from cjgis.study import load_study
     from cjgis.verdict import share_text
@@ -143,6 +149,9 @@ def _site(args: argparse.Namespace) -> int:
     print()
     print(gap_table_text(site.after.coverage))
     print()
+    reason = no_sites_reason(site)
+    if reason is not None:
+        print(f"  {reason}")
     for category, suggestion in site.suggestions.items():
         print(f"  {suggestion.message}")
         group = GROUP_EN.get(site.after.options.rule_for(category).demand, "")
@@ -432,10 +441,35 @@ class _Stderr(logging.StreamHandler):
         pass
 
 
-def _configure_logging(*, quiet: bool) -> None:
+class _Lines(logging.Formatter):
+    """``cjgis: message``; warnings ``cjgis: 警告 warning: message``, one line each.
+
+    A Python warning arrives (``logging.captureWarnings``) as ``file:line: Category: text``
+    and its source line; the planner sees only the text (``--debug`` keeps the full form).
+    """
+
+    def __init__(self, *, debug: bool) -> None:
+        super().__init__("cjgis: %(message)s")
+        self.debug = debug
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.levelno < logging.WARNING or self.debug:
+            return super().format(record)
+        text = record.getMessage()
+        if record.name == "py.warnings":
+            found = _WARNING_TEXT.match(text)
+            text = found.group("text") if found else text
+        return "cjgis: 警告 warning: " + " ".join(text.split())
+
+
+#: ``warnings.formatwarning``'s ``path:line: Category: text`` (then the source line).
+_WARNING_TEXT = re.compile(r"^.*?:\d+: \w+: (?P<text>.*?)\n(?:  [^\n]*\n)?$", re.S)
+
+
+def _configure_logging(*, quiet: bool, debug: bool = False) -> None:
     """Show cjgis's messages (and data warnings) as ``cjgis: ...`` lines on stderr."""
     handler = _Stderr()
-    handler.setFormatter(logging.Formatter("cjgis: %(message)s"))
+    handler.setFormatter(_Lines(debug=debug))
     for name in ("cjgis", "py.warnings"):  # warnings: e.g. GCJ-02 coordinates suspected
         logger = logging.getLogger(name)
         logger.handlers = [h for h in logger.handlers if not isinstance(h, _Stderr)] + [handler]
@@ -465,7 +499,7 @@ def _fewer_collections():
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``cjgis`` command; returns the exit status."""
     args = build_parser().parse_args(argv)
-    _configure_logging(quiet=args.quiet)
+    _configure_logging(quiet=args.quiet, debug=args.debug)
     try:
         with _fewer_collections():
             return args.func(args)

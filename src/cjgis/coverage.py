@@ -46,6 +46,7 @@ COVERAGE_COLUMNS = [
     "max_walk_min",
     "unreachable_residents",
     "facilities_inside",
+    "facilities_in_study",
     "nearest_facility",
     "capacity_unit",
     "capacity_unit_zh",
@@ -312,6 +313,7 @@ def coverage_table(
         facilities.set_index("facility_id")["name"].to_dict() if "facility_id" in facilities else {}
     )
     counts = inside.groupby(["community_id", "category"]).size().to_dict()
+    in_study = facilities["category"].value_counts().to_dict()
     capacity = (
         inside.groupby(["community_id", "category"])["capacity"].sum().to_dict()
         if "capacity" in inside
@@ -337,6 +339,7 @@ def coverage_table(
         frame["facilities_inside"] = [
             int(counts.get((c, category), 0)) for c in communities["community_id"]
         ]
+        frame["facilities_in_study"] = int(in_study.get(category, 0))
         if "capacity_unit" in cols and "capacity" in inside:
             frame["capacity_inside"] = [
                 float(capacity.get((c, category), 0)) for c in communities["community_id"]

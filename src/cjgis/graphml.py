@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
+from cjgis._errors import input_error
 from cjgis.network import WALK_FILTER_KEYS, StreetEdges, is_walkable
 
 _KEEP_AS_TEXT = {"walk_excluded_hint"}
@@ -56,10 +57,20 @@ def read_graphml_edges(path: str | Path, *, walkable) -> StreetEdges:
         them a network).
     """
     try:
-        return _collect(_regex_elements(Path(path)), walkable=walkable)
-    except _OtherLayoutError:
-        log.info("%s: not in osmnx's layout; read with the XML parser", path)
-        return _collect(_xml_elements(Path(path)), walkable=walkable)
+        try:
+            return _collect(_regex_elements(Path(path)), walkable=walkable)
+        except _OtherLayoutError:
+            log.info("%s: not in osmnx's layout; read with the XML parser", path)
+            return _collect(_xml_elements(Path(path)), walkable=walkable)
+    except _BadGeometryError as exc:
+        raise input_error(
+            path,
+            f"edge {exc.edge + 1} (from node {exc.u} to {exc.v}) has a geometry that is not "
+            f"WKT: {exc.text[:80]!r}",
+            "write the edge's geometry as WKT, e.g. LINESTRING (120.1 30.2, 120.2 30.3), or "
+            "remove it (the straight line between the nodes is then used); osmnx's "
+            "save_graphml writes it so",
+        ) from None
 
 
 def _collect(elements: Iterator[tuple[str, dict, list]], *, walkable) -> StreetEdges:
@@ -104,7 +115,7 @@ def _collect(elements: Iterator[tuple[str, dict, list]], *, walkable) -> StreetE
         node_xy=np.column_stack([np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)]),
         u=np.array([index[u] for u in us], dtype=np.int64),
         v=np.array([index[v] for v in vs], dtype=np.int64),
-        lines=_lines_from_wkt(wkts),
+        lines=_lines_from_wkt(wkts, us, vs),
         walkable=np.array(ok, dtype=bool),
         name=names,
         length=lengths,
@@ -114,11 +125,20 @@ def _collect(elements: Iterator[tuple[str, dict, list]], *, walkable) -> StreetE
 _LINESTRING = "LINESTRING ("
 
 
-def _lines_from_wkt(wkts: list[str | None]) -> np.ndarray:
+class _BadGeometryError(Exception):
+    """An edge's geometry text that is not WKT (reported with the file by the reader)."""
+
+    def __init__(self, edge: int, u: str, v: str, text: str) -> None:
+        super().__init__(text)
+        self.edge, self.u, self.v, self.text = edge, u, v, text
+
+
+def _lines_from_wkt(wkts: list[str | None], us: list[str], vs: list[str]) -> np.ndarray:
     """Parse WKT; plain ``LINESTRING (x y, ...)`` all at once with numpy, the rest with GEOS.
 
     numpy and GEOS both read each number to the nearest double: the coordinates are the same
-    (the tests compare with osmnx's reading, bit for bit).
+    (the tests compare with osmnx's reading, bit for bit). Text that is not WKT raises
+    :class:`_BadGeometryError` naming the first such edge (``us``/``vs``: its node ids).
     """
     out = np.full(len(wkts), None, dtype=object)
     plain = [
@@ -134,11 +154,19 @@ def _lines_from_wkt(wkts: list[str | None]) -> np.ndarray:
             xy = numbers.reshape(-1, 2)
             out[plain] = shapely.linestrings(xy, indices=np.repeat(np.arange(len(plain)), counts))
         else:
-            out[plain] = shapely.from_wkt(np.array([wkts[i] for i in plain], dtype=object))
+            out[plain] = _parsed([wkts[i] for i in plain])
     rest = [i for i, w in enumerate(wkts) if w is not None and out[i] is None]
     if rest:
-        out[rest] = shapely.from_wkt(np.array([wkts[i] for i in rest], dtype=object))
+        out[rest] = _parsed([wkts[i] for i in rest])
+    bad = [i for i, w in enumerate(wkts) if w is not None and out[i] is None]
+    if bad:
+        raise _BadGeometryError(bad[0], us[bad[0]], vs[bad[0]], wkts[bad[0]])
     return out
+
+
+def _parsed(texts: list[str]) -> np.ndarray:
+    """Geometries of WKT texts; None for text that is not WKT (the caller reports it)."""
+    return shapely.from_wkt(np.array(texts, dtype=object), on_invalid="ignore")
 
 
 _ELEMENT = re.compile(rb"<(node|edge)\b([^>]*?)(?:/>|>(.*?)</\1\s*>)", re.S)

@@ -388,9 +388,30 @@ def _repaired_boundaries(frame: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFram
                 row=frame.at[i, "_row"],
             )
         geometry[i] = polygons
-        notes[i] = f"boundary repaired ({shapely.is_valid_reason(broken)}), area kept"
+        notes[i] = _repair_note(broken, polygons)
         log.warning("%s, row %s: %s", path, frame.at[i, "_row"], notes[i])
     return frame.assign(geometry=geometry, note=notes)
+
+
+def _repair_note(broken, repaired) -> str:
+    """Say what a boundary's repair kept: "area kept" only where it is the outline's area.
+
+    The repair keeps the faces the boundary's lines enclose. Where they cover less than the
+    area within its corners (its convex hull: a bow-tie's two triangles against the square
+    meant), the note says how much, and that the corners may be out of order.
+    """
+    reason = shapely.is_valid_reason(broken)
+    outline = shapely.convex_hull(broken).area
+    if repaired.area >= outline * (1 - 1e-9):
+        return f"{REPAIRED} ({reason}), area kept"
+    return (
+        f"{REPAIRED} ({reason}): the faces its lines enclose kept, {repaired.area / outline:.0%} "
+        "of the area within its corners; its corners may be out of order"
+    )
+
+
+#: The start of a community's note where its boundary was repaired.
+REPAIRED = "boundary repaired"
 
 
 def _total_problems(frame: pd.DataFrame, totals: dict[str, str]) -> pd.Series:
@@ -480,17 +501,20 @@ def read_residents(  # noqa: PLR0913 - one keyword per column of the study file
     out, rej_geom = _reject_empty_geometry(
         out, layer="residents", file=str(path), id_column="resident_id"
     )
-    counts = [
-        c for c in ("population", "elderly", "households", "villagers", "renters") if c in out
-    ]
-    bad = out[counts].isna().any(axis=1) | (out[counts] < 0).any(axis=1)
-    rej_num = rejected_rows(
+    counts = {"population": population}
+    counts.update((k, c) for k, c in optional.items() if c and k != "community_id")
+    problem = pd.Series(None, index=frame.index, dtype=object)
+    for std, col in counts.items():  # the first problem of each row, naming column and value
+        _, found = parse_counts(frame[col], what=f"{std} '{col}'", allow_empty=False)
+        problem = problem.where(problem.notna(), found)
+    problem = problem.reindex(out.index)
+    bad = problem.notna()
+    rej_num = problem_rows(
         out,
-        bad,
+        problem,
         layer="residents",
         file=str(path),
-        reason=f"missing, non-numeric or negative {'/'.join(counts)}",
-        fix="enter a count of 0 or more",
+        fix="enter a count of 0 or more (e.g. 120)",
         id_column="resident_id",
     )
     out, rej_dup = _reject_duplicates(

@@ -23,6 +23,7 @@ import zlib
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -127,6 +128,8 @@ def _features(frame: gpd.GeoDataFrame) -> dict:
     geopandas builds features one Python dict at a time; for a city's tens of thousands of
     features that is most of the map's time.
     """
+    if len(frame) == 0:  # pandas writes an empty table as one blank line
+        return {"type": "FeatureCollection", "features": []}
     geoms = shapely.to_geojson(frame.geometry.to_numpy())
     table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
     props = table.to_json(orient="records", lines=True, force_ascii=False).splitlines()
@@ -137,6 +140,18 @@ def _features(frame: gpd.GeoDataFrame) -> dict:
         for p, g in zip(props, geoms, strict=True)
     )
     return json.loads(f'{{"type":"FeatureCollection","features":[{body}]}}')
+
+
+def _geojson(data: dict, **kwargs: Any) -> folium.GeoJson:
+    """Return ``folium.GeoJson(data, **kwargs)``; an empty layer without tooltip and popup.
+
+    folium refuses a tooltip or popup whose fields are not in the data, and an empty layer
+    (no blind spot left, no facility of a category) has no fields.
+    """
+    if not data["features"]:
+        kwargs.pop("tooltip", None)
+        kwargs.pop("popup", None)
+    return folium.GeoJson(data, **kwargs)
 
 
 def _latlon(frame: gpd.GeoDataFrame, shift: str | None) -> np.ndarray:
@@ -221,7 +236,7 @@ def _community_layer(analysis: Analysis, shift: str | None) -> folium.GeoJson:
     data = _features(
         _display(comm[["community_name", "label", "popup_html", "fill", "geometry"]], shift)
     )
-    return folium.GeoJson(
+    return _geojson(
         data,
         name="社区 communities (满足类别数 categories met)",
         style_function=lambda f: {
@@ -317,7 +332,9 @@ def _facility_text(row, info, unit: str) -> str:
 _UNIT_ZH = {"beds": "床位 beds", "sockets": "个充电口 sockets", "tables": "桌 tables", "m2": "m²"}
 
 
-def _facility_layer(analysis: Analysis, category: str, shift: str | None) -> folium.GeoJson:
+def _facility_layer(
+    analysis: Analysis, category: str, shift: str | None
+) -> folium.GeoJson | folium.FeatureGroup:
     """Draw a category's facilities as one GeoJSON layer: glyph markers, or circles for many.
 
     One layer, not a marker each: folium compiles a template per element it writes, which cost
@@ -325,6 +342,9 @@ def _facility_layer(analysis: Analysis, category: str, shift: str | None) -> fol
     """
     info = category_info(category)
     fac = analysis.facilities[analysis.facilities["category"] == category]
+    if len(fac) == 0:  # the layer is listed all the same: the category was assessed
+        name = f"设施 facilities · {info.name_zh} {info.name_en} (0, 无设施数据 none in the input)"
+        return folium.FeatureGroup(name=name, show=False)
     cap = analysis.options.rule_for(category).capacity
     unit = "" if cap is None else _UNIT_ZH.get(cap.unit, f"{cap.unit_zh} {cap.unit}")
     points = gpd.GeoDataFrame(
@@ -337,7 +357,7 @@ def _facility_layer(analysis: Analysis, category: str, shift: str | None) -> fol
     )
     layer = {"name": f"设施 facilities · {info.name_zh} {info.name_en}"}
     if len(fac) > MAX_MARKERS:
-        return folium.GeoJson(
+        return _geojson(
             _features(_display(points, shift)),
             marker=folium.CircleMarker(),
             style_function=lambda f, c=info.colour: {
@@ -352,7 +372,7 @@ def _facility_layer(analysis: Analysis, category: str, shift: str | None) -> fol
             **layer,
         )
     on_top = 1000 // max(len(fac), 1)  # a category's lone marker is never hidden under many
-    return folium.GeoJson(
+    return _geojson(
         _features(_display(points, shift)),
         marker=folium.Marker(icon=_glyph_icon(info.glyph, info.colour), z_index_offset=on_top),
         tooltip=folium.GeoJsonTooltip(["name"], labels=False),
@@ -369,6 +389,8 @@ def _blind_spot_layer(
     names = analysis.communities.set_index("community_id")["community_name"]
     blind = analysis.blind_spots
     out = blind[f"blind_{category}"].to_numpy(dtype=bool)
+    if not (analysis.facilities["category"] == category).any():
+        return _everyone_blind_layer(analysis, category, show=show, shift=shift)
     if out.sum() > MAX_BLIND_SPOTS:  # a city: only the columns the cells need
         cells_of = blind.loc[out, ["community_id", "population", "geometry"]]
         points = _blind_spot_cells(cells_of, names)
@@ -390,7 +412,7 @@ def _blind_spot_layer(
             geometry=representative_points(spots.geometry.to_numpy()),
             crs=spots.crs,
         )
-    return folium.GeoJson(
+    return _geojson(
         _features(_display(points, shift)),
         name=f"盲区 blind spots · {info.name_zh}",
         show=show,
@@ -402,6 +424,42 @@ def _blind_spot_layer(
             "fill": True,
             "fillColor": "#b2182b",
             "fillOpacity": 0.6,
+        },
+        tooltip=folium.GeoJsonTooltip(["label"], labels=False),
+    )
+
+
+def _everyone_blind_layer(
+    analysis: Analysis, category: str, *, show: bool, shift: str | None
+) -> folium.GeoJson:
+    """Draw a category without any facility: each community with residents one blind area.
+
+    Every residence is a blind spot then; the communities say so without a point each.
+    """
+    info = category_info(category)
+    blind = analysis.blind_spots
+    people = (
+        blind.loc[blind[f"blind_{category}"].astype(bool)]
+        .groupby("community_id")["population"]
+        .sum()
+    )
+    comm = analysis.communities[analysis.communities["community_id"].isin(people.index)]
+    labels = [
+        f"{_html_text(str(n))} · 无设施数据 no {_html_text(info.name_en)} in the input: "
+        f"{people[c]:,.0f} 人 residents, nobody within reach"
+        for c, n in zip(comm["community_id"], comm["community_name"], strict=True)
+    ]
+    areas = gpd.GeoDataFrame({"label": labels}, geometry=comm.geometry.to_numpy(), crs=comm.crs)
+    return _geojson(
+        _features(_display(areas, shift)),
+        name=f"盲区 blind spots · {info.name_zh} (无设施数据: 全部居民 everyone)",
+        show=show,
+        style_function=lambda f: {
+            "color": "#b2182b",
+            "weight": 2,
+            "dashArray": "6 4",
+            "fillColor": "#b2182b",
+            "fillOpacity": 0.25,
         },
         tooltip=folium.GeoJsonTooltip(["label"], labels=False),
     )
@@ -569,18 +627,24 @@ class _Legend(MacroElement):
         opts = analysis.options
         self.title = _html_text(title)
         self.categories = []
+        empty = set(analysis.categories_without_facilities())
         for c in analysis.categories:
             rule, info = opts.rule_for(c), category_info(c)
             reach = (
                 f"{rule.threshold_m:.0f} m ({rule.minutes:.1f} min @ {rule.walk_speed_m_s:g} m/s)"
             )
+            none = " · 无设施数据 none in the input" if c in empty else ""
             self.categories.append(
-                (f"{info.name_zh} {info.name_en} · {reach}", info.colour, info.glyph)
+                (f"{info.name_zh} {info.name_en} · {reach}{none}", info.colour, info.glyph)
             )
         n = int(analysis.communities["categories_required"].max() or 0)
         self.met = met_classes(n)
         self.bands = "300 < 500 < 1000 m 生活圈 tiers, then the threshold"
-        self.extra = extra
+        left_out = [f"{r.category_zh} {r.category}" for r in analysis.not_assessed.itertuples()]
+        notes = [(_html_text(analysis.standards_line()), "")]
+        if left_out:
+            notes.append((_html_text(f"未评价 not assessed: {', '.join(left_out)}"), ""))
+        self.extra = [*extra, *notes]
 
 
 class _ScaleBar(MacroElement):

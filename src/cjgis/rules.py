@@ -8,7 +8,7 @@ rule of a category no profile names.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 #: Demand groups a rule may count: residents, and the count columns residents may carry.
 DEMANDS = ("residents", "elderly", "households", "villagers", "renters")
@@ -100,3 +100,47 @@ class CategoryRule:
     def band_minutes(self) -> tuple[float, ...]:
         """:attr:`band_metres` in walking minutes at this rule's speed."""
         return tuple(m / (60.0 * self.walk_speed_m_s) for m in self.band_metres)
+
+
+#: The profile a study without one is assessed against (the 2017 opinion with GB 50180).
+DEFAULT_PROFILE = "chcj_2017"
+
+
+@dataclass(frozen=True)
+class StandardsChoice:
+    """Where a study's rules come from, kept with the options so they can be resolved again.
+
+    A what-if with other minutes, speeds or targets resolves the rules from this again
+    (:func:`cjgis.standards.rules_of`), as a study file with those ``[analysis]`` values would.
+
+    Attributes
+    ----------
+    profiles : tuple of str
+        The profiles named (or the default one); empty for ``profile = "none"``.
+    default : bool
+        True where the study names no profile and :data:`DEFAULT_PROFILE` is used.
+    base : str or None
+        Folder relative profile paths are read from (the study file's).
+    overrides : dict
+        ``[standards.categories.<key>]`` tables.
+    speeds : dict
+        ``[standards.speeds]``.
+    explicit : frozenset of str
+        ``[analysis]`` keys the study file writes (they apply to every category).
+    """
+
+    profiles: tuple[str, ...] = ()
+    default: bool = False
+    base: str | None = None
+    overrides: dict = field(default_factory=dict, hash=False)
+    speeds: dict = field(default_factory=dict, hash=False)
+    explicit: frozenset[str] = frozenset()
+
+    def describe(self) -> str:
+        """Say which standards the study is checked against, e.g. for a log line."""
+        if not self.profiles:
+            return '无标准 none (profile = "none"): every category 无标准 unless the study sets it'
+        names = " + ".join(self.profiles)
+        if self.default:
+            return f"{names} (默认 default: the study file names no [standards] profile)"
+        return names

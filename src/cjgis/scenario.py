@@ -30,21 +30,31 @@ from cjgis.report import write_gpkg
 from cjgis.road_lines import network_with_planned_roads
 from cjgis.siting import SiteSuggestion, suggest_sites
 from cjgis.study import Study
-from cjgis.verdict import NOT_MET
+from cjgis.verdict import MET, NO_STANDARD, NOT_MET
 
 
 def compare(before: Analysis, after: Analysis) -> pd.DataFrame:
     """Per community x category: coverage, walks and status as-is and as-planned.
 
+    The community's own rows and those of its residents living outside (集中过渡地), told
+    apart by ``resident_group`` (:meth:`cjgis.analysis.Analysis.coverage_rows`).
+
     Returns
     -------
     pandas.DataFrame
-        ``community_id, community_name, category, category_zh``, then for each of
+        ``community_id, community_name, resident_group, category, category_zh``, then for each of
         ``covered_residents, covered_share, median_walk_min, max_walk_min, status`` a
         ``_before`` and ``_after`` column, plus ``covered_residents_change`` and
         ``status_change`` (e.g. ``不达标 -> 达标``, the verdicts' Chinese words).
     """
-    keys = ["community_id", "community_name", "category", "category_zh", "target_share"]
+    keys = [
+        "community_id",
+        "community_name",
+        "resident_group",
+        "category",
+        "category_zh",
+        "target_share",
+    ]
     values = [
         "covered_residents",
         "covered_share",
@@ -54,9 +64,12 @@ def compare(before: Analysis, after: Analysis) -> pd.DataFrame:
         "status",
         "status_zh",
     ]
-    table = before.coverage[keys + values].merge(
-        after.coverage[keys + values], on=keys, how="outer", suffixes=("_before", "_after")
-    )
+
+    def rows(analysis: Analysis) -> pd.DataFrame:
+        both = [f for f in (analysis.coverage, analysis.outside_coverage) if len(f)]
+        return pd.concat(both, ignore_index=True)[keys + values]
+
+    table = rows(before).merge(rows(after), on=keys, how="outer", suffixes=("_before", "_after"))
     table["covered_residents_change"] = table["covered_residents_after"].fillna(0) - table[
         "covered_residents_before"
     ].fillna(0)
@@ -155,6 +168,28 @@ def run_site_study(study: Study, *, verbose: bool = True) -> SiteStudy:
     gaps = after.coverage.loc[after.coverage["status"] == NOT_MET, "category"].unique()
     suggestions = {c: suggest_sites(after, c, **siting) for c in after.categories if c in gaps}
     return SiteStudy(before, after, compare(before, after), joins, suggestions)
+
+
+def no_sites_reason(site: SiteStudy) -> str | None:
+    """Say in one line why no site is suggested (None where some are).
+
+    Sites are suggested for the categories some community misses (不达标 / 未满足建议值);
+    a category without a rule (无标准) is never missed.
+    """
+    if site.suggestions:
+        return None
+    status = site.after.coverage["status"]
+    pairs = len(status)
+    if pairs and (status == NO_STANDARD).all():
+        return (
+            f"建议选址 suggested sites: none: all {pairs} community x category pairs have no "
+            "standard (无标准), so none is missed. Fix: name a profile in [standards] (e.g. "
+            'profile = "chcj_2017") or set the categories\' rules'
+        )
+    return (
+        "建议选址 suggested sites: none: every community meets every rule as planned "
+        f"({int((status == MET).sum())} of {pairs} pairs met, the rest 无标准/无居民)"
+    )
 
 
 def write_site_outputs(site: SiteStudy, output_dir: str | Path) -> dict[str, Path]:

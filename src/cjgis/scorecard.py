@@ -49,6 +49,7 @@ COLUMNS = {
     "median_walk_min": "步行时间中位数(分钟)",
     "max_walk_min": "最远步行(分钟)",
     "facilities_inside": "社区内设施(个)",
+    "facilities_in_study": "研究区内设施(个)",
     "nearest_facility": "主要服务设施",
     "capacity_unit_zh": "容量单位",
     "capacity_inside": "社区内容量",
@@ -165,6 +166,7 @@ _INTEGER = {
     "households",
     "population",
     "facilities_inside",
+    "facilities_in_study",
     "facilities",
     "capacity_required",
     "capacity_shortfall",
@@ -175,6 +177,23 @@ _INTEGER = {
     "row",
 }
 #: Status words and their cell colours (green met, red not met, grey no standard/data).
+#: Chinese headers of the 评价依据 sheet (:meth:`cjgis.analysis.Analysis.rules_table`).
+_RULES_ZH = {
+    "category": "类别代码",
+    "category_zh": "类别",
+    "scale": "评价尺度",
+    "threshold_m": "服务半径(米)",
+    "threshold_min": "步行时间(分钟)",
+    "walk_speed_m_s": "步速(米/秒)",
+    "demand": "服务对象",
+    "target_share": "目标覆盖率",
+    "basis": "依据类型",
+    "source": "依据条文",
+    "facilities": "现状设施(个)",
+    "assessment": "评价情况",
+    "standards": "评价标准",
+}
+
 _STATUS_FILL = {
     "达标": "#C6EFCE",
     "满足建议值": "#E2EFDA",
@@ -183,6 +202,7 @@ _STATUS_FILL = {
     "无标准": "#EDEDED",
     "无居民": "#EDEDED",
     "未核 (缺数据)": "#EDEDED",
+    "未评价": "#D9D9D9",
 }
 #: The key columns a sheet keeps frozen on screen and repeated on every printed page.
 _KEYS = ("community_id", "community_name")
@@ -343,6 +363,7 @@ def write_scorecard(
             **{fill: book.add_format({"bg_color": fill}) for fill in _STATUS_FILL.values()},
         }
         _sheet(book, "汇总 summary", summary, _SUMMARY_ZH, formats)
+        _sheet(book, "评价依据 standards", analysis.rules_table(), _RULES_ZH, formats)
         chinese = [c for c in card.columns if c not in _ENGLISH_VALUES]
         _sheet(book, "分类别 by category", card[chinese], COLUMNS, formats)
         if len(analysis.district):
@@ -436,4 +457,9 @@ def gap_table_text(coverage: pd.DataFrame, *, max_rows: int = 40) -> str:
         "覆盖率 covered share · ok 达标/满足建议值 met · GAP 覆盖不足 coverage below target · "
         "CAP 容量不足 capacity short · n/a 无标准 no standard"
     )
+    if "facilities_in_study" in card:
+        none = card.loc[card["facilities_in_study"] == 0, "category"].drop_duplicates()
+        if len(none):
+            names = "、".join(category_info(c).name_zh for c in none)
+            lines.append(f"无设施数据 no facility in the input (nobody within reach): {names}")
     return "\n".join(lines)

@@ -48,6 +48,13 @@ elderly_age : int
 rules : tuple of CategoryRule
     Per-category rules resolved from a standards profile (:mod:`cjgis.standards`); a category
     without one is checked against ``minutes``, ``walk_speed_m_s`` and ``target_share``.
+    Every rule's category is assessed, with or without facilities in the input.
+exclude : tuple of str
+    Categories left out explicitly (``[standards] exclude``): listed in every output as
+    未评价 (not assessed); their facilities are rejected rows.
+standards : StandardsChoice or None
+    Where ``rules`` came from (set by :func:`cjgis.study.load_study`), so a what-if with other
+    minutes, speeds or targets can resolve them again.
 """
 
 from __future__ import annotations
@@ -56,7 +63,7 @@ from dataclasses import dataclass, fields
 
 from cjgis._errors import InputError
 from cjgis.categories import category_info
-from cjgis.rules import CategoryRule
+from cjgis.rules import CategoryRule, StandardsChoice
 
 SOURCES: dict[str, str] = {
     "minutes": "GB 50180-2018 15-minute life circle; Hangzhou 2017 opinion 15分钟便民服务圈",
@@ -68,6 +75,10 @@ SOURCES: dict[str, str] = {
     "household_size": "declared by the planner (no default)",
     "elderly_age": "老年人权益保障法 art. 2: citizens aged 60 and over",
 }
+
+
+#: Fields of :class:`AnalysisOptions` filled from ``[standards]``, not ``[analysis]`` keys.
+NOT_ANALYSIS_KEYS = ("rules", "exclude", "standards")
 
 
 @dataclass(frozen=True)
@@ -87,6 +98,8 @@ class AnalysisOptions:
     household_size: float | None = None
     elderly_age: int = 60
     rules: tuple[CategoryRule, ...] = ()
+    exclude: tuple[str, ...] = ()
+    standards: StandardsChoice | None = None
 
     def __post_init__(self) -> None:
         positive = ("minutes", "walk_speed_m_s", "service_area_buffer_m", "max_snap_m")
@@ -124,7 +137,7 @@ class AnalysisOptions:
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
         """Return the names of the options a study file may set in ``[analysis]``."""
-        return tuple(f.name for f in fields(cls) if f.name != "rules")
+        return tuple(f.name for f in fields(cls) if f.name not in NOT_ANALYSIS_KEYS)
 
 
 def default_rule(key: str, options: AnalysisOptions) -> CategoryRule:

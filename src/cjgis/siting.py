@@ -120,32 +120,49 @@ class Solution(NamedTuple):
     proven: bool
 
 
-def _solve(problem, pulp, x, time_limit_s: float) -> Solution:
-    """Solve with CBC: ``COIN_CMD`` (the ``pulp[cbc]`` extra), else PuLP's bundled copy."""
-    solver = pulp.COIN_CMD(msg=False, timeLimit=time_limit_s)
+def _solve(problem, pulp, x, time_limit_s: float, max_nodes: int | None = None) -> Solution:
+    """Solve with CBC: ``COIN_CMD`` (the ``pulp[cbc]`` extra), else PuLP's bundled copy.
+
+    CBC stops at ``time_limit_s`` or after ``max_nodes`` branch-and-bound nodes (a limit
+    that gives the same answer on any machine); the solution is then the best found, and
+    :attr:`Solution.proven` is False.
+    """
+    limits = {"msg": False, "timeLimit": time_limit_s, "maxNodes": max_nodes}
+    solver = pulp.COIN_CMD(**limits)
     if not solver.available():
-        solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s)
+        solver = pulp.PULP_CBC_CMD(**limits)
     problem.solve(solver)
     if pulp.LpStatus[problem.status] != "Optimal":
         raise RuntimeError(f"CBC ended with status {pulp.LpStatus[problem.status]}")
     proven = problem.sol_status == pulp.LpSolutionOptimal
     if not proven:
+        nodes = "" if max_nodes is None else f" or {max_nodes} nodes"
         log.warning(
-            "CBC stopped at its time limit (%g s): the best solution found is used, "
+            "CBC stopped at its limit (%g s%s): the best solution found is used, "
             "not a proven optimum",
             time_limit_s,
+            nodes,
         )
     return Solution([j for j, xj in enumerate(x) if (xj.value() or 0) > 0.5], proven)
 
 
 def max_cover_exact(
-    matrix: csr_matrix, weights: np.ndarray, *, k: int, time_limit_s: float = 120.0
+    matrix: csr_matrix,
+    weights: np.ndarray,
+    *,
+    k: int,
+    time_limit_s: float = 120.0,
+    max_nodes: int | None = None,
 ) -> Solution:
-    """Pick at most ``k`` candidates covering the most weight, by integer programming (CBC)."""
+    """Pick at most ``k`` candidates covering the most weight, by integer programming (CBC).
+
+    ``time_limit_s`` and ``max_nodes`` bound the search (:func:`_solve`); a solution stopped
+    by either is the best found, not proven (``Solution.proven`` False, and a warning).
+    """
     pulp, problem, x, y = _lp_cover("mclp", "LpMaximize", matrix, weights)
     problem += pulp.lpSum(weights[i] * yi for i, yi in y.items())
     problem += pulp.lpSum(x) <= k
-    return _solve(problem, pulp, x, time_limit_s)
+    return _solve(problem, pulp, x, time_limit_s, max_nodes)
 
 
 def _needs_left(matrix, weights, groups, need, picked) -> np.ndarray:

@@ -28,7 +28,7 @@ from typing import Any
 
 from cjgis._errors import StudyFileError
 from cjgis.categories import category_info
-from cjgis.rules import BASES, DEMANDS, SCALES, CapacityRule, CategoryRule
+from cjgis.rules import BASES, DEMANDS, SCALES, CapacityRule, CategoryRule, StandardsChoice
 from cjgis.settings import AnalysisOptions
 from cjgis.verdict import BASIS_ZH
 
@@ -43,9 +43,11 @@ __all__ = [
     "list_profiles",
     "load_profile",
     "resolve_rules",
+    "rules_of",
 ]
 
-_OVERRIDABLE = {
+#: Keys a study file may set in `[standards.categories.<key>]` (the README lists them all).
+OVERRIDABLE = {
     "minutes",
     "metres",
     "walk_speed_m_s",
@@ -56,6 +58,7 @@ _OVERRIDABLE = {
     "capacity_per",
     "capacity_of",
     "capacity_unit",
+    "capacity_unit_zh",
 }
 #: Keys a profile's category table may hold.
 _CATEGORY_KEYS = {
@@ -184,15 +187,36 @@ def _check_category(body: dict[str, Any], where: str) -> None:
         raise StudyFileError(f"{where}: a district-scale rule needs a capacity. Fix: add one")
 
 
-def _capacity(body: dict[str, Any], override: dict[str, Any]) -> CapacityRule | None:
+#: The parts of a capacity rule a study may set, as ``capacity_<part>``.
+_CAPACITY_PARTS = ("amount", "per", "of", "unit", "unit_zh")
+
+
+def _capacity(key: str, body: dict[str, Any], override: dict[str, Any]) -> CapacityRule | None:
     base = dict(body.get("capacity") or {})
-    changed = [key for key in ("amount", "per", "of", "unit") if f"capacity_{key}" in override]
-    for key in changed:
-        base[key] = override[f"capacity_{key}"]
+    changed = [part for part in _CAPACITY_PARTS if f"capacity_{part}" in override]
+    for part in changed:
+        base[part] = override[f"capacity_{part}"]
     if not base:
         return None
+    where = f"[standards.categories.{key}]"
+    if "amount" not in base:
+        raise StudyFileError(
+            f"{where}: sets {', '.join(f'capacity_{p}' for p in changed)} but the profile gives "
+            "this category no capacity to change. Fix: add capacity_amount (and capacity_per, "
+            "capacity_of, capacity_unit), e.g. capacity_amount = 40, capacity_per = 1000, "
+            'capacity_of = "elderly", capacity_unit = "beds"'
+        )
+    for part in ("amount", "per"):
+        value = base.get(part, 1)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise StudyFileError(
+                f"{where}: capacity_{part} = {value!r} is not a positive number. "
+                "Fix: write a number, e.g. 40"
+            )
     if base.get("of", "residents") not in DEMANDS:
-        raise StudyFileError(f"capacity of = {base['of']!r}. Fix: use one of {DEMANDS}")
+        raise StudyFileError(
+            f"{where}: capacity_of = {base['of']!r}. Fix: use one of {', '.join(DEMANDS)}"
+        )
     source, basis = str(base.get("source", "")), str(base.get("basis", "planner rule"))
     if changed:
         basis = "planner rule"
@@ -244,19 +268,52 @@ def resolve_rules(
     rules = []
     for key in list(categories) + [k for k in overrides if k not in categories]:
         body, over = categories.get(key, {}), overrides.get(key, {})
-        unknown = set(over) - _OVERRIDABLE
+        unknown = set(over) - OVERRIDABLE
         if unknown:
             raise StudyFileError(
                 f"[standards.categories.{key}]: unknown {sorted(unknown)}. "
-                f"Fix: use {sorted(_OVERRIDABLE)}"
+                f"Fix: use {sorted(OVERRIDABLE)}"
             )
         merged = {**body, **over}
         if "minutes" in over or "metres" in over:  # the study's distance replaces the profile's
             merged = {k: v for k, v in merged.items() if k not in ("minutes", "metres")}
             merged.update({k: over[k] for k in ("minutes", "metres") if k in over})
-        _check_category(merged, f"[standards.categories.{key}]")
+        # the study-only keys (speed in m/s, capacity parts) are checked by _rule and _capacity
+        checked = {k: v for k, v in merged.items() if k not in OVERRIDABLE - _CATEGORY_KEYS}
+        _check_category(checked, f"[standards.categories.{key}]")
         rules.append(_rule(key, body, over, merged, options, explicit, group_speed))
     return tuple(rules)
+
+
+def rules_of(
+    choice: StandardsChoice, options: AnalysisOptions, *, explicit: frozenset[str] = frozenset()
+) -> tuple[CategoryRule, ...]:
+    """Resolve the rules of a study's standards choice under ``options``.
+
+    Parameters
+    ----------
+    choice : StandardsChoice
+        The study's profiles, overrides and speeds (:func:`cjgis.study.load_study`).
+    options : AnalysisOptions
+        The options whose ``minutes``, ``walk_speed_m_s`` and ``target_share`` count where
+        the study file writes them, or where ``explicit`` names them.
+    explicit : frozenset of str, optional
+        More ``[analysis]`` keys to take as written (a what-if's changed values).
+
+    Returns
+    -------
+    tuple of CategoryRule
+        What :func:`resolve_rules` returns for the composed profiles.
+    """
+    base = Path(choice.base) if choice.base else None
+    profiles = [load_profile(name, base=base) for name in choice.profiles]
+    return resolve_rules(
+        compose(profiles) if profiles else None,
+        options=options,
+        explicit=choice.explicit | explicit,
+        overrides=choice.overrides,
+        speeds=choice.speeds,
+    )
 
 
 def _rule(key, body, over, merged, options, explicit, group_speed) -> CategoryRule:
@@ -300,7 +357,7 @@ def _rule(key, body, over, merged, options, explicit, group_speed) -> CategoryRu
         walk_speed_m_s=float(speed),
         demand=str(merged.get("demand", "residents")),
         target_share=float(target),
-        capacity=_capacity(body, over),
+        capacity=_capacity(key, body, over),
         basis=basis,
         source=source,
         verified=bool(merged.get("verified", True)),

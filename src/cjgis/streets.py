@@ -28,7 +28,7 @@ import networkx as nx
 import numpy as np
 import shapely
 
-from cjgis._errors import input_error
+from cjgis._errors import InputError, input_error
 from cjgis.cache import CACHE_DIR
 from cjgis.coords import metric_crs_for, metric_crs_of, projector, resolve_metric_crs
 from cjgis.network import (
@@ -470,6 +470,8 @@ def network_from_graphml(
 
     try:
         edges = read_graphml_edges(path, walkable=walkable)
+    except InputError:  # said already, with the file, the edge and the fix
+        raise
     except (ParseError, KeyError, ValueError, TypeError) as exc:
         raise input_error(path, f"cannot read as osmnx GraphML ({exc})", _FORMATS) from exc
     if len(edges.u) == 0:

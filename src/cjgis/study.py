@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import logging
 import tomllib
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from cjgis._errors import StudyFileError
+from cjgis.analysis import known_categories, unknown_category_fix
 from cjgis.cache import CACHE_DIR
 from cjgis.road_lines import LINE_JOIN_M, PLANNED_JOIN_M
-from cjgis.settings import AnalysisOptions
-from cjgis.standards import compose, load_profile, resolve_rules
+from cjgis.rules import DEFAULT_PROFILE, StandardsChoice
+from cjgis.settings import NOT_ANALYSIS_KEYS, AnalysisOptions
+from cjgis.standards import rules_of
+
+log = logging.getLogger(__name__)
 
 #: Field metadata of keys that hold a file or folder path (absolute against the study file).
 _PATH = {"path": True}
@@ -150,11 +155,17 @@ class MapSection:
 
 @dataclass(frozen=True)
 class StandardsSection:
-    """``[standards]``: a profile and per-category overrides (see :mod:`cjgis.standards`)."""
+    """``[standards]``: profiles, overrides and exclusions (see :mod:`cjgis.standards`).
+
+    No profile named: :data:`~cjgis.rules.DEFAULT_PROFILE` (``chcj_2017``), said in the log
+    and the outputs; ``profile = "none"``: no profile. ``exclude`` lists categories left out
+    on purpose, shown as 未评价 (not assessed) in every output.
+    """
 
     profile: str | list[str] | None = None
     categories: dict[str, dict[str, Any]] = field(default_factory=dict)
     speeds: dict[str, float] = field(default_factory=dict)
+    exclude: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -220,7 +231,7 @@ _SECTIONS: dict[str, type] = {
 #: Sections every study file has.
 _REQUIRED_SECTIONS = ("study", "network", "communities", "residents", "facilities")
 #: Keys that are not study-file keys but fields filled from elsewhere.
-_NOT_KEYS = {"rules", "outside"}
+_NOT_KEYS = {"outside"}
 
 
 def section_keys() -> dict[str, tuple[set[str], set[str]]]:
@@ -232,8 +243,8 @@ def _keys(section: type) -> tuple[set[str], set[str]]:
     """Return the (required, optional) keys of a section, from its dataclass fields."""
     required, optional = set(), set()
     for f in fields(section):
-        if f.name in _NOT_KEYS:
-            continue
+        if f.name in _NOT_KEYS or (section is AnalysisOptions and f.name in NOT_ANALYSIS_KEYS):
+            continue  # [analysis] has no rules, exclude or standards: [standards] sets them
         has_default = f.default is not MISSING or f.default_factory is not MISSING
         (optional if has_default else required).add(f.name)
     return required, optional
@@ -391,24 +402,48 @@ def _section(cls: type, body: dict[str, Any], base: Path, *, file: Path, name: s
     return cls(**values)
 
 
-def _with_standards(options: AnalysisOptions, data: dict[str, Any], base: Path):
-    """Resolve the study's standards profile and overrides into per-category rules."""
-    section = data.get("standards", {})
-    if not section:
-        return options
-    standards = StandardsSection(**section)
-    profile = None
-    if standards.profile is not None:
-        names = standards.profile if isinstance(standards.profile, list) else [standards.profile]
-        profile = compose([load_profile(name, base=base) for name in names])
-    rules = resolve_rules(
-        profile,
-        options=options,
-        explicit=set(data.get("analysis", {})),
-        overrides=standards.categories,
-        speeds=standards.speeds,
+def _with_standards(options: AnalysisOptions, data: dict[str, Any], base: Path, *, file: Path):
+    """Resolve the study's standards profiles and overrides into per-category rules.
+
+    No profile named: :data:`~cjgis.rules.DEFAULT_PROFILE`, said in the log; ``"none"``: none.
+    """
+    standards = StandardsSection(**data.get("standards", {}))
+    named = standards.profile
+    names = tuple(named) if isinstance(named, list) else (named,) if named else ()
+    if "none" in names and names != ("none",):
+        raise StudyFileError(
+            f'{file}: [standards] profile = {list(names)} lists "none" with other profiles. '
+            'Fix: write profile = "none" alone, or leave "none" out'
+        )
+    choice = StandardsChoice(
+        profiles=(DEFAULT_PROFILE,) if named is None else () if names == ("none",) else names,
+        default=named is None,
+        base=str(base),
+        overrides=dict(standards.categories),
+        speeds=dict(standards.speeds),
+        explicit=frozenset(data.get("analysis", {})),
     )
-    return replace(options, rules=rules)
+    rules = rules_of(choice, options)
+    log.info("standards 标准: %s", choice.describe())
+    options = replace(options, rules=rules, standards=choice)
+    return replace(options, exclude=_excluded(standards.exclude, options, file=file))
+
+
+def _excluded(keys: Any, options: AnalysisOptions, *, file: Path) -> tuple[str, ...]:
+    """Check ``[standards] exclude``: a list of known category keys, each once."""
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        raise StudyFileError(
+            f"{file}: [standards] exclude = {keys!r} is not a list of category keys. "
+            'Fix: write e.g. exclude = ["waste_point"]'
+        )
+    known = known_categories(options)
+    for key in keys:
+        if key not in known:
+            raise StudyFileError(
+                f"{file}: [standards] exclude names the unknown category {key!r}. "
+                f"Fix: {unknown_category_fix(key, known)}"
+            )
+    return tuple(dict.fromkeys(keys))
 
 
 def load_study(path: str | Path, *, analysis: dict[str, float] | None = None) -> Study:
@@ -458,7 +493,7 @@ def load_study(path: str | Path, *, analysis: dict[str, float] | None = None) ->
         options = AnalysisOptions(**data.get("analysis", {}))
     except (TypeError, ValueError) as exc:
         raise StudyFileError(f"{path}: [analysis] {exc}. Fix: correct the value") from exc
-    options = _with_standards(options, data, base)
+    options = _with_standards(options, data, base, file=path)
     output = section("output", OutputSection)
     return Study(
         name=name,

@@ -17,7 +17,11 @@ status                  basis          status_zh
 ``not_met``             planner rule   未满足建议值
 ``no_standard``         none           无标准
 ``no_residents``        any            无居民
+``not_assessed``        any            未评价 (``[standards] exclude``)
 ======================  =============  ==================
+
+A category with no facility in the input is assessed all the same (nobody within reach); its
+reason starts with 无设施数据 (:data:`NO_FACILITY_DATA`).
 
 Shares are kept to 0.1 % and rounded toward the verdict, so a share shown beside a status
 never contradicts it (89.96 % against 90 % is 89.9 %, never 90.0 %); :func:`share_text`
@@ -34,6 +38,10 @@ from cjgis.demand import demand_column
 MET, NOT_MET, NO_STANDARD, NO_RESIDENTS = "met", "not_met", "no_standard", "no_residents"
 #: A district-level rule whose capacities or group counts are missing: not checked.
 NOT_CHECKED = "not_checked"
+#: A category the study leaves out on purpose (``[standards] exclude``): no verdict.
+NOT_ASSESSED = "not_assessed"
+#: The reason's first words where the input has no facility of the category at all.
+NO_FACILITY_DATA = "无设施数据 (no facility of this category in the input)"
 #: Basis of a rule, in Chinese and English (rules.BASES are the keys).
 BASIS_ZH = {"standard": "国家标准/地方规定", "planner rule": "规划建议值", "none": "无标准"}
 #: Status words by (status, basis); no_standard and no_residents read the same for any basis.
@@ -49,11 +57,17 @@ STATUS_EN = {
     (MET, "planner rule"): "meets the planner rule",
     (NOT_MET, "planner rule"): "below the planner rule",
 }
-OTHER_ZH = {NO_STANDARD: "无标准", NO_RESIDENTS: "无居民", NOT_CHECKED: "未核 (缺数据)"}
+OTHER_ZH = {
+    NO_STANDARD: "无标准",
+    NO_RESIDENTS: "无居民",
+    NOT_CHECKED: "未核 (缺数据)",
+    NOT_ASSESSED: "未评价",
+}
 OTHER_EN = {
     NO_STANDARD: "no standard",
     NO_RESIDENTS: "no residents",
     NOT_CHECKED: "not checked (no data)",
+    NOT_ASSESSED: "not assessed",
 }
 #: Shares are stored to this many decimals (0.1 %), rounded toward the verdict.
 SHARE_DECIMALS = 3
@@ -209,6 +223,7 @@ _REASON_FIELDS = (
     "capacity_accessible",
     "capacity_required",
     "capacity_shortfall",
+    "facilities_in_study",
 )
 
 
@@ -216,6 +231,13 @@ def _reason(row: dict) -> str:
     """One line, Chinese then English, saying why a row has its status."""
     if row["status"] == NO_RESIDENTS:
         return "社区内无居民 (no residents)"
+    if row.get("facilities_in_study") == 0:
+        return f"{NO_FACILITY_DATA}; {_numbers_reason(row)}"
+    return _numbers_reason(row)
+
+
+def _numbers_reason(row: dict) -> str:
+    """Say why from the shares and capacities (see :func:`_reason`)."""
     share = share_text(row["covered_share"], row["target_share"], row["coverage_met"])
     relation = "≥" if row["coverage_met"] else "<"
     coverage = f"覆盖率 {share} {relation} 目标 {row['target_share']:.0%}"
@@ -334,6 +356,8 @@ def district_verdicts(
             )
             if status == NOT_MET:
                 reason += f"; 缺 {np.ceil(short):.0f} {cap.unit_zh} (short)"
+        if len(mine) == 0:
+            reason = f"{NO_FACILITY_DATA}; {reason}"
         row["status"] = status
         row["status_zh"], row["status_en"] = status_words(status, cap.basis)
         row["reason"] = reason

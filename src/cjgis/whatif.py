@@ -32,6 +32,7 @@ from cjgis.analysis import (
     _attach,
     _fragment_notes,
     _groups,
+    assessed_categories,
     blind_spots,
     category_access,
     category_search,
@@ -42,18 +43,20 @@ from cjgis.analysis import (
 )
 from cjgis.categories import category_info, ordered_categories
 from cjgis.coords import CHINESE_CRS, to_wgs84_geometries
-from cjgis.coverage import walk_column, within_threshold
+from cjgis.coverage import IN_PLACE, LIVING_OUTSIDE, walk_column, within_threshold
 from cjgis.network import Network
 from cjgis.road_lines import PLANNED_JOIN_M, network_with_planned_roads, read_road_lines
 from cjgis.scenario import compare
 from cjgis.settings import AnalysisOptions
 from cjgis.snapping import Attachment, attach_points
+from cjgis.standards import rules_of
 from cjgis.verdict import community_verdicts, district_verdicts, share_text
 
 #: Columns of :attr:`WhatIf.diff`, one row per community x category that changed.
 DIFF_COLUMNS = [
     "community_id",
     "community_name",
+    "resident_group",
     "category",
     "category_zh",
     "share_before",
@@ -209,13 +212,12 @@ def what_if(  # noqa: PLR0913 - the edits and settings, all keyword-only
             analysis.residents, everyone, analysis.network, network, analysis.options
         )
         base = replace(analysis, network=network, residents=res, resident_attachment=res_att)
-        touched = list(fac["category"].unique())
+        touched = list(analysis.categories) + list(fac["category"].unique())
     made = [c for c in ("street_offset_m", "note") if c in fac]  # the analysis adds them last
     fac = fac[[c for c in fac.columns if c not in made] + made]
     if options is not None and options != analysis.options:
-        _check_options(analysis.options, options)
-        base = replace(base, options=options)
-        touched = list(fac["category"].unique())
+        base = replace(base, options=resolved_options(analysis.options, options))
+        touched = list(base.categories) + list(fac["category"].unique())
     parts = _recompute(base, fac, ordered_categories(set(touched)))
     after = parts["analysis"]
     return WhatIf(
@@ -229,18 +231,52 @@ def what_if(  # noqa: PLR0913 - the edits and settings, all keyword-only
     )
 
 
-#: Settings a what-if cannot change: they move attachments or count residents otherwise.
-FIXED_OPTIONS = ("max_snap_m", "elderly_share", "household_size", "elderly_age", "strict")
+#: Settings a what-if cannot change: they move attachments, count residents otherwise or
+#: change which facilities are analysed.
+FIXED_OPTIONS = (
+    "max_snap_m",
+    "elderly_share",
+    "household_size",
+    "elderly_age",
+    "strict",
+    "exclude",
+)
+#: ``[analysis]`` values the rules are resolved from (:func:`cjgis.standards.resolve_rules`).
+RULE_OPTIONS = ("minutes", "walk_speed_m_s", "target_share")
 
 
-def _check_options(before: AnalysisOptions, after: AnalysisOptions) -> None:
+def resolved_options(before: AnalysisOptions, after: AnalysisOptions) -> AnalysisOptions:
+    """Return ``after`` with its rules resolved again where its rule settings changed.
+
+    New ``minutes``, ``walk_speed_m_s`` or ``target_share`` give the rules that a study file
+    with those ``[analysis]`` values would give (they apply to every category, and a standard
+    changed that way becomes a planner rule). Rules passed in ``after`` (other than the
+    analysis's) are taken as given.
+
+    Raises
+    ------
+    InputError
+        A setting of :data:`FIXED_OPTIONS` differs, or the rule settings changed on rules
+        that cannot be resolved again (options built with ``rules=`` but no standards choice).
+    """
     for name in FIXED_OPTIONS:
         if getattr(before, name) != getattr(after, name):
             raise InputError(
                 f"what-if: {name} differs from the analysis's ({getattr(before, name)} -> "
-                f"{getattr(after, name)}); it changes where residents join the streets or how "
-                "they are counted. Fix: run cjgis analyze with it"
+                f"{getattr(after, name)}); it changes where residents join the streets, how "
+                "they are counted or which facilities count. Fix: run cjgis analyze with it"
             )
+    changed = frozenset(k for k in RULE_OPTIONS if getattr(before, k) != getattr(after, k))
+    if not changed or after.rules != before.rules or not after.rules:
+        return after  # nothing to resolve, rules given, or default rules that follow options
+    if after.standards is None:
+        raise InputError(
+            f"what-if: {', '.join(sorted(changed))} changed, but the analysis's rules were "
+            "passed in resolved (rules=) and cannot be resolved again. Fix: pass options with "
+            "rules=cjgis.standards.resolve_rules(profile, options=..., explicit="
+            f"{set(changed)}), or load the study with load_study(path, analysis={{...}})"
+        )
+    return replace(after, rules=rules_of(after.standards, after, explicit=changed))
 
 
 def _check_ids(wanted: list[str], ids: pd.Series, *, what: str) -> None:
@@ -434,18 +470,19 @@ def _swap_fragment_notes(frame, rows: np.ndarray, old, new) -> gpd.GeoDataFrame:
 def _recompute(analysis: Analysis, fac: gpd.GeoDataFrame, touched: list[str]) -> dict:
     """Everything but the service areas, after the edits: only ``touched`` searched again."""
     options = analysis.options
-    present = ordered_categories(fac["category"].unique())
-    categories = [c for c in present if options.rule_for(c).scale == "walk"]
-    had = _groups(ordered_categories(analysis.facilities["category"].unique()), options)
-    if not _groups(present, options) <= had:
+    categories, district_rules = assessed_categories(options, fac["category"])
+    assessed = [*categories, *(rule.key for rule in district_rules)]
+    had = set(analysis.demand_basis)
+    if not _groups(assessed, options) <= had:
         raise InputError(
             "what-if: a new category counts a group of residents the analysis did not count "
-            f"({', '.join(sorted(_groups(present, options) - had))}). Fix: add one facility of "
-            "that category to the study's facilities and run cjgis analyze"
+            f"({', '.join(sorted(_groups(assessed, options) - had))}). Fix: add one facility "
+            "of that category to the study's facilities and run cjgis analyze"
         )
-    searched = [c for c in touched if c in categories]
+    searched = [c for c in categories if c in touched]
     gone = [c for c in analysis.categories if c not in categories]
-    res = analysis.residents.drop(columns=_derived(analysis.residents, gone))
+    # searched categories' columns are made anew (one left without facilities has fewer)
+    res = analysis.residents.drop(columns=_derived(analysis.residents, [*gone, *searched]))
     columns, found = {}, []
     for category in searched:
         mine = (fac["category"] == category).to_numpy()
@@ -474,7 +511,6 @@ def _recompute(analysis: Analysis, fac: gpd.GeoDataFrame, touched: list[str]) ->
     comm = analysis.communities.drop(columns=verdict_columns).merge(
         community_verdicts(coverage), on="community_id", how="left"
     )
-    district_rules = [options.rule_for(c) for c in present if c not in categories]
     after = replace(
         analysis,
         categories=categories,
@@ -540,7 +576,7 @@ def diff_table(before: Analysis, after: Analysis, searched: list[str]) -> pd.Dat
         table["category"].isin([*searched, *set(before.categories) - set(after.categories)])
     ]
     flips = _flips(before, after, searched)
-    table = table.merge(flips, on=["community_id", "category"], how="left")
+    table = table.merge(flips, on=["community_id", "resident_group", "category"], how="left")
     for col in ("newly_covered_residents", "newly_uncovered_residents"):
         table[col] = table[col].fillna(0.0)
     table = table.rename(
@@ -567,6 +603,7 @@ def _flips(before: Analysis, after: Analysis, searched: list[str]) -> pd.DataFra
     inside = ~before.residents.get(
         "living_outside", pd.Series(False, index=before.residents.index)
     ).to_numpy(bool)
+    group = np.where(inside, IN_PLACE, LIVING_OUTSIDE)
     for c in searched:
         col = walk_column(c)
         was = (
@@ -579,16 +616,19 @@ def _flips(before: Analysis, after: Analysis, searched: list[str]) -> pd.DataFra
         frame = pd.DataFrame(
             {
                 "community_id": before.residents["community_id"].to_numpy(),
+                "resident_group": group,
                 "category": c,
-                "newly_covered_residents": np.where(inside & now & ~was, people, 0.0),
-                "newly_uncovered_residents": np.where(inside & was & ~now, people, 0.0),
+                "newly_covered_residents": np.where(now & ~was, people, 0.0),
+                "newly_uncovered_residents": np.where(was & ~now, people, 0.0),
             }
         )
-        frames.append(frame.groupby(["community_id", "category"], as_index=False).sum())
+        keys = ["community_id", "resident_group", "category"]
+        frames.append(frame.groupby(keys, as_index=False).sum())
     if not frames:
         return pd.DataFrame(
             columns=[
                 "community_id",
+                "resident_group",
                 "category",
                 "newly_covered_residents",
                 "newly_uncovered_residents",
@@ -616,9 +656,10 @@ def change_lines(diff: pd.DataFrame) -> list[str]:
         if row.newly_uncovered_residents > 0:
             people.append(f"-{row.newly_uncovered_residents:,.0f} 人 no longer")
         extra = f" ({', '.join(people)})" if people else ""
-        lines.append(
-            f"{row.community_name} {row.category_zh}: {before} -> {after}, {verdict}{extra}"
-        )
+        name = row.community_name
+        if row.resident_group == LIVING_OUTSIDE:
+            name = f"{name} (安置在外 living outside)"
+        lines.append(f"{name} {row.category_zh}: {before} -> {after}, {verdict}{extra}")
     return lines
 
 
