@@ -81,3 +81,11 @@ def test_pairs_across_the_middle_of_long_edges_are_kept():
     )
     np.testing.assert_allclose(ratio, [10 / 600, 20 / 200])
     np.testing.assert_allclose(access, [10 / 600, 10 / 600 + 20 / 200, 10 / 600])
+    # mid-edge, 500 m from either end node: no node is within 300 m, the pair is all the same
+    s, t, d = distances_within(
+        network,
+        attach_points(network, pts((500, 0))),
+        attach_points(network, pts((700, 0))),
+        limit_m=300,
+    )
+    assert (s.tolist(), t.tolist(), np.round(d, 6).tolist()) == ([0], [0], [200.0])
