@@ -129,16 +129,31 @@ def require_columns(frame: pd.DataFrame, columns: Iterable[str], *, file: object
     key : str
         Study-file section the names come from, e.g. ``"[residents]"``.
     """
-    have = [str(c) for c in frame.columns if c != "geometry"]
+    have = [str(c) for c in frame.columns if c not in ("geometry", "_row")]
     for col in columns:
         if col not in frame.columns:
             close = difflib.get_close_matches(col, have, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             raise input_error(
                 file,
-                f"unknown column {col!r}; the file has {', '.join(map(repr, have)) or 'none'}",
+                f"unknown column {col!r}; the file has {', '.join(map(repr, have)) or 'none'}"
+                + sheets_hint(frame),
                 f"{hint}set the column name in {key} of the study file",
             )
+
+
+def sheets_hint(frame: pd.DataFrame) -> str:
+    """Words for a message: which sheet of a workbook was read and what the others are called.
+
+    ``frame.attrs`` holds ``sheets`` and ``sheet`` where the frame was read from a workbook
+    (:func:`cjgis.io.read_any`); empty otherwise.
+    """
+    sheets = frame.attrs.get("sheets")
+    if not sheets:
+        return ""
+    others = [s for s in sheets if s != frame.attrs.get("sheet")]
+    more = f"; its other sheets: {', '.join(others)}, chosen with sheet = ..." if others else ""
+    return f" (sheet {frame.attrs.get('sheet')!r} read{more})"
 
 
 def require_geometry(

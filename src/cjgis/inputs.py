@@ -159,6 +159,9 @@ def _resident_columns(r: ResidentsSection) -> dict:
         "villagers": r.villagers,
         "renters": r.renters,
         "crs": r.crs,
+        "lon": r.lon,
+        "lat": r.lat,
+        "sheet": r.sheet,
     }
 
 

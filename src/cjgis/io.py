@@ -17,6 +17,7 @@ facilities
 
 from __future__ import annotations
 
+import difflib
 import io
 import logging
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from cjgis._validate import (
     require_columns,
     require_crs,
     require_geometry,
+    sheets_hint,
 )
 from cjgis.categories import category_from_text, category_key
 from cjgis.coords import CHINESE_CRS, in_china, metric_crs_of, to_wgs84_geometries
@@ -61,20 +63,31 @@ class Layer:
     file: str = ""
 
 
-def read_any(path: str | Path) -> pd.DataFrame:
+def read_any(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFrame:
     """Read a vector layer (GeoPackage, GeoJSON, Shapefile) or a CSV/XLSX table.
 
     CSV files are tried as UTF-8 (with or without BOM), then GB18030 (which covers GBK).
+    ``sheet`` names a workbook's sheet (or its 0-based number; the first by default).
     A ``_row`` column holds the 1-based data row, as a spreadsheet shows it below the header.
     """
     path = Path(path)
     if not path.is_file():
         raise input_error(path, "file not found", "check the path in the study file")
     suffix = path.suffix.lower()
+    if sheet is not None and suffix not in {".xlsx", ".xls"}:
+        raise input_error(
+            path, f"sheet = {sheet!r} given, but the file is no workbook", "remove sheet"
+        )
     if suffix in {".csv", ".txt"}:
         frame = _without_title_rows(_read_csv(path), path)
     elif suffix in {".xlsx", ".xls"}:
-        frame = _without_title_rows(pd.read_excel(path), path)
+        frame = _without_title_rows(_read_sheet(path, sheet), path)
+        frame.attrs["sheets"] = sheet_names(path)
+        frame.attrs["sheet"] = (
+            frame.attrs["sheets"][sheet]
+            if isinstance(sheet, int)
+            else (sheet or frame.attrs["sheets"][0])
+        )
     else:
         try:
             frame = gpd.read_file(path)
@@ -85,6 +98,28 @@ def read_any(path: str | Path) -> pd.DataFrame:
     frame = frame.copy()
     frame["_row"] = np.arange(1, len(frame) + 1)
     return frame
+
+
+def sheet_names(path: Path) -> list[str]:
+    """Return the names of a workbook's sheets, in order."""
+    with pd.ExcelFile(path) as book:
+        return [str(name) for name in book.sheet_names]
+
+
+def _read_sheet(path: Path, sheet: str | int | None) -> pd.DataFrame:
+    names = sheet_names(path)
+    if isinstance(sheet, str) and sheet not in names:
+        raise input_error(
+            path,
+            f"no sheet {sheet!r}; its sheets are: {', '.join(names)}",
+            f'set sheet = "{difflib.get_close_matches(sheet, names, n=1, cutoff=0)[0]}" '
+            "(one of the names above)",
+        )
+    if isinstance(sheet, int) and not 0 <= sheet < len(names):
+        raise input_error(
+            path, f"no sheet number {sheet} (it has {len(names)})", "count sheets from 0"
+        )
+    return pd.read_excel(path, sheet_name=0 if sheet is None else sheet)
 
 
 #: Rows searched for the real header under a title row.
@@ -434,13 +469,18 @@ def read_residents(  # noqa: PLR0913 - one keyword per column of the study file
     crs: str | None = None,
     villagers: str | None = None,
     renters: str | None = None,
+    lon: str | None = None,
+    lat: str | None = None,
+    sheet: str | int | None = None,
 ) -> Layer:
     """Read residences (points or building/compound polygons) with population.
 
     Parameters
     ----------
     path : str or pathlib.Path
-        GeoPackage, GeoJSON or Shapefile.
+        GeoPackage, GeoJSON or Shapefile; or a CSV (UTF-8 or GBK) / XLSX table with a point
+        per building from its longitude and latitude columns (a street office's list:
+        社区, 楼栋, 户数, 人口, 60岁以上人口, 经度, 纬度).
     population : str
         Column with the number of residents.
     id, elderly, households, community : str, optional
@@ -451,18 +491,24 @@ def read_residents(  # noqa: PLR0913 - one keyword per column of the study file
         Columns counting original villagers (原村民) and renters (租住人口): demand groups a
         rule may count.
     crs : str, optional
-        CRS of the coordinates, if the file declares none.
+        CRS of the coordinates (a table's: WGS84 if absent; ``"gcj02"``/``"bd09"`` converted).
+    lon, lat : str, optional
+        A table's coordinate columns; found by name if absent (经度/纬度, lon/lat, lng, x/y).
+    sheet : str or int, optional
+        The sheet of an XLSX workbook (its name, or its 0-based number); the first if absent.
 
     Returns
     -------
     Layer
-        Standard resident columns; rows with missing or negative counts are rejected.
+        Standard resident columns; rows with missing or negative counts, or unusable
+        coordinates, are rejected with the reason.
     """
     path = Path(path)
     key = "[residents]"
-    frame = read_any(path)
-    if not isinstance(frame, gpd.GeoDataFrame):
-        raise input_error(path, "residences need geometry", "use GeoPackage or GeoJSON")
+    frame = read_any(path, sheet=sheet)
+    if len(frame) == 0:
+        raise input_error(path, f"no residences{sheets_hint(frame)}", "add at least one row")
+    frame, crs = _located(frame, lon=lon, lat=lat, crs=crs, file=path, key=key)
     frame = with_crs(frame, crs, file=path, key=key)
     optional = {
         "elderly": elderly,
@@ -498,8 +544,11 @@ def read_residents(  # noqa: PLR0913 - one keyword per column of the study file
             notes.notna().sum(),
         )
     out = gpd.GeoDataFrame(data, geometry=geometry, crs=frame.crs)
+    bad_xy, rej_xy = _lonlat_rejected(
+        out, frame, layer="residents", file=path, id_column="resident_id"
+    )
     out, rej_geom = _reject_empty_geometry(
-        out, layer="residents", file=str(path), id_column="resident_id"
+        out.loc[~bad_xy], layer="residents", file=str(path), id_column="resident_id"
     )
     counts = {"population": population}
     counts.update((k, c) for k, c in optional.items() if c and k != "community_id")
@@ -520,7 +569,8 @@ def read_residents(  # noqa: PLR0913 - one keyword per column of the study file
     out, rej_dup = _reject_duplicates(
         out.loc[~bad], "resident_id", layer="residents", file=str(path)
     )
-    return Layer(out, pd.concat([rej_geom, rej_num, rej_dup], ignore_index=True), str(path))
+    rejected = pd.concat([*rej_xy, rej_geom, rej_num, rej_dup], ignore_index=True)
+    return Layer(out, rejected, str(path))
 
 
 def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
@@ -534,6 +584,7 @@ def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
     crs: str | None = None,
     capacity: str | None = None,
     type: str | None = None,
+    sheet: str | int | None = None,
 ) -> Layer:
     """Read facility points from a GIS layer, or from a CSV/XLSX with lon/lat columns.
 
@@ -556,6 +607,8 @@ def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
         ``"gcj02"`` (Amap/Gaode, Tencent) and ``"bd09"`` (Baidu) are converted to WGS84.
     capacity : str, optional
         Column with the facility's capacity (beds, sockets, tables, m²), kept as ``capacity``.
+    sheet : str or int, optional
+        The sheet of an XLSX workbook (its name, or its 0-based number); the first if absent.
 
     Returns
     -------
@@ -565,16 +618,12 @@ def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
     """
     path = Path(path)
     key = "[facilities]"
-    frame = read_any(path)
+    frame = read_any(path, sheet=sheet)
     if len(frame) == 0:
-        raise input_error(path, "the facility list is empty", "add at least one facility")
-    if not isinstance(frame, gpd.GeoDataFrame):
-        chinese = crs is not None and crs.lower() in CHINESE_CRS
-        table_crs = "EPSG:4326" if crs is None or chinese else crs
-        lon = _column(frame, lon, "lon", file=path, key=key, required=True)
-        lat = _column(frame, lat, "lat", file=path, key=key, required=True)
-        frame = _points_from_table(frame, lon=lon, lat=lat, file=path, crs=table_crs)
-        crs = crs if chinese else None
+        raise input_error(
+            path, f"the facility list is empty{sheets_hint(frame)}", "add at least one facility"
+        )
+    frame, crs = _located(frame, lon=lon, lat=lat, crs=crs, file=path, key=key)
     frame = with_crs(frame, crs, file=path, key=key)
     require_columns(frame, [c for c in (id, capacity) if c], file=path, key=key)
     name = _column(frame, name, "name", file=path, key=key, required=True)
@@ -618,22 +667,9 @@ def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
         geometry=geometry,
         crs=frame.crs,
     )
-    problem = frame.get("_lonlat_problem", pd.Series(None, index=frame.index, dtype=object))
-    bad_xy = problem.notna()
-    rej_xy = [
-        rejected_rows(
-            out,
-            problem == reason,
-            layer="facilities",
-            file=str(path),
-            reason=reason,
-            fix="swap the two numbers of this row"
-            if "swapped" in reason
-            else "enter longitude and latitude in degrees (lon 73-136, lat 3-54 in China)",
-            id_column="facility_id",
-        )
-        for reason in problem.dropna().unique()
-    ]
+    bad_xy, rej_xy = _lonlat_rejected(
+        out, frame, layer="facilities", file=path, id_column="facility_id"
+    )
     dropped, rej_cap = bad_xy, empty_rejected()
     if capacity:  # "12床": the number only, in the rule's unit; an empty cell is "not given"
         rej_cap = problem_rows(
@@ -731,14 +767,52 @@ def _column(frame, given: str | None, role: str, *, file, key: str, required: bo
         raise input_error(
             file,
             f"no {role} column found (looked for {', '.join(COLUMN_ALIASES[role])}; the "
-            f"columns read are: {read})",
+            f"columns read are: {read}){sheets_hint(frame)}",
             f'name it in {key}: {role} = "your column"; if the sheet has a title row above '
             "its header, delete that row",
         )
     return None
 
 
-def _points_from_table(frame: pd.DataFrame, *, lon: str, lat: str, file: Path, crs: str):
+def _located(frame: pd.DataFrame, *, lon, lat, crs, file: Path, key: str):
+    """Return a table's rows as points from its lon/lat columns (a GIS layer as it is).
+
+    Returns the frame and the CRS still to apply (:func:`with_crs`): a table in GCJ-02 or
+    BD-09 is read as degrees and converted there; another CRS is the points' own.
+    """
+    if isinstance(frame, gpd.GeoDataFrame):
+        return frame, crs
+    chinese = crs is not None and crs.lower() in CHINESE_CRS
+    table_crs = "EPSG:4326" if crs is None or chinese else crs
+    lon = _column(frame, lon, "lon", file=file, key=key, required=True)
+    lat = _column(frame, lat, "lat", file=file, key=key, required=True)
+    points = _points_from_table(frame, lon=lon, lat=lat, file=file, crs=table_crs, key=key)
+    return points, (crs if chinese else None)
+
+
+def _lonlat_rejected(out: gpd.GeoDataFrame, frame, *, layer: str, file: Path, id_column: str):
+    """Rows whose lon/lat could not be used (:func:`_points_from_table`), each with its reason."""
+    problem = frame.get("_lonlat_problem", pd.Series(None, index=frame.index, dtype=object))
+    rejected = [
+        rejected_rows(
+            out,
+            problem == reason,
+            layer=layer,
+            file=str(file),
+            reason=reason,
+            fix="swap the two numbers of this row"
+            if "swapped" in reason
+            else "enter longitude and latitude in degrees (lon 73-136, lat 3-54 in China)",
+            id_column=id_column,
+        )
+        for reason in problem.dropna().unique()
+    ]
+    return problem.notna(), rejected
+
+
+def _points_from_table(
+    frame: pd.DataFrame, *, lon: str, lat: str, file: Path, crs: str, key: str = "[facilities]"
+):
     """Turn lon/lat columns into points; rows without usable numbers get empty geometry.
 
     In degrees, each unusable row gets its reason in ``_lonlat_problem``: missing or not a
@@ -746,7 +820,7 @@ def _points_from_table(frame: pd.DataFrame, *, lon: str, lat: str, file: Path, c
     longitude column and the other way round), or outside China while most rows are inside.
     When most rows look swapped, the columns are: that is an error naming the fix.
     """
-    require_columns(frame, [lon, lat], file=file, key="[facilities] lon/lat")
+    require_columns(frame, [lon, lat], file=file, key=f"{key} lon/lat")
     x = pd.to_numeric(frame[lon], errors="coerce")
     y = pd.to_numeric(frame[lat], errors="coerce")
     problem = pd.Series(None, index=frame.index, dtype=object)
@@ -764,7 +838,7 @@ def _points_from_table(frame: pd.DataFrame, *, lon: str, lat: str, file: Path, c
                 f"{lon}/{lat} look swapped: {int(swapped.sum())} of {int(numeric.sum())} rows "
                 f"have a latitude in {lon!r} and a longitude in {lat!r} (first: "
                 f"{x[swapped].iloc[0]}, {y[swapped].iloc[0]})",
-                f'set lon = "{lat}" and lat = "{lon}" in [facilities]',
+                f'set lon = "{lat}" and lat = "{lon}" in {key}',
             )
         problem[swapped] = f"{lon}/{lat} swapped ({lon} holds a latitude)"
         if china[numeric].mean() > 0.5:

@@ -89,6 +89,9 @@ class OutsideSection:
     elderly: str | None = None
     households: str | None = None
     crs: str | None = None
+    lon: str | None = None
+    lat: str | None = None
+    sheet: str | int | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,9 @@ class ResidentsSection:
     renters: str | None = None
     community: str | None = None
     crs: str | None = None
+    lon: str | None = None
+    lat: str | None = None
+    sheet: str | int | None = None
     raster: Path | None = field(default=None, metadata=_PATH)
     community_totals: str | None = None
     buildings: Path | None = field(default=None, metadata=_PATH)
@@ -133,6 +139,7 @@ class FacilitiesSection:
     crs: str | None = None
     capacity: str | None = None
     type: str | None = None
+    sheet: str | int | None = None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,146 @@
+"""A planner's own data on the first day (issue 35): tables, sheets, encodings, as they arrive.
+
+Each input is made here the way a planner gets it (a street office's XLSX with a cover sheet
+and GCJ-02 coordinates, ...) from the sample's files, and the analysis is compared with the
+sample's own.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+
+from cjgis._errors import InputError
+from cjgis.coords import wgs84_to_gcj02
+from cjgis.inputs import analyze_study
+from cjgis.study import load_study
+
+
+@pytest.fixture
+def study_dir(sample_study, tmp_path) -> Path:
+    folder = tmp_path / "study"
+    shutil.copytree(sample_study.parent, folder)
+    return folder
+
+
+def replace_section(folder: Path, section: str, body: str) -> Path:
+    """Replace ``[section]`` of the study file with ``body`` (its keys)."""
+    path = folder / "study.toml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index(f"[{section}]")
+    end = text.index("\n[", start + 1)
+    path.write_text(f"{text[:start]}[{section}]\n{body}\n{text[end:]}", encoding="utf-8")
+    return path
+
+
+def street_office_workbook(folder: Path, *, ids=None) -> Path:
+    """The sample's buildings as a street office lists them: one row per 楼栋, GCJ-02 degrees,
+    Chinese headers, a cover sheet first."""
+    build = gpd.read_file(folder / "buildings.gpkg")
+    points = build.geometry.representative_point().to_crs("EPSG:4326")
+    lon, lat = wgs84_to_gcj02(points.x.to_numpy(), points.y.to_numpy())
+    table = pd.DataFrame(
+        {
+            "楼栋": build["building_id"] if ids is None else ids,
+            "户数": build["households"],
+            "人口": build["population"],
+            "60岁以上人口": build["elderly"],
+            "原村民": build["villagers"],
+            "租住人口": build["renters"],
+            "经度": lon,
+            "纬度": lat,
+        }
+    )
+    path = folder / "residents.xlsx"
+    with pd.ExcelWriter(path) as book:
+        pd.DataFrame({"说明": ["某街道 撤村建居社区 楼栋人口台账", "2026年"]}).to_excel(
+            book, sheet_name="封面", index=False
+        )
+        table.to_excel(book, sheet_name="楼栋", index=False)
+    return path
+
+
+RESIDENTS_XLSX = """path = "residents.xlsx"
+sheet = "楼栋"
+crs = "gcj02"
+id = "楼栋"
+population = "人口"
+households = "户数"
+elderly = "60岁以上人口"
+villagers = "原村民"
+renters = "租住人口"
+"""
+
+
+def test_residents_from_a_street_office_workbook_in_gcj02(study_dir, sample_analysis):
+    street_office_workbook(study_dir)
+    study = load_study(replace_section(study_dir, "residents", RESIDENTS_XLSX))
+    got = analyze_study(study, verbose=False)
+    assert len(got.rejected) == 0
+    want = sample_analysis
+    key = ["community_id", "category", "resident_group"]
+    a = got.coverage_rows().set_index(key)
+    b = want.coverage_rows().set_index(key)
+    assert a.index.equals(b.index)
+    # the same residents, as points (a building's point, read back from GCJ-02 to < 1 mm)
+    np.testing.assert_allclose(a["covered_share"], b["covered_share"], atol=1e-9)
+    np.testing.assert_allclose(a["covered_residents"], b["covered_residents"])
+    walk = [c for c in want.residents if c.startswith("walk_min_")]
+    mine = got.residents.set_index("resident_id")[walk]
+    theirs = want.residents.set_index("resident_id").loc[mine.index, walk]
+    np.testing.assert_allclose(mine.to_numpy(), theirs.to_numpy(), atol=1e-3, equal_nan=True)
+
+
+def test_the_cover_sheet_is_named_with_the_sheets_to_choose(study_dir):
+    street_office_workbook(study_dir)
+    body = RESIDENTS_XLSX.replace('sheet = "楼栋"\n', "")
+    study = load_study(replace_section(study_dir, "residents", body))
+    with pytest.raises(
+        InputError,
+        match=r"residents\.xlsx: columns? .*not found|sheet '封面' read; its other sheets: 楼栋",
+    ) as caught:
+        analyze_study(study, verbose=False)
+    assert "封面" in str(caught.value) and "楼栋" in str(caught.value)
+    wrong = RESIDENTS_XLSX.replace('sheet = "楼栋"', 'sheet = "楼幢"')
+    study = load_study(replace_section(study_dir, "residents", wrong))
+    with pytest.raises(InputError, match=r"no sheet '楼幢'; its sheets are: 封面, 楼栋\. Fix"):
+        analyze_study(study, verbose=False)
+
+
+def test_a_facility_workbook_with_a_cover_sheet_names_its_sheets(study_dir):
+    table = pd.read_csv(study_dir / "facilities.csv", encoding="utf-8-sig")
+    with pd.ExcelWriter(study_dir / "facilities.xlsx") as book:
+        pd.DataFrame({"说明": ["设施清单"]}).to_excel(book, sheet_name="封面", index=False)
+        table.to_excel(book, sheet_name="设施", index=False)
+    text = (study_dir / "study.toml").read_text(encoding="utf-8")
+    (study_dir / "study.toml").write_text(
+        text.replace('"facilities.csv"', '"facilities.xlsx"'), encoding="utf-8"
+    )
+    with pytest.raises(InputError, match=r"sheet '封面' read; its other sheets: 设施"):
+        analyze_study(load_study(study_dir / "study.toml"), verbose=False)
+    (study_dir / "study.toml").write_text(
+        text.replace('"facilities.csv"', '"facilities.xlsx"\nsheet = "设施"'), encoding="utf-8"
+    )
+    got = analyze_study(load_study(study_dir / "study.toml"), verbose=False)
+    assert len(got.facilities) == len(table)
+
+
+def test_a_resident_row_with_unusable_coordinates_is_rejected_with_its_reason(study_dir):
+    path = street_office_workbook(study_dir)
+    table = pd.read_excel(path, sheet_name="楼栋")
+    table.loc[2, ["经度", "纬度"]] = table.loc[2, ["纬度", "经度"]].to_numpy()  # swapped
+    table.loc[5, "经度"] = None
+    with pd.ExcelWriter(path) as book:
+        table.to_excel(book, sheet_name="楼栋", index=False)
+    study = load_study(replace_section(study_dir, "residents", RESIDENTS_XLSX))
+    got = analyze_study(study, verbose=False)
+    rejected = got.rejected.set_index("row")
+    assert list(rejected.index) == [3, 6]
+    assert "swapped" in rejected.loc[3, "reason"] and "swap" in rejected.loc[3, "fix"]
+    assert "missing or non-numeric 经度/纬度" in rejected.loc[6, "reason"]
+    assert rejected.loc[3, "population"] == table.loc[2, "人口"]
