@@ -144,3 +144,153 @@ def test_a_resident_row_with_unusable_coordinates_is_rejected_with_its_reason(st
     assert "swapped" in rejected.loc[3, "reason"] and "swap" in rejected.loc[3, "fix"]
     assert "missing or non-numeric 经度/纬度" in rejected.loc[6, "reason"]
     assert rejected.loc[3, "population"] == table.loc[2, "人口"]
+
+
+def test_building_numbers_that_repeat_in_each_community_keep_every_resident(
+    study_dir, sample_analysis, caplog
+):
+    """1幢, 2幢 ... in every 社区: ids unique within a community are enough."""
+    build = gpd.read_file(study_dir / "buildings.gpkg")
+    home = sample_analysis.residents.set_index("resident_id").loc[
+        build["building_id"].astype(str), "community_id"
+    ]
+    numbers = pd.Series(1, index=build.index).groupby(home.to_numpy()).cumsum()
+    ids = [f"{n}幢" for n in numbers]
+    path = street_office_workbook(study_dir, ids=ids)
+    table = pd.read_excel(path, sheet_name="楼栋")
+    twice = table.iloc[[0]]  # and one row listed twice in its community
+    with pd.ExcelWriter(path) as book:
+        pd.concat([table, twice], ignore_index=True).to_excel(book, sheet_name="楼栋", index=False)
+    caplog.set_level("INFO", logger="cjgis")
+    got = analyze_study(
+        load_study(replace_section(study_dir, "residents", RESIDENTS_XLSX)), verbose=False
+    )
+    inside = got.residents[~got.residents["living_outside"].astype(bool)]
+    assert len(inside) == len(build)  # every building kept
+    assert inside["population"].sum() == build["population"].sum()
+    assert set(inside["resident_id"]) == {f"{c}-{i}" for c, i in zip(home, ids, strict=True)}
+    assert "ids repeat across communities" in caplog.text
+    rejected = got.rejected.set_index("row")
+    assert list(rejected.index) == [len(table) + 1]
+    assert (
+        rejected.iloc[0]["reason"]
+        == f"id '1幢' repeats row 1 in community {home.iloc[0]} (first kept)"
+    )
+
+
+def amap_export(folder: Path, rows: list[tuple[str, str]]) -> Path:
+    """An Amap POI export as it comes: GBK CSV, 名称/类型/地址/经度/纬度, GCJ-02."""
+    lon, lat = wgs84_to_gcj02(np.full(len(rows), 120.262), np.full(len(rows), 30.297))
+    table = pd.DataFrame(
+        {
+            "名称": [r[0] for r in rows],
+            "类型": [r[1] for r in rows],
+            "地址": "杭州市",
+            "经度": lon + np.arange(len(rows)) * 1e-4,
+            "纬度": lat,
+        }
+    )
+    path = folder / "amap.csv"
+    table.to_csv(path, index=False, encoding="gbk")
+    return path
+
+
+def test_the_name_outranks_the_amap_type_and_says_so(tmp_path, caplog):
+    from cjgis.io import read_facilities
+
+    path = amap_export(
+        tmp_path,
+        [
+            ("朱家社区居家养老服务照料中心", "生活服务;养老服务;养老院"),
+            ("三墩镇敬老院", "医疗保健服务;医疗保健服务场所;养老院"),
+            ("某某服务点", "生活服务;养老服务;居家养老"),
+        ],
+    )
+    layer = read_facilities(path, crs="gcj02")
+    frame = layer.frame.set_index("name")
+    assert frame.loc["朱家社区居家养老服务照料中心", "category"] == "elderly_care"
+    assert frame.loc["朱家社区居家养老服务照料中心", "classified_by"] == "name"
+    assert frame.loc["三墩镇敬老院", "category"] == "nursing_home"
+    assert frame.loc["某某服务点", "classified_by"] == "type"  # the name says nothing
+    assert frame.loc["某某服务点", "category"] == "elderly_care"
+    assert "1 facilities' names and types say different categories; the name's is used" in (
+        caplog.text
+    )
+    assert "row 1 '朱家社区居家养老服务照料中心': elderly_care by its name, nursing_home" in (
+        caplog.text
+    )
+
+
+def test_a_category_column_of_amap_types_stops_with_the_fix(tmp_path):
+    from cjgis.io import read_facilities
+
+    path = amap_export(
+        tmp_path, [("甲", "生活服务;养老服务;养老院"), ("乙", "体育休闲服务;运动场馆;运动场所")]
+    )
+    with pytest.raises(
+        InputError, match=r"holds Amap types .*Fix: read it as the type: type = \"类型\""
+    ):
+        read_facilities(path, crs="gcj02", category="类型")
+
+
+def arcgis_shapefile(folder: Path, encoding: str, names=None, field="名称") -> Path:
+    """The sample's boundaries as ArcGIS writes them: EPSG:4549, short or Chinese field names,
+    attributes in ``encoding``, no .cpg file."""
+    comm = gpd.read_file(folder / "communities.geojson").to_crs("EPSG:4549")
+    comm = comm.rename(columns={"community_id": "cid", "name": field})
+    if names is not None:
+        comm[field] = names
+    path = folder / "communities.shp"
+    comm.to_file(path, encoding=encoding, engine="pyogrio")
+    path.with_suffix(".cpg").unlink(missing_ok=True)
+    return path
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "utf-8"])
+def test_a_shapefile_without_cpg_reads_chinese_names(study_dir, encoding, caplog):
+    """ArcGIS's shapefile in EPSG:4549 with GBK (or UTF-8) attributes and no .cpg file."""
+    from cjgis.io import read_communities
+
+    names = list(gpd.read_file(study_dir / "communities.geojson")["name"])
+    path = arcgis_shapefile(study_dir, encoding)
+    assert names[0].encode(encoding) in path.with_suffix(".dbf").read_bytes()
+    caplog.set_level("INFO", logger="cjgis")
+    layer = read_communities(path, id="cid", name="名称")
+    assert list(layer.frame["community_name"]) == names
+    assert f"read as {'GB18030' if encoding == 'gbk' else 'UTF-8'}" in caplog.text
+    # the whole study on it: the names in the outputs are the Chinese ones
+    replace_section(study_dir, "communities", 'path = "communities.shp"\nid = "cid"\nname = "名称"')
+    got = analyze_study(load_study(study_dir / "study.toml"), verbose=False)
+    assert set(got.coverage["community_name"]) == set(names)
+
+
+def test_a_dbf_in_neither_encoding_stops_with_the_fix(study_dir):
+    from cjgis.io import read_communities
+
+    path = arcgis_shapefile(study_dir, "big5", names=["臺灣社區鄉鎮"] * 8, field="mc")  # Big5
+    with pytest.raises(
+        InputError, match=r"communities\.dbf: read as GB18030 .*garbled.*Fix: add a \.cpg"
+    ):
+        read_communities(path, id="cid", name="mc")
+
+
+def test_the_encoding_key_overrides_the_guess(study_dir):
+    from cjgis.io import read_communities
+
+    path = arcgis_shapefile(study_dir, "gbk")
+    names = list(gpd.read_file(study_dir / "communities.geojson")["name"])
+    assert (
+        list(read_communities(path, id="cid", name="名称", encoding="gbk").frame["community_name"])
+        == names
+    )
+    with pytest.raises(InputError, match=r"encoding = 'gbkk' is no text encoding"):
+        read_communities(path, id="cid", name="名称", encoding="gbkk")
+    replace_section(
+        study_dir,
+        "communities",
+        'path = "communities.shp"\nid = "cid"\nname = "名称"\nencoding = "gbk"',
+    )
+    study = load_study(study_dir / "study.toml")
+    assert study.communities.encoding == "gbk"
+    got = analyze_study(study, verbose=False)
+    assert set(got.communities["community_name"]) == set(names)

@@ -376,6 +376,49 @@ def _cut_off_by_repairs(communities, spots, rejected: pd.DataFrame, *, file: str
     return communities.assign(note=notes), rejected
 
 
+def ids_within_communities(residents: pd.DataFrame, *, file: str):
+    """Residence ids need only be unique within a community (1幢, 2幢 ... in every 社区).
+
+    Where an id repeats across communities every id becomes ``community-id`` (said once, in
+    the log); an id repeated within one community is a row listed twice: the first is kept,
+    the others are rejected with the reason.
+    """
+    ids = residents["resident_id"].astype(str)
+    if not ids.duplicated().any():
+        return residents, None
+    key = residents["community_id"].astype(str) + "-" + ids
+    twice = key.duplicated(keep="first")
+    repeated = ids[~twice].duplicated(keep=False)
+    rejected = rejected_rows(
+        residents,
+        twice,
+        layer="residents",
+        file=file,
+        reason="",
+        fix="delete the repeated row, or give it its own id",
+        id_column="resident_id",
+    )
+    first = dict(zip(key[~twice], residents.loc[~twice, "_row"], strict=True))
+    rejected["reason"] = [
+        f"id {i!r} repeats row {first[k]} in community {c} (first kept)"
+        for i, k, c in zip(
+            ids[twice], key[twice], residents.loc[twice, "community_id"], strict=True
+        )
+    ]
+    if repeated.any():
+        example = ids[~twice][repeated].iloc[0]
+        log.info(
+            "%s: residence ids repeat across communities (%d ids, e.g. %r); each id is now "
+            "community-id (e.g. %r) in every output",
+            file,
+            ids[~twice][repeated].nunique(),
+            example,
+            key[~twice][ids[~twice] == example].iloc[0],
+        )
+        residents = residents.assign(resident_id=key)
+    return residents.loc[~twice], rejected
+
+
 def with_notes(frame: pd.DataFrame, notes) -> pd.DataFrame:
     """Add per-row notes to a frame's ``note`` column, after any it already has (joined by ;)."""
     before = frame["note"].to_numpy() if "note" in frame else np.full(len(frame), None)
@@ -667,6 +710,8 @@ def _analyze(network, comm_l, res_l, fac_l, options, drawing, verbose, partition
         res, comm, rej = _assign_communities(
             res, comm, file=res_l.file, communities_file=comm_l.file
         )
+        rejected.append(rej)
+        res, rej = ids_within_communities(res, file=res_l.file)
         rejected.append(rej)
         fac, rej = _without_excluded(fac, options, file=fac_l.file)
         rejected.append(rej)

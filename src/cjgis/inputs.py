@@ -42,7 +42,12 @@ log = logging.getLogger(__name__)
 
 def _read_communities(section: CommunitiesSection, *, totals: dict[str, str] | None = None):
     return read_communities(
-        section.path, id=section.id, name=section.name, crs=section.crs, totals=totals or {}
+        section.path,
+        id=section.id,
+        name=section.name,
+        crs=section.crs,
+        totals=totals or {},
+        encoding=section.encoding,
     )
 
 
@@ -162,6 +167,7 @@ def _resident_columns(r: ResidentsSection) -> dict:
         "lon": r.lon,
         "lat": r.lat,
         "sheet": r.sheet,
+        "encoding": r.encoding,
     }
 
 

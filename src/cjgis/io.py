@@ -17,6 +17,7 @@ facilities
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import io
 import logging
@@ -63,23 +64,34 @@ class Layer:
     file: str = ""
 
 
-def read_any(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFrame:
+def read_any(
+    path: str | Path, *, sheet: str | int | None = None, encoding: str | None = None
+) -> pd.DataFrame:
     """Read a vector layer (GeoPackage, GeoJSON, Shapefile) or a CSV/XLSX table.
 
-    CSV files are tried as UTF-8 (with or without BOM), then GB18030 (which covers GBK).
-    ``sheet`` names a workbook's sheet (or its 0-based number; the first by default).
+    CSV files are tried as UTF-8 (with or without BOM), then GB18030 (which covers GBK); a
+    shapefile without ``.cpg`` likewise (:func:`_dbf_encoding`); ``encoding`` (e.g. ``"gbk"``)
+    replaces the guess. ``sheet`` names a workbook's sheet (or its 0-based number; the first
+    by default).
     A ``_row`` column holds the 1-based data row, as a spreadsheet shows it below the header.
     """
     path = Path(path)
     if not path.is_file():
         raise input_error(path, "file not found", "check the path in the study file")
     suffix = path.suffix.lower()
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise input_error(
+                path, f"encoding = {encoding!r} is no text encoding", 'use "gbk" or "utf-8"'
+            ) from None
     if sheet is not None and suffix not in {".xlsx", ".xls"}:
         raise input_error(
             path, f"sheet = {sheet!r} given, but the file is no workbook", "remove sheet"
         )
     if suffix in {".csv", ".txt"}:
-        frame = _without_title_rows(_read_csv(path), path)
+        frame = _without_title_rows(_read_csv(path, encoding), path)
     elif suffix in {".xlsx", ".xls"}:
         frame = _without_title_rows(_read_sheet(path, sheet), path)
         frame.attrs["sheets"] = sheet_names(path)
@@ -89,8 +101,9 @@ def read_any(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFram
             else (sheet or frame.attrs["sheets"][0])
         )
     else:
+        options = {"encoding": encoding or _dbf_encoding(path)} if suffix == ".shp" else {}
         try:
-            frame = gpd.read_file(path)
+            frame = gpd.read_file(path, **options)
         except Exception as exc:
             raise input_error(
                 path, f"cannot read as a GIS layer ({exc})", "use GeoPackage, GeoJSON or CSV"
@@ -164,9 +177,9 @@ def _numbers_again(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _read_csv(path: Path, given: str | None = None) -> pd.DataFrame:
     raw = path.read_bytes()
-    for encoding in _ENCODINGS:
+    for encoding in (given,) if given else _ENCODINGS:
         try:
             text = raw.decode(encoding)
         except UnicodeDecodeError:
@@ -181,7 +194,9 @@ def _read_csv(path: Path) -> pd.DataFrame:
             ) from None
     raise input_error(
         path,
-        f"the text is neither UTF-8 nor GBK/GB18030 (tried {', '.join(_ENCODINGS)})",
+        f"the text is not {given.upper()} (the study file's encoding)"
+        if given
+        else f"the text is neither UTF-8 nor GBK/GB18030 (tried {', '.join(_ENCODINGS)})",
         _ENCODING_FIX,
     )
 
@@ -192,7 +207,7 @@ _ENCODING_FIX = (
 )
 
 
-def _check_not_garbled(text: str, path: Path, encoding: str) -> None:
+def _check_not_garbled(text: str, path: Path, encoding: str, *, fix: str = _ENCODING_FIX) -> None:
     """Raise if text decoded as ``encoding`` reads like another encoding decoded wrongly."""
     lines = text.splitlines()
     odd = [c for c in text if c == "\0" or 0xE000 <= ord(c) <= 0xF8FF]  # NUL, private use
@@ -209,8 +224,51 @@ def _check_not_garbled(text: str, path: Path, encoding: str) -> None:
         f"read as {encoding.upper()} the text looks garbled from {where} on "
         f"({len(odd) + len(rare)} unusual characters, e.g. {lines[first][:30]!r}): "
         "probably another encoding",
-        _ENCODING_FIX,
+        fix,
     )
+
+
+def _dbf_encoding(path: Path) -> str | None:
+    """Return the text encoding of a ``.dbf`` that no ``.cpg`` names (None: one does).
+
+    ArcGIS often writes Chinese attributes in GBK without a ``.cpg``; GDAL then reads them as
+    Latin-1 (朱家社区 becomes Öì¼ÒÉçÇø). The records are tried as UTF-8, then GB18030 (which
+    covers GBK); the log says which was chosen, and text that reads garbled either way stops
+    the run with the fix.
+    """
+    if path.with_suffix(".cpg").is_file() or path.with_suffix(".CPG").is_file():
+        return None
+    dbf = next(
+        (p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.is_file()), None
+    )
+    if dbf is None:
+        return None
+    raw = dbf.read_bytes()
+    header = int.from_bytes(raw[8:10], "little") if len(raw) >= 10 else 0
+    names = raw[32:header]  # the field descriptors: 11-byte names, may be Chinese too
+    body = b"".join(names[i : i + 11] for i in range(0, len(names), 32)) + raw[header:]
+    if all(b < 128 for b in body):
+        return None  # ASCII only: any reading is the same
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            text = body.replace(b"\0", b" ").decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        _check_not_garbled(text, dbf, encoding, fix=_DBF_FIX)
+        log.info(
+            '%s: no .cpg file says the text encoding; read as %s (set encoding = "..." in '
+            "the study file to choose another)",
+            dbf.name,
+            encoding.upper(),
+        )
+        return encoding
+    raise input_error(dbf, "the attribute text is neither UTF-8 nor GBK/GB18030", _DBF_FIX)
+
+
+_DBF_FIX = (
+    "add a .cpg file beside the .shp holding the encoding (e.g. GBK or UTF-8), or export the "
+    "layer as GeoPackage"
+)
 
 
 def _in_gb2312(char: str) -> bool:
@@ -307,6 +365,7 @@ def read_communities(
     name: str,
     crs: str | None = None,
     totals: dict[str, str] | None = None,
+    encoding: str | None = None,
 ) -> Layer:
     """Read community boundaries (polygons) with an id and a name column.
 
@@ -321,6 +380,8 @@ def read_communities(
     totals : dict, optional
         Count -> column of resident totals per community (population, elderly, households),
         kept under their column names for :func:`cjgis.demand.residents_from_totals`.
+    encoding : str, optional
+        Text encoding of a shapefile's attributes (``"gbk"``); guessed if absent.
 
     Returns
     -------
@@ -329,7 +390,7 @@ def read_communities(
     """
     path = Path(path)
     key = "[communities]"
-    frame = read_any(path)
+    frame = read_any(path, encoding=encoding)
     if not isinstance(frame, gpd.GeoDataFrame):
         raise input_error(path, "community boundaries need polygons", "use GeoPackage or GeoJSON")
     frame = with_crs(frame, crs, file=path, key=key)
@@ -472,6 +533,7 @@ def read_residents(  # noqa: PLR0913 - one keyword per column of the study file
     lon: str | None = None,
     lat: str | None = None,
     sheet: str | int | None = None,
+    encoding: str | None = None,
 ) -> Layer:
     """Read residences (points or building/compound polygons) with population.
 
@@ -496,6 +558,8 @@ def read_residents(  # noqa: PLR0913 - one keyword per column of the study file
         A table's coordinate columns; found by name if absent (经度/纬度, lon/lat, lng, x/y).
     sheet : str or int, optional
         The sheet of an XLSX workbook (its name, or its 0-based number); the first if absent.
+    encoding : str, optional
+        Text encoding of a CSV or a shapefile's attributes (``"gbk"``); guessed if absent.
 
     Returns
     -------
@@ -505,7 +569,7 @@ def read_residents(  # noqa: PLR0913 - one keyword per column of the study file
     """
     path = Path(path)
     key = "[residents]"
-    frame = read_any(path, sheet=sheet)
+    frame = read_any(path, sheet=sheet, encoding=encoding)
     if len(frame) == 0:
         raise input_error(path, f"no residences{sheets_hint(frame)}", "add at least one row")
     frame, crs = _located(frame, lon=lon, lat=lat, crs=crs, file=path, key=key)
@@ -566,10 +630,8 @@ def read_residents(  # noqa: PLR0913 - one keyword per column of the study file
         fix="enter a count of 0 or more (e.g. 120)",
         id_column="resident_id",
     )
-    out, rej_dup = _reject_duplicates(
-        out.loc[~bad], "resident_id", layer="residents", file=str(path)
-    )
-    rejected = pd.concat([*rej_xy, rej_geom, rej_num, rej_dup], ignore_index=True)
+    out = out.loc[~bad]  # repeated ids: unique within a community is enough (the analysis)
+    rejected = pd.concat([*rej_xy, rej_geom, rej_num], ignore_index=True)
     return Layer(out, rejected, str(path))
 
 
@@ -585,6 +647,7 @@ def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
     capacity: str | None = None,
     type: str | None = None,
     sheet: str | int | None = None,
+    encoding: str | None = None,
 ) -> Layer:
     """Read facility points from a GIS layer, or from a CSV/XLSX with lon/lat columns.
 
@@ -609,6 +672,8 @@ def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
         Column with the facility's capacity (beds, sockets, tables, m²), kept as ``capacity``.
     sheet : str or int, optional
         The sheet of an XLSX workbook (its name, or its 0-based number); the first if absent.
+    encoding : str, optional
+        Text encoding of a CSV or a shapefile's attributes (``"gbk"``); guessed if absent.
 
     Returns
     -------
@@ -618,7 +683,7 @@ def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
     """
     path = Path(path)
     key = "[facilities]"
-    frame = read_any(path, sheet=sheet)
+    frame = read_any(path, sheet=sheet, encoding=encoding)
     if len(frame) == 0:
         raise input_error(
             path, f"the facility list is empty{sheets_hint(frame)}", "add at least one facility"
@@ -639,20 +704,8 @@ def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
     geometry = frame.geometry.copy()
     polys = geometry.geom_type.isin(_POLYGONS)
     geometry[polys] = geometry[polys].representative_point()
-    cat = (
-        frame[category].astype("string").str.strip().map(category_key, na_action="ignore")
-        if category
-        else pd.Series(pd.NA, index=frame.index, dtype="string")
-    )
-    text = frame[name].fillna("").astype(str)
-    if type:
-        text = text + " " + frame[type].fillna("").astype(str)
-    for tag in OSM_TAG_COLUMNS:  # an OSM export: its tags as key=value for the rules
-        if tag in frame.columns:
-            value = frame[tag].astype("string").fillna("")
-            text = text + (" " + tag + "=" + value).where(value != "", "")
+    cat, classified_by = _classified(frame, category=category, name=name, type=type, file=path)
     address = _column(frame, None, "address", file=path, key=key, required=False)
-    cat = cat.mask(cat.isna() | (cat == ""), category_from_text(text))
     if capacity:
         capacities, bad_capacity = parse_counts(frame[capacity], what="capacity", allow_empty=True)
     out = gpd.GeoDataFrame(
@@ -660,6 +713,7 @@ def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
             "facility_id": frame[id].astype(str) if id else frame["_row"].astype(str),
             "name": frame[name].fillna("").astype(str),
             "category": cat,
+            "classified_by": classified_by,
             **({"address": frame[address].astype("string")} if address else {}),
             **({"capacity": capacities} if capacity else {}),
             "_row": frame["_row"],
@@ -703,6 +757,61 @@ def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
         [*rej_xy, rej_cap, rej_geom, rej_cat, rej_dup, rej_twice], ignore_index=True
     )
     return Layer(out, rejected, str(path))
+
+
+def _classified(frame: pd.DataFrame, *, category, name, type, file: Path):
+    """Each facility's category and what gave it: ``column``, ``name`` or ``type``.
+
+    A category column wins; else the keyword rules on the name alone; else on the name with
+    the type (Amap's 类型) and OSM tags. So 朱家社区居家养老服务照料中心 typed
+    生活服务;养老服务;养老院 is elderly care by its name. Where name and type give different
+    categories the log says so, with the rows.
+    """
+    given = (
+        frame[category].astype("string").str.strip()
+        if category
+        else pd.Series(pd.NA, index=frame.index, dtype="string")
+    )
+    given = given.mask(given == "")
+    if category and given.notna().any() and given.dropna().str.count(";").ge(2).mean() > 0.5:
+        raise input_error(
+            file,
+            f"the category column {category!r} holds Amap types (e.g. {given.dropna().iloc[0]!r}), "
+            "not categories",
+            f'read it as the type: type = "{category}" in [facilities] (and no category '
+            "key): the keyword rules then classify each facility by its name, then its type",
+        )
+    names = frame[name].fillna("").astype(str)
+    extra = frame[type].fillna("").astype(str) if type else pd.Series("", index=frame.index)
+    for tag in OSM_TAG_COLUMNS:  # an OSM export: its tags as key=value for the rules
+        if tag in frame.columns:
+            value = frame[tag].astype("string").fillna("")
+            extra = extra + (" " + tag + "=" + value).where(value != "", "")
+    by_name = category_from_text(names)
+    by_both = category_from_text(names + " " + extra)
+    by_type = category_from_text(extra)
+    cat = given.map(category_key, na_action="ignore").astype("string")
+    cat = cat.fillna(by_name).fillna(by_both)
+    classified_by = pd.Series(None, index=frame.index, dtype=object)
+    classified_by[given.isna() & cat.notna()] = "type"
+    classified_by[given.isna() & by_name.notna()] = "name"
+    classified_by[given.notna()] = "column"
+    differ = given.isna() & by_name.notna() & by_type.notna() & (by_name != by_type)
+    if differ.any():
+        rows = frame.loc[differ, "_row"].tolist()
+        first = differ.idxmax()
+        log.warning(
+            "%s: %d facilities' names and types say different categories; the name's is used "
+            "(classified_by = name), e.g. row %s %r: %s by its name, %s by its type %r",
+            file,
+            int(differ.sum()),
+            rows[0],
+            names[first],
+            by_name[first],
+            by_type[first],
+            extra[first].strip(),
+        )
+    return cat, classified_by
 
 
 #: Two facility rows this close, with the same name and category, are one facility listed twice.

@@ -76,6 +76,7 @@ class CommunitiesSection:
     id: str
     name: str
     crs: str | None = None
+    encoding: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ class OutsideSection:
     lon: str | None = None
     lat: str | None = None
     sheet: str | int | None = None
+    encoding: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,7 @@ class ResidentsSection:
     lon: str | None = None
     lat: str | None = None
     sheet: str | int | None = None
+    encoding: str | None = None
     raster: Path | None = field(default=None, metadata=_PATH)
     community_totals: str | None = None
     buildings: Path | None = field(default=None, metadata=_PATH)
@@ -140,6 +143,7 @@ class FacilitiesSection:
     capacity: str | None = None
     type: str | None = None
     sheet: str | int | None = None
+    encoding: str | None = None
 
 
 @dataclass(frozen=True)
