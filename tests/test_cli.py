@@ -84,9 +84,15 @@ def test_a_warning_is_one_line_without_the_package_path(study):
     command = [sys.executable, "-m", "cjgis.cli", "analyze", str(study), "--no-map", "--quiet"]
     plain = subprocess.run(command, capture_output=True, text=True, cwd=study.parent, check=True)
     lines = [line for line in plain.stderr.splitlines() if "GCJ02" in line]
-    assert len(lines) == 1, plain.stderr
+    assert len(lines) == 2, plain.stderr  # where it happened, and again at the end
     assert lines[0].startswith("cjgis: 警告 warning: ")
     assert "facilities.csv: read as WGS84" in lines[0]
+    # the end: every warning again, numbered, one line each, after the summary
+    end = plain.stderr.splitlines()
+    head = next(i for i, line in enumerate(end) if "条警告 warnings" in line)
+    told = [line for line in end[head + 1 :] if line.startswith("  ")]
+    assert any(lines[0].removeprefix("cjgis: 警告 warning: ") in line for line in told)
+    assert end[head] == f"cjgis: {len(told)} 条警告 warnings (said above as they came):"
     assert "CoordinateWarning" not in plain.stderr and ".py:" not in plain.stderr
     debug = subprocess.run(
         [*command, "--debug"], capture_output=True, text=True, cwd=study.parent, check=True

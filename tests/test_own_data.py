@@ -294,3 +294,29 @@ def test_the_encoding_key_overrides_the_guess(study_dir):
     assert study.communities.encoding == "gbk"
     got = analyze_study(study, verbose=False)
     assert set(got.communities["community_name"]) == set(names)
+
+
+def test_a_run_that_rejects_many_rows_says_so_with_counts_reasons_and_fix(study_dir, caplog):
+    path = street_office_workbook(study_dir)
+    table = pd.read_excel(path, sheet_name="楼栋")
+    bad = table.index[::8]  # one row in eight: "120人", as typed in a street office
+    people = table.loc[bad, "人口"].sum()
+    table["人口"] = table["人口"].astype(object)
+    table.loc[bad, "人口"] = [f"{p}人" for p in table.loc[bad, "人口"]]
+    with pd.ExcelWriter(path) as book:
+        table.to_excel(book, sheet_name="楼栋", index=False)
+    got = analyze_study(
+        load_study(replace_section(study_dir, "residents", RESIDENTS_XLSX)), verbose=False
+    )
+    assert len(got.rejected) == len(bad)
+    warned = [r.getMessage() for r in caplog.records if "rows rejected" in r.getMessage()]
+    assert len(warned) == 1
+    assert f"residents.xlsx: {len(bad)} of {len(table)} rows rejected (13 %)" in warned[0]
+    assert f"population '人口' … is not a number ({len(bad)})" in warned[0]
+    assert "Fix: enter a count of 0 or more" in warned[0]
+    # the people of those rows are unknown ("120人" is no count): named as rows, not people
+    assert got.summary().endswith(
+        f"{len(bad)} input rows rejected (0 of {got.residents['population'].sum():,.0f} "
+        "residents left out)"
+    )
+    assert people > 0

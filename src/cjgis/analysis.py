@@ -250,8 +250,10 @@ class Analysis:
         return rows[[c for c in self.coverage.columns if c in rows]]
 
     def _rejected_people(self) -> str:
+        """People kept and left out, always said (0 left out is news too)."""
         people = self.rejected["population"].sum() if "population" in self.rejected else 0
-        return f" ({people:,.0f} residents)" if people > 0 else ""
+        kept = self.residents["population"].sum()
+        return f" ({people:,.0f} of {kept + people:,.0f} residents left out)"
 
 
 def _as_layer(data: Layer | gpd.GeoDataFrame, name: str) -> Layer:
@@ -579,6 +581,46 @@ def _check_offsets(network: Network, fac_l: Layer, res_l: Layer, options) -> Non
         check_chinese_offset(points, network, file=layer.file, key=key, strict=options.strict)
 
 
+#: Share of an input's rows (or of its residents) whose rejection ends the run with a warning.
+LARGE_REJECTION = 0.05
+
+
+def _warn_of_large_rejections(rejected: pd.DataFrame, layers, residents) -> None:
+    """Warn of every input losing more than :data:`LARGE_REJECTION` of its rows or people.
+
+    One warning per file: counts, the three commonest reasons, and the fix of the commonest.
+    """
+    people_kept = float(residents["population"].sum())
+    for layer in layers:
+        mine = rejected[rejected["file"] == layer.file]
+        if len(mine) == 0:
+            continue
+        away = layer.frame.get("living_outside", pd.Series(False, index=layer.frame.index))
+        kept = int((~away.astype(bool)).sum())  # residents living outside: another file
+        rows = kept + int((layer.rejected["file"] == layer.file).sum())
+        people = float(mine["population"].sum()) if "population" in mine else 0.0
+        is_residents = layer.file == layers[1].file
+        total_people = people_kept + people if is_residents else 0.0
+        if len(mine) <= LARGE_REJECTION * rows and people <= LARGE_REJECTION * total_people:
+            continue
+        # reasons alike but for their values (row numbers, '120人') counted together
+        reasons = mine["reason"].str.replace(r"'[^']*\d[^']*'|\d[\d.,]*", "…", regex=True)
+        top = reasons.value_counts().head(3)
+        fix = mine.loc[reasons == top.index[0], "fix"].iloc[0]
+        said = f" and {people:,.0f} of {total_people:,.0f} residents" if total_people else ""
+        log.warning(
+            "%s: %d of %d rows rejected (%.0f %%)%s; commonest reasons: %s. Fix: %s "
+            "(every row with its reason in rejected.csv)",
+            layer.file,
+            len(mine),
+            rows,
+            100 * len(mine) / max(rows, 1),
+            said,
+            "; ".join(f"{r} ({n})" for r, n in top.items()),
+            fix,
+        )
+
+
 def _raise_if_strict(rejected: pd.DataFrame, options: AnalysisOptions) -> None:
     if options.strict and len(rejected):
         first = rejected.iloc[0]
@@ -743,6 +785,7 @@ def _analyze(network, comm_l, res_l, fac_l, options, drawing, verbose, partition
     )
     rejected = pd.concat([*rejected, *res_rej, *fac_rej], ignore_index=True)
     _raise_if_strict(rejected, options)
+    _warn_of_large_rejections(rejected, (comm_l, res_l, fac_l), res)
     res, demand_basis = demand_columns(
         res,
         _groups([*categories, *(r.key for r in district_rules)], options),

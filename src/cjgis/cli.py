@@ -466,16 +466,47 @@ class _Lines(logging.Formatter):
 _WARNING_TEXT = re.compile(r"^.*?:\d+: \w+: (?P<text>.*?)\n(?:  [^\n]*\n)?$", re.S)
 
 
-def _configure_logging(*, quiet: bool, debug: bool = False) -> None:
-    """Show cjgis's messages (and data warnings) as ``cjgis: ...`` lines on stderr."""
+class _Gathered(logging.Handler):
+    """Keep the command's warnings, one line each, to repeat them at its end."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.setFormatter(_Lines(debug=False))
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        line = self.format(record).removeprefix("cjgis: 警告 warning: ")
+        if line not in self.lines:
+            self.lines.append(line)
+
+    def report(self) -> None:
+        """Print the warnings again after the run's summary, so none is buried."""
+        if not self.lines:
+            return
+        print(
+            f"cjgis: {len(self.lines)} 条警告 warnings (said above as they came):", file=sys.stderr
+        )
+        for i, line in enumerate(self.lines, start=1):
+            print(f"  {i}. {line}", file=sys.stderr)
+
+
+def _configure_logging(*, quiet: bool, debug: bool = False) -> _Gathered:
+    """Show cjgis's messages (and data warnings) as ``cjgis: ...`` lines on stderr.
+
+    Returns the handler that gathers the warnings for the end of the command.
+    """
     handler = _Stderr()
     handler.setFormatter(_Lines(debug=debug))
+    gathered = _Gathered()
     for name in ("cjgis", "py.warnings"):  # warnings: e.g. GCJ-02 coordinates suspected
         logger = logging.getLogger(name)
-        logger.handlers = [h for h in logger.handlers if not isinstance(h, _Stderr)] + [handler]
+        old = (_Stderr, _Gathered)
+        logger.handlers = [h for h in logger.handlers if not isinstance(h, old)]
+        logger.handlers += [handler, gathered]
         logger.setLevel(logging.WARNING if quiet else logging.INFO)
     logging.getLogger("pyogrio").setLevel(logging.WARNING)
     logging.captureWarnings(True)
+    return gathered
 
 
 #: Allocations between the cyclic garbage collector's youngest-generation runs during a
@@ -499,10 +530,12 @@ def _fewer_collections():
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``cjgis`` command; returns the exit status."""
     args = build_parser().parse_args(argv)
-    _configure_logging(quiet=args.quiet, debug=args.debug)
+    gathered = _configure_logging(quiet=args.quiet, debug=args.debug)
     try:
         with _fewer_collections():
-            return args.func(args)
+            status = args.func(args)
+        gathered.report()
+        return status
     except CjgisError as exc:
         if args.debug:
             raise
