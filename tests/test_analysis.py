@@ -286,5 +286,7 @@ def test_a_repaired_bow_tie_that_loses_residents_says_so(district, tmp_path, cap
     assert rejected.loc["s2", "population"] == 200
     south = result.communities.set_index("community_id").loc["S", "note"]
     assert "1 residences (200 residents) inside its outline fell outside it" in south
-    warned = [r.getMessage() for r in caplog.records if "repaired boundary of S" in r.getMessage()]
+    warned = [
+        r.getMessage() for r in caplog.records if "repaired boundary of S leaves" in r.getMessage()
+    ]
     assert len(warned) == 1 and "row 1" in warned[0] and "1 residences (200 residents)" in warned[0]

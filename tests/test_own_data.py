@@ -320,3 +320,55 @@ def test_a_run_that_rejects_many_rows_says_so_with_counts_reasons_and_fix(study_
         "residents left out)"
     )
     assert people > 0
+
+
+@pytest.mark.parametrize("crs", ["EPSG:4326", "gcj02", "EPSG:4549"])
+def test_a_saved_what_if_read_back_as_planned_gives_the_shares_it_printed(study_dir, crs):
+    """what-if -> save -> [planned] facilities -> cjgis site: the same shares, in any CRS.
+
+    The study's own facilities are an Amap export (GCJ-02, declared): the saved file says its
+    CRS and is read back in it, and the moved facility stands at its new place only.
+    """
+    from pyproj import Transformer
+
+    from cjgis.scenario import run_site_study
+    from cjgis.whatif import save_scenario, what_if
+
+    table = pd.read_csv(study_dir / "facilities.csv", encoding="utf-8-sig")
+    table["lon"], table["lat"] = wgs84_to_gcj02(table["lon"].to_numpy(), table["lat"].to_numpy())
+    table.to_csv(study_dir / "facilities.csv", index=False, encoding="gbk")
+    text = (study_dir / "study.toml").read_text(encoding="utf-8")
+    (study_dir / "study.toml").write_text(
+        text.replace('path = "facilities.csv"', 'path = "facilities.csv"\ncrs = "gcj02"'),
+        encoding="utf-8",
+    )
+    replace_section(study_dir, "planned", 'facilities = "scenario.csv"')
+    study = load_study(study_dir / "study.toml")
+    before = analyze_study(study, verbose=False)
+    care = before.facilities[before.facilities["category"] == "elderly_care"]
+    moved = str(care["facility_id"].iloc[0])
+    wgs = gpd.GeoSeries(care.geometry.iloc[:2], crs=before.crs).to_crs("EPSG:4326")
+    lon = np.array([wgs.x.iloc[0] + 0.004, wgs.x.iloc[1] - 0.003])
+    lat = np.array([wgs.y.iloc[0] + 0.002, wgs.y.iloc[1] + 0.003])
+    if crs == "gcj02":
+        lon, lat = wgs84_to_gcj02(lon, lat)
+    elif crs == "EPSG:4549":
+        lon, lat = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lon, lat)
+    result = what_if(
+        before,
+        add=[{"category": "elderly_care", "lon": lon[0], "lat": lat[0], "name": "新增照料中心"}],
+        move={moved: (lon[1], lat[1])},
+        crs=crs,
+    )
+    saved = save_scenario(result, study_dir / "scenario.csv", crs=crs)
+    written = pd.read_csv(saved, encoding="utf-8-sig")
+    assert set(written["crs"]) == {crs} and sorted(written["change"]) == ["added", "moved"]
+    np.testing.assert_allclose(written.sort_values("change")[["lon", "lat"]], np.c_[lon, lat])
+    site = run_site_study(study, verbose=False)
+    key = ["community_id", "category"]
+    want = result.analysis.coverage.set_index(key)["covered_share"]
+    got = site.after.coverage.set_index(key)["covered_share"]
+    pd.testing.assert_series_equal(got.loc[want.index], want)
+    ids = set(site.after.facilities["facility_id"].astype(str))
+    assert moved not in ids and f"P{moved}" in ids  # moved, not copied
+    assert len(site.after.facilities) == len(before.facilities) + 1

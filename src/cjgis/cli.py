@@ -331,7 +331,8 @@ def _whatif(args: argparse.Namespace) -> int:
         write_csv(result.joins, joins)
         print(f"  road joins    {joins}")
     if args.save:
-        print(f"  scenario      {save_scenario(result, args.save)} ([planned] facilities)")
+        saved = save_scenario(result, args.save, crs=args.crs)
+        print(f"  scenario      {saved} ([planned] facilities, coordinates in {args.crs})")
     flips = int((result.diff["status_before"] != result.diff["status_after"]).sum())
     print(
         f"cjgis: {len(add)} added, {len(move)} moved, {len(args.remove)} removed"

@@ -19,7 +19,7 @@ from pathlib import Path
 import geopandas as gpd
 import networkx as nx
 
-from cjgis._errors import CjgisError
+from cjgis._errors import CjgisError, InputError
 from cjgis.analysis import Analysis, analyze_areas_later
 from cjgis.cache import cache_key, cached_network
 from cjgis.demand import combine, residents_from_raster, residents_from_totals, residents_outside
@@ -146,8 +146,51 @@ def read_study_residents(study: Study, path: str | Path) -> Layer:
 
 
 def read_study_facilities(study: Study, path: str | Path) -> Layer:
-    """Read a facility file with the column settings of the study's ``[facilities]``."""
-    return read_facilities(path, **_keys_of(study.facilities, leave_out=("path",)))
+    """Read a facility file with the column settings of the study's ``[facilities]``.
+
+    A file cjgis wrote (a saved what-if: :data:`SCENARIO_COLUMNS`) is read with its own
+    columns and in the CRS its ``crs`` column names, whatever the study declares; its
+    ``change`` column (added / moved) is kept.
+    """
+    table = read_any(path)
+    if not SCENARIO_COLUMNS <= set(table.columns):
+        return read_facilities(path, **_keys_of(study.facilities, leave_out=("path",)))
+    crs = _one_crs(table, path)
+    if crs.lower() != str(study.facilities.crs or "EPSG:4326").lower():
+        log.info(
+            "%s: a scenario cjgis saved, read in its own CRS %s (the study's [facilities] "
+            "says %s)",
+            path,
+            crs,
+            study.facilities.crs or "EPSG:4326",
+        )
+    layer = read_facilities(
+        path,
+        id="facility_id",
+        name="name",
+        category="category",
+        lon="lon",
+        lat="lat",
+        crs=crs,
+        capacity="capacity" if table["capacity"].notna().any() else None,
+    )
+    change = dict(zip(table["facility_id"].astype(str), table["change"], strict=True))
+    frame = layer.frame.assign(change=layer.frame["facility_id"].astype(str).map(change))
+    return Layer(frame, layer.rejected, layer.file)
+
+
+#: Columns of a scenario cjgis saved (:func:`cjgis.whatif.save_scenario`).
+SCENARIO_COLUMNS = {"facility_id", "name", "category", "lon", "lat", "crs", "capacity", "change"}
+
+
+def _one_crs(table, path) -> str:
+    values = table["crs"].dropna().astype(str).unique()
+    if len(values) != 1:
+        raise InputError(
+            f"{path}: the crs column holds {len(values)} values ({', '.join(values)}). Fix: "
+            "give every row one CRS (save the scenario again)"
+        )
+    return str(values[0])
 
 
 def _keys_of(section, *, leave_out: tuple[str, ...]) -> dict:

@@ -9,6 +9,7 @@ suggests sites for the gaps that remain.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,8 @@ from cjgis.road_lines import network_with_planned_roads
 from cjgis.siting import SiteSuggestion, suggest_sites
 from cjgis.study import Study
 from cjgis.verdict import MET, NO_STANDARD, NOT_MET
+
+log = logging.getLogger(__name__)
 
 
 def compare(before: Analysis, after: Analysis) -> pd.DataFrame:
@@ -86,10 +89,22 @@ def with_planned_facilities(existing: Layer, planned: Layer, *, prefix: str = "P
     """Existing and planned facilities as one layer; planned ids get ``prefix`` (kept apart).
 
     Both layers' rejected rows are kept; the planned layer is reprojected to the existing one.
+    A planned facility whose ``change`` is ``moved`` (a saved what-if) replaces the existing
+    one of its id: the facility stands at its new place only.
     """
+    change = planned.frame.get("change", pd.Series(None, index=planned.frame.index))
+    gone = set(planned.frame.loc[change == "moved", "facility_id"].astype(str))
+    stays = ~existing.frame["facility_id"].astype(str).isin(gone)
+    if gone:
+        log.info(
+            "%s: %d planned facilities move existing ones (%s): their old places are left out",
+            planned.file,
+            len(gone),
+            ", ".join(sorted(gone)),
+        )
     frame = pd.concat(
         [
-            existing.frame,
+            existing.frame.loc[stays],
             planned.frame.to_crs(existing.frame.crs).assign(
                 facility_id=prefix + planned.frame["facility_id"].astype(str), planned=True
             ),

@@ -42,7 +42,7 @@ from cjgis.analysis import (
     unknown_category_fix,
 )
 from cjgis.categories import category_info, ordered_categories
-from cjgis.coords import CHINESE_CRS, to_wgs84_geometries
+from cjgis.coords import CHINESE_CRS, from_wgs84_geometries, to_wgs84_geometries
 from cjgis.coverage import IN_PLACE, LIVING_OUTSIDE, walk_column, within_threshold
 from cjgis.network import Network
 from cjgis.road_lines import PLANNED_JOIN_M, network_with_planned_roads, read_road_lines
@@ -277,6 +277,16 @@ def resolved_options(before: AnalysisOptions, after: AnalysisOptions) -> Analysi
             f"{set(changed)}), or load the study with load_study(path, analysis={{...}})"
         )
     return replace(after, rules=rules_of(after.standards, after, explicit=changed))
+
+
+def _coordinates_in(geometries: np.ndarray, source, crs: str) -> np.ndarray:
+    """Point coordinates in ``crs`` (GCJ-02 and BD-09 by way of WGS84), as an (n, 2) array."""
+    if len(geometries) == 0:
+        return np.empty((0, 2))
+    if crs.lower() in CHINESE_CRS:
+        wgs84 = gpd.GeoSeries(geometries, crs=source).to_crs("EPSG:4326").to_numpy()
+        return shapely.get_coordinates(from_wgs84_geometries(wgs84, crs.lower()))
+    return shapely.get_coordinates(gpd.GeoSeries(geometries, crs=source).to_crs(crs).to_numpy())
 
 
 def _check_ids(wanted: list[str], ids: pd.Series, *, what: str) -> None:
@@ -663,24 +673,28 @@ def change_lines(diff: pd.DataFrame) -> list[str]:
     return lines
 
 
-def save_scenario(result: WhatIf, path: str | Path) -> Path:
+def save_scenario(result: WhatIf, path: str | Path, *, crs: str = "EPSG:4326") -> Path:
     """Write the added and moved facilities as a CSV a study can name as ``[planned] facilities``.
 
-    Columns ``facility_id, name, category, lon, lat, capacity, change`` in WGS84 (UTF-8 with
-    BOM, for Excel). Removals cannot be planned: they are listed in the returned file's
-    companion ``<name>_removed.csv``, for the minutes.
+    Columns ``facility_id, name, category, lon, lat, crs, capacity, change`` (UTF-8 with BOM,
+    for Excel), the coordinates in ``crs`` (``"gcj02"``, ``"bd09"`` or an EPSG code; a metric
+    CRS's ``x``/``y`` under ``lon``/``lat``), and the CRS in every row: cjgis reads the file
+    back in it whatever the study declares, and a moved facility replaces the one of its id
+    (:func:`cjgis.scenario.with_planned_facilities`). Removals cannot be planned: they are
+    listed in the returned file's companion ``<name>_removed.csv``, for the minutes.
     """
     path = Path(path)
     fac = result.facilities
     new = fac[fac["change"].isin(["added", "moved"])]
-    lonlat = shapely.get_coordinates(gpd.GeoSeries(new.geometry, crs=fac.crs).to_crs("EPSG:4326"))
+    xy = _coordinates_in(new.geometry.to_numpy(), fac.crs, crs)
     table = pd.DataFrame(
         {
             "facility_id": new["facility_id"].astype(str).to_numpy(),
             "name": new["name"].to_numpy(),
             "category": new["category"].to_numpy(),
-            "lon": lonlat[:, 0] if len(new) else [],
-            "lat": lonlat[:, 1] if len(new) else [],
+            "lon": xy[:, 0],
+            "lat": xy[:, 1],
+            "crs": crs,
             "capacity": new["capacity"].to_numpy() if "capacity" in new else np.nan,
             "change": new["change"].to_numpy(),
         }
