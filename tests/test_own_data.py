@@ -372,3 +372,45 @@ def test_a_saved_what_if_read_back_as_planned_gives_the_shares_it_printed(study_
     ids = set(site.after.facilities["facility_id"].astype(str))
     assert moved not in ids and f"P{moved}" in ids  # moved, not copied
     assert len(site.after.facilities) == len(before.facilities) + 1
+
+
+def test_a_what_if_takes_chinese_category_names_and_suggests_for_a_typo(sample_analysis):
+    from cjgis.categories import category_info
+    from cjgis.whatif import what_if
+
+    name = category_info("elderly_care").name_zh
+    site = gpd.GeoSeries([sample_analysis.facilities.geometry.iloc[0]], crs=sample_analysis.crs)
+    lonlat = site.to_crs("EPSG:4326").iloc[0]
+    by_name = what_if(sample_analysis, add=[{"category": name, "lon": lonlat.x, "lat": lonlat.y}])
+    assert by_name.facilities["category"].iloc[-1] == "elderly_care"
+    with pytest.raises(InputError, match=rf"did you mean 'elderly_care' \({name}\)\?"):
+        what_if(sample_analysis, add=[{"category": name[:-1], "lon": lonlat.x, "lat": lonlat.y}])
+
+
+def test_suggested_sites_say_their_crs_and_give_amap_coordinates(
+    study_dir, tmp_path, monkeypatch, capsys
+):
+    from cjgis.cli import main
+
+    table = pd.read_csv(study_dir / "facilities.csv", encoding="utf-8-sig")
+    table["lon"], table["lat"] = wgs84_to_gcj02(table["lon"].to_numpy(), table["lat"].to_numpy())
+    table.to_csv(study_dir / "facilities.csv", index=False, encoding="gbk")
+    text = (study_dir / "study.toml").read_text(encoding="utf-8")
+    (study_dir / "study.toml").write_text(
+        text.replace('path = "facilities.csv"', 'path = "facilities.csv"\ncrs = "gcj02"'),
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    assert main(["site", str(study_dir / "study.toml"), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    sites = pd.read_csv(
+        tmp_path / "data" / "processed" / "sample" / "site" / "suggested_sites.csv",
+        encoding="utf-8-sig",
+    )
+    assert len(sites) > 0 and set(sites["crs"]) == {"EPSG:4326"}
+    lon, lat = wgs84_to_gcj02(sites["lon"].to_numpy(), sites["lat"].to_numpy())
+    np.testing.assert_allclose(sites["lon_gcj02"], lon, atol=2e-6)
+    np.testing.assert_allclose(sites["lat_gcj02"], lat, atol=2e-6)
+    first = sites.iloc[0]
+    assert f"{first['lon']:.5f}, {first['lat']:.5f} WGS84; " in out
+    assert f"{first['lon_gcj02']:.5f}, {first['lat_gcj02']:.5f} GCJ-02 (Amap)" in out

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from cjgis.scorecard import COLUMNS, scorecard_table, write_scorecard
+from cjgis.scorecard import COLUMNS, PRINTED, scorecard_table, write_scorecard
 from cjgis.verdict import MET, NO_STANDARD, NOT_MET
 
 
@@ -35,6 +35,7 @@ def test_xlsx_has_the_views_with_chinese_and_english_headers(written):
     assert set(rules["standards"]) == {"标准 standards: chcj_2017"}
     sheet = book["分类别 by category"]
     chinese = [c for c in COLUMNS if c not in ("basis", "status_en")]  # English: own sheet
+    chinese = [*PRINTED, *(c for c in chinese if c not in PRINTED)]  # printed ones first
     assert [c.value for c in sheet[1]] == [COLUMNS[c] for c in chinese]
     assert [c.value for c in sheet[2]] == chinese
     english = book["English values"]
@@ -58,7 +59,7 @@ def test_xlsx_numbers_equal_the_csv(written):
         dtype={"community_id": str},
     )
     assert list(csv.columns) == list(COLUMNS)
-    assert list(xlsx.columns) == [c for c in COLUMNS if c not in ("basis", "status_en")]
+    assert set(xlsx.columns) == {c for c in COLUMNS if c not in ("basis", "status_en")}
     # the profile's 14 walked categories x eight communities, and the two communities' residents
     # living at a 集中过渡地 in rows of their own
     assert len(csv) == len(xlsx) == 14 * 8 + 14 * 2
@@ -184,3 +185,13 @@ def test_the_workbook_prints_on_a3_with_the_status_on_the_first_page(written, tm
     assert "社区名称" in first and "状态" in first  # status on the first page, beside the names
     for text in by_category:  # one page wide: the last column on every page, headers repeated
         assert "原因" in text and "community_name" in text
+    # at a size a meeting can read (all columns, one page wide, printed at 2.9 pt)
+    sizes = []
+
+    def size(text, cm, tm, font, font_size):
+        if text.strip():
+            sizes.append(abs(font_size * tm[3] * cm[3]) or abs(font_size * tm[0] * cm[0]))
+
+    first_page = next(p for p, t in zip(pages, texts, strict=True) if t.startswith("分类别"))
+    first_page.extract_text(visitor_text=size)
+    assert np.median(sizes) >= 6.5, np.median(sizes)

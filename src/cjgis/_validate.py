@@ -17,7 +17,7 @@ import shapely
 from cjgis._errors import InputError, input_error
 from cjgis.coords import CHINESE_CRS, in_china, projector
 
-REJECTED_COLUMNS = ["layer", "file", "row", "id", "reason", "fix", "population"]
+REJECTED_COLUMNS = ["layer", "file", "row", "id", "name", "reason", "fix", "population"]
 
 
 def empty_rejected() -> pd.DataFrame:
@@ -91,7 +91,8 @@ def rejected_rows(
     """Rows of ``frame`` selected by ``mask`` as rejected-table rows.
 
     ``frame`` must carry a ``_row`` column: the 1-based data row in the source file. Where
-    it has a numeric ``population``, the residents left out are counted in that column.
+    it has a numeric ``population``, the residents left out are counted in that column; where
+    it has a ``name`` (a facility's), the row is named too.
     """
     picked = frame.loc[mask]
     ids = picked[id_column].astype(str) if id_column else pd.Series("", index=picked.index)
@@ -107,6 +108,7 @@ def rejected_rows(
             "file": file,
             "row": picked["_row"].to_numpy(),
             "id": ids.to_numpy(),
+            "name": picked["name"].astype(str).to_numpy() if "name" in picked else "",
             "reason": reason,
             "fix": fix,
             "population": people,

@@ -966,9 +966,20 @@ def known_categories(options: AnalysisOptions) -> list[str]:
 
 
 def unknown_category_fix(key: str, known: list[str]) -> str:
-    """Return the fix for an unknown category key: the likely one, and every known key."""
-    close = difflib.get_close_matches(str(key), known, n=1)
-    hint = f"did you mean {close[0]!r}? " if close else ""
+    """Return the fix for an unknown category: the likely one, and every known key.
+
+    A key or a Chinese name is matched against the known keys and their Chinese names
+    (养老服务设施, 运动场地 ...), so 养老服务设 suggests elderly_care too.
+    """
+    names = {k: k for k in known}
+    for k in known:
+        names.setdefault(category_info(k).name_zh, k)
+    close = difflib.get_close_matches(str(key), list(names), n=1, cutoff=0.5)
+    if close:
+        found = names[close[0]]
+        hint = f"did you mean {found!r} ({category_info(found).name_zh})? "
+    else:
+        hint = ""
     return f"{hint}known: {', '.join(known)}"
 
 

@@ -116,6 +116,7 @@ def _site(args: argparse.Namespace) -> int:
         no_sites_reason,
         run_site_study,
         suggested_sites_table,
+        with_chinese_coordinates,
         write_site_outputs,
     )
     from cjgis.scorecard import gap_table_text
@@ -139,7 +140,8 @@ def _site(args: argparse.Namespace) -> int:
         before=site.before,
         **study.map_options,
     )
-    paths.update(write_site_outputs(site, out))
+    chinese = study.facilities.crs  # the planner's own coordinates, e.g. Amap's GCJ-02
+    paths.update(write_site_outputs(site, out, also_crs=chinese))
     changed = site.changes[site.changes["covered_residents_change"] != 0]
     print("规划前后 before -> after (covered share):")
     for row in changed.itertuples():
@@ -155,9 +157,13 @@ def _site(args: argparse.Namespace) -> int:
     for category, suggestion in site.suggestions.items():
         print(f"  {suggestion.message}")
         group = GROUP_EN.get(site.after.options.rule_for(category).demand, "")
-        for row in suggestion.sites.itertuples():
+        sites = with_chinese_coordinates(suggestion.sites, chinese)
+        for row in sites.itertuples():
+            where = f"{row.lon:.5f}, {row.lat:.5f} WGS84"
+            if hasattr(row, "lon_gcj02"):
+                where += f"; {row.lon_gcj02:.5f}, {row.lat_gcj02:.5f} GCJ-02 (Amap)"
             print(
-                f"    #{row.rank} {row.place} ({row.lon:.5f}, {row.lat:.5f}): newly covers "
+                f"    #{row.rank} {row.place} ({where}): newly covers "
                 f"{row.newly_covered_demand:,.0f} {group} ({row.newly_covered_residents:,.0f} "
                 f"residents); {row.cumulative_share:.0%} covered with it ({row.solver})"
             )

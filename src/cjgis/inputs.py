@@ -158,8 +158,7 @@ def read_study_facilities(study: Study, path: str | Path) -> Layer:
     crs = _one_crs(table, path)
     if crs.lower() != str(study.facilities.crs or "EPSG:4326").lower():
         log.info(
-            "%s: a scenario cjgis saved, read in its own CRS %s (the study's [facilities] "
-            "says %s)",
+            "%s: a scenario cjgis saved, read in its own CRS %s (the study's [facilities] says %s)",
             path,
             crs,
             study.facilities.crs or "EPSG:4326",

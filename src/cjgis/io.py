@@ -618,7 +618,7 @@ def read_residents(  # noqa: PLR0913 - one keyword per column of the study file
     counts.update((k, c) for k, c in optional.items() if c and k != "community_id")
     problem = pd.Series(None, index=frame.index, dtype=object)
     for std, col in counts.items():  # the first problem of each row, naming column and value
-        _, found = parse_counts(frame[col], what=f"{std} '{col}'", allow_empty=False)
+        _, found = parse_counts(frame[col], what=_role(std, col), allow_empty=False)
         problem = problem.where(problem.notna(), found)
     problem = problem.reindex(out.index)
     bad = problem.notna()
@@ -707,7 +707,9 @@ def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
     cat, classified_by = _classified(frame, category=category, name=name, type=type, file=path)
     address = _column(frame, None, "address", file=path, key=key, required=False)
     if capacity:
-        capacities, bad_capacity = parse_counts(frame[capacity], what="capacity", allow_empty=True)
+        capacities, bad_capacity = parse_counts(
+            frame[capacity], what=_role("capacity", capacity), allow_empty=True
+        )
     out = gpd.GeoDataFrame(
         {
             "facility_id": frame[id].astype(str) if id else frame["_row"].astype(str),
@@ -881,6 +883,11 @@ def _column(frame, given: str | None, role: str, *, file, key: str, required: bo
             "its header, delete that row",
         )
     return None
+
+
+def _role(role: str, column: str) -> str:
+    """Name a value's role and its column for a message: ``population '人口'``."""
+    return role if column == role else f"{role} '{column}'"
 
 
 def _located(frame: pd.DataFrame, *, lon, lat, crs, file: Path, key: str):

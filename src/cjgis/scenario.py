@@ -16,9 +16,11 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from cjgis._atomic import write_csv
 from cjgis.analysis import Analysis, analyze
+from cjgis.coords import CHINESE_CRS, from_wgs84_geometries
 from cjgis.demand import combine
 from cjgis.inputs import (
     layers_from_study,
@@ -207,8 +209,15 @@ def no_sites_reason(site: SiteStudy) -> str | None:
     )
 
 
-def write_site_outputs(site: SiteStudy, output_dir: str | Path) -> dict[str, Path]:
-    """Write ``before_after.csv``, ``suggested_sites.csv``/``.gpkg`` and the road joins."""
+def write_site_outputs(
+    site: SiteStudy, output_dir: str | Path, *, also_crs: str | None = None
+) -> dict[str, Path]:
+    """Write ``before_after.csv``, ``suggested_sites.csv``/``.gpkg`` and the road joins.
+
+    The sites' ``lon``/``lat`` are WGS84 (their ``crs`` column says so); ``also_crs``
+    (``"gcj02"`` or ``"bd09"``, the planner's own, e.g. the study's ``[facilities] crs``) adds
+    ``lon_gcj02``/``lat_gcj02`` (or ``_bd09``) columns to paste into Amap or Baidu.
+    """
     out = Path(output_dir)
     paths = {
         "before_after": out / "before_after.csv",
@@ -218,10 +227,23 @@ def write_site_outputs(site: SiteStudy, output_dir: str | Path) -> dict[str, Pat
     }
     write_csv(site.changes.replace([np.inf, -np.inf], np.nan).round(4), paths["before_after"])
     write_csv(site.joins, paths["planned_road_joins"])
-    sites = suggested_sites_table(site)
+    sites = with_chinese_coordinates(suggested_sites_table(site), also_crs)
     write_csv(pd.DataFrame(sites.drop(columns="geometry")), paths["suggested_sites_csv"])
     write_gpkg({"suggested_sites": sites}, paths["suggested_sites"])
     return paths
+
+
+def with_chinese_coordinates(sites: gpd.GeoDataFrame, crs: str | None) -> gpd.GeoDataFrame:
+    """Add ``lon_<crs>``/``lat_<crs>`` in GCJ-02 or BD-09 to WGS84 sites (as they are if None)."""
+    if crs is None or crs.lower() not in CHINESE_CRS or len(sites) == 0:
+        return sites
+    key = crs.lower().replace("-", "")
+    shifted = shapely.get_coordinates(
+        from_wgs84_geometries(sites.geometry.to_crs("EPSG:4326").to_numpy(), key)
+    )
+    return sites.assign(
+        **{f"lon_{key}": shifted[:, 0].round(6), f"lat_{key}": shifted[:, 1].round(6)}
+    )
 
 
 def suggested_sites_table(site: SiteStudy) -> gpd.GeoDataFrame:

@@ -239,7 +239,7 @@ class SiteSuggestion:
     Attributes
     ----------
     sites : geopandas.GeoDataFrame
-        ``rank, category, candidate, lon, lat, newly_covered_residents,
+        ``rank, category, candidate, lon, lat, crs`` (``EPSG:4326``), ``newly_covered_residents,
         newly_covered_elderly, newly_covered_demand, cumulative_share, solver`` and points.
     greedy_objective, exact_objective : float
         Demand newly covered by the greedy and by the exact k sites (NaN if not run; the
@@ -423,7 +423,7 @@ def _site_table(
     geometry = cand.geometry.representative_point().to_numpy()[chosen] if chosen else []
     sites = gpd.GeoDataFrame(rows, geometry=list(geometry), crs=analysis.crs)
     lonlat = sites.to_crs("EPSG:4326").geometry
-    sites = sites.assign(lon=lonlat.x.round(6), lat=lonlat.y.round(6))
+    sites = sites.assign(lon=lonlat.x.round(6), lat=lonlat.y.round(6), crs="EPSG:4326")
     return sites.assign(place=_place_names(analysis, sites))
 
 

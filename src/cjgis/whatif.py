@@ -41,7 +41,7 @@ from cjgis.analysis import (
     known_categories,
     unknown_category_fix,
 )
-from cjgis.categories import category_info, ordered_categories
+from cjgis.categories import category_info, category_key, ordered_categories
 from cjgis.coords import CHINESE_CRS, from_wgs84_geometries, to_wgs84_geometries
 from cjgis.coverage import IN_PLACE, LIVING_OUTSIDE, walk_column, within_threshold
 from cjgis.network import Network
@@ -331,6 +331,7 @@ def _new_facilities(add, analysis: Analysis, *, crs: str) -> gpd.GeoDataFrame:
     for key in ("category", xs, ys):
         if key not in table:
             raise InputError(f"add: a new facility needs {key!r}. Fix: give category, lon, lat")
+    table["category"] = table["category"].map(category_key)  # 养老服务设施 as elderly_care
     known = sorted({*known_categories(analysis.options), *analysis.facilities["category"]})
     for category in table["category"]:
         if category not in known:
