@@ -212,7 +212,7 @@ def test_categories_in_chinese_map_to_their_key_and_typos_are_named(district, tm
         result = analyze(network, communities, residents, layer, verbose=False)
     assert result.categories == ["elderly_care", "elderly_car"]
     assert "1 facilities have the unknown category 'elderly_car'" in caplog.text
-    assert "did you mean 'elderly_care'?" in caplog.text
+    assert "did you mean 'elderly_care' (养老服务设施)?" in caplog.text
     with pytest.raises(InputError, match="did you mean 'elderly_care'"):
         analyze(network, communities, residents, layer, options=AnalysisOptions(strict=True))
 

@@ -414,3 +414,59 @@ def test_suggested_sites_say_their_crs_and_give_amap_coordinates(
     first = sites.iloc[0]
     assert f"{first['lon']:.5f}, {first['lat']:.5f} WGS84; " in out
     assert f"{first['lon_gcj02']:.5f}, {first['lat_gcj02']:.5f} GCJ-02 (Amap)" in out
+
+
+def test_a_misspelled_chinese_category_in_the_file_gets_did_you_mean(study_dir, caplog):
+    from cjgis.categories import category_info
+
+    name = category_info("ceremony_hall").name_zh
+    table = pd.read_csv(study_dir / "facilities.csv", encoding="utf-8-sig")
+    table.loc[table["category"] == "ceremony_hall", "category"] = name[:-1]  # 红白喜事用 (typo)
+    table.to_csv(study_dir / "facilities.csv", index=False, encoding="utf-8-sig")
+    analyze_study(load_study(study_dir / "study.toml"), verbose=False)
+    assert f"unknown category '{name[:-1]}'" in caplog.text
+    assert f"did you mean 'ceremony_hall' ({name})?" in caplog.text
+
+
+def sparse_grid():
+    """Streets every 300 m over 4.2 km (a car network's sparse blocks), near Hangzhou."""
+    from conftest import graph_from_segments
+
+    from cjgis.network import network_from_graph
+
+    n = 15
+    nodes = {i * n + j: (300.0 * i, 300.0 * j) for i in range(n) for j in range(n)}
+    edges = [(i * n + j, i * n + j + 1) for i in range(n) for j in range(n - 1)]
+    edges += [(i * n + j, (i + 1) * n + j) for i in range(n - 1) for j in range(n)]
+    return network_from_graph(graph_from_segments(nodes, edges))
+
+
+def lonlat_of(network, local_xy):
+    """WGS84 lon/lat of points given in metres from the grid's origin."""
+    from conftest import X0, Y0
+    from pyproj import Transformer
+
+    x, y = np.asarray(local_xy, float).T
+    return Transformer.from_crs(network.crs, "EPSG:4326", always_xy=True).transform(x + X0, y + Y0)
+
+
+def test_gcj02_is_advised_for_a_real_export_and_not_for_points_deep_in_blocks():
+    """Issue 36: a shift of 500 m anywhere lands points deep in large blocks nearer a street;
+    only a reading that beats the same shift turned in other directions is advised."""
+    import shapely
+
+    from cjgis._validate import CoordinateWarning, check_chinese_offset
+
+    network = sparse_grid()
+    rng = np.random.default_rng(3)
+    # correct WGS84 points 70-85 m inside blocks, in the grid's middle (a shift stays inside)
+    cells = rng.integers(4, 10, size=(60, 2)) * 300.0
+    inside = cells + np.column_stack([rng.uniform(70, 85, 60), rng.uniform(100, 200, 60)])
+    lon, lat = lonlat_of(network, inside)
+    quiet = check_chinese_offset(shapely.points(lon, lat), network, file="f.csv", key="[f]")
+    assert quiet is None
+    # an Amap export of points on the streets: its GCJ-02 numbers read as WGS84
+    along = cells + np.column_stack([rng.uniform(20, 280, 60), np.full(60, 2.0)])
+    lon, lat = wgs84_to_gcj02(*lonlat_of(network, along))
+    with pytest.warns(CoordinateWarning, match=r'add crs = "gcj02"'):
+        check_chinese_offset(shapely.points(lon, lat), network, file="f.csv", key="[f]")

@@ -82,12 +82,22 @@ def test_road_end_far_from_any_node_becomes_a_new_dead_end(river_graph):
     assert graph.number_of_edges() == river_graph.number_of_edges() + 2
 
 
-def test_multi_part_roads_are_refused_with_the_fix(river_graph):
+def test_multi_part_roads_are_taken_part_by_part(river_graph):
+    """A CAD or shapefile export's MultiLineString: each part a road of the same row."""
     multi = gpd.GeoDataFrame(
-        geometry=[shapely.MultiLineString([[(X0, Y0), (X0 + 1, Y0)]])], crs="EPSG:4549"
+        geometry=[
+            shapely.MultiLineString(
+                [[(X0 + 300, Y0), (X0 + 300, Y0 - 200)], [(X0 + 700, Y0), (X0 + 700, Y0 - 200)]]
+            )
+        ],
+        crs="EPSG:4549",
     )
-    with pytest.raises(ValueError, match=r"explode"):
-        add_planned_roads(river_graph, multi)
+    graph, joins = add_planned_roads(river_graph, multi)
+    assert list(joins["road"]) == [1, 1, 1, 1] and list(joins["status"]) == ["joined"] * 4
+    assert graph.number_of_edges() == river_graph.number_of_edges() + 4
+    points = gpd.GeoDataFrame(geometry=[shapely.Point(X0, Y0)], crs="EPSG:4549")
+    with pytest.raises(ValueError, match=r"planned roads must be lines, not Point"):
+        add_planned_roads(river_graph, points)
 
 
 def test_planned_facilities_keep_their_own_ids():
@@ -141,7 +151,8 @@ def test_road_meeting_a_street_mid_block_splits_it(river_graph):
     assert graph.edges[2, w, 0]["length"] == pytest.approx(50.0)
     assert graph.edges[w, 3, 0]["length"] == pytest.approx(50.0)
     net = network_from_graph(graph)
-    assert net.edge_length_m.sum() == pytest.approx(2 * 2000 + 200 + 297, abs=1e-6)
+    # the road drawn 3 m short of the street is walked to it: 297 m + 3 m
+    assert net.edge_length_m.sum() == pytest.approx(2 * 2000 + 200 + 300, abs=1e-6)
 
 
 def test_road_end_beside_a_node_joins_the_node(river_graph):
@@ -203,3 +214,47 @@ def test_site_and_analyze_build_the_same_network(sample_study, tmp_path):
     largest = network_from_study(load_study(sample_study))
     assert analyzed.n_edges == largest.n_edges + 1
     assert len(list((tmp_path / "cache").glob("network-*.npz"))) == 1  # one cached network
+
+
+def test_planned_roads_form_a_network_of_their_own(river_graph, caplog):
+    """A T-junction, a crossing at grade, a footbridge over a street and a stray road.
+
+    Walks checked by networkx's Dijkstra on the graph returned, against hand-computed
+    lengths (the south street runs along y = 0, the north one along y = 200).
+    """
+    import networkx as nx
+
+    roads = lines(
+        [(300, 0), (300, -400)],  # spine: joins the south street at node 3
+        [(300, -250), (800, -250)],  # branch from the spine's side (a T), 250 m from streets
+        [(650, 80), (650, -80)],  # crosses the south street mid-block, at grade
+        [(1450, 170), (1450, -80)],  # footbridge over the south street, joins the north one
+        [(1800, -80), (1800, -300)],  # reaches nothing
+    )
+    roads["bridge"] = [None, None, None, "yes", None]
+    graph, joins = add_planned_roads(river_graph, roads, join_m=30)
+    status = joins.drop_duplicates("road").set_index("road")["status"]
+    assert status.to_dict() == {
+        1: "joined",
+        2: "connected",
+        3: "joined",
+        4: "joined",
+        5: "left out",
+    }
+    ends = joins.set_index(["road", "end"])
+    assert ends.loc[(2, "start"), "joined"] == "planned road"
+    assert ends.loc[(5, "start"), "joined"] == "none"
+    assert "planned roads 5 reach no street" in caplog.text
+
+    def walk(a, b):
+        return nx.shortest_path_length(graph, a, b, weight="length")
+
+    # the branch's far end: 250 m down the spine, 500 m along the branch
+    assert walk(3, ends.loc[(2, "end"), "node"]) == pytest.approx(750)
+    # the crossing: from node 6 (x = 600) 50 m to the junction, 80 m down
+    assert walk(6, ends.loc[(3, "end"), "node"]) == pytest.approx(130)
+    # the bridge has no junction with the south street: from node 14 (x = 1,400) round by
+    # the river bridge at x = 1,000 and the north street, then 30 m + 250 m over the bridge
+    bridge_end = ends.loc[(4, "end"), "node"]
+    assert walk(14, bridge_end) == pytest.approx(400 + 200 + 450 + 30 + 250)
+    assert walk(114, bridge_end) == pytest.approx(50 + 30 + 250)

@@ -169,3 +169,17 @@ def test_an_unproven_solve_is_labelled_best_found(line_district, monkeypatch):
     assert set(suggestion.sites["solver"]) == {"best found"}
     assert "vs best found 900" in suggestion.message
     assert "exact" not in suggestion.message
+
+
+def test_fewer_candidates_than_sites_says_so_and_how_to_give_more(line_district, caplog):
+    network, comm, res, fac = line_district
+    opts = AnalysisOptions(minutes=3, walk_speed_m_s=1.0)
+    before = analyze(network, comm, res, fac, options=opts, verbose=False)
+    from cjgis.siting import node_candidates
+
+    n = len(node_candidates(before, spacing_m=100))
+    many = suggest_sites(before, "c", k=n + 5, spacing_m=100)
+    assert f"候选点不足 only {n} candidate(s) for {n + 5} sites" in many.message
+    assert '[siting] candidates = "candidates.gpkg"' in many.message
+    assert "候选点不足" in caplog.text
+    assert "候选点不足" not in suggest_sites(before, "c", k=1, spacing_m=100).message

@@ -193,6 +193,31 @@ class CoordinateWarning(UserWarning):
 _BETTER_FACTOR = 2.0
 #: ...and the declared reading must leave them at least this far off (metres, median).
 _MIN_OFFSET_M = 15.0
+#: ...and closer by this factor than the same shift turned in other directions (controls).
+_CONTROL_FACTOR = 1.5
+#: Directions of the control shifts, degrees from the Chinese reading's own.
+_CONTROL_ANGLES = (45, 90, 135, 180, 225, 270, 315)
+
+
+def _control_offset(xy: np.ndarray, reading, to_metric, network) -> float:
+    """Return the least median street distance of the Chinese shift turned other ways.
+
+    On a sparse network (a car network without footpaths, points deep in large blocks) a
+    shift of 500 m in any direction may land points nearer a street than where they are; a
+    Chinese reading counts only where it beats those control shifts clearly.
+    """
+    here = to_metric(xy)
+    there = to_metric(np.column_stack(reading(xy[:, 0], xy[:, 1])))
+    shift = there - here
+    medians = []
+    for angle in np.radians(_CONTROL_ANGLES):
+        c, s = np.cos(angle), np.sin(angle)
+        turned = shift @ np.array([[c, s], [-s, c]])
+        pts = shapely.points(here + turned)
+        medians.append(np.median(network.edge_tree.query_nearest(pts, return_distance=True)[1]))
+    return float(min(medians))
+
+
 #: Points checked at most (an evenly spaced sample of larger layers).
 _MAX_CHECKED = 1000
 
@@ -240,6 +265,9 @@ def check_chinese_offset(
     name, best = min(readings.items(), key=lambda item: item[1])
     if declared < _MIN_OFFSET_M or best * _BETTER_FACTOR > declared:
         return None
+    control = _control_offset(xy, CHINESE_CRS[name], to_metric, network)
+    if best * _CONTROL_FACTOR > control:
+        return None  # any shift of that size lands nearer streets: no sign of GCJ-02
     message = (
         f"{file}: read as WGS84 the points sit a median {declared:.0f} m from the "
         f"nearest street; read as {name.upper()} only {best:.0f} m. Fix: if the file is "

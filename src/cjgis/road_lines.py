@@ -14,6 +14,7 @@ Both return osmnx-style ``networkx.MultiDiGraph`` objects, like every reader in
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import replace
 from pathlib import Path
@@ -229,21 +230,26 @@ def log_joins(path: Path, joins: pd.DataFrame) -> None:
 def add_planned_roads(
     graph: nx.MultiDiGraph, roads, *, join_m: float = PLANNED_JOIN_M
 ) -> tuple[nx.MultiDiGraph, pd.DataFrame]:
-    """Return a copy of ``graph`` with planned road lines added, and how their ends joined.
+    """Return a copy of ``graph`` with planned road lines added, and how each road joined.
 
-    A road end joins the nearest street within ``join_m``: at its node when a node is about as
-    near as the street itself (within 1 m more), otherwise at the nearest point of the street,
-    which is split there (a new road meeting an existing one mid-block). An end with no street
-    within ``join_m`` becomes a dead end.
+    Planned roads form a network of their own: they are split where they cross or touch,
+    and a road end within ``join_m`` of another planned road joins it (a T-junction drawn a
+    little short). A planned road crossing an existing street at grade meets it in a new
+    junction. A **free end** (an end that meets no other planned road) joins the nearest
+    street within ``join_m``: at its node when a node is about as near as the street itself
+    (within 1 m more), otherwise at the nearest point of the street, which is split there.
+    Bridges and tunnels (``bridge``/``tunnel`` other than no, or ``layer`` other than 0)
+    cross everything without a junction and join only at their ends.
 
     Parameters
     ----------
     graph : networkx.MultiDiGraph
         osmnx-style street graph (nodes ``x``/``y`` in ``graph.graph["crs"]``, WGS84 default).
     roads : geopandas.GeoDataFrame
-        Planned roads as LineStrings, in any CRS.
+        Planned roads as LineStrings or MultiLineStrings (each part a road, said in the log),
+        in any CRS; optional ``bridge``, ``tunnel``, ``layer`` columns.
     join_m : float, optional
-        Largest distance from a road end to the street it joins.
+        Largest distance from a road end to the street or planned road it joins.
 
     Returns
     -------
@@ -251,48 +257,207 @@ def add_planned_roads(
         The new graph; the input graph is not modified.
     joins : pandas.DataFrame
         One row per road end: ``road`` (row), ``end`` (``start``/``end``), ``node``,
-        ``distance_m`` (``nan`` for a dead end) and ``split`` (True where a street was split).
+        ``distance_m`` (to the street it joined; ``nan`` where it joined none), ``split``
+        (True where a street was split), ``joined`` (``street``, ``planned road`` or
+        ``none``) and the road's ``status``: ``joined`` (to a street), ``connected``
+        (through other planned roads) or ``left out`` (reaches no street: a run with
+        ``[network] components`` other than ``"all"`` leaves it out, with this reason).
     """
-    lines = roads.geometry
-    if not lines.geom_type.isin(["LineString"]).all():
-        raise InputError(
-            "planned roads must be LineStrings. Fix: explode multi-part lines "
-            "first (e.g. roads.explode(ignore_index=True))"
-        )
+    lines, rows, over = _planned_lines(roads)
     graph_crs = CRS.from_user_input(graph.graph.get("crs", "EPSG:4326"))
     xy = np.array([(d["x"], d["y"]) for _, d in graph.nodes(data=True)], dtype=float)
     metric = metric_crs_for(*projector(graph_crs, "EPSG:4326")(xy.mean(axis=0, keepdims=True))[0])
     streets = _MetricStreets(graph.copy(), graph_crs, metric)
-    lines_metric = roads.to_crs(metric).geometry.to_numpy()
-    joins = []
-    for row, line_m in enumerate(lines_metric):
-        ends = []
-        for which, k in (("start", 0), ("end", -1)):
-            node, distance, split = streets.join(shapely.get_point(line_m, k), join_m=join_m)
-            ends.append(node)
-            joins.append(
+    lines_m = gpd.GeoSeries(lines, crs=roads.crs).to_crs(metric).to_numpy()
+    grade = ~over
+    _, connectors = _close_gaps(lines_m[grade], rows[grade], join_m=join_m)
+    crossings = _cross_streets(streets, lines_m[grade])
+    pieces, source = _planned_pieces(lines_m, grade, connectors, [p for p, _ in crossings])
+    keys, node_of = _cluster_ends(pieces, tolerance_m=MERGE_M)
+    degree = np.bincount(node_of.ravel(), minlength=len(keys))
+    crossing_at = cKDTree(keys).query_ball_point(
+        np.array([(p.x, p.y) for p, _ in crossings]).reshape(-1, 2), r=MERGE_M
+    )
+    node_id: dict[int, object] = {}
+    for (_, node), near in zip(crossings, crossing_at, strict=True):
+        for k in near:
+            node_id[k] = node
+    ends = {}  # cluster -> (node, distance to the street, split, on a street)
+    for k, (x, y) in enumerate(keys):
+        if k in node_id:
+            ends[k] = (node_id[k], 0.0, True, True)
+            continue
+        if degree[k] == 1:  # a free end: it may join a street
+            node, distance, split = streets.join(shapely.Point(x, y), join_m=join_m)
+            node_id[k] = node
+            ends[k] = (node, distance, split, bool(np.isfinite(distance)))
+        else:
+            node_id[k] = streets._new_node(shapely.Point(x, y))
+            ends[k] = (node_id[k], np.nan, False, False)
+    for p, geom in enumerate(pieces):
+        geom = _reaching(geom, streets, ends[int(node_of[0, p])], ends[int(node_of[1, p])])
+        row = rows[source[p]] if source[p] >= 0 else 0
+        attrs = {"highway": "planned", "length": float(geom.length), "oneway": False}
+        if source[p] >= 0 and over[source[p]]:
+            attrs["bridge"] = "yes"
+        u, v = node_id[int(node_of[0, p])], node_id[int(node_of[1, p])]
+        line_g = streets.to_graph_crs(geom)
+        streets.graph.add_edge(u, v, geometry=line_g, reversed=False, **attrs, osmid=-int(row))
+        streets.graph.add_edge(
+            v, u, geometry=shapely.reverse(line_g), reversed=True, **attrs, osmid=-int(row)
+        )
+    joins = _planned_joins(lines_m, rows, pieces, source, keys, node_of, ends, degree)
+    for status in ("connected", "left out"):
+        named = sorted(set(joins.loc[joins["status"] == status, "road"]))
+        if named and status == "left out":
+            log.warning(
+                "planned roads %s reach no street (no end within %g m of a street, none "
+                "joined through other planned roads): left out of the network",
+                ", ".join(map(str, named)),
+                join_m,
+            )
+        elif named:
+            log.info("planned roads %s join the streets through other planned roads", named)
+    return streets.graph, joins
+
+
+def _reaching(geom, streets, start, end):
+    """Return the piece drawn on to the street nodes its ends joined (the gap is walked)."""
+    xy = shapely.get_coordinates(geom)
+    for at, (node, distance, _, on_street) in ((0, start), (-1, end)):
+        if on_street and distance > 0:
+            data = streets.graph.nodes[node]
+            there = streets._to_metric(np.array([[data["x"], data["y"]]]))[0]
+            xy = np.vstack([there, xy]) if at == 0 else np.vstack([xy, there])
+    return shapely.LineString(xy)
+
+
+def _planned_lines(roads) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Single lines of the planned roads, their 1-based rows and whether each is a structure."""
+    kinds = set(roads.geometry.geom_type)
+    if not kinds <= {"LineString", "MultiLineString"}:
+        raise InputError(
+            f"planned roads must be lines, not {', '.join(sorted(kinds))}. Fix: give the road "
+            "centre lines (LineString or MultiLineString)"
+        )
+    rows = np.arange(1, len(roads) + 1)
+    over = _structures(roads)
+    parts = roads.assign(_road=rows, _over=over).explode(ignore_index=True)
+    if len(parts) > len(roads):
+        log.info(
+            "planned roads: %d multi-part rows split into their %d lines",
+            int((roads.geometry.geom_type == "MultiLineString").sum()),
+            len(parts) - len(roads) + int((roads.geometry.geom_type == "MultiLineString").sum()),
+        )
+    return (
+        parts.geometry.to_numpy(),
+        parts["_road"].to_numpy(),
+        parts["_over"].to_numpy(dtype=bool),
+    )
+
+
+def _structures(roads) -> np.ndarray:
+    """Bridges and tunnels: ``bridge``/``tunnel`` tagged (not no), or ``layer`` other than 0."""
+    over = np.zeros(len(roads), dtype=bool)
+    for tag in ("bridge", "tunnel"):
+        if tag in roads:
+            text = roads[tag].astype("string").str.strip().str.lower().fillna("")
+            over |= ~text.isin(["", "no", "false", "0", "none"]).to_numpy()
+    if "layer" in roads:
+        layer = pd.to_numeric(roads["layer"], errors="coerce").fillna(0.0)
+        over |= (layer != 0).to_numpy()
+    return over
+
+
+def _cross_streets(streets, lines: np.ndarray) -> list[tuple[object, object]]:
+    """Junctions where planned lines cross existing streets at grade (the street split there).
+
+    Returns (point, street node) pairs; an end touching a street is a join, not a crossing.
+    """
+    found = []
+    for line in lines:
+        ends = shapely.get_point(line, [0, -1])
+        old = [e for e in streets.edge_tree.query(line, predicate="intersects") if streets.alive[e]]
+        new = range(len(streets.edge_tree), len(streets.edges))
+        points = []
+        for e in [*old, *(e for e in new if streets.alive[e])]:
+            cut = shapely.intersection(line, streets.edge_geoms[e])
+            points += [g for g in shapely.get_parts(cut) if g.geom_type == "Point"]
+        for point in points:
+            if shapely.distance(point, ends).min() <= 1.0:
+                continue
+            node, _, _ = streets.join(point, join_m=MERGE_M)
+            found.append((point, node))
+    return found
+
+
+def _planned_pieces(lines, grade, connectors, crossings) -> tuple[np.ndarray, np.ndarray]:
+    """Planned lines split where they cross, touch or meet a street; each piece's source line.
+
+    Lines at grade and the connectors closing their short gaps are split at every crossing
+    (a union on the :data:`GRID_M` grid) and at the street crossings; bridges and tunnels
+    stay whole. ``source`` is the index of the line a piece lies on (-1: a connector).
+    """
+    flat = np.concatenate([lines[grade], connectors]) if len(connectors) else lines[grade]
+    pieces = shapely.get_parts(shapely.union_all(flat, grid_size=GRID_M)) if len(flat) else []
+    pieces = [p for p in pieces if p.length > 0]
+    if crossings:
+        cuts = shapely.MultiPoint(crossings)
+        pieces = [part for p in pieces for part in _split_at(p, cuts)]
+    pieces = np.array([*pieces, *lines[~grade]], dtype=object)
+    mid = shapely.line_interpolate_point(pieces, 0.5, normalized=True)
+    tree = shapely.STRtree(lines)
+    (piece_idx, line_idx), dist = tree.query_nearest(mid, return_distance=True, all_matches=False)
+    source = np.full(len(pieces), -1)
+    on = dist <= 2 * GRID_M
+    source[piece_idx[on]] = line_idx[on]
+    n_grade = len(pieces) - int((~grade).sum())
+    source[n_grade:] = np.flatnonzero(~grade)  # structures are their own source
+    return pieces, source
+
+
+def _split_at(piece, points) -> list:
+    """Split a line at the points lying on it (within a centimetre), ends excluded."""
+    near = [p for p in shapely.get_parts(points) if shapely.distance(piece, p) <= GRID_M]
+    at = sorted(
+        {shapely.line_locate_point(piece, p) for p in near} - {0.0, piece.length},
+    )
+    at = [a for a in at if GRID_M < a < piece.length - GRID_M]
+    bounds = [0.0, *at, piece.length]
+    return [substring(piece, a, b) for a, b in itertools.pairwise(bounds)]
+
+
+def _planned_joins(lines, rows, pieces, source, keys, node_of, ends, degree) -> pd.DataFrame:
+    """One row per planned road end: where it joined, and each road's status."""
+    # components of the planned pieces: a road is joined if a node of its component is a street's
+    n = len(keys)
+    links = coo_matrix((np.ones(len(pieces)), (node_of[0], node_of[1])), shape=(n, n))
+    _, component = connected_components(links, directed=False)
+    on_street = {component[k] for k, end in ends.items() if end[3]}
+    end_tree = cKDTree(keys)
+    records = []
+    for i, line in enumerate(lines):
+        mine = {int(node_of[j, p]) for p in np.flatnonzero(source == i) for j in (0, 1)}
+        joined_self = any(ends[k][3] for k in mine)
+        reaches = any(component[k] in on_street for k in mine)
+        status = "joined" if joined_self else "connected" if reaches else "left out"
+        for which, at in (("start", 0), ("end", -1)):
+            point = shapely.get_coordinates(shapely.get_point(line, at))[0]
+            k = int(end_tree.query(point)[1])
+            node, distance, split, at_street = ends[k]
+            joined = "street" if at_street else "planned road" if degree[k] > 1 else "none"
+            records.append(
                 {
-                    "road": row + 1,
+                    "road": int(rows[i]),
                     "end": which,
                     "node": node,
                     "distance_m": distance,
                     "split": split,
+                    "joined": joined,
+                    "status": status,
                 }
             )
-        line_g = streets.to_graph_crs(line_m)
-        attrs = {"highway": "planned", "length": float(line_m.length), "oneway": False}
-        streets.graph.add_edge(
-            ends[0], ends[1], geometry=line_g, reversed=False, **attrs, osmid=-row - 1
-        )
-        streets.graph.add_edge(
-            ends[1],
-            ends[0],
-            geometry=shapely.reverse(line_g),
-            reversed=True,
-            **attrs,
-            osmid=-row - 1,
-        )
-    return streets.graph, pd.DataFrame(joins)
+    return pd.DataFrame(records)
 
 
 class _MetricStreets:

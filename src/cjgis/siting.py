@@ -353,6 +353,15 @@ def suggest_sites(
     e_obj = covered_weight(matrix, weights, exact.picked) if exact is not None else float("nan")
     count = None if fewest is None else len(fewest)
     message = _message(category, rule, count, g_obj, e_obj, len(cand), exact_label=solved_by)
+    if len(cand) < k:
+        message += f"; 候选点不足 only {len(cand)} candidate(s) for {k} sites" + (
+            " (street nodes inside the communities, one per spacing_m). Fix: give parcels "
+            'or points to choose from, [siting] candidates = "candidates.gpkg", or lower '
+            "[siting] spacing_m"
+            if candidates is None
+            else ". Fix: add candidates to the [siting] candidates layer"
+        )
+        log.warning(message)
     return SiteSuggestion(sites, g_obj, e_obj, count, message)
 
 
