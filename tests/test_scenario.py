@@ -123,6 +123,17 @@ def test_cjgis_site_on_the_sample(sample_study, tmp_path, monkeypatch):
         zip(changed["community_name"], changed["category"], strict=True)
     )
     assert (changes["covered_residents_change"] >= 0).all()  # planning never takes away
+    roads = gpd.read_file(out / "planned_network.gpkg", layer="planned_roads")
+    ends = gpd.read_file(out / "planned_network.gpkg", layer="road_ends")
+    assert set(roads["status"]) == {"joined"} and len(ends) == 2 * len(roads)
+    assert (ends["joined"] == "street").all() and ends.crs == roads.crs
+    # each share beside the totals and the 口径 it is of, before and after
+    for column in ("residents", "elderly", "demand", "demand_basis"):
+        assert {f"{column}_before", f"{column}_after"} <= set(changes.columns)
+    care = changes[changes["category"] == "elderly_care"]
+    assert (care["demand_basis_after"] == "60岁及以上老年人口 (数据 counted)").all()
+    covered = care["covered_residents_after"] <= care["residents_after"] + 1e-9
+    assert covered.all()
     sites = pd.read_csv(out / "suggested_sites.csv", encoding="utf-8-sig")
     from conftest import walked_categories
 
@@ -258,3 +269,14 @@ def test_planned_roads_form_a_network_of_their_own(river_graph, caplog):
     bridge_end = ends.loc[(4, "end"), "node"]
     assert walk(14, bridge_end) == pytest.approx(400 + 200 + 450 + 30 + 250)
     assert walk(114, bridge_end) == pytest.approx(50 + 30 + 250)
+
+
+def test_road_joins_say_where_and_which_street(river_graph):
+    for u, v, data in river_graph.edges(data=True):
+        data["name"] = "南街" if u < 100 and v < 100 else "北街" if u >= 100 and v >= 100 else "桥"
+    _, joins = add_planned_roads(river_graph, lines([(250, -3), (250, -300)]), join_m=30)
+    start, end = joins.iloc[0], joins.iloc[1]
+    assert (start["x"], start["y"]) == (pytest.approx(X0 + 250), pytest.approx(Y0))
+    assert start["street"] == "南街" and start["crs"] == "EPSG:4549"
+    assert end["street"] == "" and end["joined"] == "none"
+    assert end["y"] == pytest.approx(Y0 - 300)

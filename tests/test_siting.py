@@ -183,3 +183,21 @@ def test_fewer_candidates_than_sites_says_so_and_how_to_give_more(line_district,
     assert '[siting] candidates = "candidates.gpkg"' in many.message
     assert "候选点不足" in caplog.text
     assert "候选点不足" not in suggest_sites(before, "c", k=1, spacing_m=100).message
+
+
+def test_junctions_on_a_boundary_drawn_along_street_centre_lines_are_candidates(line_district):
+    from dataclasses import replace
+
+    from cjgis.siting import BOUNDARY_M, node_candidates
+
+    network, comm, res, fac = line_district
+    before = analyze(network, comm, res, fac, options=AnalysisOptions(), verbose=False)
+    # the same community, its edge laid along the street (the street is its boundary)
+    xs, ys = network.node_x, network.node_y
+    street = shapely.box(xs.min(), ys.min(), xs.max(), ys.max() + 100.0)
+    along = replace(before, communities=before.communities.assign(geometry=[street]))
+    found = node_candidates(along, spacing_m=1.0)
+    assert len(found) == network.n_nodes  # every junction lies on the boundary
+    outside = shapely.box(xs.min(), ys.min() + 2 * BOUNDARY_M, xs.max(), ys.max() + 100.0)
+    away = replace(before, communities=before.communities.assign(geometry=[outside]))
+    assert len(node_candidates(away, spacing_m=1.0)) == 0  # farther than BOUNDARY_M: none

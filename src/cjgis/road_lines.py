@@ -261,7 +261,9 @@ def add_planned_roads(
         (True where a street was split), ``joined`` (``street``, ``planned road`` or
         ``none``) and the road's ``status``: ``joined`` (to a street), ``connected``
         (through other planned roads) or ``left out`` (reaches no street: a run with
-        ``[network] components`` other than ``"all"`` leaves it out, with this reason).
+        ``[network] components`` other than ``"all"`` leaves it out, with this reason);
+        ``x``, ``y`` (the node, in the graph's ``crs``, which a column names) and the
+        ``street`` it met (names of the streets at the node, where it joined one).
     """
     lines, rows, over = _planned_lines(roads)
     graph_crs = CRS.from_user_input(graph.graph.get("crs", "EPSG:4326"))
@@ -307,6 +309,7 @@ def add_planned_roads(
             v, u, geometry=shapely.reverse(line_g), reversed=True, **attrs, osmid=-int(row)
         )
     joins = _planned_joins(lines_m, rows, pieces, source, keys, node_of, ends, degree)
+    joins = _with_places(joins, streets.graph, graph_crs)
     for status in ("connected", "left out"):
         named = sorted(set(joins.loc[joins["status"] == status, "road"]))
         if named and status == "left out":
@@ -330,6 +333,22 @@ def _reaching(geom, streets, start, end):
             there = streets._to_metric(np.array([[data["x"], data["y"]]]))[0]
             xy = np.vstack([there, xy]) if at == 0 else np.vstack([xy, there])
     return shapely.LineString(xy)
+
+
+def _with_places(joins: pd.DataFrame, graph: nx.MultiDiGraph, crs: CRS) -> pd.DataFrame:
+    """Add each end's node coordinates (``x``, ``y`` in the graph's ``crs``) and the street met."""
+    nodes = joins["node"].tolist()
+    x = [graph.nodes[n]["x"] for n in nodes]
+    y = [graph.nodes[n]["y"] for n in nodes]
+    streets = []
+    for node, joined in zip(nodes, joins["joined"], strict=True):
+        names = {
+            str(data.get("name"))
+            for _, _, data in graph.edges(node, data=True)
+            if data.get("highway") != "planned" and data.get("name") not in (None, "")
+        }
+        streets.append("; ".join(sorted(names)) if joined == "street" and names else "")
+    return joins.assign(x=x, y=y, crs=crs.to_string(), street=streets)
 
 
 def _planned_lines(roads) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

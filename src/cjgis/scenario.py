@@ -48,9 +48,11 @@ def compare(before: Analysis, after: Analysis) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``community_id, community_name, resident_group, category, category_zh``, then for each of
-        ``covered_residents, covered_share, median_walk_min, max_walk_min, status`` a
-        ``_before`` and ``_after`` column, plus ``covered_residents_change`` and
-        ``status_change`` (e.g. ``不达标 -> 达标``, the verdicts' Chinese words).
+        ``residents, elderly, demand, demand_basis`` (the totals and the 口径 each share is
+        of: planned residents change them), ``covered_residents, covered_share,
+        median_walk_min, max_walk_min, status`` a ``_before`` and ``_after`` column, plus
+        ``covered_residents_change`` and ``status_change`` (e.g. ``不达标 -> 达标``, the
+        verdicts' Chinese words).
     """
     keys = [
         "community_id",
@@ -61,6 +63,10 @@ def compare(before: Analysis, after: Analysis) -> pd.DataFrame:
         "target_share",
     ]
     values = [
+        "residents",
+        "elderly",
+        "demand",
+        "demand_basis",
         "covered_residents",
         "covered_share",
         "median_walk_min",
@@ -72,7 +78,8 @@ def compare(before: Analysis, after: Analysis) -> pd.DataFrame:
 
     def rows(analysis: Analysis) -> pd.DataFrame:
         both = [f for f in (analysis.coverage, analysis.outside_coverage) if len(f)]
-        return pd.concat(both, ignore_index=True)[keys + values]
+        table = pd.concat(both, ignore_index=True)
+        return table[keys + [v for v in values if v in table]]
 
     table = rows(before).merge(rows(after), on=keys, how="outer", suffixes=("_before", "_after"))
     table["covered_residents_change"] = table["covered_residents_after"].fillna(0) - table[
@@ -132,6 +139,8 @@ class SiteStudy:
         How the planned roads joined the network (:func:`add_planned_roads`).
     suggestions : dict of str to SiteSuggestion
         Per category that still misses its target as planned.
+    roads : geopandas.GeoDataFrame or None
+        The planned roads as read, each with its ``status`` from ``joins``.
     """
 
     before: Analysis
@@ -139,6 +148,7 @@ class SiteStudy:
     changes: pd.DataFrame
     joins: pd.DataFrame
     suggestions: dict[str, SiteSuggestion]
+    roads: gpd.GeoDataFrame | None = None
 
 
 def run_site_study(study: Study, *, verbose: bool = True) -> SiteStudy:
@@ -159,13 +169,14 @@ def run_site_study(study: Study, *, verbose: bool = True) -> SiteStudy:
     before = run(network, residents, facilities)
     planned = study.planned
     joins = pd.DataFrame(columns=["road", "end", "node", "distance_m"])
+    roads = None
     if planned.roads is not None:
+        roads = gpd.read_file(planned.roads)
         network, joins = network_with_planned_roads(
-            network,
-            gpd.read_file(planned.roads),
-            join_m=planned.join_m,
-            components=study.network.components,
+            network, roads, join_m=planned.join_m, components=study.network.components
         )
+        status = joins.drop_duplicates("road").set_index("road")["status"]
+        roads = roads.assign(status=status.reindex(range(1, len(roads) + 1)).to_numpy())
     if planned.facilities is not None:
         facilities = with_planned_facilities(
             facilities, read_study_facilities(study, planned.facilities)
@@ -184,7 +195,7 @@ def run_site_study(study: Study, *, verbose: bool = True) -> SiteStudy:
         siting["candidates"] = gpd.read_file(siting["candidates"])
     gaps = after.coverage.loc[after.coverage["status"] == NOT_MET, "category"].unique()
     suggestions = {c: suggest_sites(after, c, **siting) for c in after.categories if c in gaps}
-    return SiteStudy(before, after, compare(before, after), joins, suggestions)
+    return SiteStudy(before, after, compare(before, after), joins, suggestions, roads)
 
 
 def no_sites_reason(site: SiteStudy) -> str | None:
@@ -214,6 +225,9 @@ def write_site_outputs(
 ) -> dict[str, Path]:
     """Write ``before_after.csv``, ``suggested_sites.csv``/``.gpkg`` and the road joins.
 
+    With planned roads, ``planned_network.gpkg`` too: ``planned_roads`` (each road with its
+    ``status``) and ``road_ends`` (each end as a point: what it joined, how far, the street).
+
     The sites' ``lon``/``lat`` are WGS84 (their ``crs`` column says so); ``also_crs``
     (``"gcj02"`` or ``"bd09"``, the planner's own, e.g. the study's ``[facilities] crs``) adds
     ``lon_gcj02``/``lat_gcj02`` (or ``_bd09``) columns to paste into Amap or Baidu.
@@ -230,6 +244,16 @@ def write_site_outputs(
     sites = with_chinese_coordinates(suggested_sites_table(site), also_crs)
     write_csv(pd.DataFrame(sites.drop(columns="geometry")), paths["suggested_sites_csv"])
     write_gpkg({"suggested_sites": sites}, paths["suggested_sites"])
+    if site.roads is not None and "x" in site.joins:
+        paths["planned_network"] = out / "planned_network.gpkg"
+        crs = site.joins["crs"].iloc[0] if len(site.joins) else site.after.crs
+        ends = gpd.GeoDataFrame(
+            site.joins.drop(columns=["x", "y", "crs"]).assign(node=site.joins["node"].astype(str)),
+            geometry=gpd.points_from_xy(site.joins["x"], site.joins["y"]),
+            crs=crs,
+        )
+        layers = {"planned_roads": site.roads.to_crs(site.after.crs), "road_ends": ends}
+        write_gpkg(layers, paths["planned_network"])
     return paths
 
 

@@ -257,11 +257,21 @@ class SiteSuggestion:
     message: str
 
 
+#: Street nodes this close to a community (on its boundary: a community bounded by street
+#: centre lines) are candidates too.
+BOUNDARY_M = 5.0
+
+
 def node_candidates(analysis: Analysis, *, spacing_m: float = 100.0) -> gpd.GeoDataFrame:
-    """Network nodes inside the communities, thinned to one per ``spacing_m`` grid cell."""
+    """Network nodes in the communities, thinned to one per ``spacing_m`` grid cell.
+
+    Nodes within :data:`BOUNDARY_M` of a community count: a community drawn along the centre
+    lines of its streets has its junctions on its boundary, not inside it.
+    """
     net = analysis.network
     points = gpd.GeoSeries(shapely.points(net.node_x, net.node_y), crs=net.crs)
-    inside = points.within(analysis.communities.union_all()).to_numpy()
+    area = analysis.communities.union_all()
+    inside = shapely.dwithin(points.to_numpy(), area, BOUNDARY_M)
     idx = np.flatnonzero(inside)
     cells = np.column_stack(
         [np.floor(net.node_x[idx] / spacing_m), np.floor(net.node_y[idx] / spacing_m)]
