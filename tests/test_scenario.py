@@ -127,6 +127,13 @@ def test_cjgis_site_on_the_sample(sample_study, tmp_path, monkeypatch):
     ends = gpd.read_file(out / "planned_network.gpkg", layer="road_ends")
     assert set(roads["status"]) == {"joined"} and len(ends) == 2 * len(roads)
     assert (ends["joined"] == "street").all() and ends.crs == roads.crs
+    import json
+
+    page = (tmp_path / "maps" / "sample_site.html").read_text(encoding="utf-8")
+    for layer in ("规划道路 planned roads", "规划设施 planned facilities"):
+        assert layer in page, layer  # the legend
+        assert json.dumps(layer)[1:-1] in page, layer  # the layer control (JSON-escaped)
+    assert "planned road 1: joined" in page  # each road's tooltip says its status
     # each share beside the totals and the 口径 it is of, before and after
     for column in ("residents", "elderly", "demand", "demand_basis"):
         assert {f"{column}_before", f"{column}_after"} <= set(changes.columns)

@@ -138,6 +138,7 @@ def _site(args: argparse.Namespace) -> int:
         title=f"cjgis · {study.name} · 规划后 as planned",
         proposed=suggested_sites_table(site),
         before=site.before,
+        planned_roads=site.roads,
         **study.map_options,
     )
     chinese = study.facilities.crs  # the planner's own coordinates, e.g. Amap's GCJ-02

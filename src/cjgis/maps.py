@@ -529,6 +529,92 @@ def _before_layer(before: Analysis, category: str, shift: str | None) -> folium.
     )
 
 
+#: Colour of the plan's own layers (planned roads, residences, facilities).
+PLAN_COLOUR = "#e66101"
+
+
+def _plan_layers(analysis: Analysis, roads, shift: str | None) -> list[tuple]:
+    """Return the plan's own layers: planned roads, residences and facilities.
+
+    Each with its legend entry; none for a part the plan does not have.
+    """
+    out = []
+    if roads is not None and len(roads):
+        status = roads["status"].fillna("") if "status" in roads else pd.Series("", roads.index)
+        lines = gpd.GeoDataFrame(
+            {"label": [f"规划道路 planned road {i + 1}: {s}" for i, s in enumerate(status)]},
+            geometry=roads.geometry.to_numpy(),
+            crs=roads.crs,
+        ).to_crs(analysis.crs)
+        layer = _geojson(
+            _features(_display(lines, shift)),
+            name="规划道路 planned roads",
+            style_function=lambda f: {"color": PLAN_COLOUR, "weight": 6, "dashArray": "10 6"},
+            tooltip=folium.GeoJsonTooltip(["label"], labels=False),
+        )
+        out.append(
+            (layer, ("规划道路 planned roads", _swatch(f"border-top:4px dashed {PLAN_COLOUR}")))
+        )
+    res = analysis.residents
+    new = res["resident_id"].astype(str).str.startswith("planned-")
+    if new.any():
+        points = gpd.GeoDataFrame(
+            {
+                "label": [
+                    f"规划居民 planned · {r} · {p:,.0f} 人"
+                    for r, p in zip(
+                        res.loc[new, "resident_id"], res.loc[new, "population"], strict=True
+                    )
+                ]
+            },
+            geometry=representative_points(res.loc[new].geometry.to_numpy()),
+            crs=res.crs,
+        )
+        layer = _geojson(
+            _features(_display(points, shift)),
+            name="规划居民 planned residences",
+            marker=folium.CircleMarker(),
+            style_function=lambda f: {"radius": 5, "color": PLAN_COLOUR, "fill": True},
+            tooltip=folium.GeoJsonTooltip(["label"], labels=False),
+        )
+        out.append((layer, ("规划居民 planned residences", _swatch(f"background:{PLAN_COLOUR}"))))
+    fac = analysis.facilities
+    if "planned" in fac and fac["planned"].astype(bool).any():
+        mine = fac[fac["planned"].astype(bool)]
+        points = gpd.GeoDataFrame(
+            {
+                "label": [
+                    f"规划设施 planned · {category_info(c).name_zh} · {_html_text(str(n))}"
+                    for c, n in zip(mine["category"], mine["name"], strict=True)
+                ]
+            },
+            geometry=mine.geometry.representative_point().to_numpy(),
+            crs=fac.crs,
+        )
+        layer = _geojson(
+            _features(_display(points, shift)),
+            name="规划设施 planned facilities",
+            marker=folium.CircleMarker(),
+            style_function=lambda f: {
+                "radius": 9,
+                "color": PLAN_COLOUR,
+                "weight": 3,
+                "fill": False,
+            },
+            tooltip=folium.GeoJsonTooltip(["label"], labels=False),
+        )
+        out.append(
+            (
+                layer,
+                (
+                    "规划设施 planned facilities (ringed)",
+                    _swatch(f"border:3px solid {PLAN_COLOUR}"),
+                ),
+            )
+        )
+    return out
+
+
 def _proposed_layer(proposed: gpd.GeoDataFrame, shift: str | None) -> folium.FeatureGroup:
     group = folium.FeatureGroup(name="建议选址 proposed sites")
     for (_, row), (lat, lon) in zip(proposed.iterrows(), _latlon(proposed, shift), strict=True):
@@ -708,7 +794,7 @@ def _label_layer(analysis: Analysis, shift: str | None) -> folium.FeatureGroup |
     return group
 
 
-def gap_map(
+def gap_map(  # noqa: PLR0913 - the analysis, then the map's keyword-only settings
     analysis: Analysis,
     *,
     title: str = "cjgis",
@@ -718,6 +804,7 @@ def gap_map(
     proposed: gpd.GeoDataFrame | None = None,
     before: Analysis | None = None,
     water: str | Path | gpd.GeoDataFrame | None = None,
+    planned_roads: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """Build the review map of an analysis.
 
@@ -741,6 +828,10 @@ def gap_map(
     water : str, pathlib.Path or geopandas.GeoDataFrame, optional
         Rivers, lakes, rail or other barriers (``[map] water``), drawn light blue so the cause
         of a gap (a river crossed at two bridges) is visible.
+    planned_roads : geopandas.GeoDataFrame, optional
+        The plan's roads (with a ``status`` column, :func:`cjgis.scenario.run_site_study`),
+        drawn thick and dashed in their own layer. Planned facilities (``planned`` True) and
+        planned residences (ids ``planned-…``) of ``analysis`` get layers of their own too.
 
     Returns
     -------
@@ -794,6 +885,9 @@ def gap_map(
     if proposed is not None and len(proposed):
         _proposed_layer(proposed, shift).add_to(fmap)
         extra.append(("★ 建议选址 suggested site", ""))
+    for layer, legend in _plan_layers(analysis, planned_roads, shift):
+        layer.add_to(fmap)
+        extra.append(legend)
     labels = _label_layer(analysis, shift)
     if labels is not None:
         labels.add_to(fmap)
