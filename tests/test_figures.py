@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from cjgis.figures import cjk_font, coverage_chart, gap_figure, write_figures
@@ -102,3 +103,22 @@ def test_the_map_figure_has_a_legend_for_every_fill_a_scale_and_north(
     assert any("blind spots" in e for e in entries) and any("service area" in e for e in entries)
     assert any(isinstance(a, AnchoredSizeBar) for a in ax.artists)
     assert any(t.get_text() == "N" for t in ax.texts)
+
+
+def test_the_map_figure_is_framed_on_the_communities_not_the_network(sample_analysis):
+    from dataclasses import replace
+
+    import geopandas as gpd
+
+    from cjgis.figures import FRAME_MARGIN
+
+    # one community of eight: the streets reach far beyond it
+    one = replace(sample_analysis, communities=sample_analysis.communities.iloc[[0]])
+    fig = gap_figure(one, category="ceremony_hall")
+    x0, y0, x1, y1 = gpd.GeoSeries(one.communities.geometry).total_bounds
+    pad = FRAME_MARGIN * max(x1 - x0, y1 - y0)
+    ax = fig.axes[0]
+    assert ax.get_xlim() == pytest.approx((x0 - pad, x1 + pad))
+    assert ax.get_ylim() == pytest.approx((y0 - pad, y1 + pad))
+    net = sample_analysis.network
+    assert net.node_x.max() - net.node_x.min() > 2 * (x1 - x0)  # the network is wider

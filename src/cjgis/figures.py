@@ -100,6 +100,10 @@ MAX_LABELS = 60
 MAX_DRAWN_SPOTS = 20_000
 
 
+#: The map figure shows the communities' box and this share of its longer side around it.
+FRAME_MARGIN = 0.08
+
+
 def _figure_tolerance_m(communities) -> float:
     """Half a pixel of the 10-inch figure at 150 dpi, in metres: simplify areas to it."""
     x0, y0, x1, y1 = communities.total_bounds
@@ -259,11 +263,15 @@ def gap_figure(
             for label, c in met_classes(n)
         ]
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
-        x0, _, x1, _ = comm.total_bounds
+        x0, y0, x1, y1 = comm.total_bounds
         _scale_bar(ax, x1 - x0)
         _north_arrow(ax)
         ax.set_axis_off()
         ax.set_aspect("equal")
+        # framed on the study's communities, not the whole network (a site, not a speck)
+        pad = FRAME_MARGIN * max(x1 - x0, y1 - y0)
+        ax.set_xlim(x0 - pad, x1 + pad)
+        ax.set_ylim(y0 - pad, y1 + pad)
         _margins(fig, ax, top_in=0.5)
     return fig
 
