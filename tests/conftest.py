@@ -35,6 +35,25 @@ def graph_from_segments(
     return graph
 
 
+@pytest.fixture
+def study_dir(sample_study, tmp_path) -> Path:
+    """A private copy of the sample's files, free to break."""
+    import shutil
+
+    folder = tmp_path / "study"
+    shutil.copytree(sample_study.parent, folder)
+    return folder
+
+
+def edit_study(folder: Path, old: str, new: str) -> Path:
+    """Replace the one occurrence of ``old`` in the folder's study file with ``new``."""
+    path = folder / "study.toml"
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path
+
+
 def walked_categories(profile: str = "chcj_2017") -> list[str]:
     """The walking-scale category keys of a shipped profile, in its order (read from its file)."""
     from cjgis.standards import load_profile

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 from pathlib import Path
 
 import geopandas as gpd
@@ -12,28 +11,12 @@ import pandas as pd
 import pytest
 import shapely
 import shapely.affinity
-from conftest import X0, Y0
+from conftest import X0, Y0, edit_study
 
 from cjgis._errors import InputError, StudyFileError
 from cjgis.cli import main
 from cjgis.inputs import analyze_study
 from cjgis.study import load_study
-
-
-@pytest.fixture
-def study_dir(sample_study, tmp_path) -> Path:
-    """A private copy of the sample's files, free to break."""
-    folder = tmp_path / "study"
-    shutil.copytree(sample_study.parent, folder)
-    return folder
-
-
-def edit_study(folder: Path, old: str, new: str) -> Path:
-    path = folder / "study.toml"
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, old
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    return path
 
 
 def living_outside(folder: Path) -> int:

@@ -7,13 +7,13 @@ sample's own.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import edit_study
 
 from cjgis._errors import InputError
 from cjgis.coords import wgs84_to_gcj02
@@ -21,11 +21,12 @@ from cjgis.inputs import analyze_study
 from cjgis.study import load_study
 
 
-@pytest.fixture
-def study_dir(sample_study, tmp_path) -> Path:
-    folder = tmp_path / "study"
-    shutil.copytree(sample_study.parent, folder)
-    return folder
+def facilities_from_amap(folder: Path) -> None:
+    """The sample's facilities as an Amap export: GCJ-02 in GBK, declared in the study file."""
+    table = pd.read_csv(folder / "facilities.csv", encoding="utf-8-sig")
+    table["lon"], table["lat"] = wgs84_to_gcj02(table["lon"].to_numpy(), table["lat"].to_numpy())
+    table.to_csv(folder / "facilities.csv", index=False, encoding="gbk")
+    edit_study(folder, 'path = "facilities.csv"', 'path = "facilities.csv"\ncrs = "gcj02"')
 
 
 def replace_section(folder: Path, section: str, body: str) -> Path:
@@ -334,14 +335,7 @@ def test_a_saved_what_if_read_back_as_planned_gives_the_shares_it_printed(study_
     from cjgis.scenario import run_site_study
     from cjgis.whatif import save_scenario, what_if
 
-    table = pd.read_csv(study_dir / "facilities.csv", encoding="utf-8-sig")
-    table["lon"], table["lat"] = wgs84_to_gcj02(table["lon"].to_numpy(), table["lat"].to_numpy())
-    table.to_csv(study_dir / "facilities.csv", index=False, encoding="gbk")
-    text = (study_dir / "study.toml").read_text(encoding="utf-8")
-    (study_dir / "study.toml").write_text(
-        text.replace('path = "facilities.csv"', 'path = "facilities.csv"\ncrs = "gcj02"'),
-        encoding="utf-8",
-    )
+    facilities_from_amap(study_dir)
     replace_section(study_dir, "planned", 'facilities = "scenario.csv"')
     study = load_study(study_dir / "study.toml")
     before = analyze_study(study, verbose=False)
@@ -392,14 +386,7 @@ def test_suggested_sites_say_their_crs_and_give_amap_coordinates(
 ):
     from cjgis.cli import main
 
-    table = pd.read_csv(study_dir / "facilities.csv", encoding="utf-8-sig")
-    table["lon"], table["lat"] = wgs84_to_gcj02(table["lon"].to_numpy(), table["lat"].to_numpy())
-    table.to_csv(study_dir / "facilities.csv", index=False, encoding="gbk")
-    text = (study_dir / "study.toml").read_text(encoding="utf-8")
-    (study_dir / "study.toml").write_text(
-        text.replace('path = "facilities.csv"', 'path = "facilities.csv"\ncrs = "gcj02"'),
-        encoding="utf-8",
-    )
+    facilities_from_amap(study_dir)
     monkeypatch.chdir(tmp_path)
     assert main(["site", str(study_dir / "study.toml"), "--quiet"]) == 0
     out = capsys.readouterr().out

@@ -56,6 +56,20 @@ def assert_same_analysis(got, want):
     assert got.categories == want.categories
 
 
+def assert_diff_is_of(rows, after, before):
+    """Each diff row holds the shares, verdict and people of the coverage tables it sums up."""
+    after = after.set_index(["community_id", "category"])
+    before = before.set_index(["community_id", "category"])
+    for row in rows.itertuples():
+        key = (row.community_id, row.category)
+        assert row.share_after == after.loc[key, "covered_share"]
+        assert row.share_before == before.loc[key, "covered_share"]
+        assert row.status_after == after.loc[key, "status"]
+        change = after.loc[key, "covered_residents"] - before.loc[key, "covered_residents"]
+        assert change == pytest.approx(row.newly_covered_residents - row.newly_uncovered_residents)
+    return after, before
+
+
 def some_id(analysis, category, k=0):
     return analysis.facilities.loc[analysis.facilities["category"] == category, "facility_id"].iloc[
         k
@@ -99,14 +113,7 @@ def test_the_diff_agrees_with_the_coverage_it_summarises(sample):
     result = what_if(sample, move={moved: lonlat(sample, moved, 0.006, -0.004)})
     diff = result.diff
     assert len(diff) > 0 and set(diff["category"]) == {"elderly_care"}
-    after = result.analysis.coverage.set_index(["community_id", "category"])
-    before = sample.coverage.set_index(["community_id", "category"])
-    for row in diff.itertuples():
-        key = (row.community_id, row.category)
-        assert row.share_after == after.loc[key, "covered_share"]
-        assert row.status_after == after.loc[key, "status"]
-        change = after.loc[key, "covered_residents"] - before.loc[key, "covered_residents"]
-        assert change == pytest.approx(row.newly_covered_residents - row.newly_uncovered_residents)
+    after, before = assert_diff_is_of(diff, result.analysis.coverage, sample.coverage)
     # every pair left out of the diff is unchanged
     rest = after.drop(index=list(zip(diff["community_id"], diff["category"], strict=True)))
     pd.testing.assert_series_equal(
@@ -379,14 +386,7 @@ def test_a_facility_beside_a_transition_site_shows_in_the_diff(sample_inputs, sa
     rows = result.diff[result.diff["resident_group"] == LIVING_OUTSIDE]
     pairs = set(zip(rows["community_id"], rows["category"], strict=True))
     assert (home, "culture_station") in pairs
-    outside = result.analysis.outside_coverage.set_index(["community_id", "category"])
-    before = sample.outside_coverage.set_index(["community_id", "category"])
-    for row in rows.itertuples():
-        key = (row.community_id, row.category)
-        assert row.share_after == outside.loc[key, "covered_share"]
-        assert row.share_before == before.loc[key, "covered_share"]
-        change = outside.loc[key, "covered_residents"] - before.loc[key, "covered_residents"]
-        assert row.newly_covered_residents - row.newly_uncovered_residents == pytest.approx(change)
-        assert row.newly_covered_residents > 0
+    assert_diff_is_of(rows, result.analysis.outside_coverage, sample.outside_coverage)
+    assert (rows["newly_covered_residents"] > 0).all()
     assert any("安置在外 living outside" in line for line in result.lines())
     assert_same_analysis(result.analysis, full_reanalysis(sample_inputs, result))

@@ -233,6 +233,10 @@ CHINESE_CRS = {
 }
 
 
+#: WGS84 to the Chinese systems (:data:`CHINESE_CRS` holds the way back).
+_FROM_WGS84 = {"gcj02": wgs84_to_gcj02, "bd09": wgs84_to_bd09}
+
+
 def to_wgs84_geometries(geometries: np.ndarray, crs_name: str) -> np.ndarray:
     """Convert shapely geometries given in GCJ-02 or BD-09 degrees to WGS84 degrees."""
     inverse = CHINESE_CRS[crs_name.lower()]
@@ -241,5 +245,19 @@ def to_wgs84_geometries(geometries: np.ndarray, crs_name: str) -> np.ndarray:
 
 def from_wgs84_geometries(geometries: np.ndarray, crs_name: str) -> np.ndarray:
     """Convert shapely geometries in WGS84 degrees to GCJ-02 or BD-09 (for display)."""
-    forward = {"gcj02": wgs84_to_gcj02, "bd09": wgs84_to_bd09}[crs_name.lower().replace("-", "")]
+    forward = _FROM_WGS84[crs_name.lower().replace("-", "")]
     return shapely.transform(geometries, lambda c: np.column_stack(forward(c[:, 0], c[:, 1])))
+
+
+def coordinates_in(geometries: np.ndarray, source, crs: str) -> np.ndarray:
+    """Return points' coordinates in ``crs`` as an (n, 2) array.
+
+    ``source`` is the points' CRS; ``crs`` an EPSG code or ``"gcj02"``/``"bd09"`` (reached by
+    way of WGS84, as Amap and Baidu number them).
+    """
+    xy = shapely.get_coordinates(geometries)
+    if crs.lower() not in CHINESE_CRS:
+        return projector(source, crs)(xy)
+    lon, lat = projector(source, "EPSG:4326")(xy).T
+    forward = _FROM_WGS84[crs.lower().replace("-", "")]
+    return np.column_stack(forward(lon, lat))

@@ -16,11 +16,10 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from cjgis._atomic import write_csv
 from cjgis.analysis import Analysis, analyze
-from cjgis.coords import CHINESE_CRS, from_wgs84_geometries
+from cjgis.coords import CHINESE_CRS, coordinates_in
 from cjgis.demand import combine
 from cjgis.inputs import (
     layers_from_study,
@@ -262,9 +261,7 @@ def with_chinese_coordinates(sites: gpd.GeoDataFrame, crs: str | None) -> gpd.Ge
     if crs is None or crs.lower() not in CHINESE_CRS or len(sites) == 0:
         return sites
     key = crs.lower().replace("-", "")
-    shifted = shapely.get_coordinates(
-        from_wgs84_geometries(sites.geometry.to_crs("EPSG:4326").to_numpy(), key)
-    )
+    shifted = coordinates_in(sites.geometry.to_numpy(), sites.crs, key)
     return sites.assign(
         **{f"lon_{key}": shifted[:, 0].round(6), f"lat_{key}": shifted[:, 1].round(6)}
     )

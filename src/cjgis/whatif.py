@@ -42,7 +42,7 @@ from cjgis.analysis import (
     unknown_category_fix,
 )
 from cjgis.categories import category_info, category_key, ordered_categories
-from cjgis.coords import CHINESE_CRS, from_wgs84_geometries, to_wgs84_geometries
+from cjgis.coords import CHINESE_CRS, coordinates_in, to_wgs84_geometries
 from cjgis.coverage import IN_PLACE, LIVING_OUTSIDE, walk_column, within_threshold
 from cjgis.network import Network
 from cjgis.road_lines import PLANNED_JOIN_M, network_with_planned_roads, read_road_lines
@@ -277,16 +277,6 @@ def resolved_options(before: AnalysisOptions, after: AnalysisOptions) -> Analysi
             f"{set(changed)}), or load the study with load_study(path, analysis={{...}})"
         )
     return replace(after, rules=rules_of(after.standards, after, explicit=changed))
-
-
-def _coordinates_in(geometries: np.ndarray, source, crs: str) -> np.ndarray:
-    """Point coordinates in ``crs`` (GCJ-02 and BD-09 by way of WGS84), as an (n, 2) array."""
-    if len(geometries) == 0:
-        return np.empty((0, 2))
-    if crs.lower() in CHINESE_CRS:
-        wgs84 = gpd.GeoSeries(geometries, crs=source).to_crs("EPSG:4326").to_numpy()
-        return shapely.get_coordinates(from_wgs84_geometries(wgs84, crs.lower()))
-    return shapely.get_coordinates(gpd.GeoSeries(geometries, crs=source).to_crs(crs).to_numpy())
 
 
 def _check_ids(wanted: list[str], ids: pd.Series, *, what: str) -> None:
@@ -687,7 +677,7 @@ def save_scenario(result: WhatIf, path: str | Path, *, crs: str = "EPSG:4326") -
     path = Path(path)
     fac = result.facilities
     new = fac[fac["change"].isin(["added", "moved"])]
-    xy = _coordinates_in(new.geometry.to_numpy(), fac.crs, crs)
+    xy = coordinates_in(new.geometry.to_numpy(), fac.crs, crs)
     table = pd.DataFrame(
         {
             "facility_id": new["facility_id"].astype(str).to_numpy(),
