@@ -287,3 +287,32 @@ def test_road_joins_say_where_and_which_street(river_graph):
     assert start["street"] == "南街" and start["crs"] == "EPSG:4549"
     assert end["street"] == "" and end["joined"] == "none"
     assert end["y"] == pytest.approx(Y0 - 300)
+
+
+def test_nobody_enters_a_footbridge_from_its_side(river_graph, tmp_path):
+    """A residence 10 m from a planned footbridge's deck walks from the street below.
+
+    The deck (x = 1,450, from the north street over the river) is walked along but takes no
+    attachments; the residence at (1,460, 100) is 100 m from either street. The flag survives
+    a round trip through graph_from_network and the network cache.
+    """
+    from cjgis.cache import load_network, save_network
+    from cjgis.network import graph_from_network
+    from cjgis.snapping import attach_points
+
+    roads = lines([(1450, 170), (1450, -80)])
+    roads["bridge"] = ["yes"]
+    graph, _ = add_planned_roads(river_graph, roads, join_m=30)
+    home = np.array([shapely.Point(X0 + 1460, Y0 + 100)])
+    on_ground = network_from_graph(graph)
+    assert on_ground.edge_elevated.sum() == 1  # the deck, drawn on to the street it joined
+    again = network_from_graph(graph_from_network(on_ground))
+    saved = load_network(save_network(on_ground, tmp_path / "net.npz"))
+    for net in (on_ground, again, saved):
+        at = attach_points(net, home)
+        assert not net.edge_elevated[at.edge[0]]
+        assert at.offset_m[0] == pytest.approx(100)
+    plain = graph.copy()
+    for _, _, data in plain.edges(data=True):
+        data.pop("elevated", None)
+    assert attach_points(network_from_graph(plain), home).offset_m[0] == pytest.approx(10)

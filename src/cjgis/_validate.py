@@ -90,7 +90,8 @@ def rejected_rows(
 ) -> pd.DataFrame:
     """Rows of ``frame`` selected by ``mask`` as rejected-table rows.
 
-    ``frame`` must carry a ``_row`` column: the 1-based data row in the source file. Where
+    ``frame`` must carry a ``_row`` column: the 1-based data row in the source file (and
+    may carry ``_file``, the file of each row, where layers were combined). Where
     it has a numeric ``population``, the residents left out are counted in that column; where
     it has a ``name`` (a facility's), the row is named too.
     """
@@ -105,7 +106,7 @@ def rejected_rows(
     return pd.DataFrame(
         {
             "layer": layer,
-            "file": file,
+            "file": picked["_file"].to_numpy() if "_file" in picked else file,
             "row": picked["_row"].to_numpy(),
             "id": ids.to_numpy(),
             "name": picked["name"].astype(str).to_numpy() if "name" in picked else "",

@@ -518,7 +518,7 @@ def _attach(network: Network, frame, *, layer: str, file: str, id_column: str, m
     far = ~attachment.attached
     rejected = []
     if far.any():
-        _, distance = network.edge_tree.query_nearest(
+        _, distance = network.ground_tree.query_nearest(
             points[far], return_distance=True, all_matches=False
         )
         sub = frame.loc[far].assign(_d=distance)
@@ -813,9 +813,9 @@ def _analyze(network, comm_l, res_l, fac_l, options, drawing, verbose, partition
         crs=crs,
         categories=categories,
         network=network,
-        communities=comm.drop(columns="_row"),
-        residents=res.drop(columns="_row"),
-        facilities=fac.drop(columns="_row"),
+        communities=comm.drop(columns=["_row", "_file"], errors="ignore"),
+        residents=res.drop(columns=["_row", "_file"], errors="ignore"),
+        facilities=fac.drop(columns=["_row", "_file"], errors="ignore"),
         coverage=coverage,
         outside_coverage=away,
         service_areas=gpd.GeoDataFrame(

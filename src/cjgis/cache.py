@@ -76,6 +76,7 @@ def save_network(network: Network, path: str | Path) -> Path:
                 csr_indptr=graph.indptr,
                 dropped_edges=np.array(network.dropped_edges),
                 edge_name=np.asarray(network.edge_name, dtype=str),
+                edge_elevated=np.asarray(network.edge_elevated, dtype=bool),
                 barrier_xy=barriers,
                 barrier_owner=barrier_owner,
             )
@@ -98,6 +99,9 @@ def load_network(path: str | Path) -> Network:
             dropped_edges=int(data["dropped_edges"]),
             fragment_geometry=_unpack(data["fragment_xy"], data["fragment_owner"]),
             edge_name=data["edge_name"],
+            edge_elevated=data["edge_elevated"]
+            if "edge_elevated" in data.files
+            else np.empty(0, dtype=bool),
             barrier_geometry=_unpack(data["barrier_xy"], data["barrier_owner"]),
         )
         n = network.n_nodes

@@ -246,9 +246,18 @@ def residents_outside(
 
 
 def combine(*layers: Layer) -> Layer:
-    """Concatenate resident layers (in the first one's CRS), keeping every rejected row."""
+    """Concatenate resident layers (in the first one's CRS), keeping every rejected row.
+
+    Rows of layers from different files keep their file in ``_file``: a row rejected later
+    names its own file and row.
+    """
     crs = layers[0].frame.crs
     frames = [layer.frame.to_crs(crs) for layer in layers]
+    if len({layer.file for layer in layers}) > 1:
+        frames = [
+            f.assign(_file=f["_file"] if "_file" in f else layer.file)
+            for f, layer in zip(frames, layers, strict=True)
+        ]
     frame = pd.concat(frames, ignore_index=True)
     if "living_outside" in frame:
         frame["living_outside"] = frame["living_outside"].fillna(False).astype(bool)

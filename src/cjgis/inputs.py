@@ -18,15 +18,17 @@ from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
+import pandas as pd
 
-from cjgis._errors import CjgisError, InputError
+from cjgis._errors import CjgisError, InputError, input_error
+from cjgis._validate import require_columns
 from cjgis.analysis import Analysis, analyze_areas_later
 from cjgis.cache import cache_key, cached_network
 from cjgis.demand import combine, residents_from_raster, residents_from_totals, residents_outside
 from cjgis.io import Layer, read_any, read_communities, read_facilities, read_residents
 from cjgis.network import Network, network_from_graph
 from cjgis.partition import Partition
-from cjgis.road_lines import add_planned_roads
+from cjgis.road_lines import add_planned_roads, read_road_lines
 from cjgis.streets import (
     checked_network,
     download_street_graph,
@@ -35,7 +37,15 @@ from cjgis.streets import (
     network_from_file,
     read_street_graph,
 )
-from cjgis.study import CommunitiesSection, ResidentsSection, Study
+from cjgis.study import (
+    CommunitiesSection,
+    FacilitiesSection,
+    PlannedCommunitiesSection,
+    PlannedResidentsSection,
+    PlannedRoadsSection,
+    ResidentsSection,
+    Study,
+)
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +86,7 @@ def street_graph_from_study(
             join_m=net.join_m,
         )
     if net.planned is not None:
-        roads = gpd.read_file(net.planned)
+        roads = read_road_lines(net.planned, section="[network] planned")
         graph, joins = add_planned_roads(graph, roads, join_m=net.planned_join_m)
         log.info(
             "planned roads %s: %d lines merged, %d of %d ends joined to existing streets",
@@ -140,28 +150,86 @@ def layers_from_study(study: Study) -> tuple[Layer, Layer, Layer]:
     return communities, residents, read_study_facilities(study, study.facilities.path)
 
 
+def read_planned_residents(section: PlannedResidentsSection) -> Layer:
+    """Read a new site's planned buildings with the columns of their ``[planned]`` section.
+
+    Persons from households (``household_size``) and the elderly from ``elderly_share`` where
+    the drawing has no such counts, each estimate named in the residences' ``note``.
+    """
+    return read_residents(section.path, **_keys_of(section, leave_out=("path",)))
+
+
+def read_planned_communities(section: PlannedCommunitiesSection) -> Layer:
+    """Read a new site's boundary (``[planned] communities``): a community as planned."""
+    return read_communities(
+        section.path,
+        id=section.id,
+        name=section.name,
+        crs=section.crs,
+        encoding=section.encoding,
+        section=section.section,
+    )
+
+
+def read_planned_roads(section: PlannedRoadsSection) -> gpd.GeoDataFrame:
+    """Read planned road lines: CRS checked, ``road_id``/``road_name`` from the named columns.
+
+    With ``grade`` the road's vertical level comes from that column (0 at grade, non-zero a
+    bridge or tunnel) instead of the ``bridge``, ``tunnel`` and ``layer`` columns; a value
+    that is not a whole number is an error naming the row.
+    """
+    roads = read_road_lines(
+        section.path, crs=section.crs, encoding=section.encoding, section=section.section
+    )
+    named = [c for c in (section.id, section.name, section.grade) if c]
+    require_columns(roads, named, file=section.path, key=section.section)
+    rows = roads["_row"].astype(int)
+    roads = roads.assign(
+        road_id=roads[section.id].astype(str) if section.id else rows.astype(str),
+        road_name=roads[section.name].fillna("").astype(str) if section.name else "",
+    )
+    if section.grade:
+        level = pd.to_numeric(roads[section.grade], errors="coerce")
+        bad = level.isna() | (level != level.round())
+        if bad.any():
+            raise input_error(
+                section.path,
+                f"{section.section} grade = {section.grade!r}: "
+                f"{roads[section.grade][bad].iloc[0]!r} is no level",
+                "write 0 for a road at grade, 1 for a bridge, -1 for a tunnel",
+                row=int(rows[bad].iloc[0]),
+            )
+        roads = roads.drop(columns=[c for c in ("bridge", "tunnel") if c in roads])
+        roads = roads.assign(layer=level.astype(int))
+    return roads
+
+
 def read_study_residents(study: Study, path: str | Path) -> Layer:
     """Read a residents file with the column settings of the study's ``[residents]``."""
     return read_residents(path, **_resident_columns(study.residents))
 
 
-def read_study_facilities(study: Study, path: str | Path) -> Layer:
-    """Read a facility file with the column settings of the study's ``[facilities]``.
+def read_study_facilities(
+    study: Study, path: str | Path, *, section: FacilitiesSection | None = None
+) -> Layer:
+    """Read a facility file with the column settings of ``section`` (``[facilities]``).
 
     A file cjgis wrote (a saved what-if: :data:`SCENARIO_COLUMNS`) is read with its own
     columns and in the CRS its ``crs`` column names, whatever the study declares; its
     ``change`` column (added / moved) is kept.
     """
-    table = read_any(path)
+    section = section or study.facilities
+    table = read_any(path, sheet=section.sheet, encoding=section.encoding)
     if not SCENARIO_COLUMNS <= set(table.columns):
-        return read_facilities(path, **_keys_of(study.facilities, leave_out=("path",)))
+        return read_facilities(path, **_keys_of(section, leave_out=("path",)))
     crs = _one_crs(table, path)
-    if crs.lower() != str(study.facilities.crs or "EPSG:4326").lower():
+    if crs.lower() != str(section.crs or "EPSG:4326").lower():
         log.info(
-            "%s: a scenario cjgis saved, read in its own CRS %s (the study's [facilities] says %s)",
+            "%s: a scenario cjgis saved, read in its own CRS %s (the study's %s says %s)",
             path,
             crs,
-            study.facilities.crs or "EPSG:4326",
+            getattr(section, "section", "[facilities]"),
+            section.crs or "EPSG:4326",
         )
     layer = read_facilities(
         path,

@@ -295,6 +295,15 @@ def with_crs(frame: gpd.GeoDataFrame, crs: str | None, *, file: Path, key: str):
         _check_degrees(frame.geometry, file=file, key=key, declared=crs)
         geometry = to_wgs84_geometries(frame.geometry.to_numpy(), crs)
         return gpd.GeoDataFrame(frame.drop(columns="geometry"), geometry=geometry, crs="EPSG:4326")
+    if crs is not None and _geojson_without_crs(frame, file):
+        log.info(
+            "%s: a GeoJSON with no crs member (WGS84 by RFC 7946) holding metres: read as %s "
+            "from %s",
+            file,
+            crs,
+            key,
+        )
+        frame = frame.set_crs(None, allow_override=True)
     if crs is not None:
         if frame.crs is None:
             frame = frame.set_crs(crs)
@@ -311,6 +320,23 @@ def with_crs(frame: gpd.GeoDataFrame, crs: str | None, *, file: Path, key: str):
     if frame.crs.is_geographic:
         _check_degrees(frame.geometry, file=file, key=key, declared=frame.crs.to_string())
     return frame
+
+
+def _geojson_without_crs(frame: gpd.GeoDataFrame, file: Path) -> bool:
+    """Whether ``file`` is a GeoJSON that names no CRS and holds coordinates beyond degrees.
+
+    GDAL reads such a file as WGS84 (RFC 7946); a design institute's export in metres is then
+    mislabelled, and the study's ``crs`` is what the coordinates are in.
+    """
+    if Path(file).suffix.lower() not in {".geojson", ".json"} or frame.crs is None:
+        return False
+    if not frame.crs.equals("EPSG:4326"):
+        return False
+    head = Path(file).read_text(encoding="utf-8-sig", errors="replace")[:4096]
+    if '"crs"' in head:
+        return False
+    xy = shapely.get_coordinates(frame.geometry.to_numpy())
+    return bool(len(xy)) and bool(((np.abs(xy[:, 0]) > 180) | (np.abs(xy[:, 1]) > 90)).any())
 
 
 def _check_degrees(geometry: gpd.GeoSeries, *, file: Path, key: str, declared: str) -> None:
@@ -366,6 +392,7 @@ def read_communities(
     crs: str | None = None,
     totals: dict[str, str] | None = None,
     encoding: str | None = None,
+    section: str = "[communities]",
 ) -> Layer:
     """Read community boundaries (polygons) with an id and a name column.
 
@@ -382,6 +409,8 @@ def read_communities(
         kept under their column names for :func:`cjgis.demand.residents_from_totals`.
     encoding : str, optional
         Text encoding of a shapefile's attributes (``"gbk"``); guessed if absent.
+    section : str, optional
+        The study-file section the columns come from, named in errors.
 
     Returns
     -------
@@ -389,7 +418,7 @@ def read_communities(
         ``community_id``, ``community_name``, ``geometry`` (and the ``totals`` columns).
     """
     path = Path(path)
-    key = "[communities]"
+    key = section
     frame = read_any(path, encoding=encoding)
     if not isinstance(frame, gpd.GeoDataFrame):
         raise input_error(path, "community boundaries need polygons", "use GeoPackage or GeoJSON")
@@ -522,7 +551,7 @@ def _total_problems(frame: pd.DataFrame, totals: dict[str, str]) -> pd.Series:
 def read_residents(  # noqa: PLR0913 - one keyword per column of the study file
     path: str | Path,
     *,
-    population: str,
+    population: str | None,
     id: str | None = None,
     elderly: str | None = None,
     households: str | None = None,
@@ -534,6 +563,9 @@ def read_residents(  # noqa: PLR0913 - one keyword per column of the study file
     lat: str | None = None,
     sheet: str | int | None = None,
     encoding: str | None = None,
+    household_size: float | None = None,
+    elderly_share: float | None = None,
+    section: str = "[residents]",
 ) -> Layer:
     """Read residences (points or building/compound polygons) with population.
 
@@ -560,15 +592,29 @@ def read_residents(  # noqa: PLR0913 - one keyword per column of the study file
         The sheet of an XLSX workbook (its name, or its 0-based number); the first if absent.
     encoding : str, optional
         Text encoding of a CSV or a shapefile's attributes (``"gbk"``); guessed if absent.
+    household_size : float, optional
+        Persons per household, the planner's estimate: persons = households x size where
+        ``population`` is None, and households = persons / size where ``households`` is.
+    elderly_share : float, optional
+        Share of residents aged 60+, the planner's estimate, where ``elderly`` is None.
+    section : str, optional
+        The study-file section the columns come from, named in errors
+        (``"[planned.residents]"`` for a new site's buildings).
 
     Returns
     -------
     Layer
         Standard resident columns; rows with missing or negative counts, or unusable
-        coordinates, are rejected with the reason.
+        coordinates, are rejected with the reason. Estimated counts are named in ``note``.
     """
     path = Path(path)
-    key = "[residents]"
+    key = section
+    if population is None and (households is None or household_size is None):
+        raise input_error(
+            path,
+            f"{section} names no population column",
+            'add population = "<column>", or households = "<column>" with household_size',
+        )
     frame = read_any(path, sheet=sheet, encoding=encoding)
     if len(frame) == 0:
         raise input_error(path, f"no residences{sheets_hint(frame)}", "add at least one row")
@@ -592,21 +638,26 @@ def read_residents(  # noqa: PLR0913 - one keyword per column of the study file
         fix="give residences as points or building polygons",
     )
     data = {"resident_id": frame[id].astype(str) if id else frame["_row"].astype(str)}
-    data["population"] = pd.to_numeric(frame[population], errors="coerce")
+    if population is not None:
+        data["population"] = pd.to_numeric(frame[population], errors="coerce")
     for std, col in optional.items():
         if col and std == "community_id":
             data[std] = frame[col].astype(str)
         elif col:
             data[std] = pd.to_numeric(frame[col], errors="coerce")
+    estimated = _estimated_counts(data, household_size, elderly_share, path=path, key=key)
     data["_row"] = frame["_row"]
     geometry, notes = _repaired_footprints(frame.geometry)
     if notes.notna().any():
-        data["note"] = notes
         log.warning(
             "%s: %d residences had invalid footprints, repaired (see the note column)",
             path,
             notes.notna().sum(),
         )
+    if estimated:
+        notes = notes.where(notes.isna(), notes + "; " + estimated).fillna(estimated)
+    if notes.notna().any():
+        data["note"] = notes
     out = gpd.GeoDataFrame(data, geometry=geometry, crs=frame.crs)
     bad_xy, rej_xy = _lonlat_rejected(
         out, frame, layer="residents", file=path, id_column="resident_id"
@@ -614,7 +665,7 @@ def read_residents(  # noqa: PLR0913 - one keyword per column of the study file
     out, rej_geom = _reject_empty_geometry(
         out.loc[~bad_xy], layer="residents", file=str(path), id_column="resident_id"
     )
-    counts = {"population": population}
+    counts = {"population": population} if population is not None else {}
     counts.update((k, c) for k, c in optional.items() if c and k != "community_id")
     problem = pd.Series(None, index=frame.index, dtype=object)
     for std, col in counts.items():  # the first problem of each row, naming column and value
@@ -635,6 +686,31 @@ def read_residents(  # noqa: PLR0913 - one keyword per column of the study file
     return Layer(out, rejected, str(path))
 
 
+def _estimated_counts(data, household_size, elderly_share, *, path, key) -> str:
+    """Fill persons, households or elderly from the planner's estimates; return the note.
+
+    ``data`` (column -> Series) is completed in place; the note names each estimate as the
+    planner's (规划建议值) with its study-file key, and the log says it once per file.
+    """
+    said = []
+    if "population" not in data:
+        data["population"] = data["households"] * household_size
+        said.append(f"人口 = 户数 × {household_size:g} (persons = households x {household_size:g})")
+    elif "households" not in data and household_size is not None:
+        data["households"] = data["population"] / household_size
+        said.append(f"户数 = 人口 ÷ {household_size:g} (households = persons / {household_size:g})")
+    if "elderly" not in data and elderly_share is not None:
+        data["elderly"] = data["population"] * elderly_share
+        said.append(
+            f"60岁以上 = 人口 × {elderly_share:.0%} (elderly = persons x {elderly_share:.0%})"
+        )
+    if not said:
+        return ""
+    note = "估算 estimated, 规划建议值 " + key + ": " + "; ".join(said)
+    log.info("%s: %s", path, note)
+    return note
+
+
 def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
     path: str | Path,
     *,
@@ -648,6 +724,7 @@ def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
     type: str | None = None,
     sheet: str | int | None = None,
     encoding: str | None = None,
+    section: str = "[facilities]",
 ) -> Layer:
     """Read facility points from a GIS layer, or from a CSV/XLSX with lon/lat columns.
 
@@ -674,6 +751,8 @@ def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
         The sheet of an XLSX workbook (its name, or its 0-based number); the first if absent.
     encoding : str, optional
         Text encoding of a CSV or a shapefile's attributes (``"gbk"``); guessed if absent.
+    section : str, optional
+        The study-file section the columns come from, named in errors.
 
     Returns
     -------
@@ -682,7 +761,7 @@ def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
         without usable coordinates are rejected.
     """
     path = Path(path)
-    key = "[facilities]"
+    key = section
     frame = read_any(path, sheet=sheet, encoding=encoding)
     if len(frame) == 0:
         raise input_error(

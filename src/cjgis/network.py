@@ -77,6 +77,10 @@ class Network:
     barrier_geometry : numpy.ndarray
         Roads the walk filter refused (expressways, motorways, tunnels without sidewalks), in
         metres: drawn on the map and figures as barriers, the reason a walk goes round.
+    edge_elevated : numpy.ndarray
+        True for edges off the ground (a planned bridge or tunnel): walked along, but no
+        residence or facility attaches to them (nobody enters a footbridge from its side).
+        Empty when none is.
     """
 
     crs: CRS
@@ -91,6 +95,13 @@ class Network:
     fragment_geometry: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
     edge_name: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=str))
     barrier_geometry: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
+    edge_elevated: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
+
+    def edge_elevated_or_false(self) -> np.ndarray:
+        """Return :attr:`edge_elevated` with one value per edge (all False where empty)."""
+        if len(self.edge_elevated) != self.n_edges:
+            return np.zeros(self.n_edges, dtype=bool)
+        return self.edge_elevated
 
     def street_name(self, edge: np.ndarray) -> np.ndarray:
         """Return the street names of edges (``""`` where unknown)."""
@@ -146,8 +157,25 @@ class Network:
 
     @cached_property
     def piece_index(self) -> PieceIndex:
-        """KD-tree over short pieces of every segment, for exact nearest-edge queries."""
-        return piece_index_of(self.segments)
+        """KD-tree over short pieces of the ground edges' segments (nearest-edge queries)."""
+        return piece_index_of(self.segments, keep=self.ground_edges)
+
+    @cached_property
+    def ground_edges(self) -> np.ndarray | None:
+        """Indices of the edges points may attach to (all but :attr:`edge_elevated`), or None.
+
+        None when every edge takes attachments.
+        """
+        if not len(self.edge_elevated) or not self.edge_elevated.any():
+            return None
+        return np.flatnonzero(~self.edge_elevated)
+
+    @cached_property
+    def ground_tree(self) -> shapely.STRtree:
+        """R-tree over the ground edges (:attr:`ground_edges`; all edges where None)."""
+        if self.ground_edges is None:
+            return self.edge_tree
+        return shapely.STRtree(self.edge_geometry[self.ground_edges])
 
     def points_along(self, edge: np.ndarray, position_m: np.ndarray) -> np.ndarray:
         """Return ``(n, 2)`` coordinates at ``position_m`` along each ``edge`` (vectorised).
@@ -225,14 +253,17 @@ def graph_from_network(network: Network) -> nx.MultiDiGraph:
     graph = nx.MultiDiGraph(crs=network.crs.to_string())
     ids = network.node_id.tolist()
     names = network.street_name(np.arange(network.n_edges))
+    elevated = network.edge_elevated_or_false()
     for node, x, y in zip(ids, network.node_x.tolist(), network.node_y.tolist(), strict=True):
         graph.add_node(node, x=x, y=y)
     for e in range(network.n_edges):
         u, v = ids[network.edge_u[e]], ids[network.edge_v[e]]
         line, length = network.edge_geometry[e], float(network.edge_length_m[e])
-        name = {"name": names[e]} if names[e] else {}
-        graph.add_edge(u, v, geometry=line, length=length, reversed=False, **name)
-        graph.add_edge(v, u, geometry=shapely.reverse(line), length=length, reversed=True, **name)
+        attrs = {"name": names[e]} if names[e] else {}
+        if elevated[e]:
+            attrs["elevated"] = True
+        graph.add_edge(u, v, geometry=line, length=length, reversed=False, **attrs)
+        graph.add_edge(v, u, geometry=shapely.reverse(line), length=length, reversed=True, **attrs)
     return graph
 
 
@@ -314,10 +345,24 @@ class PieceIndex:
     tree: object
 
 
-def piece_index_of(seg: Segments) -> PieceIndex:
-    """Build the :class:`PieceIndex` of a network's segments."""
+def piece_index_of(seg: Segments, *, keep: np.ndarray | None = None) -> PieceIndex:
+    """Build the :class:`PieceIndex` of a network's segments (of the edges ``keep``, if given)."""
     from scipy.spatial import cKDTree
 
+    if keep is not None:
+        take = np.isin(seg.edge, keep)
+        start = seg.start_along_edge_m()[take]
+        seg = replace(
+            seg,
+            x0=seg.x0[take],
+            y0=seg.y0[take],
+            x1=seg.x1[take],
+            y1=seg.y1[take],
+            edge=seg.edge[take],
+            length_m=seg.length_m[take],
+            cum_start_m=start,
+            edge_start_m=np.zeros(int(seg.edge.max()) + 1 if len(seg.edge) else 0),
+        )
     count = np.maximum(np.ceil(seg.length_m / PIECE_M).astype(np.int64), 1)
     s = np.repeat(np.arange(len(count)), count)
     k = np.arange(len(s)) - np.repeat(np.cumsum(count) - count, count)
@@ -500,6 +545,9 @@ def keep_components(network: Network, components: str = "major") -> Network:
             [network.fragment_geometry, network.edge_geometry[~keep_edge]]
         ),
         edge_name=network.edge_name[keep_edge] if len(network.edge_name) else network.edge_name,
+        edge_elevated=network.edge_elevated[keep_edge]
+        if len(network.edge_elevated)
+        else network.edge_elevated,
     )
 
 
@@ -544,6 +592,7 @@ def network_from_graph(
         walkable=np.array([bool(walkable(d)) for _, _, d in edges], dtype=bool),
         name=[d.get("name") for _, _, d in edges],
         length=[d.get("length") for _, _, d in edges],
+        elevated=np.array([bool(d.get("elevated", False)) for _, _, d in edges], dtype=bool),
     )
     return network_from_edges(street_edges, crs=crs, components=components)
 
@@ -568,6 +617,9 @@ class StreetEdges:
         The walk filter's verdict on each edge.
     name, length : list
         Given street names (text, or lists for merged ways) and lengths; ``None`` if absent.
+    elevated : numpy.ndarray
+        True for edges marked ``elevated`` (a planned bridge or tunnel: no attachments);
+        empty when none is.
     """
 
     crs: str
@@ -579,6 +631,7 @@ class StreetEdges:
     walkable: np.ndarray
     name: list
     length: list
+    elevated: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
 
 
 def network_from_edges(
@@ -627,6 +680,7 @@ def network_from_edges(
     _report_lengths([edges.length[e] for e in kept], shapely.length(edge_geometry))
     network = Network(
         edge_name=np.array([_name(edges.name[e]) for e in kept], dtype=str),
+        edge_elevated=edges.elevated[kept] if edges.elevated.any() else np.empty(0, dtype=bool),
         barrier_geometry=shapely.transform(lines[refused], project),
         crs=metric,
         node_id=np.asarray(edges.node_id),

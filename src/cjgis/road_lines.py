@@ -51,7 +51,13 @@ GRID_M = 0.01
 MERGE_M = 0.05
 
 
-def read_road_lines(path: str | Path, *, crs: str | None = None) -> gpd.GeoDataFrame:
+def read_road_lines(
+    path: str | Path,
+    *,
+    crs: str | None = None,
+    encoding: str | None = None,
+    section: str = "[network]",
+) -> gpd.GeoDataFrame:
     """Read a road-line layer, checking it holds lines with a CRS.
 
     Parameters
@@ -60,6 +66,10 @@ def read_road_lines(path: str | Path, *, crs: str | None = None) -> gpd.GeoDataF
         GeoPackage, Shapefile or GeoJSON of LineStrings / MultiLineStrings.
     crs : str, optional
         CRS of the coordinates if the file declares none (``"gcj02"`` and ``"bd09"`` too).
+    encoding : str, optional
+        Text encoding of a shapefile's attributes (``"gbk"``); guessed if absent.
+    section : str, optional
+        The study-file section that names the file, named in errors (where ``crs`` goes).
 
     Returns
     -------
@@ -67,10 +77,10 @@ def read_road_lines(path: str | Path, *, crs: str | None = None) -> gpd.GeoDataF
         One row per input row (with ``_row``), in WGS84.
     """
     path = Path(path)
-    frame = read_any(path)
+    frame = read_any(path, encoding=encoding)
     if not isinstance(frame, gpd.GeoDataFrame) or len(frame) == 0:
         raise input_error(path, "no road lines in the layer", "give a layer of LineStrings")
-    frame = with_crs(frame, crs, file=path, key="[network]")
+    frame = with_crs(frame, crs, file=path, key=section)
     kinds = frame.geometry.geom_type
     bad = ~kinds.isin(["LineString", "MultiLineString"]) | frame.geometry.is_empty
     if bad.any():
@@ -78,7 +88,7 @@ def read_road_lines(path: str | Path, *, crs: str | None = None) -> gpd.GeoDataF
         raise input_error(
             path,
             f"{int(bad.sum())} rows are not road lines (first: {kinds[bad].iloc[0]})",
-            "keep only LineStrings in the road layer",
+            "keep only LineStrings or MultiLineStrings in the road layer",
             row=row,
         )
     return frame.to_crs("EPSG:4326")
@@ -301,7 +311,7 @@ def add_planned_roads(
         row = rows[source[p]] if source[p] >= 0 else 0
         attrs = {"highway": "planned", "length": float(geom.length), "oneway": False}
         if source[p] >= 0 and over[source[p]]:
-            attrs["bridge"] = "yes"
+            attrs.update(bridge="yes", elevated=True)  # walked along, entered at its ends only
         u, v = node_id[int(node_of[0, p])], node_id[int(node_of[1, p])]
         line_g = streets.to_graph_crs(geom)
         streets.graph.add_edge(u, v, geometry=line_g, reversed=False, **attrs, osmid=-int(row))

@@ -51,7 +51,10 @@ class Attachment:
 def attach_points(
     network: Network, points: np.ndarray, *, max_distance_m: float | None = None
 ) -> Attachment:
-    """Attach each point to the nearest point of its nearest edge.
+    """Attach each point to the nearest point of its nearest edge (bridges and tunnels not).
+
+    Edges off the ground (:attr:`Network.edge_elevated`, a planned footbridge) take no
+    attachments: a building beside a bridge deck walks from the street below.
 
     Parameters
     ----------
@@ -72,7 +75,8 @@ def attach_points(
     edge = np.full(n, -1, dtype=np.int64)
     position = np.full(n, np.nan)
     offset = np.full(n, np.inf)
-    if n == 0 or network.n_edges == 0:
+    ground = network.ground_edges  # None: every edge; else not the bridges and tunnels
+    if n == 0 or network.n_edges == 0 or (ground is not None and len(ground) == 0):
         return Attachment(edge, position, offset)
     x, y = shapely.get_x(points), shapely.get_y(points)
     valid = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
@@ -80,9 +84,10 @@ def attach_points(
     edge[valid[exact]], position[valid[exact]], offset[valid[exact]] = e, pos, dist
     rest = valid[~exact]  # a few points whose bound needs more neighbours: the R-tree
     if len(rest):
-        (i, e), d = network.edge_tree.query_nearest(
+        (i, e), d = network.ground_tree.query_nearest(
             points[rest], return_distance=True, all_matches=False
         )
+        e = e if ground is None else ground[e]
         edge[rest[i]], offset[rest[i]] = e, d
         position[rest[i]] = shapely.line_locate_point(network.edge_geometry[e], points[rest[i]])
     if max_distance_m is not None:

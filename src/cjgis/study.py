@@ -180,13 +180,93 @@ class StandardsSection:
 
 
 @dataclass(frozen=True)
-class PlannedSection:
-    """``[planned]``: a new site's roads, facilities and residents (``cjgis site``)."""
+class PlannedRoadsSection:
+    """``[planned.roads]``: the planned road lines and the columns cjgis should read.
 
-    roads: Path | None = field(default=None, metadata=_PATH)
+    ``grade`` names a column with each road's vertical level (0 at grade, 1 a bridge, -1 a
+    tunnel); without it the ``bridge``, ``tunnel`` and ``layer`` columns are read. ``id``
+    and ``name`` columns name the roads in the joins table and on the map.
+    """
+
+    path: Path = field(metadata=_PATH)
+    crs: str | None = None
+    id: str | None = None
+    name: str | None = None
+    grade: str | None = None
+    encoding: str | None = None
+    section: str = "[planned.roads]"
+
+
+@dataclass(frozen=True)
+class PlannedResidentsSection:
+    """``[planned.residents]``: the planned buildings and their columns.
+
+    Where the drawing has no head count, ``population`` may be left out and ``households``
+    given with ``household_size`` (persons = households x size); ``elderly_share`` estimates
+    the elderly where there is no ``elderly`` column. Both are the planner's declared
+    estimates (规划建议值), named in the log and in the residences' ``note``.
+    """
+
+    path: Path = field(metadata=_PATH)
+    population: str | None = None
+    id: str | None = None
+    elderly: str | None = None
+    households: str | None = None
+    villagers: str | None = None
+    renters: str | None = None
+    community: str | None = None
+    crs: str | None = None
+    lon: str | None = None
+    lat: str | None = None
+    sheet: str | int | None = None
+    encoding: str | None = None
+    household_size: float | None = None
+    elderly_share: float | None = None
+    section: str = "[planned.residents]"
+
+
+@dataclass(frozen=True)
+class PlannedCommunitiesSection:
+    """``[planned.communities]``: the new site's boundary (a community of its own as planned)."""
+
+    path: Path = field(metadata=_PATH)
+    id: str
+    name: str
+    crs: str | None = None
+    encoding: str | None = None
+    section: str = "[planned.communities]"
+
+
+@dataclass(frozen=True)
+class PlannedFacilitiesSection(FacilitiesSection):
+    """``[planned.facilities]``: the planned facilities, with the keys of ``[facilities]``."""
+
+    section: str = "[planned.facilities]"
+
+
+@dataclass(frozen=True)
+class PlannedSection:
+    """``[planned]``: a new site's roads, facilities, residents and boundary (``cjgis site``).
+
+    Each layer is a path (read with the columns of its existing counterpart: ``[residents]``,
+    ``[facilities]``, ``[communities]``) or a table of its own (``[planned.residents]``, ...)
+    with the keys of that counterpart.
+    """
+
+    roads: PlannedRoadsSection | None = None
     join_m: float = PLANNED_JOIN_M
-    facilities: Path | None = field(default=None, metadata=_PATH)
-    residents: Path | None = field(default=None, metadata=_PATH)
+    facilities: PlannedFacilitiesSection | None = None
+    residents: PlannedResidentsSection | None = None
+    communities: PlannedCommunitiesSection | None = None
+
+
+#: The layers of ``[planned]``, each a path or a table of its own.
+_PLANNED_LAYERS: dict[str, type] = {
+    "roads": PlannedRoadsSection,
+    "facilities": PlannedFacilitiesSection,
+    "residents": PlannedResidentsSection,
+    "communities": PlannedCommunitiesSection,
+}
 
 
 @dataclass(frozen=True)
@@ -242,12 +322,14 @@ _SECTIONS: dict[str, type] = {
 #: Sections every study file has.
 _REQUIRED_SECTIONS = ("study", "network", "communities", "residents", "facilities")
 #: Keys that are not study-file keys but fields filled from elsewhere.
-_NOT_KEYS = {"outside"}
+_NOT_KEYS = {"outside", "section"}
 
 
 def section_keys() -> dict[str, tuple[set[str], set[str]]]:
     """Return every study-file section with its (required, optional) keys."""
-    return {name: _keys(cls) for name, cls in _SECTIONS.items()}
+    keys = {name: _keys(cls) for name, cls in _SECTIONS.items()}
+    keys.update({f"planned.{name}": _keys(cls) for name, cls in _PLANNED_LAYERS.items()})
+    return keys
 
 
 def _keys(section: type) -> tuple[set[str], set[str]]:
@@ -291,22 +373,97 @@ def _check_keys(data: dict[str, Any], file: Path) -> None:
             _unknown(file, f"section [{section}]", section, list(_SECTIONS))
         if not isinstance(body, dict):
             raise StudyFileError(f"{file}: [{section}] must be a table of keys")
-        required, optional = _keys(_SECTIONS[section])
-        for key in body:
-            if key not in required | optional:
-                _unknown(file, f"key {key!r} in [{section}]", key, sorted(required | optional))
-        missing = required - set(body)
-        if missing:
-            raise StudyFileError(
-                f"{file}: [{section}] lacks {', '.join(sorted(missing))}. "
-                f'Fix: add it, e.g. {sorted(missing)[0]} = "..." (see README, Study file)'
-            )
+        _check_section_keys(body, _SECTIONS[section], file=file, name=section)
+        if section == "planned":
+            for layer, cls in _PLANNED_LAYERS.items():
+                if isinstance(body.get(layer), dict):
+                    _check_section_keys(body[layer], cls, file=file, name=f"planned.{layer}")
     for section in _REQUIRED_SECTIONS:
         if section not in data:
             raise StudyFileError(
                 f"{file}: section [{section}] is missing. Fix: add it "
                 "(see the example examples/study.toml)"
             )
+
+
+def _check_section_keys(body: dict[str, Any], cls: type, *, file: Path, name: str) -> None:
+    """Refuse unknown keys (with a did-you-mean) and name the required keys missing."""
+    required, optional = _keys(cls)
+    for key in body:
+        if key not in required | optional:
+            _unknown(file, f"key {key!r} in [{name}]", key, sorted(required | optional))
+    missing = required - set(body)
+    if missing:
+        raise StudyFileError(
+            f"{file}: [{name}] lacks {', '.join(sorted(missing))}. "
+            f'Fix: add it, e.g. {sorted(missing)[0]} = "..." (see README, Study file)'
+        )
+
+
+def _planned(
+    body: dict[str, Any],
+    base: Path,
+    *,
+    file: Path,
+    existing: dict[str, Any],
+) -> PlannedSection:
+    """Build ``[planned]``: each layer a path (the counterpart's columns) or its own table.
+
+    ``existing`` holds the parsed ``residents``, ``facilities`` and ``communities`` sections
+    whose columns a bare path is read with.
+    """
+    values: dict[str, Any] = {}
+    for key, value in body.items():
+        cls = _PLANNED_LAYERS.get(key)
+        if cls is None:
+            values[key] = value
+        elif isinstance(value, dict):
+            values[key] = _section(cls, value, base, file=file, name=f"planned.{key}")
+        elif isinstance(value, str):
+            values[key] = _planned_path(cls, (base / value).resolve(), existing.get(key), key)
+        else:
+            raise StudyFileError(
+                f"{file}: [planned] {key} = {value!r} is neither a path nor a table. Fix: write "
+                f'{key} = "planned_{key}.gpkg", or a [planned.{key}] table with path = "..."'
+            )
+    planned = _section(PlannedSection, values, base, file=file, name="planned")
+    residents = planned.residents
+    if residents is not None:
+        _check_estimates(residents, file=file)
+    if residents is not None and residents.population is None:
+        if residents.households is None or residents.household_size is None:
+            raise StudyFileError(
+                f"{file}: {residents.section} has no population column and no households "
+                'with household_size to count persons from. Fix: add population = "<column>", '
+                'or households = "<column>" and household_size = 2.8 (persons per household, '
+                "your planning estimate)"
+            )
+    return planned
+
+
+def _check_estimates(residents: PlannedResidentsSection, *, file: Path) -> None:
+    """``household_size`` positive, ``elderly_share`` a share between 0 and 1."""
+    size, share = residents.household_size, residents.elderly_share
+    if size is not None and not 0 < size < 20:
+        raise StudyFileError(
+            f"{file}: {residents.section} household_size = {size!r} is no persons-per-household "
+            "figure. Fix: write e.g. household_size = 2.8"
+        )
+    if share is not None and not 0 < share < 1:
+        raise StudyFileError(
+            f"{file}: {residents.section} elderly_share = {share!r} is not a share. Fix: write "
+            "e.g. elderly_share = 0.22 (22 %)"
+        )
+
+
+def _planned_path(cls: type, path: Path, existing: Any, key: str) -> Any:
+    """Return a ``[planned]`` layer given as a bare path, read with its counterpart's columns."""
+    section = f"[planned] {key} (read with the columns of [{key}])"
+    if existing is None:  # roads: no counterpart
+        return cls(path=path, section=f"[planned] {key}")
+    names = {f.name for f in fields(cls)} & {f.name for f in fields(existing)}
+    keys = {n: getattr(existing, n) for n in names if n not in ("path", "section", "community")}
+    return cls(path=path, section=section, **keys)
 
 
 def _exactly_one(
@@ -391,7 +548,7 @@ def _section(cls: type, body: dict[str, Any], base: Path, *, file: Path, name: s
         value = values[f.name]
         if f.metadata.get("path") and isinstance(value, str):
             values[f.name] = (base / value).resolve()
-        elif f.type == "float" and not isinstance(value, bool):
+        elif f.type in ("float", "float | None") and not isinstance(value, bool):
             try:
                 values[f.name] = float(value)
             except (TypeError, ValueError):
@@ -500,6 +657,14 @@ def load_study(path: str | Path, *, analysis: dict[str, float] | None = None) ->
 
     outside = section("residents_outside", OutsideSection) if "residents_outside" in data else None
     residents = replace(section("residents", ResidentsSection), outside=outside)
+    communities = section("communities", CommunitiesSection)
+    facilities = section("facilities", FacilitiesSection)
+    planned = _planned(
+        data.get("planned", {}),
+        base,
+        file=path,
+        existing={"residents": residents, "facilities": facilities, "communities": communities},
+    )
     try:
         options = AnalysisOptions(**data.get("analysis", {}))
     except (TypeError, ValueError) as exc:
@@ -510,14 +675,14 @@ def load_study(path: str | Path, *, analysis: dict[str, float] | None = None) ->
         name=name,
         source=path,
         network=section("network", NetworkSection),
-        communities=section("communities", CommunitiesSection),
+        communities=communities,
         residents=residents,
-        facilities=section("facilities", FacilitiesSection),
+        facilities=facilities,
         options=options,
         output_dir=output.dir or Path("data/processed") / name,
         map_path=output.map or Path("maps") / f"{name}.html",
         map=section("map", MapSection),
-        planned=section("planned", PlannedSection),
+        planned=planned,
         siting=section("siting", SitingSection),
         sweep=section("sweep", SweepSection),
     )
