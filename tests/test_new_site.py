@@ -209,3 +209,39 @@ def test_road_geojson_in_metres_without_a_crs_says_where_crs_goes(site_study):
     )
     site = run_site_study(load_study(site_study), verbose=False)
     assert site.joins["road_id"].nunique() == 5
+
+
+def test_the_sites_junctions_are_siting_candidates(site):
+    """Each T-junction on the spine is a candidate: the node where most streets meet wins."""
+    from cjgis.siting import node_candidates
+
+    ends = site.joins.set_index(["road_id", "end"])["node"]
+    tees = {f"n{ends[(road, 'start')]}" for road in ("R2", "R3", "R4")}
+    assert tees <= set(node_candidates(site.after)["candidate"])
+
+
+def test_the_map_names_each_planned_road(site, tmp_path):
+    import json
+
+    from cjgis.maps import gap_map
+
+    page = gap_map(site.after, planned_roads=site.roads).get_root().render()
+    for label in ("planned road R5 规划人行桥: joined", "planned road R2 规划二路: connected"):
+        assert json.dumps(label)[1:-1] in page  # the GeoJSON holds it \u-escaped
+
+
+def test_one_figure_per_site_framed_on_it(site, tmp_path):
+    from cjgis.figures import FRAME_MARGIN, gap_figure
+    from cjgis.scenario import SITE_SURROUNDINGS, write_site_outputs
+
+    paths = write_site_outputs(site, tmp_path)
+    assert paths["figure_site_S1"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    x0, y0, x1, y1 = 525490, 3352215, 526000, 3352700  # the site's boundary
+    grow = SITE_SURROUNDINGS * 510
+    frame = (x0 - grow, y0 - grow, x1 + grow, y1 + grow)
+    ax = gap_figure(site.after, frame=frame, planned_roads=site.roads).axes[0]
+    pad = FRAME_MARGIN * (x1 - x0 + 2 * grow)
+    assert ax.get_xlim() == pytest.approx((frame[0] - pad, frame[2] + pad))
+    assert ax.get_ylim() == pytest.approx((frame[1] - pad, frame[3] + pad))
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "规划道路 planned roads" in labels

@@ -201,3 +201,22 @@ def test_junctions_on_a_boundary_drawn_along_street_centre_lines_are_candidates(
     outside = shapely.box(xs.min(), ys.min() + 2 * BOUNDARY_M, xs.max(), ys.max() + 100.0)
     away = replace(before, communities=before.communities.assign(geometry=[outside]))
     assert len(node_candidates(away, spacing_m=1.0)) == 0  # farther than BOUNDARY_M: none
+
+
+def test_node_candidates_keep_the_junction_of_each_cell():
+    """In a 100 m cell holding a bend (node 1) and a T-junction (node 2), the T is kept."""
+    from types import SimpleNamespace
+
+    from cjgis.network import network_from_arrays
+    from cjgis.siting import node_candidates
+
+    x = np.array([0.0, 20.0, 60.0, 60.0, 150.0]) + 500_000
+    y = np.array([0.0, 10.0, 10.0, 80.0, 10.0]) + 3_350_000
+    net = network_from_arrays(x, y, [0, 1, 2, 2], [1, 2, 3, 4], crs="EPSG:4549")
+    area = gpd.GeoDataFrame(
+        geometry=[shapely.box(x.min() + 1, y.min() + 1, x.max() + 1, y.max() + 1)],
+        crs="EPSG:4549",
+    )
+    analysis = SimpleNamespace(network=net, communities=area)
+    picked = node_candidates(analysis, spacing_m=100.0)["candidate"].tolist()
+    assert picked == ["n2", "n4"]  # node 0 lies outside; 1 and 3 share node 2's cell

@@ -48,6 +48,8 @@ MET_COLOURS = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")
 NO_RULE_COLOUR = "#bdbdbd"
 #: Water ([map] water, OSM rivers and canals) and roads the walk filter refuses.
 WATER_COLOUR, BARRIER_COLOUR = "#9ecae1", "#525252"
+#: Colour of a plan's own layers (planned roads, residences, facilities) on maps and figures.
+PLAN_COLOUR = "#e66101"
 
 
 def met_colour(met: float, required: float) -> str:

@@ -142,7 +142,7 @@ def _site(args: argparse.Namespace) -> int:
         **study.map_options,
     )
     chinese = study.facilities.crs  # the planner's own coordinates, e.g. Amap's GCJ-02
-    paths.update(write_site_outputs(site, out, also_crs=chinese))
+    paths.update(write_site_outputs(site, out, also_crs=chinese, water=study.map.water))
     changed = site.changes[site.changes["covered_residents_change"] != 0]
     print("规划前后 before -> after (covered share):")
     for row in changed.itertuples():

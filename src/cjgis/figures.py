@@ -27,6 +27,7 @@ from cjgis._atomic import atomic_path
 from cjgis.analysis import Analysis, category_blind_spots
 from cjgis.categories import (
     BARRIER_COLOUR,
+    PLAN_COLOUR,
     WATER_COLOUR,
     category_info,
     met_classes,
@@ -142,7 +143,12 @@ def _north_arrow(ax) -> None:
 
 
 def gap_figure(
-    analysis: Analysis, *, category: str | None = None, water: gpd.GeoDataFrame | None = None
+    analysis: Analysis,
+    *,
+    category: str | None = None,
+    water: gpd.GeoDataFrame | None = None,
+    frame: tuple[float, float, float, float] | None = None,
+    planned_roads: gpd.GeoDataFrame | None = None,
 ) -> Figure:
     """Draw communities by categories met, streets, one category's service area and gaps.
 
@@ -154,6 +160,11 @@ def gap_figure(
         Category whose service area, facilities and blind spots are drawn (the first if None).
     water : geopandas.GeoDataFrame, optional
         Rivers and other barriers (``[map] water``), drawn light blue.
+    frame : tuple of float, optional
+        Bounds ``(x0, y0, x1, y1)`` in the analysis CRS to frame (a new site); the
+        communities' bounds if None. :data:`FRAME_MARGIN` is added around either.
+    planned_roads : geopandas.GeoDataFrame, optional
+        Planned road lines, drawn dashed in :data:`cjgis.categories.PLAN_COLOUR`.
 
     Returns
     -------
@@ -222,6 +233,10 @@ def gap_figure(
                 alpha=0.6,
                 linewidths=0,
             )
+        if planned_roads is not None and len(planned_roads):
+            planned_roads.to_crs(analysis.crs).plot(
+                ax=ax, color=PLAN_COLOUR, linewidth=2.5, linestyle="--", zorder=4
+            )
         fac = analysis.facilities[analysis.facilities["category"] == category]
         ax.scatter(
             fac.geometry.x, fac.geometry.y, s=120, color=info.colour, edgecolor="black", zorder=5
@@ -247,6 +262,17 @@ def gap_figure(
         ]
         if water is not None:
             handles.append(Patch(color=WATER_COLOUR, label=_label("水系", "water")))
+        if planned_roads is not None and len(planned_roads):
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    color=PLAN_COLOUR,
+                    linestyle="--",
+                    linewidth=2.5,
+                    label=_label("规划道路", "planned roads"),
+                )
+            )
         if 0 < len(barriers) <= MAX_DRAWN_EDGES:
             handles.append(
                 Line2D(
@@ -263,7 +289,7 @@ def gap_figure(
             for label, c in met_classes(n)
         ]
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
-        x0, y0, x1, y1 = comm.total_bounds
+        x0, y0, x1, y1 = comm.total_bounds if frame is None else frame
         _scale_bar(ax, x1 - x0)
         _north_arrow(ax)
         ax.set_axis_off()
@@ -407,6 +433,12 @@ def write_figures(
         ("figure_map", gap_figure(analysis, water=water)),
         ("coverage_chart", coverage_chart(analysis)),
     ):
-        with atomic_path(paths[key]) as tmp, _fonts():
-            fig.savefig(tmp, dpi=dpi)
+        save_figure(fig, paths[key], dpi=dpi)
     return paths
+
+
+def save_figure(fig: Figure, path: str | Path, *, dpi: int = 150) -> Path:
+    """Write a figure as PNG to ``path`` atomically, with the Chinese font."""
+    with atomic_path(path) as tmp, _fonts():
+        fig.savefig(tmp, dpi=dpi, format="png")
+    return Path(path)

@@ -38,6 +38,7 @@ from cjgis._geometry import representative_points
 from cjgis.analysis import Analysis, category_blind_spots
 from cjgis.categories import (
     BARRIER_COLOUR,
+    PLAN_COLOUR,
     WATER_COLOUR,
     category_info,
     met_classes,
@@ -529,10 +530,6 @@ def _before_layer(before: Analysis, category: str, shift: str | None) -> folium.
     )
 
 
-#: Colour of the plan's own layers (planned roads, residences, facilities).
-PLAN_COLOUR = "#e66101"
-
-
 def _plan_layers(analysis: Analysis, roads, shift: str | None) -> list[tuple]:
     """Return the plan's own layers: planned roads, residences and facilities.
 
@@ -541,8 +538,14 @@ def _plan_layers(analysis: Analysis, roads, shift: str | None) -> list[tuple]:
     out = []
     if roads is not None and len(roads):
         status = roads["status"].fillna("") if "status" in roads else pd.Series("", roads.index)
+        ids = roads["road_id"] if "road_id" in roads else pd.Series(range(1, len(roads) + 1))
+        names = roads["road_name"] if "road_name" in roads else pd.Series("", roads.index)
+        labels = [
+            f"规划道路 planned road {i}{f' {n}' if n else ''}: {s}"
+            for i, n, s in zip(ids, names.fillna(""), status, strict=True)
+        ]
         lines = gpd.GeoDataFrame(
-            {"label": [f"规划道路 planned road {i + 1}: {s}" for i, s in enumerate(status)]},
+            {"label": labels},
             geometry=roads.geometry.to_numpy(),
             crs=roads.crs,
         ).to_crs(analysis.crs)

@@ -143,6 +143,8 @@ class SiteStudy:
         Per category that still misses its target as planned.
     roads : geopandas.GeoDataFrame or None
         The planned roads as read, each with its ``status`` from ``joins``.
+    sites : tuple of str
+        Community ids of the new sites' boundaries (``[planned] communities``).
     """
 
     before: Analysis
@@ -151,6 +153,7 @@ class SiteStudy:
     joins: pd.DataFrame
     suggestions: dict[str, SiteSuggestion]
     roads: gpd.GeoDataFrame | None = None
+    sites: tuple[str, ...] = ()
 
 
 def run_site_study(study: Study, *, verbose: bool = True) -> SiteStudy:
@@ -184,8 +187,11 @@ def run_site_study(study: Study, *, verbose: bool = True) -> SiteStudy:
         joins.insert(2, "road_name", named["road_name"].reindex(joins["road"]).to_numpy())
         status = joins.drop_duplicates("road").set_index("road")["status"]
         roads = roads.assign(status=status.reindex(range(1, len(roads) + 1)).to_numpy())
+    sites: tuple[str, ...] = ()
     if planned.communities is not None:
-        communities = with_site(communities, read_planned_communities(planned.communities))
+        site = read_planned_communities(planned.communities)
+        communities = with_site(communities, site)
+        sites = tuple(site.frame["community_id"].astype(str))
     if planned.facilities is not None:
         read = read_study_facilities(study, planned.facilities.path, section=planned.facilities)
         facilities = with_planned_facilities(facilities, read)
@@ -205,7 +211,8 @@ def run_site_study(study: Study, *, verbose: bool = True) -> SiteStudy:
         siting["candidates"] = gpd.read_file(siting["candidates"])
     gaps = after.coverage.loc[after.coverage["status"] == NOT_MET, "category"].unique()
     suggestions = {c: suggest_sites(after, c, **siting) for c in after.categories if c in gaps}
-    return SiteStudy(before, after, compare(before, after), joins, suggestions, roads)
+    changes = compare(before, after)
+    return SiteStudy(before, after, changes, joins, suggestions, roads, sites)
 
 
 def with_site(communities: Layer, site: Layer) -> Layer:
@@ -297,12 +304,18 @@ def no_sites_reason(site: SiteStudy) -> str | None:
 
 
 def write_site_outputs(
-    site: SiteStudy, output_dir: str | Path, *, also_crs: str | None = None
+    site: SiteStudy,
+    output_dir: str | Path,
+    *,
+    also_crs: str | None = None,
+    water: str | Path | gpd.GeoDataFrame | None = None,
 ) -> dict[str, Path]:
     """Write ``before_after.csv``, ``suggested_sites.csv``/``.gpkg`` and the road joins.
 
     With planned roads, ``planned_network.gpkg`` too: ``planned_roads`` (each road with its
     ``status``) and ``road_ends`` (each end as a point: what it joined, how far, the street).
+    With new site boundaries, one ``figure_site_<id>.png`` per site, framed on it with its
+    surroundings, the planned roads drawn (``water`` as for :func:`cjgis.figures.gap_figure`).
 
     The sites' ``lon``/``lat`` are WGS84 (their ``crs`` column says so); ``also_crs``
     (``"gcj02"`` or ``"bd09"``, the planner's own, e.g. the study's ``[facilities] crs``) adds
@@ -330,7 +343,40 @@ def write_site_outputs(
         )
         layers = {"planned_roads": site.roads.to_crs(site.after.crs), "road_ends": ends}
         write_gpkg(layers, paths["planned_network"])
+    paths.update(write_site_figures(site, out, water=water))
     return paths
+
+
+#: A site's figure shows this much of its surroundings, as a share of its larger side.
+SITE_SURROUNDINGS = 0.5
+
+
+def write_site_figures(
+    site: SiteStudy, output_dir: Path, *, water=None, dpi: int = 150
+) -> dict[str, Path]:
+    """Write one ``figure_site_<id>.png`` per new site, framed on its boundary."""
+    from cjgis.figures import gap_figure, save_figure  # matplotlib: only when drawing
+
+    water = gpd.read_file(water) if isinstance(water, str | Path) else water
+    comm = site.after.communities
+    paths = {}
+    for sid in site.sites:
+        x0, y0, x1, y1 = comm.loc[comm["community_id"].astype(str) == sid].total_bounds
+        grow = SITE_SURROUNDINGS * max(x1 - x0, y1 - y0)
+        fig = gap_figure(
+            site.after,
+            water=water,
+            frame=(x0 - grow, y0 - grow, x1 + grow, y1 + grow),
+            planned_roads=site.roads,
+        )
+        path = Path(output_dir) / f"figure_site_{_safe(sid)}.png"
+        paths[f"figure_site_{sid}"] = save_figure(fig, path, dpi=dpi)
+    return paths
+
+
+def _safe(text: str) -> str:
+    """Return ``text`` usable in a file name (characters a file system refuses become _)."""
+    return "".join("_" if c in '/\\:*?"<>|' else c for c in text)
 
 
 def with_chinese_coordinates(sites: gpd.GeoDataFrame, crs: str | None) -> gpd.GeoDataFrame:

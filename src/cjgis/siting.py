@@ -266,18 +266,22 @@ def node_candidates(analysis: Analysis, *, spacing_m: float = 100.0) -> gpd.GeoD
     """Network nodes in the communities, thinned to one per ``spacing_m`` grid cell.
 
     Nodes within :data:`BOUNDARY_M` of a community count: a community drawn along the centre
-    lines of its streets has its junctions on its boundary, not inside it.
+    lines of its streets has its junctions on its boundary, not inside it. In each cell the
+    node where most streets meet is kept (a junction before a bend or a dead end; the first
+    such node where several tie), so a planned road's T-junction is a candidate of its site.
     """
     net = analysis.network
     points = gpd.GeoSeries(shapely.points(net.node_x, net.node_y), crs=net.crs)
     area = analysis.communities.union_all()
     inside = shapely.dwithin(points.to_numpy(), area, BOUNDARY_M)
     idx = np.flatnonzero(inside)
+    degree = np.bincount(np.concatenate([net.edge_u, net.edge_v]), minlength=net.n_nodes)
     cells = np.column_stack(
         [np.floor(net.node_x[idx] / spacing_m), np.floor(net.node_y[idx] / spacing_m)]
     )
-    _, first = np.unique(cells, axis=0, return_index=True)
-    keep = idx[np.sort(first)]
+    order = np.lexsort((idx, -degree[idx]))  # most streets first, then node order
+    _, first = np.unique(cells[order], axis=0, return_index=True)
+    keep = np.sort(idx[order[first]])
     return gpd.GeoDataFrame(
         {"candidate": [f"n{net.node_id[i]}" for i in keep]},
         geometry=points.to_numpy()[keep],
