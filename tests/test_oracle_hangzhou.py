@@ -384,3 +384,142 @@ def hangzhou_network_all(path):
     from cjgis.streets import network_from_file
 
     return network_from_file(path, components="all")
+
+
+def _street_at(oracle, x: float, y0: float, y1: float, *, index: int = 0) -> shapely.Point:
+    """The ``index``-th point (south to north) where the vertical x = ``x`` meets a street."""
+    probe = shapely.LineString([(x, y0), (x, y1)])
+    hits = [
+        g
+        for e in shapely.STRtree(oracle["geoms"]).query(probe, predicate="intersects")
+        for g in shapely.get_parts(shapely.intersection(probe, oracle["geoms"][e]))
+    ]
+    return sorted(hits, key=lambda p: p.y)[index]
+
+
+def _site_plan(oracle) -> list[tuple[shapely.LineString, bool]]:
+    """A site in the wedge of 湖州街, 莫干山路 and 萍水东街 (EPSG:4549), as (line, bridge).
+
+    A spine from the street south of the site to 湖州街's near carriageway (both ends exactly
+    on the streets, mid-block); an east branch in a T off the spine crossing both carriageways
+    of 萍水东街 at grade to a dead end; a west branch in a T to a dead end; from that dead
+    end a footbridge over both carriageways of 湖州街 onto a street north of it. Every free
+    end is on a street or farther than ``join_m`` from any line, so the oracle below needs
+    only exact crossings and touches.
+    """
+    south = _street_at(oracle, 511600, 3355800, 3356000)
+    north = _street_at(oracle, 511600, 3356000, 3356200)
+    spine = shapely.LineString([south, north])
+    east_t = spine.interpolate(3356030 - south.y)
+    west_t = spine.interpolate(3355960 - south.y)
+    east = shapely.LineString([east_t, (511900, east_t.y)])
+    west = shapely.LineString([west_t, (511480, west_t.y)])
+    beyond = _street_at(oracle, 511430, 3356100, 3356300)  # north of 湖州街
+    bridge = shapely.LineString([(511480, west_t.y), beyond])
+    return [(spine, False), (east, False), (west, False), (bridge, True)]
+
+
+def _oracle_with_plan(oracle, plan) -> tuple[nx.Graph, dict]:
+    """networkx graph of the streets and the plan, noded by shapely alone; ends' node keys.
+
+    Every at-grade planned line is cut where it meets a street or another planned line, and so
+    is every street it meets; a bridge only at its two ends. Lengths come from positions
+    along each line (``line_locate_point``), nothing from cjgis.
+    """
+    from scipy.spatial import cKDTree
+
+    lines = [line for line, _ in plan]
+    tree = shapely.STRtree(oracle["geoms"])
+    meets: dict[tuple[str, int], list[shapely.Point]] = {}
+    for i, (line, bridge) in enumerate(plan):
+        ends = shapely.get_point(line, [0, -1])
+        near = tree.query(line, predicate="dwithin", distance=1e-6)
+        others = [("street", int(e)) for e in near]
+        others += [("plan", j) for j in range(len(plan)) if j != i]
+        for kind, j in others:
+            other = oracle["geoms"][j] if kind == "street" else lines[j]
+            points = [
+                g
+                for g in shapely.get_parts(shapely.intersection(line, other))
+                if g.geom_type == "Point"
+            ]
+            if bridge or (kind == "plan" and plan[j][1]):  # a bridge meets lines at its ends
+                points = [p for p in points if shapely.distance(p, ends).min() < 1e-6]
+            # an end placed on a line may lie a float's width off it: a touch all the same
+            points += [
+                end
+                for end in ends
+                if shapely.distance(end, other) < 1e-6
+                and all(shapely.distance(end, p) >= 1e-6 for p in points)
+            ]
+            meets.setdefault(("plan", i), []).extend(points)
+            meets.setdefault((kind, j), []).extend(points)
+    for i, line in enumerate(lines):
+        meets.setdefault(("plan", i), []).extend(shapely.get_point(line, [0, -1]))
+    every = [p for points in meets.values() for p in points]
+    xy = shapely.get_coordinates(np.array(every, dtype=object))
+    key = {}  # one node per place (1 cm): the first point's index
+    for a, b in sorted(cKDTree(xy).query_pairs(0.01)):
+        key.setdefault(b, key.get(a, a))
+    node = [f"plan-{key.get(k, k)}" for k in range(len(every))]
+    at = iter(node)
+    placed = {owner: [next(at) for _ in points] for owner, points in meets.items()}
+
+    graph = oracle["graph"].copy()
+    for (kind, j), points in meets.items():
+        line = oracle["geoms"][j] if kind == "street" else lines[j]
+        along = shapely.line_locate_point(line, np.array(points, dtype=object))
+        order = np.argsort(along)
+        chain = [placed[(kind, j)][k] for k in order]
+        spots = list(along[order])
+        if kind == "street":
+            u, v = int(oracle["u"][j]), int(oracle["v"][j])
+            graph.remove_edge(u, v)  # the street is cut where the plan meets it
+            chain, spots = [u, *chain, v], [0.0, *spots, float(line.length)]
+        for a, b, s, t in zip(chain, chain[1:], spots, spots[1:], strict=False):
+            if a != b:
+                graph.add_edge(a, b, w=t - s)
+    ends = {}
+    for i, line in enumerate(lines):
+        points = meets[("plan", i)]
+        for name, at_end in (("start", 0), ("end", -1)):
+            spot = shapely.get_point(line, at_end)
+            k = int(np.argmin(shapely.distance(np.array(points, dtype=object), spot)))
+            ends[(i + 1, name)] = placed[("plan", i)][k]
+    return graph, ends
+
+
+def test_planned_roads_walk_as_an_independent_networkx_graph_says(hangzhou_network, oracle):
+    """The plan merged by cjgis walks as far as on a graph noded by shapely and networkx.
+
+    From three street corners, the walk to each of the plan's eight road ends (T-junctions,
+    dead ends, the joins on the streets, the bridge's landings) agrees within 2 cm (the
+    1 cm grid the planned lines are noded on).
+    """
+    import geopandas as gpd
+    from scipy.sparse.csgraph import dijkstra
+
+    from cjgis.road_lines import network_with_planned_roads
+
+    plan = _site_plan(oracle)
+    roads = gpd.GeoDataFrame(
+        {"bridge": ["yes" if b else None for _, b in plan]},
+        geometry=[line for line, _ in plan],
+        crs=CRS,
+    )
+    net, joins = network_with_planned_roads(hangzhou_network, roads, join_m=30)
+    status = joins.drop_duplicates("road").set_index("road")["status"].to_dict()
+    assert status == {1: "joined", 2: "joined", 3: "connected", 4: "joined"}
+    graph, ends = _oracle_with_plan(oracle, plan)
+    index = {n: i for i, n in enumerate(net.node_id.tolist())}
+    sources = [1704782973, 332253456, 5019425492]  # 湖州街 x 萍水东街, 萍水东街 south, a lane
+    from_cjgis = dijkstra(net.graph, directed=False, indices=[index[s] for s in sources])
+    for row, source in enumerate(sources):
+        truth = nx.single_source_dijkstra_path_length(graph, source, weight="w")
+        for (road, end), node in ends.items():
+            mine = joins.set_index(["road", "end"]).loc[(road, end), "node"]
+            assert from_cjgis[row, index[mine]] == pytest.approx(truth[node], abs=0.02), (
+                road,
+                end,
+                source,
+            )
