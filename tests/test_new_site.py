@@ -245,3 +245,35 @@ def test_one_figure_per_site_framed_on_it(site, tmp_path):
     assert ax.get_ylim() == pytest.approx((frame[1] - pad, frame[3] + pad))
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "规划道路 planned roads" in labels
+
+
+def test_cjgis_site_on_the_samples_new_site(sample_study, tmp_path, monkeypatch):
+    """`cjgis site new_site.toml`: the sample's site as handed over (GeoPackages, an Excel
+    sheet of 户数), every output written; twelve buildings, 1,104 households x 2.8.
+
+    A site whose every household must be reached (a 100 % target) once made CBC call a
+    feasible cover infeasible: such a need is now a plain cover of every point.
+    """
+    from cjgis.cli import main
+    from cjgis.sample import NEW_SITE_BUILDINGS
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["site", str(sample_study.parent / "new_site.toml"), "--quiet"]) == 0
+    out = tmp_path / "data" / "processed" / "sample_new_site" / "site"
+    joins = pd.read_csv(out / "planned_road_joins.csv", encoding="utf-8-sig")
+    status = joins.drop_duplicates("road_id").set_index("road_id")["status"].to_dict()
+    assert status == {
+        "R1": "joined",
+        "R2": "connected",
+        "R3": "joined",
+        "R4": "connected",
+        "R5": "joined",
+    }
+    changes = pd.read_csv(out / "before_after.csv", encoding="utf-8-sig")
+    site = changes[changes["community_id"] == "S1"]
+    households = sum(h for _, h, _, _ in NEW_SITE_BUILDINGS)
+    assert site["residents_after"].to_numpy() == pytest.approx([households * 2.8] * len(site))
+    assert site["elderly_after"].to_numpy() == pytest.approx([households * 2.8 * 0.22] * len(site))
+    assert (out / "figure_site_S1.png").is_file()
+    rejected = pd.read_csv(out / "rejected.csv", encoding="utf-8-sig")
+    assert not rejected["file"].astype(str).str.contains("new_site").any()

@@ -316,3 +316,21 @@ def test_nobody_enters_a_footbridge_from_its_side(river_graph, tmp_path):
     for _, _, data in plain.edges(data=True):
         data.pop("elevated", None)
     assert attach_points(network_from_graph(plain), home).offset_m[0] == pytest.approx(10)
+
+
+def test_planned_roads_join_walkable_streets_only(river_graph):
+    """An expressway passing over the south street has a node on it (x = 350) that no street
+    shares: a planned road ending there joins the street itself, split at that point."""
+    import networkx as nx
+
+    graph = river_graph.copy()
+    for n, y in ((900, -100.0), (901, 0.0), (902, 100.0)):
+        graph.add_node(n, x=X0 + 350, y=Y0 + y)
+    for u, v in ((900, 901), (901, 902)):
+        for a, b in ((u, v), (v, u)):
+            graph.add_edge(a, b, length=100.0, highway="motorway")
+    merged, joins = add_planned_roads(graph, lines([(350, -300), (350, 0)]), join_m=30)
+    end = joins.set_index("end").loc["end"]
+    assert end["node"] != 901 and end["split"]
+    start = joins.set_index("end").loc["start", "node"]
+    assert nx.shortest_path_length(merged, 3, start, weight="length") == pytest.approx(350)

@@ -58,6 +58,7 @@ _HOMES: dict[str, str] = {
     "run_site_study": "scenario",
     "compare": "scenario",
     "with_planned_facilities": "scenario",
+    "write_site_outputs": "scenario",
     "write_outputs": "report",
     "write_all": "deliverables",
     "run_batch": "batch",
@@ -106,7 +107,13 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ lo
     )
     from cjgis.rules import CapacityRule, CategoryRule
     from cjgis.sample import write_amap_export, write_sample
-    from cjgis.scenario import SiteStudy, compare, run_site_study, with_planned_facilities
+    from cjgis.scenario import (
+        SiteStudy,
+        compare,
+        run_site_study,
+        with_planned_facilities,
+        write_site_outputs,
+    )
     from cjgis.scorecard import gap_table_text, scorecard_table, write_scorecard
     from cjgis.settings import AnalysisOptions
     from cjgis.siting import suggest_sites

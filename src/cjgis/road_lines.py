@@ -33,7 +33,13 @@ from shapely.ops import substring
 from cjgis._errors import InputError, input_error
 from cjgis.coords import metric_crs_for, metric_crs_of, projector
 from cjgis.io import read_any, with_crs
-from cjgis.network import WALK_TAGS, Network, graph_from_network, network_from_graph
+from cjgis.network import (
+    WALK_TAGS,
+    Network,
+    graph_from_network,
+    is_walkable,
+    network_from_graph,
+)
 
 log = logging.getLogger(__name__)
 
@@ -496,15 +502,19 @@ class _MetricStreets:
         self.graph = graph
         self._to_metric = projector(graph_crs, metric)
         self._to_graph = projector(metric, graph_crs)
-        self.nodes = list(graph.nodes)
+        # only walkable streets are joined, crossed or split: an expressway's node on a street
+        # it passes over is no junction, nor is a node that no street reaches
+        walk = [(u, v, k) for u, v, k, d in graph.edges(keys=True, data=True) if is_walkable(d)]
+        ends = {n for u, v, _ in walk for n in (u, v)}
+        self.nodes = [n for n in graph.nodes if n in ends]
         node_xy = np.array([(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in self.nodes])
-        self.node_points = shapely.points(self._to_metric(node_xy))
+        self.node_points = shapely.points(self._to_metric(node_xy.reshape(-1, 2)))
         self.node_tree = shapely.STRtree(self.node_points)
-        self.edges = list({(min(u, v), max(u, v), k) for u, v, k in graph.edges(keys=True)})
+        self.edges = list({(min(u, v), max(u, v), k) for u, v, k in walk})
         self.edge_geoms = [self._metric_geometry(u, v, k) for u, v, k in self.edges]
         self.edge_tree = shapely.STRtree(np.array(self.edge_geoms, dtype=object))
         self.alive = [True] * len(self.edges)
-        self.next_id = max((n for n in self.nodes if isinstance(n, int)), default=0) + 1
+        self.next_id = max((n for n in graph.nodes if isinstance(n, int)), default=0) + 1
 
     def to_graph_crs(self, geom):
         return shapely.transform(geom, self._to_graph)

@@ -240,6 +240,7 @@ def sample_district(seed: int = 2017) -> dict[str, object]:
         "facilities": facilities,
         "river": _river(xs, ys, origin),
         **_planned(xs, ys, lane_nodes, origin),
+        **_new_site(xs, ys, origin),
     }
 
 
@@ -265,6 +266,70 @@ def _planned(xs, ys, lane_nodes, origin) -> dict[str, gpd.GeoDataFrame]:
             }
         )
     return {"planned_roads": roads, "planned_facilities": _to_frame(rows, origin)}
+
+
+#: The new resettlement site: the empty grid cell south of 杨公社区, between 南环路 and 东湖路.
+NEW_SITE_CELL = (2, 0)
+#: Its buildings: 楼号, 户数 and the place in the cell (metres from its south-west corner).
+NEW_SITE_BUILDINGS = (
+    ("1#", 96, 70, 60),
+    ("2#", 120, 190, 60),
+    ("3#", 88, 70, 220),
+    ("4#", 112, 190, 220),
+    ("5#", 72, 70, 330),
+    ("6#", 104, 190, 330),
+    ("7#", 64, 200, 430),
+    ("8#", 96, 340, 120),
+    ("9#", 120, 460, 120),
+    ("10#", 80, 340, 330),
+    ("11#", 96, 460, 330),
+    ("12#", 56, 400, 450),
+)
+
+
+def _new_site(xs, ys, origin) -> dict[str, gpd.GeoDataFrame]:
+    """Plan a new resettlement site as a design institute hands it over (EPSG:4549).
+
+    A spine between the streets south and north of the cell, three branches meeting it in
+    T-junctions (one a dead end, one ending 13 m short of the street west of it), and a
+    footbridge (竖向 = 1) from the north-west branch over the north street; twelve buildings
+    with 户数 only; the site boundary with its own columns.
+    """
+    c, r = NEW_SITE_CELL
+    x0, y0, x1, y1 = xs[c], ys[r], xs[c + 1], ys[r + 1]
+    mid = (x0 + x1) / 2
+    lines = [
+        ("R1", "规划一路", 0, [(mid, y0), (mid, y1)]),
+        ("R2", "规划二路", 0, [(mid, y0 + 250), (mid + 155, y0 + 250)]),
+        ("R3", "规划三路", 0, [(mid, y0 + 150), (x0 + 13, y0 + 150)]),
+        ("R4", "规划四路", 0, [(mid, y0 + 450), (x0 + 143, y0 + 450)]),
+        ("R5", "规划人行桥", 1, [(x0 + 143, y0 + 450), (x0 + 143, y1 + 68)]),
+    ]
+    roads = _to_frame(
+        [
+            {"道路编号": rid, "道路名称": name, "竖向": grade, "geometry": shapely.LineString(xy)}
+            for rid, name, grade, xy in lines
+        ],
+        origin,
+    )
+    buildings = _to_frame(
+        [
+            {"楼号": bid, "户数": households, "geometry": shapely.Point(x0 + dx, y0 + dy)}
+            for bid, households, dx, dy in NEW_SITE_BUILDINGS
+        ],
+        origin,
+    )
+    site = _to_frame(
+        [
+            {
+                "地块": "S1",
+                "名称": "杨公安置小区(规划)",
+                "geometry": shapely.box(x0 + 6, y0 + 6, x1 - 6, y1 - 6),
+            }
+        ],
+        origin,
+    )
+    return {"new_site_roads": roads, "new_site_buildings": buildings, "new_site": site}
 
 
 def _origin() -> tuple[float, float]:
@@ -501,7 +566,52 @@ def write_sample(folder: str | Path = "data/raw/sample", *, seed: int = 2017) ->
         write_population_raster(data["buildings"], tmp)
     with atomic_path(folder / "study.toml") as tmp:
         Path(tmp).write_text(STUDY_TEMPLATE.format(seed=seed), encoding="utf-8")
+    _write_new_site(data, folder, seed=seed)
     return folder / "study.toml"
+
+
+def _write_new_site(data: dict, folder: Path, *, seed: int) -> None:
+    """Write the new site's layers as handed over, and ``new_site.toml`` naming them.
+
+    Roads in a GeoPackage in EPSG:4549, the boundary likewise, the buildings as an Excel
+    sheet with 楼号, 户数, 经度, 纬度 (WGS84): the study file reads each with its own columns.
+    """
+    with atomic_path(folder / "new_site_roads.gpkg") as tmp:
+        data["new_site_roads"].to_file(tmp, driver="GPKG", layer="roads")
+    with atomic_path(folder / "new_site.gpkg") as tmp:
+        data["new_site"].to_file(tmp, driver="GPKG", layer="site")
+    points = data["new_site_buildings"].to_crs("EPSG:4326")
+    table = pd.DataFrame(points.drop(columns="geometry"))
+    table["经度"], table["纬度"] = points.geometry.x.round(7), points.geometry.y.round(7)
+    with atomic_path(folder / "new_site_buildings.xlsx") as tmp:
+        table.to_excel(tmp, index=False, sheet_name="楼栋")
+    study = STUDY_TEMPLATE.format(seed=seed)
+    start, end = study.index("[planned]"), study.index("[map]")
+    study = study[:start] + NEW_SITE_PLANNED + "\n" + study[end:]
+    study = study.replace('name = "sample"', 'name = "sample_new_site"', 1)
+    with atomic_path(folder / "new_site.toml") as tmp:
+        Path(tmp).write_text(study, encoding="utf-8")
+
+
+#: ``[planned]`` of ``new_site.toml``: each layer with its own columns.
+NEW_SITE_PLANNED = """\
+[planned]
+# `cjgis site new_site.toml`: a new resettlement site as the design institute hands it over
+communities = { path = "new_site.gpkg", id = "地块", name = "名称" }   # the site boundary
+
+[planned.roads]
+path = "new_site_roads.gpkg"
+id = "道路编号"
+name = "道路名称"
+grade = "竖向"            # 0 at grade, 1 the footbridge over 东湖路
+
+[planned.residents]
+path = "new_site_buildings.xlsx"
+id = "楼号"
+households = "户数"       # the drawing counts households only:
+household_size = 2.8     # persons = 户数 × 2.8 (规划建议值, a planning estimate)
+elderly_share = 0.22     # 60+ = 22 % of persons (规划建议值)
+"""
 
 
 def write_population_raster(

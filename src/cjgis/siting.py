@@ -228,7 +228,12 @@ def set_cover_exact(
     problem += pulp.lpSum(x)
     for g in np.flatnonzero(need > _EPS):
         members = [i for i in y if groups[i] == g]
-        problem += pulp.lpSum(weights[i] * y[i] for i in members) >= need[g] - 1e-6
+        total = float(sum(weights[i] for i in members))
+        if need[g] >= total * (1 - 1e-9):  # all of them (a target of 100 %): a plain cover,
+            for i in members:  # not a sum at its bound (CBC 2.10 may call that infeasible)
+                problem += y[i] >= 1
+        else:
+            problem += pulp.lpSum(weights[i] * y[i] for i in members) >= need[g] - 1e-6
     return _solve(problem, pulp, x, time_limit_s)
 
 
@@ -347,10 +352,15 @@ def suggest_sites(
     exact = max_cover_exact(matrix, weights, k=k, time_limit_s=time_limit_s) if run_exact else None
     chosen = _rank(matrix, weights, exact.picked) if exact is not None else greedy
     groups, need = _community_needs(analysis, category, rule, demand_col, covered)
+    fewest = None
     if run_exact:
-        solution = set_cover_exact(matrix, weights, groups, need, time_limit_s=time_limit_s)
-        fewest = None if solution is None else solution.picked
-    else:
+        try:
+            solution = set_cover_exact(matrix, weights, groups, need, time_limit_s=time_limit_s)
+            fewest = None if solution is None else solution.picked
+        except RuntimeError as exc:  # a solver's failure costs the count, not the run
+            log.warning("%s: the fewest sites by CBC failed (%s); counted greedily", category, exc)
+            run_exact = False
+    if not run_exact:
         fewest = _greedy_count(matrix, weights, groups, need)
     solved_by = "greedy" if exact is None else ("exact" if exact.proven else "best found")
     sites = _site_table(
