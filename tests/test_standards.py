@@ -172,3 +172,72 @@ def test_capacity_shortfall_against_the_rule(district, tmp_path):
     assert cov.loc["S", "capacity_shortfall"] == 3  # 5 - 2.4 = 2.6 beds, rounded up
     assert cov.loc["N", "capacity_shortfall"] == 0  # 9.6 beds against 1.0 required
     assert cov.loc["N", "capacity_inside"] == 12 and cov.loc["S", "capacity_inside"] == 0
+
+
+def test_a_verified_value_quotes_its_clause_with_the_number(tmp_path, capsys):
+    """verified = true needs the clause as published and where it was read, holding the number;
+    `cjgis standards` prints the quote under the value."""
+    from cjgis.standards import _read
+
+    for name in list_profiles():  # the shipped ones: every verified value is quoted
+        data, _ = _read(name, None)
+        for key, body in data.get("categories", {}).items():
+            if body.get("verified") is True:
+                assert body["quote"] and body["url"], (name, key)
+    rule = """[profile]
+name = "mine"
+[categories.culture_station]
+metres = 500
+basis = "standard"
+source = "GB 50180-2018 附录C"
+verified = true
+"""
+    path = tmp_path / "mine.toml"
+    path.write_text(rule, encoding="utf-8")
+    with pytest.raises(StudyFileError, match="verified = true without quote and url"):
+        load_profile(path)
+    path.write_text(rule + 'quote = "服务半径不宜大于300m"\nurl = "https://example.org"\n', "utf-8")
+    with pytest.raises(StudyFileError, match="does not hold 500"):
+        load_profile(path)
+    quote = "文化活动站……服务半径不宜大于500m"
+    path.write_text(rule + f'quote = "{quote}"\nurl = "https://example.org/gb50180"\n', "utf-8")
+    from cjgis.cli import main
+
+    assert main(["standards", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert f"原文 quote: 「{quote}」 (https://example.org/gb50180)" in out
+
+
+def test_the_opinion_lists_every_category_it_names_in_its_own_words():
+    """Each [listed] quote of chcj_2017 is the 2017 opinion's text, word for word."""
+    from conftest import SHARED
+
+    seed = next((SHARED / "seed").glob("*.txt")).read_text(encoding="utf-8")
+    listed = load_profile("chcj_2017").listed
+    named = {"elderly_care", "ev_charging", "ceremony_hall", "tool_storage", "culture_station"}
+    named |= {"sport", "kindergarten", "health_centre", "police_room", "convenience", "market"}
+    assert named <= set(listed)
+    for key, body in listed.items():
+        assert body["quote"] in seed, key
+    text = describe_profile(load_profile("chcj_2017"), AnalysisOptions())
+    assert "列入依据 listed by: 「科学设置便民利民服务网点」" in text
+
+
+def test_the_elderly_speed_only_where_the_elderly_are_served():
+    """0.8 m/s only for rules whose demand is the elderly; all residents walk at 1.0 m/s."""
+    for name in list_profiles():
+        for rule in resolve_rules(load_profile(name), options=AnalysisOptions()):
+            if rule.scale == "walk" and rule.demand != "elderly":
+                assert rule.walk_speed_m_s == 1.0, (name, rule.key)
+    rules = {r.key: r for r in resolve_rules(load_profile("chcj_2017"), options=AnalysisOptions())}
+    assert rules["health_centre"].minutes == pytest.approx(1000 / 60)
+    for key in ("police_room", "convenience", "nonmotor_parking"):  # no radius of their own
+        assert rules[key].basis == "planner rule" and "规划建议值" in rules[key].source
+
+
+def test_the_standards_sheet_says_what_was_checked(sample_analysis):
+    table = sample_analysis.rules_table().set_index("category")
+    assert table.loc["elderly_care", "checked"].startswith("未核实")
+    assert table.loc["ceremony_hall", "checked"] == "规划建议值 planner rule"
+    assert table.loc["police_room", "checked"] == "规划建议值 planner rule"
+    assert (table["quote"] == "").all()  # no GB value is quoted yet: none is called verified

@@ -191,6 +191,8 @@ class Analysis:
                     "target_share": rule.target_share if walk else np.nan,
                     "basis": rule.basis,
                     "source": rule.source,
+                    "checked": _checked_text(rule),
+                    "quote": f"「{rule.quote}」 ({rule.url})" if rule.quote else "",
                     "facilities": int(counts.get(key, 0)),
                     "assessment": assessment,
                     "standards": self.standards_line(),
@@ -878,6 +880,15 @@ def assessed_categories(
 
 
 #: Columns of :meth:`Analysis.rules_table`.
+def _checked_text(rule) -> str:
+    """Say whether a rule's number was read in its source: 已核实, 未核实, or a planner rule."""
+    if rule.basis != "standard":
+        return "规划建议值 planner rule" if rule.basis == "planner rule" else ""
+    if rule.verified and rule.quote:
+        return "已核实 verified against the text quoted"
+    return "未核实 unverified: not checked against the standard's text"
+
+
 RULES_COLUMNS = [
     "category",
     "category_zh",
@@ -889,6 +900,8 @@ RULES_COLUMNS = [
     "target_share",
     "basis",
     "source",
+    "checked",
+    "quote",
     "facilities",
     "assessment",
     "standards",

@@ -71,6 +71,9 @@ class CategoryRule:
         standard's own text; ``cjgis standards`` prints it beside the value.
     scale : {"walk", "district"}
         Per community by walking reach, or over the study area by capacity only.
+    quote, url : str
+        The clause as published (Chinese, with table and item) and where it was read; empty
+        where the value is unverified or a planner rule.
     """
 
     key: str
@@ -84,6 +87,8 @@ class CategoryRule:
     source: str = ""
     verified: bool = True
     scale: str = "walk"
+    quote: str = ""
+    url: str = ""
 
     @property
     def minutes(self) -> float:

@@ -204,6 +204,8 @@ _RULES_ZH = {
     "target_share": "目标覆盖率",
     "basis": "依据类型",
     "source": "依据条文",
+    "checked": "核实情况",
+    "quote": "条文原文",
     "facilities": "现状设施(个)",
     "assessment": "评价情况",
     "standards": "评价标准",

@@ -21,7 +21,7 @@ no profile knows are analysed with the defaults and reported as ``无标准`` (n
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -71,6 +71,8 @@ _CATEGORY_KEYS = {
     "basis",
     "source",
     "verified",
+    "quote",
+    "url",
     "scale",
     "capacity",
 }
@@ -85,6 +87,7 @@ class Profile:
     source: str
     speeds: dict[str, dict[str, Any]]
     categories: dict[str, dict[str, Any]]
+    listed: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def list_profiles() -> list[str]:
@@ -145,9 +148,16 @@ def load_profile(
         meta.get("source", ""),
         data.get("speeds", {}),
         data.get("categories", {}),
+        data.get("listed", {}),
     )
     for key, body in own.categories.items():
         _check_category(body, f"{where}: [categories.{key}]")
+    for key, body in own.listed.items():
+        if set(body) != {"quote", "url"}:
+            raise StudyFileError(
+                f"{where}: [listed.{key}] needs quote and url (the words that list the "
+                "category and where they were read), nothing else"
+            )
     return compose([*included, own], name=own.name, title=own.title, source=own.source)
 
 
@@ -157,15 +167,18 @@ def compose(
     """One profile from several: for each category and speed, the later one wins."""
     speeds: dict[str, dict[str, Any]] = {}
     categories: dict[str, dict[str, Any]] = {}
+    listed: dict[str, dict[str, str]] = {}
     for profile in profiles:
         speeds.update(profile.speeds)
         categories.update(profile.categories)
+        listed.update(profile.listed)
     return Profile(
         name or " + ".join(p.name for p in profiles),
         title or " + ".join(p.title for p in profiles if p.title),
         source or "; ".join(p.source for p in profiles if p.source),
         speeds,
         categories,
+        listed,
     )
 
 
@@ -185,6 +198,27 @@ def _check_category(body: dict[str, Any], where: str) -> None:
         raise StudyFileError(f"{where}: gives both minutes and metres. Fix: keep one")
     if body.get("scale") == "district" and not body.get("capacity"):
         raise StudyFileError(f"{where}: a district-scale rule needs a capacity. Fix: add one")
+    if body.get("verified") is True:
+        _check_quote(body, where)
+
+
+def _check_quote(body: dict[str, Any], where: str) -> None:
+    """Refuse ``verified = true`` without a quote and url, or a quote lacking the rule's number.
+
+    The number is the distance in metres or the minutes, as the profile writes it.
+    """
+    quote, url = str(body.get("quote", "")), str(body.get("url", ""))
+    if not quote or not url:
+        raise StudyFileError(
+            f"{where}: verified = true without quote and url. Fix: quote the clause as "
+            "published and say where it was read, or set verified = false"
+        )
+    number = body.get("metres", body.get("minutes"))
+    if number is not None and f"{float(number):g}" not in quote:
+        raise StudyFileError(
+            f"{where}: verified = true but the quote does not hold {float(number):g}. Fix: "
+            "quote the sentence or table row that gives the number"
+        )
 
 
 #: The parts of a capacity rule a study may set, as ``capacity_<part>``.
@@ -362,6 +396,8 @@ def _rule(key, body, over, merged, options, explicit, group_speed) -> CategoryRu
         source=source,
         verified=bool(merged.get("verified", True)),
         scale=scale,
+        quote=str(merged.get("quote", "")),
+        url=str(merged.get("url", "")),
     )
 
 
@@ -392,8 +428,13 @@ def describe_profile(profile: Profile, options: AnalysisOptions) -> str:
             )
         lines.append(f"  {rule.key} {rule.name_zh} [{_basis_text(rule.basis)}]: {reach}")
         lines.append(f"      source: {rule.source}")
+        if rule.quote:
+            lines.append(f"      原文 quote: 「{rule.quote}」 ({rule.url})")
         if not rule.verified:
             lines.append("      未核实 unverified: not checked against the standard's text here")
+        if rule.key in profile.listed:
+            listed = profile.listed[rule.key]
+            lines.append(f"      列入依据 listed by: 「{listed['quote']}」 ({listed['url']})")
         if rule.capacity:
             cap = rule.capacity
             lines.append(
