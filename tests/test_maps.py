@@ -139,3 +139,22 @@ def test_service_area_bands_say_their_minutes_and_metres(sample_analysis):
     # 步行 6.2 分钟 min (300 m): elderly care's 300 m at 0.8 m/s; 900 m at 1 m/s is 15 minutes
     assert {("6.2", "300"), ("15.0", "900"), ("8.3", "500")} <= said
     assert not any(minutes == metres for minutes, metres in said)
+
+
+def test_popups_cite_the_clause_each_verdict_rests_on(sample_analysis):
+    import json
+
+    from cjgis.maps import _clauses, gap_map
+
+    coverage = sample_analysis.coverage.set_index("category")
+    clauses = dict(zip(coverage.index, _clauses(coverage), strict=True))
+    assert clauses["elderly_care"] == "GB 50180-2018 附录C 表C.0.2"
+    assert clauses["waste_point"] == "GB 50180-2018 附录C 表C.0.3"
+    assert clauses["ceremony_hall"] == "规划建议值"
+    page = gap_map(sample_analysis).get_root().render()
+
+    def escaped(text: str) -> str:  # as the page's GeoJSON holds it: \\u-escaped, < and > too
+        return json.dumps(text)[1:-1].replace("<", "\\u003c").replace(">", "\\u003e")
+
+    assert escaped("<th>依据 clause</th>") in page
+    assert escaped("<td>GB 50180-2018 附录C 表C.0.2</td>") in page

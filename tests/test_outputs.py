@@ -9,6 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import walked_categories
 
 from cjgis.cli import main
 from cjgis.coverage import COVERAGE_COLUMNS
@@ -86,18 +87,11 @@ def test_service_area_layers(demo):
     path = demo / "data" / "processed" / "sample" / "service_areas.gpkg"
     cats = gpd.read_file(path, layer="category")
     per = gpd.read_file(path, layer="facility")
-    assert set(cats["category"]) == {
-        "elderly_care",
-        "ev_charging",
-        "ceremony_hall",
-        "tool_storage",
-        "culture_station",
-        "kindergarten",
-        "health_centre",
-    }  # the nursing home is district-level: no walking catchment, no area
+    assert set(cats["category"]) == set(walked_categories("chcj_2017"))
+    # (the nursing home is district-level: no walking catchment, no area)
     assert cats.crs.to_epsg() == 4549 and cats.is_valid.all()
     # bands are the life-circle tier distances below each threshold, then the threshold
-    assert sorted(set(cats["metres"])) == [300, 500, 900, 1000]
+    assert sorted(set(cats["metres"])) == [70, 300, 500, 900, 1000]  # 70: waste points
     # each category's threshold area is the union of its facilities' areas
     for category, group in per.groupby("category"):
         union = group.union_all()

@@ -29,9 +29,7 @@ def test_xlsx_has_the_views_with_chinese_and_english_headers(written):
     ]
     rules = pd.read_excel(written["scorecard_xlsx"], sheet_name="评价依据 standards", header=1)
     assert len(rules) == 15 and rules["category"].iloc[-1] == "nursing_home"  # 14 walked first
-    assert (
-        rules["assessment"] == "无设施数据 (no facility of this category in the input)"
-    ).sum() == 7
+    assert (rules["assessment"] == "已评价 assessed").all()  # the sample has every kind
     assert set(rules["standards"]) == {"标准 standards: chcj_2017"}
     sheet = book["分类别 by category"]
     chinese = [c for c in COLUMNS if c not in ("basis", "status_en")]  # English: own sheet
@@ -126,10 +124,9 @@ def test_terminal_table_of_a_city_shows_the_worst_and_counts_the_rest(sample_ana
     card = sample_analysis.coverage
     text = gap_table_text(card, max_rows=3)
     rows = text.splitlines()
-    # header, three communities, the count, the legend, the categories without facilities
-    assert len(rows) == 1 + 3 + 3
+    # header, three communities, the count, the legend (the sample has facilities of every kind)
+    assert len(rows) == 1 + 3 + 2
     assert "… 5 more communities" in rows[4]
-    assert rows[6].startswith("无设施数据 no facility in the input") and "运动健身场地" in rows[6]
     worst = card.groupby("community_name")["covered_share"].mean().nsmallest(3).index
     assert all(any(r.startswith(name) for r in rows[1:4]) for name in worst)
 

@@ -29,8 +29,15 @@ def study_with(sample_study, name: str, standards: str) -> Study:
     return load_study(path)
 
 
-def test_categories_without_facilities_are_assessed_and_named(sample_analysis, caplog):
-    cov = sample_analysis.coverage
+def test_categories_without_facilities_are_assessed_and_named(study_dir):
+    """The sample without its sport grounds and waste points: both still assessed."""
+    from cjgis.scorecard import gap_table_text
+
+    table = pd.read_csv(study_dir / "facilities.csv", encoding="utf-8-sig")
+    table = table[~table["category"].isin(["sport", "waste_point"])]
+    table.to_csv(study_dir / "facilities.csv", index=False, encoding="utf-8-sig")
+    analysis = analyze_study(load_study(study_dir / "study.toml"), verbose=False)
+    cov = analysis.coverage
     assert list(dict.fromkeys(cov["category"])) == walked_categories("chcj_2017")
     sport = cov[cov["category"] == "sport"]
     assert len(sport) == 8 and (sport["covered_share"] == 0).all()
@@ -40,21 +47,16 @@ def test_categories_without_facilities_are_assessed_and_named(sample_analysis, c
     culture = cov[cov["category"] == "culture_station"]
     assert (culture["facilities_in_study"] > 0).all()
     assert not culture["reason"].str.contains("无设施数据").any()
-    empty = sample_analysis.categories_without_facilities()
-    assert empty == [
-        "community_service",
-        "sport",
-        "market",
-        "convenience",
-        "nonmotor_parking",
-        "police_room",
-        "waste_point",
-    ]
-    summary = sample_analysis.summary()
-    assert "7 categories without any facility (无设施数据)" in summary
-    assert "15 categories assessed" in summary and "78 facilities in 8 categories" in summary
-    line = sample_analysis.missing_lines()[0]
-    assert "运动场地" in line and 'exclude = ["community_service", "sport"' in line
+    assert analysis.categories_without_facilities() == ["sport", "waste_point"]
+    summary = analysis.summary()
+    assert "2 categories without any facility (无设施数据)" in summary
+    assert "15 categories assessed" in summary and "in 13 categories" in summary
+    line = analysis.missing_lines()[0]
+    assert "运动场地" in line and 'exclude = ["sport", "waste_point"]' in line
+    rules = analysis.rules_table().set_index("category")
+    assert rules.loc["sport", "assessment"].startswith("无设施数据")
+    text = gap_table_text(cov).splitlines()
+    assert text[-1].startswith("无设施数据 no facility in the input") and "运动健身场地" in text[-1]
 
 
 def test_excluded_categories_are_not_assessed_in_every_output(sample_study, tmp_path):
@@ -173,9 +175,9 @@ def test_cjgis_site_with_nothing_to_suggest_says_why(sample_study, tmp_path, mon
     assert main(["site", str(study.source), "--quiet"]) == 0
     out = capsys.readouterr().out
     lines = [line.strip() for line in out.splitlines() if "建议选址 suggested sites" in line]
-    # 8 communities x the sample's 8 facility categories (no profile: only those, 养老院 walked)
+    # 8 communities x the sample's 15 facility categories (no profile: only those, 养老院 walked)
     assert lines == [
-        "建议选址 suggested sites: none: all 64 community x category pairs have no standard "
+        "建议选址 suggested sites: none: all 120 community x category pairs have no standard "
         "(无标准), so none is missed. Fix: name a profile in [standards] (e.g. profile = "
         '"chcj_2017") or set the categories\' rules'
     ]

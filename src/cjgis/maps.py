@@ -176,6 +176,28 @@ def _minutes(value: float) -> str:
     return "不可达 unreachable" if not np.isfinite(value) else f"{value:.1f} min"
 
 
+#: A standard's clause as sources name it: the standard, then 附录/表/§ references.
+_CLAUSE = re.compile(r"GB[ /T]*\d+-\d+(?:\s*(?:附录\w+|表[\w.]+|§[\d.]+))*")
+
+
+def _clauses(coverage: pd.DataFrame) -> np.ndarray:
+    """Return the clause each row's rule rests on, short enough for a popup cell.
+
+    A standard's table and item (``GB 50180-2018 附录C 表C.0.2``, the last one its source
+    names), or 规划建议值 for a planner rule, or 无标准.
+    """
+    out = []
+    for source, basis in zip(coverage["rule_source"], coverage["basis"], strict=True):
+        if basis == "planner rule":
+            out.append("规划建议值")
+        elif basis != "standard":
+            out.append("无标准")
+        else:
+            found = _CLAUSE.findall(str(source))
+            out.append(found[-1] if found else str(source)[:40])
+    return np.array(out, dtype=object)
+
+
 def _community_popups(coverage: pd.DataFrame) -> pd.Series:
     """Popup HTML per community id: residents, then a row per category (vectorised)."""
     esc = np.vectorize(_html_text, otypes=[object])
@@ -203,6 +225,8 @@ def _community_popups(coverage: pd.DataFrame) -> pd.Series:
         + esc(nearest.fillna("").astype(str).to_numpy())
         + "</td><td>"
         + esc((coverage["status_zh"] + " " + coverage["status_en"]).to_numpy())
+        + "</td><td>"
+        + esc(_clauses(coverage))
         + "</td></tr>"
     )
     by = coverage.assign(_row=rows).groupby("community_id", sort=False)
@@ -217,7 +241,8 @@ def _community_popups(coverage: pd.DataFrame) -> pd.Series:
         head = head + " · 老年人 elderly " + first["elderly"].map("{:,.0f}".format)
     return (
         head + "<table style='font-size:12px'><tr><th>类别 category</th><th>覆盖率 covered</th>"
-        "<th>步行中位 median walk</th><th>最近设施 nearest</th><th>状态 status</th></tr>"
+        "<th>步行中位 median walk</th><th>最近设施 nearest</th><th>状态 status</th>"
+        "<th>依据 clause</th></tr>"
         + by["_row"].agg("".join)
         + "</table>"
     )

@@ -58,6 +58,15 @@ FACILITY_PLAN = {
     "kindergarten": {1: 1, 3: 1, 5: 1},
     "health_centre": {3: 1},
     "nursing_home": {7: 1},
+    # the rest of the opinion's list (综治, 体育, 便民利民服务网点, 15分钟便民服务圈) and GB 50180's
+    # 5-minute items, drawn after the others so that their places stay as they were
+    "community_service": {0: 1, 1: 1, 2: 1, 3: 1, 5: 1, 6: 1, 7: 1},
+    "sport": {0: 1, 2: 1, 3: 1, 5: 1, 7: 1},
+    "market": {1: 1, 6: 1},
+    "convenience": {0: 3, 1: 3, 2: 2, 3: 3, 4: 2, 5: 3, 6: 3, 7: 3},
+    "nonmotor_parking": {0: 2, 1: 2, 3: 2, 5: 2, 6: 2},
+    "police_room": {0: 1, 3: 1, 5: 1, 6: 1},
+    "waste_point": {k: 6 for k in range(8)},
 }
 FACILITY_NAMES = {
     "elderly_care": ("居家养老服务照料中心", "m2", (300, 700)),
@@ -68,6 +77,13 @@ FACILITY_NAMES = {
     "kindergarten": ("幼儿园", "places", (90, 270)),
     "health_centre": ("社区卫生服务中心", "m2", (1000, 2000)),
     "nursing_home": ("养老院", "beds", (120, 200)),
+    "community_service": ("社区服务站", "m2", (300, 800)),
+    "sport": ("健身广场", "m2", (800, 2000)),
+    "market": ("农贸市场", "m2", (1500, 3000)),
+    "convenience": ("便利店", "m2", (60, 200)),
+    "nonmotor_parking": ("非机动车停车棚", "spaces", (60, 200)),
+    "police_room": ("警务室", "m2", (40, 80)),
+    "waste_point": ("垃圾分类收集点", "bins", (4, 8)),
 }
 _ARTERIAL_NAMES_NS = ("沈家路", "俞章路", "杨公路", "新塘路", "皋亭路", "钱江路")
 _ARTERIAL_NAMES_EW = ("南环路", "东湖路", "滨河路", "沿江路", "北环路", "丁兰路")
