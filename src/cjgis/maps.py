@@ -242,9 +242,7 @@ def _community_popups(coverage: pd.DataFrame) -> pd.Series:
     return (
         head + "<table style='font-size:12px'><tr><th>类别 category</th><th>覆盖率 covered</th>"
         "<th>步行中位 median walk</th><th>最近设施 nearest</th><th>状态 status</th>"
-        "<th>依据 clause</th></tr>"
-        + by["_row"].agg("".join)
-        + "</table>"
+        "<th>依据 clause</th></tr>" + by["_row"].agg("".join) + "</table>"
     )
 
 
