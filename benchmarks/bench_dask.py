@@ -11,7 +11,7 @@ the ratio of the two is the speed-up. Peak memory is each worker process's own (
 
 The region part times every category's searches of a city (nearest-facility walks and 2SFCA
 pairs, at the default profile's limits) in one process and cut into tiles
-(:mod:`cjgis.partition`) on 1 and 2 workers, checks they are equal, and prints each worker's
+(:mod:`cjgis.reach.partition`) on 1 and 2 workers, checks they are equal, and prints each worker's
 peak memory per million nodes of its largest tile.
 """
 
@@ -35,7 +35,7 @@ def _peak_mib() -> float:
 def _worker_peaks(scheduler_workers: int, run, *, grown: bool = False) -> tuple[float, list[float]]:
     """Seconds of ``run(client)`` on a fresh cluster, and each worker's peak MiB after it
     (``grown``: how much the peak grew over the worker's size before the run)."""
-    from cjgis.batch import dask_client
+    from cjgis.run.batch import dask_client
 
     with dask_client(scheduler=None, workers=scheduler_workers, tasks=scheduler_workers) as client:
         client.wait_for_workers(scheduler_workers)
@@ -50,8 +50,8 @@ def _worker_peaks(scheduler_workers: int, run, *, grown: bool = False) -> tuple[
 def main(argv: list[str] | None = None) -> int:
     from city import write_city
 
-    from cjgis.batch import run_study
-    from cjgis.sweep import run_scenario
+    from cjgis.run.batch import run_study
+    from cjgis.run.sweep import run_scenario
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--short", action="store_true")
@@ -130,11 +130,17 @@ def _region(args) -> dict[str, float]:
     from city import write_city
 
     from cjgis._geometry import representative_points
-    from cjgis.access import distances_within, node_reach, target_distances
-    from cjgis.inputs import layers_from_study, network_from_study
-    from cjgis.partition import Partition, _Index, _payload, balanced_tiles, partitioned_searches
-    from cjgis.snapping import attach_points
-    from cjgis.study import load_study
+    from cjgis.reach.access import distances_within, node_reach, target_distances
+    from cjgis.reach.partition import (
+        Partition,
+        _Index,
+        _payload,
+        balanced_tiles,
+        partitioned_searches,
+    )
+    from cjgis.run.runner import layers_from_study, network_from_study
+    from cjgis.run.study import load_study
+    from cjgis.streets.snapping import attach_points
 
     nodes, residences, facilities, n_tiles = (
         (40_000, 20_000, 200, 4) if args.short else (500_000, 300_000, 2_000, 8)

@@ -33,10 +33,10 @@ import numpy as np
 import shapely
 from scipy.sparse.csgraph import dijkstra
 
-from cjgis.access import node_reach, target_distances
-from cjgis.network import network_from_arrays
-from cjgis.snapping import attach_points
-from cjgis.streets import network_from_file
+from cjgis.reach.access import node_reach, target_distances
+from cjgis.streets.network import network_from_arrays
+from cjgis.streets.snapping import attach_points
+from cjgis.streets.sources import network_from_file
 
 ROOT = Path(__file__).resolve().parents[1]
 STREETS = ROOT.parent / "shared/data/hangzhou/hz_sandun_jiangcun_osrm_streets.graphml"
@@ -234,13 +234,13 @@ def _child(study: Path, cache_dir: Path) -> tuple[float, float]:
 
 def _steps(study: Path) -> None:
     """The warm run again, in this process, step by step (where the time goes)."""
-    from cjgis.analysis import analyze
-    from cjgis.figures import write_figures
-    from cjgis.inputs import layers_from_study, network_from_study
-    from cjgis.maps import gap_map, save_map
-    from cjgis.report import write_outputs
-    from cjgis.scorecard import write_scorecard
-    from cjgis.study import load_study
+    from cjgis.judge.analysis import analyze
+    from cjgis.outputs.figures import write_figures
+    from cjgis.outputs.maps import gap_map, save_map
+    from cjgis.outputs.report import write_outputs
+    from cjgis.outputs.scorecard import write_scorecard
+    from cjgis.run.runner import layers_from_study, network_from_study
+    from cjgis.run.study import load_study
 
     cwd = Path.cwd()
     os.chdir(study.parent)

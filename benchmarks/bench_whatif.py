@@ -30,10 +30,10 @@ TARGETS_S = {"district": 0.5, "city": 3.0}
 def _case(name: str, study_path: Path, *, road: bool = False) -> dict[str, float]:
     import geopandas as gpd
 
-    from cjgis.analysis import analyze
-    from cjgis.inputs import layers_from_study, network_from_study
-    from cjgis.study import load_study
-    from cjgis.whatif import what_if
+    from cjgis.judge.analysis import analyze
+    from cjgis.plan.whatif import what_if
+    from cjgis.run.runner import layers_from_study, network_from_study
+    from cjgis.run.study import load_study
 
     study = load_study(study_path)
     network = network_from_study(study)
@@ -90,9 +90,9 @@ def _road(analysis, network, layers, study) -> dict[str, float]:
     import geopandas as gpd
     import shapely
 
-    from cjgis.analysis import analyze
-    from cjgis.road_lines import network_with_planned_roads
-    from cjgis.whatif import what_if
+    from cjgis.judge.analysis import analyze
+    from cjgis.plan.whatif import what_if
+    from cjgis.streets.road_lines import network_with_planned_roads
 
     start = analysis.facilities.geometry.iloc[0]
     line = shapely.LineString([(start.x, start.y), (start.x + 300.0, start.y + 40.0)])

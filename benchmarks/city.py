@@ -191,7 +191,7 @@ def write_graphml(folder: str | Path) -> Path:
     """Write the city's streets as osmnx GraphML too (the same ways, via networkx, once)."""
     import osmnx as ox
 
-    from cjgis.streets import graph_from_osm
+    from cjgis.streets.sources import graph_from_osm
 
     folder = Path(folder)
     path = folder / "streets.graphml"

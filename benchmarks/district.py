@@ -59,8 +59,8 @@ def write_district(
     streets: Path = STREETS,
 ) -> Path:
     """Write the district's files and study file into ``folder``; return the study file."""
-    from cjgis.sample import FACILITY_NAMES
-    from cjgis.streets import network_from_file
+    from cjgis.inputs.sample import FACILITY_NAMES
+    from cjgis.streets.sources import network_from_file
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

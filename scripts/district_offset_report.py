@@ -20,9 +20,9 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from cjgis.coords import projector
-from cjgis.io import read_communities
-from cjgis.streets import network_from_file
+from cjgis.inputs.coords import projector
+from cjgis.inputs.io import read_communities
+from cjgis.streets.sources import network_from_file
 
 
 def boundary_gaps_m(districts: gpd.GeoDataFrame, network, *, step_m: float = 20.0) -> np.ndarray:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import shapely
 
-from cjgis.network import network_from_graph
+from cjgis.streets.network import network_from_graph
 
 #: Hand-built networks live in EPSG:4549 metres around this origin (Hangzhou, 120°E).
 X0, Y0 = 500_000.0, 3_350_000.0
@@ -56,7 +56,7 @@ def edit_study(folder: Path, old: str, new: str) -> Path:
 
 def walked_categories(profile: str = "chcj_2017") -> list[str]:
     """The walking-scale category keys of a shipped profile, in its order (read from its file)."""
-    from cjgis.standards import load_profile
+    from cjgis.judge.standards import load_profile
 
     body = load_profile(profile).categories
     return [key for key, rule in body.items() if rule.get("scale", "walk") == "walk"]
@@ -97,7 +97,7 @@ def hangzhou_streets() -> Path:
 
 @pytest.fixture(scope="session")
 def hangzhou_network(hangzhou_streets):
-    from cjgis.streets import network_from_file
+    from cjgis.streets.sources import network_from_file
 
     return network_from_file(hangzhou_streets)
 
@@ -105,15 +105,15 @@ def hangzhou_network(hangzhou_streets):
 @pytest.fixture(scope="session")
 def sample_study(tmp_path_factory) -> Path:
     """The generated sample district, written once per test session."""
-    from cjgis.sample import write_sample
+    from cjgis.inputs.sample import write_sample
 
     return write_sample(tmp_path_factory.mktemp("sample"))
 
 
 @pytest.fixture(scope="session")
 def sample_analysis(sample_study):
-    from cjgis.inputs import analyze_study
-    from cjgis.study import load_study
+    from cjgis.run.runner import analyze_study
+    from cjgis.run.study import load_study
 
     return analyze_study(load_study(sample_study), verbose=False)
 

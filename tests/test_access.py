@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from conftest import pts
 
-from cjgis.access import walking_distances
-from cjgis.snapping import attach_points
+from cjgis.reach.access import walking_distances
+from cjgis.streets.snapping import attach_points
 
 
 def walk(network, facilities, residences, **kw):
@@ -62,7 +62,7 @@ def test_limit_leaves_farther_residences_unreached(line_network):
 def test_disconnected_residence_is_unreachable():
     from conftest import graph_from_segments
 
-    from cjgis.network import network_from_graph
+    from cjgis.streets.network import network_from_graph
 
     g = graph_from_segments({0: (0, 0), 1: (100, 0), 2: (0, 500), 3: (100, 500)}, [(0, 1), (2, 3)])
     dist, nearest = walk(

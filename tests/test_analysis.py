@@ -10,8 +10,8 @@ import shapely
 from conftest import X0, Y0
 from geopandas.testing import assert_geodataframe_equal
 
-from cjgis.analysis import analyze, analyze_areas_later
-from cjgis.settings import AnalysisOptions
+from cjgis.judge.analysis import analyze, analyze_areas_later
+from cjgis.judge.settings import AnalysisOptions
 
 
 def frame(rows, **cols):
@@ -75,7 +75,7 @@ def test_walks_round_by_the_bridge_and_counts_people(district):
 
 
 def _planner_rule(metres: float, target: float) -> AnalysisOptions:
-    from cjgis.rules import CategoryRule
+    from cjgis.judge.rules import CategoryRule
 
     rule = CategoryRule(
         "elderly_care", "养老", metres, 1.0, target_share=target, basis="planner rule"
@@ -120,7 +120,7 @@ def test_each_category_gets_its_own_single_search(district):
 def test_residence_beside_a_disconnected_fragment_is_attached_and_noted():
     from conftest import graph_from_segments
 
-    from cjgis.network import network_from_graph
+    from cjgis.streets.network import network_from_graph
 
     # a 2 km street, and a 60 m path 30 m north of it whose link is missing in the data
     nodes = {i: (100.0 * i, 0.0) for i in range(21)} | {100: (500.0, 30.0), 101: (560.0, 30.0)}
@@ -158,7 +158,7 @@ def test_a_network_in_two_large_halves_keeps_both_and_says_why(caplog):
 
     from conftest import graph_from_segments
 
-    from cjgis.network import network_from_graph
+    from cjgis.streets.network import network_from_graph
 
     # street A: 2 km along y = 0; street B: 1.5 km along y = 1000, never linked to A
     nodes = {i: (100.0 * i, 0.0) for i in range(21)} | {
@@ -167,7 +167,7 @@ def test_a_network_in_two_large_halves_keeps_both_and_says_why(caplog):
     edges = [(i, i + 1) for i in range(20)] + [(100 + i, 101 + i) for i in range(15)]
     edges += [(50, 51)]  # and a 30 m stray path: a fragment, not a piece
     nodes |= {50: (3000.0, 500.0), 51: (3030.0, 500.0)}
-    with caplog.at_level(logging.WARNING, logger="cjgis.network"):
+    with caplog.at_level(logging.WARNING, logger="cjgis.streets.network"):
         network = network_from_graph(graph_from_segments(nodes, edges))
     assert "2 large disconnected pieces" in caplog.text and "missing bridge" in caplog.text
     assert len(network.fragment_geometry) == 1  # the stray path only
@@ -193,7 +193,7 @@ def test_categories_in_chinese_map_to_their_key_and_typos_are_named(district, tm
     import logging
 
     from cjgis._errors import InputError
-    from cjgis.io import read_facilities
+    from cjgis.inputs.io import read_facilities
 
     network, communities, residents, _ = district
     points = frame([(500, 200), (1900, 0), (100, -10)]).to_crs("EPSG:4326")
@@ -208,7 +208,7 @@ def test_categories_in_chinese_map_to_their_key_and_typos_are_named(district, tm
     table.to_csv(tmp_path / "facilities.csv", index=False, encoding="utf-8-sig")
     layer = read_facilities(tmp_path / "facilities.csv", category="category")
     assert list(layer.frame["category"]) == ["elderly_care", "elderly_care", "elderly_car"]
-    with caplog.at_level(logging.WARNING, logger="cjgis.analysis"):
+    with caplog.at_level(logging.WARNING, logger="cjgis.judge.analysis"):
         result = analyze(network, communities, residents, layer, verbose=False)
     assert result.categories == ["elderly_care", "elderly_car"]
     assert "1 facilities have the unknown category 'elderly_car'" in caplog.text
@@ -234,7 +234,7 @@ def test_overlapping_boundaries_are_named_and_share_by_a_stated_rule(district, c
         geometry=[building, shapely.Point(X0 + 1500, Y0 + 15)],  # 75 m inside S, 55 m inside N
         crs="EPSG:4549",
     )
-    with caplog.at_level(logging.WARNING, logger="cjgis.analysis"):
+    with caplog.at_level(logging.WARNING, logger="cjgis.judge.analysis"):
         result = analyze(network, overlapping, houses, facilities, verbose=False)
     assert "1 pairs of community boundaries overlap (S/N 273,000 m²)" in caplog.text
     res = result.residents.set_index("resident_id")
@@ -265,7 +265,7 @@ def test_areas_later_gives_the_same_analysis_once_finished(district):
 
 def test_a_repaired_bow_tie_that_loses_residents_says_so(district, tmp_path, caplog):
     """South's corners out of order: its repair keeps two triangles, s2 (200 people) falls out."""
-    from cjgis.io import read_communities
+    from cjgis.inputs.io import read_communities
 
     network, communities, residents, facilities = district
     bowtie = shapely.Polygon(

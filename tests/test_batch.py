@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from conftest import study_copy
 
-from cjgis.batch import run_batch
 from cjgis.cli import main
+from cjgis.run.batch import run_batch
 
 
 @pytest.fixture(scope="module")
@@ -92,18 +92,18 @@ def test_an_unexpected_error_in_one_study_is_reported_and_the_others_are_done(
     """
     from dask.distributed import LocalCluster
 
-    import cjgis.inputs
+    import cjgis.run.runner
 
     good = study_copy(sample_study, tmp_path, name="good")
     bad = study_copy(sample_study, tmp_path, name="bad")
-    real = cjgis.inputs.analyze_study
+    real = cjgis.run.runner.analyze_study
 
     def analyze_study(study, **kw):
         if study.name == "bad":
             raise ZeroDivisionError("planted in one study")
         return real(study, **kw)
 
-    monkeypatch.setattr(cjgis.inputs, "analyze_study", analyze_study)
+    monkeypatch.setattr(cjgis.run.runner, "analyze_study", analyze_study)
     monkeypatch.chdir(tmp_path)
     with LocalCluster(n_workers=1, threads_per_worker=2, processes=False) as cluster:
         table = run_batch([bad, good], scheduler=cluster.scheduler_address, write_map=False)

@@ -7,8 +7,8 @@ import shutil
 import numpy as np
 import shapely
 
-from cjgis.cache import cached_network, load_network, save_network
-from cjgis.streets import network_from_file
+from cjgis.streets.cache import cached_network, load_network, save_network
+from cjgis.streets.sources import network_from_file
 
 
 def test_round_trip_is_exact(hangzhou_network, tmp_path):
@@ -46,7 +46,7 @@ def test_hit_change_and_corruption(sample_study, tmp_path):
 
 
 def test_barriers_and_street_names_survive_the_cache(sample_analysis, tmp_path):
-    from cjgis.cache import load_network, save_network
+    from cjgis.streets.cache import load_network, save_network
 
     net = sample_analysis.network
     assert len(net.barrier_geometry) >= 1  # the elevated expressway the walk filter refused

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from conftest import pts
 
-from cjgis.access import distances_within
-from cjgis.capacity import gaussian_weight, two_step_fca
-from cjgis.snapping import attach_points
+from cjgis.judge.capacity import gaussian_weight, two_step_fca
+from cjgis.reach.access import distances_within
+from cjgis.streets.snapping import attach_points
 
 # facilities at x = 0, 1000, 2000 with 10, 20, 30 places; residences at 200, 700, 1300, 1900
 # with 100, 200, 300, 400 people; catchment 750 m:
@@ -66,7 +66,7 @@ def test_pairs_across_the_middle_of_long_edges_are_kept():
     """
     from conftest import graph_from_segments
 
-    from cjgis.network import network_from_graph
+    from cjgis.streets.network import network_from_graph
 
     network = network_from_graph(
         graph_from_segments({0: (0, 0), 1: (1000, 0), 2: (2000, 0)}, [(0, 1), (1, 2)])

@@ -75,7 +75,7 @@ def test_a_warning_is_one_line_without_the_package_path(study):
 
     import pandas as pd
 
-    from cjgis.coords import wgs84_to_gcj02
+    from cjgis.inputs.coords import wgs84_to_gcj02
 
     path = study.parent / "facilities.csv"
     table = pd.read_csv(path, encoding="utf-8-sig")

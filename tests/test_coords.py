@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from pyproj import Geod
 
-from cjgis.coords import (
+from cjgis.inputs.coords import (
     bd09_to_gcj02,
     bd09_to_wgs84,
     gcj02_to_bd09,
@@ -72,7 +72,7 @@ def test_no_offset_outside_china():
 
 
 def _published_wgs84_to_gcj02(lon: np.ndarray, lat: np.ndarray):
-    """The published GCJ-02 forward formula, written here apart from cjgis.coords.
+    """The published GCJ-02 forward formula, written here apart from cjgis.inputs.coords.
 
     Krasovsky 1940 ellipsoid (a = 6378245 m, e² = 0.00669342162296594323) and the offset
     polynomials circulated with the GCJ-02 algorithm (e.g. the eviltransform projects).
@@ -100,7 +100,7 @@ def test_a_gcj02_layer_is_converted_back_within_half_a_metre(tmp_path):
     import shapely
     from conftest import HANGZHOU_DISTRICTS
 
-    from cjgis.io import read_communities
+    from cjgis.inputs.io import read_communities
 
     truth = gpd.read_file(HANGZHOU_DISTRICTS)  # taken as WGS84 truth for this test
     truth = truth[truth["name"].isin(["西湖区", "拱墅区"])].reset_index(drop=True)
@@ -126,7 +126,7 @@ def test_a_gcj02_layer_is_converted_back_within_half_a_metre(tmp_path):
 
 def test_an_inverse_that_does_not_converge_is_an_error():
     from cjgis._errors import InputError
-    from cjgis.coords import _invert
+    from cjgis.inputs.coords import _invert
 
     def unstable(x, y):  # fixed-point steps x <- lon - x oscillate forever
         return 2 * x, 2 * y

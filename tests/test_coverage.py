@@ -8,13 +8,13 @@ import pandas as pd
 import pytest
 import shapely
 
-from cjgis.coverage import _most_served_by, coverage_table, weighted_median
-from cjgis.settings import AnalysisOptions
-from cjgis.verdict import assess
+from cjgis.judge.coverage import _most_served_by, coverage_table, weighted_median
+from cjgis.judge.settings import AnalysisOptions
+from cjgis.judge.verdict import assess
 
 
 def _rule(target: float, *, minutes: float = 15.0) -> AnalysisOptions:
-    from cjgis.rules import CategoryRule
+    from cjgis.judge.rules import CategoryRule
 
     rule = CategoryRule("x", "x", minutes * 60, 1.0, target_share=target, basis="standard")
     return AnalysisOptions(rules=(rule,))
@@ -44,7 +44,7 @@ def test_coverage_is_weighted_by_population():
     fac = gpd.GeoDataFrame(
         {"category": ["elderly_care"]}, geometry=[shapely.Point(5, 5)], crs="EPSG:4549"
     )
-    from cjgis.rules import CategoryRule
+    from cjgis.judge.rules import CategoryRule
 
     rule = CategoryRule("elderly_care", "养老", 900, 1.0, target_share=0.4, basis="standard")
     table = assess(

@@ -10,10 +10,10 @@ import pytest
 import shapely
 from conftest import X0, Y0
 
-from cjgis.analysis import analyze
-from cjgis.demand import combine, residents_from_raster, residents_from_totals
-from cjgis.io import Layer, read_communities
-from cjgis.sample import write_population_raster
+from cjgis.inputs.demand import combine, residents_from_raster, residents_from_totals
+from cjgis.inputs.io import Layer, read_communities
+from cjgis.inputs.sample import write_population_raster
+from cjgis.judge.analysis import analyze
 
 
 @pytest.fixture(scope="module")
@@ -135,8 +135,8 @@ def test_residents_living_outside_count_for_their_home_community(river_network):
 
 
 def test_study_with_a_population_raster(sample_study, tmp_path):
-    from cjgis.inputs import analyze_study
-    from cjgis.study import load_study
+    from cjgis.run.runner import analyze_study
+    from cjgis.run.study import load_study
 
     folder = tmp_path / "s"
     shutil.copytree(sample_study.parent, folder)

@@ -6,7 +6,7 @@ import re
 
 from conftest import REPO
 
-from cjgis.study import load_study, section_keys
+from cjgis.run.study import load_study, section_keys
 
 
 def test_every_study_file_key_is_documented():

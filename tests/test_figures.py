@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cjgis.figures import cjk_font, coverage_chart, gap_figure, write_figures
+from cjgis.outputs.figures import cjk_font, coverage_chart, gap_figure, write_figures
 
 
 def test_coverage_chart_has_a_bar_per_community_and_category(sample_analysis):
@@ -41,7 +41,7 @@ def test_written_pngs_are_not_blank(sample_analysis, tmp_path):
 
 
 def test_coverage_chart_of_a_city_draws_the_lowest_communities(sample_analysis):
-    from cjgis.figures import coverage_chart
+    from cjgis.outputs.figures import coverage_chart
 
     fig = coverage_chart(sample_analysis, max_communities=3)
     ax = fig.axes[0]
@@ -50,9 +50,9 @@ def test_coverage_chart_of_a_city_draws_the_lowest_communities(sample_analysis):
 
 
 def test_gap_figure_of_a_city_sums_blind_spots_in_hexagons(sample_analysis, monkeypatch):
-    import cjgis.figures
+    import cjgis.outputs.figures
 
-    monkeypatch.setattr(cjgis.figures, "MAX_DRAWN_SPOTS", 5)
+    monkeypatch.setattr(cjgis.outputs.figures, "MAX_DRAWN_SPOTS", 5)
     ax = gap_figure(sample_analysis, category="tool_storage").axes[0]
     hexes = [c for c in ax.collections if c.get_array() is not None and len(c.get_array())]
     spots = sample_analysis.blind_spots
@@ -61,7 +61,7 @@ def test_gap_figure_of_a_city_sums_blind_spots_in_hexagons(sample_analysis, monk
 
 
 def test_every_bar_is_labelled_with_the_verdicts_share_and_the_legend_is_outside(sample_analysis):
-    from cjgis.verdict import share_text
+    from cjgis.judge.verdict import share_text
 
     fig = coverage_chart(sample_analysis)
     ax = fig.axes[0]
@@ -110,7 +110,7 @@ def test_the_map_figure_is_framed_on_the_communities_not_the_network(sample_anal
 
     import geopandas as gpd
 
-    from cjgis.figures import FRAME_MARGIN
+    from cjgis.outputs.figures import FRAME_MARGIN
 
     # one community of eight: the streets reach far beyond it
     one = replace(sample_analysis, communities=sample_analysis.communities.iloc[[0]])

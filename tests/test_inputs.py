@@ -15,8 +15,8 @@ from conftest import X0, Y0, edit_study
 
 from cjgis._errors import InputError, StudyFileError
 from cjgis.cli import main
-from cjgis.inputs import analyze_study
-from cjgis.study import load_study
+from cjgis.run.runner import analyze_study
+from cjgis.run.study import load_study
 
 
 def living_outside(folder: Path) -> int:
@@ -189,7 +189,7 @@ def test_cli_error_is_one_line_with_the_fix(capsys, tmp_path):
 
 
 def test_amap_export_in_gcj02_is_converted(study_dir):
-    from cjgis.coords import wgs84_to_gcj02
+    from cjgis.inputs.coords import wgs84_to_gcj02
 
     path = study_dir / "facilities.csv"
     table = pd.read_csv(path, encoding="utf-8-sig")
@@ -202,8 +202,8 @@ def test_amap_export_in_gcj02_is_converted(study_dir):
 
 
 def test_undeclared_gcj02_export_is_caught(study_dir):
-    from cjgis._validate import CoordinateWarning
-    from cjgis.coords import wgs84_to_gcj02
+    from cjgis.inputs._validate import CoordinateWarning
+    from cjgis.inputs.coords import wgs84_to_gcj02
 
     path = study_dir / "facilities.csv"
     table = pd.read_csv(path, encoding="utf-8-sig")
@@ -222,8 +222,8 @@ def test_undeclared_gcj02_export_is_caught(study_dir):
 
 
 def test_amap_export_with_chinese_headers_needs_no_column_settings(study_dir):
-    from cjgis.categories import category_from_text
-    from cjgis.sample import write_amap_export
+    from cjgis.inputs.categories import category_from_text
+    from cjgis.inputs.sample import write_amap_export
 
     export = write_amap_export(study_dir)
     table = pd.read_csv(export, encoding="gb18030")
@@ -273,7 +273,7 @@ def test_swapped_columns_are_an_error_with_the_fix(study_dir):
 
 
 def test_osm_export_gets_categories_from_its_tags(tmp_path):
-    from cjgis.io import read_facilities
+    from cjgis.inputs.io import read_facilities
 
     osm = gpd.GeoDataFrame(
         {
@@ -308,7 +308,7 @@ def test_osm_export_gets_categories_from_its_tags(tmp_path):
     ],
 )
 def test_a_csv_in_another_encoding_is_an_error_not_garbled_text(tmp_path, encoding, text, expected):
-    from cjgis.io import read_any
+    from cjgis.inputs.io import read_any
 
     path = tmp_path / "facilities.csv"
     path.write_bytes(text.encode(encoding))
@@ -318,7 +318,7 @@ def test_a_csv_in_another_encoding_is_an_error_not_garbled_text(tmp_path, encodi
 
 
 def test_gbk_with_a_rare_character_still_reads(tmp_path):
-    from cjgis.io import read_any
+    from cjgis.inputs.io import read_any
 
     names = ["三墩镇社区服务中心", "蒋村街道养老服务中心", "文新街道堃园充电点"]  # 堃: GBK only
     lines = ["名称,lon,lat", *(f"{n},120.1,30.2" for n in names)]
@@ -339,7 +339,7 @@ def _communities_file(tmp_path, rings, ids=("A", "B")):
 
 
 def test_a_bow_tie_boundary_is_repaired_with_its_whole_area_and_noted(tmp_path):
-    from cjgis.io import read_communities
+    from cjgis.inputs.io import read_communities
 
     bowtie = [(0, 0), (100, 100), (100, 0), (0, 100), (0, 0)]
     square = [(200, 0), (300, 0), (300, 100), (200, 100), (200, 0)]
@@ -353,7 +353,7 @@ def test_a_bow_tie_boundary_is_repaired_with_its_whole_area_and_noted(tmp_path):
 
 
 def test_a_repair_that_keeps_the_whole_outline_says_area_kept(tmp_path):
-    from cjgis.io import read_communities
+    from cjgis.inputs.io import read_communities
 
     spiked = [(0, 0), (100, 0), (100, 100), (50, 50), (100, 100), (0, 100), (0, 0)]  # inward spike
     square = [(200, 0), (300, 0), (300, 100), (200, 100), (200, 0)]
@@ -364,7 +364,7 @@ def test_a_repair_that_keeps_the_whole_outline_says_area_kept(tmp_path):
 
 
 def test_a_boundary_whose_repair_loses_area_stops_the_run_naming_it(tmp_path):
-    from cjgis.io import read_communities
+    from cjgis.inputs.io import read_communities
 
     overlapping = [
         (0, 0),
@@ -386,7 +386,7 @@ def test_a_boundary_whose_repair_loses_area_stops_the_run_naming_it(tmp_path):
 
 
 def test_a_duplicated_community_id_stops_the_run_naming_both_rows(tmp_path):
-    from cjgis.io import read_communities
+    from cjgis.inputs.io import read_communities
 
     squares = [
         [(0, 0), (100, 0), (100, 100), (0, 100)],
@@ -398,7 +398,7 @@ def test_a_duplicated_community_id_stops_the_run_naming_both_rows(tmp_path):
 
 
 def test_a_facility_listed_twice_is_rejected_not_counted_twice(study_dir):
-    from cjgis.io import read_facilities
+    from cjgis.inputs.io import read_facilities
 
     path = study_dir / "facilities.csv"
     table = pd.read_csv(path, encoding="utf-8-sig")
@@ -453,7 +453,7 @@ def test_an_invalid_footprint_is_repaired_and_noted(study_dir):
 def test_an_excel_export_with_a_title_row_finds_its_header(study_dir, caplog):
     import logging
 
-    from cjgis.io import read_facilities
+    from cjgis.inputs.io import read_facilities
 
     table = pd.read_csv(study_dir / "facilities.csv", encoding="utf-8-sig")
     path = study_dir / "facilities.xlsx"
@@ -462,14 +462,14 @@ def test_an_excel_export_with_a_title_row_finds_its_header(study_dir, caplog):
             writer, header=False, index=False
         )
         table.to_excel(writer, startrow=1, index=False)
-    with caplog.at_level(logging.WARNING, logger="cjgis.io"):
+    with caplog.at_level(logging.WARNING, logger="cjgis.inputs.io"):
         layer = read_facilities(path, capacity="capacity")
     assert len(layer.frame) == len(table) and len(layer.rejected) == 0
     assert "1 title row(s) above the header skipped; columns read: name, category" in caplog.text
 
 
 def test_a_missing_column_names_the_columns_read_and_the_title_row(study_dir):
-    from cjgis.io import read_facilities
+    from cjgis.inputs.io import read_facilities
 
     table = pd.read_csv(study_dir / "facilities.csv", encoding="utf-8-sig")
     table.rename(columns={"lon": "东经"}).to_csv(study_dir / "f.csv", index=False)
@@ -506,12 +506,12 @@ def test_an_empty_csv_and_an_output_folder_that_is_a_file_are_one_line_errors(st
 
 
 def test_ctrl_c_is_one_line_and_exit_130(study_dir, monkeypatch, capsys):
-    import cjgis.inputs
+    import cjgis.run.runner
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cjgis.inputs, "analyze_areas_later", interrupted)
+    monkeypatch.setattr(cjgis.run.runner, "analyze_areas_later", interrupted)
     assert main(["analyze", str(study_dir / "study.toml"), "--quiet"]) == 130
     err = capsys.readouterr().err
     assert err.strip().splitlines() == [
@@ -523,8 +523,8 @@ def test_ctrl_c_while_the_areas_are_drawn_stops_their_process(study_dir, monkeyp
     import multiprocessing
     import time
 
-    import cjgis.analysis
-    import cjgis.report
+    import cjgis.judge.analysis
+    import cjgis.outputs.report
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
@@ -532,8 +532,8 @@ def test_ctrl_c_while_the_areas_are_drawn_stops_their_process(study_dir, monkeyp
     def slow(*args, **kwargs):
         time.sleep(120)
 
-    monkeypatch.setattr(cjgis.analysis, "draw_areas", slow)  # still drawing when ...
-    monkeypatch.setattr(cjgis.report, "write_tables", interrupted)  # ... Ctrl-C comes
+    monkeypatch.setattr(cjgis.judge.analysis, "draw_areas", slow)  # still drawing when ...
+    monkeypatch.setattr(cjgis.outputs.report, "write_tables", interrupted)  # ... Ctrl-C comes
     started = time.perf_counter()
     assert main(["analyze", str(study_dir / "study.toml"), "--quiet"]) == 130
     assert time.perf_counter() - started < 60  # not waiting for the drawing

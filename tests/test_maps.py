@@ -11,7 +11,7 @@ import jinja2
 import pytest
 
 from cjgis._errors import InputError
-from cjgis.maps import gap_map, map_html, save_map
+from cjgis.outputs.maps import gap_map, map_html, save_map
 
 
 def page(fmap) -> str:
@@ -54,13 +54,13 @@ def test_proposed_sites_get_their_own_layer(sample_analysis):
 def test_many_blind_spots_are_drawn_as_cells_with_their_totals(sample_analysis, monkeypatch):
     import numpy as np
 
-    import cjgis.maps
-    from cjgis.analysis import category_blind_spots
-    from cjgis.maps import _blind_spot_cells
+    import cjgis.outputs.maps
+    from cjgis.judge.analysis import category_blind_spots
+    from cjgis.outputs.maps import _blind_spot_cells
 
     spots = category_blind_spots(sample_analysis.blind_spots, "tool_storage")
     names = sample_analysis.communities.set_index("community_id")["community_name"]
-    monkeypatch.setattr(cjgis.maps, "MAX_BLIND_SPOTS", 20)
+    monkeypatch.setattr(cjgis.outputs.maps, "MAX_BLIND_SPOTS", 20)
     cells = _blind_spot_cells(spots, names)
     assert 1 < len(cells) < len(spots)
     drawn = sum(int(label.split(" 处")[0].split("· ")[-1]) for label in cells["label"])
@@ -71,7 +71,7 @@ def test_many_blind_spots_are_drawn_as_cells_with_their_totals(sample_analysis, 
     ]
     assert np.isclose(sum(people), spots["population"].sum())
     assert " m cell)" in gap_map(sample_analysis).get_root().render()
-    monkeypatch.setattr(cjgis.maps, "MAX_BLIND_SPOTS", 5_000)
+    monkeypatch.setattr(cjgis.outputs.maps, "MAX_BLIND_SPOTS", 5_000)
     html = gap_map(sample_analysis).get_root().render()
     assert " m cell)" not in html  # the sample itself is drawn point by point
 
@@ -79,12 +79,12 @@ def test_many_blind_spots_are_drawn_as_cells_with_their_totals(sample_analysis, 
 def test_many_facilities_are_one_geojson_layer_with_every_facility(sample_analysis, monkeypatch):
     import folium
 
-    import cjgis.maps
+    import cjgis.outputs.maps
 
     fac = sample_analysis.facilities
     n = int((fac["category"] == "ev_charging").sum())
-    monkeypatch.setattr(cjgis.maps, "MAX_MARKERS", 2)
-    layer = cjgis.maps._facility_layer(sample_analysis, "ev_charging", None)
+    monkeypatch.setattr(cjgis.outputs.maps, "MAX_MARKERS", 2)
+    layer = cjgis.outputs.maps._facility_layer(sample_analysis, "ev_charging", None)
     assert isinstance(layer, folium.GeoJson)
     assert len(layer.data["features"]) == n > 2
 
@@ -144,7 +144,7 @@ def test_service_area_bands_say_their_minutes_and_metres(sample_analysis):
 def test_popups_cite_the_clause_each_verdict_rests_on(sample_analysis):
     import json
 
-    from cjgis.maps import _clauses, gap_map
+    from cjgis.outputs.maps import _clauses, gap_map
 
     coverage = sample_analysis.coverage.set_index("category")
     clauses = dict(zip(coverage.index, _clauses(coverage), strict=True))

@@ -8,8 +8,8 @@ import numpy as np
 import osmnx as ox
 import pytest
 
-from cjgis.network import is_walkable
-from cjgis.streets import network_from_file, read_street_graph
+from cjgis.streets.network import is_walkable
+from cjgis.streets.sources import network_from_file, read_street_graph
 
 OSM = Path(__file__).parent / "data" / "walk_filter.osm"
 
@@ -42,7 +42,7 @@ def test_osm_extract_becomes_a_walking_network():
 
 
 def test_walkable_predicate_is_overridable():
-    from cjgis.network import network_from_graph
+    from cjgis.streets.network import network_from_graph
 
     graph = read_street_graph(OSM)
     everything = network_from_graph(graph, components="all", walkable=lambda data: True)
@@ -50,8 +50,8 @@ def test_walkable_predicate_is_overridable():
 
 
 def test_osm_arrays_match_the_graph_route():
-    from cjgis.network import network_from_graph
-    from cjgis.streets import graph_from_osm, network_from_osm
+    from cjgis.streets.network import network_from_graph
+    from cjgis.streets.sources import graph_from_osm, network_from_osm
 
     direct = network_from_osm(OSM, components="all")
     via_graph = network_from_graph(graph_from_osm(OSM), components="all")
@@ -69,20 +69,20 @@ def test_a_graph_without_lengths_loses_no_street_and_says_so(hangzhou_streets, c
 
     import osmnx as ox
 
-    from cjgis.network import network_from_graph
+    from cjgis.streets.network import network_from_graph
 
     graph = ox.load_graphml(hangzhou_streets, edge_dtypes={"walk_excluded_hint": str})
     full = network_from_graph(graph, components="all")
     for _, _, data in graph.edges(data=True):
         del data["length"]
-    with caplog.at_level(logging.WARNING, logger="cjgis.network"):
+    with caplog.at_level(logging.WARNING, logger="cjgis.streets.network"):
         bare = network_from_graph(graph, components="all")
     assert bare.n_edges == full.n_edges  # parallel streets between two junctions stay two
     np.testing.assert_array_equal(bare.edge_length_m, full.edge_length_m)
     assert f"{full.n_edges} edges had no length" in caplog.text
     for _, _, data in graph.edges(data=True):
         data["length"] = 1.0  # wrong everywhere: measured lengths still rule, and it is said
-    with caplog.at_level(logging.WARNING, logger="cjgis.network"):
+    with caplog.at_level(logging.WARNING, logger="cjgis.streets.network"):
         wrong = network_from_graph(graph, components="all")
     np.testing.assert_array_equal(wrong.edge_length_m, full.edge_length_m)
     assert "one more than 1 m" in caplog.text

@@ -17,8 +17,8 @@ import pytest
 import shapely
 
 from cjgis._errors import CjgisError
-from cjgis.scenario import run_site_study
-from cjgis.study import load_study
+from cjgis.run.site import run_site_study
+from cjgis.run.study import load_study
 
 ROADS = {
     "R1": [(525745, 3352201), (525745, 3352712)],  # spine, street to street
@@ -213,7 +213,7 @@ def test_road_geojson_in_metres_without_a_crs_says_where_crs_goes(site_study):
 
 def test_the_sites_junctions_are_siting_candidates(site):
     """Each T-junction on the spine is a candidate: the node where most streets meet wins."""
-    from cjgis.siting import node_candidates
+    from cjgis.plan.siting import node_candidates
 
     ends = site.joins.set_index(["road_id", "end"])["node"]
     tees = {f"n{ends[(road, 'start')]}" for road in ("R2", "R3", "R4")}
@@ -223,7 +223,7 @@ def test_the_sites_junctions_are_siting_candidates(site):
 def test_the_map_names_each_planned_road(site, tmp_path):
     import json
 
-    from cjgis.maps import gap_map
+    from cjgis.outputs.maps import gap_map
 
     page = gap_map(site.after, planned_roads=site.roads).get_root().render()
     for label in ("planned road R5 规划人行桥: joined", "planned road R2 规划二路: connected"):
@@ -231,8 +231,8 @@ def test_the_map_names_each_planned_road(site, tmp_path):
 
 
 def test_one_figure_per_site_framed_on_it(site, tmp_path):
-    from cjgis.figures import FRAME_MARGIN, gap_figure
-    from cjgis.scenario import SITE_SURROUNDINGS, write_site_outputs
+    from cjgis.outputs.figures import FRAME_MARGIN, gap_figure
+    from cjgis.plan.scenario import SITE_SURROUNDINGS, write_site_outputs
 
     paths = write_site_outputs(site, tmp_path)
     assert paths["figure_site_S1"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -255,7 +255,7 @@ def test_cjgis_site_on_the_samples_new_site(sample_study, tmp_path, monkeypatch)
     feasible cover infeasible: such a need is now a plain cover of every point.
     """
     from cjgis.cli import main
-    from cjgis.sample import NEW_SITE_BUILDINGS
+    from cjgis.inputs.sample import NEW_SITE_BUILDINGS
 
     monkeypatch.chdir(tmp_path)
     assert main(["site", str(sample_study.parent / "new_site.toml"), "--quiet"]) == 0

@@ -15,9 +15,9 @@ import osmnx as ox
 import pytest
 import shapely
 
-from cjgis.access import node_reach, walking_distances
-from cjgis.service_areas import category_service_area
-from cjgis.snapping import attach_points
+from cjgis.reach.access import node_reach, walking_distances
+from cjgis.reach.service_areas import category_service_area
+from cjgis.streets.snapping import attach_points
 
 CRS = "EPSG:4549"
 
@@ -161,7 +161,7 @@ def test_rasterised_areas_match_the_exact_union_on_real_streets(hangzhou_network
     raster. Both bounds are in cells, from the construction, not from measurement; distances
     are measured to the lines themselves, not to a buffered polygon.
     """
-    from cjgis.service_areas import raster_band_areas, reached_lines
+    from cjgis.reach.service_areas import raster_band_areas, reached_lines
 
     net = hangzhou_network
     facilities = random_points(oracle, 15, seed=7)
@@ -249,7 +249,7 @@ def oracle_pieces(oracle, facility, budget_m):
 
 def test_facility_areas_in_bulk_are_the_exact_union_of_what_each_reaches(hangzhou_network, oracle):
     """Per-facility areas (tiled searches, pieces in bulk) against networkx + substring."""
-    from cjgis.service_areas import facility_service_areas
+    from cjgis.reach.service_areas import facility_service_areas
 
     net = hangzhou_network
     facilities = random_points(oracle, 8, seed=21)
@@ -272,10 +272,10 @@ def test_facility_areas_rasterised_keep_the_raster_bounds(
 ):
     """Per-facility areas the city way: windows side by side in one raster (or, with room for
     one window only, a raster each), each area within the raster bounds."""
-    import cjgis.service_areas
-    from cjgis.service_areas import facility_service_areas
+    import cjgis.reach.service_areas
+    from cjgis.reach.service_areas import facility_service_areas
 
-    monkeypatch.setattr(cjgis.service_areas, "MAX_CELLS", max_cells)
+    monkeypatch.setattr(cjgis.reach.service_areas, "MAX_CELLS", max_cells)
 
     net = hangzhou_network
     facilities = random_points(oracle, 5, seed=22)
@@ -316,10 +316,10 @@ def test_pairs_within_reach_match_one_search_per_facility(
     hangzhou_network, oracle, tile_m, monkeypatch
 ):
     """2SFCA's pairs (searched tile by tile, near reached streets) = a whole-city search each."""
-    import cjgis.access
-    from cjgis.access import distances_within
+    import cjgis.reach.access
+    from cjgis.reach.access import distances_within
 
-    monkeypatch.setattr(cjgis.access, "TILE_M", tile_m)
+    monkeypatch.setattr(cjgis.reach.access, "TILE_M", tile_m)
 
     net = hangzhou_network
     fac = attach_points(net, random_points(oracle, 12, seed=3))
@@ -381,7 +381,7 @@ def test_streets_whose_two_directions_round_apart_are_one_street(hangzhou_street
 
 
 def hangzhou_network_all(path):
-    from cjgis.streets import network_from_file
+    from cjgis.streets.sources import network_from_file
 
     return network_from_file(path, components="all")
 
@@ -499,7 +499,7 @@ def test_planned_roads_walk_as_an_independent_networkx_graph_says(hangzhou_netwo
     import geopandas as gpd
     from scipy.sparse.csgraph import dijkstra
 
-    from cjgis.road_lines import network_with_planned_roads
+    from cjgis.streets.road_lines import network_with_planned_roads
 
     plan = _site_plan(oracle)
     roads = gpd.GeoDataFrame(

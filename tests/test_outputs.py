@@ -12,7 +12,7 @@ import pytest
 from conftest import walked_categories
 
 from cjgis.cli import main
-from cjgis.coverage import COVERAGE_COLUMNS
+from cjgis.judge.coverage import COVERAGE_COLUMNS
 
 
 @pytest.fixture(scope="module")

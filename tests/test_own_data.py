@@ -16,9 +16,9 @@ import pytest
 from conftest import edit_study
 
 from cjgis._errors import InputError
-from cjgis.coords import wgs84_to_gcj02
-from cjgis.inputs import analyze_study
-from cjgis.study import load_study
+from cjgis.inputs.coords import wgs84_to_gcj02
+from cjgis.run.runner import analyze_study
+from cjgis.run.study import load_study
 
 
 def facilities_from_amap(folder: Path) -> None:
@@ -197,7 +197,7 @@ def amap_export(folder: Path, rows: list[tuple[str, str]]) -> Path:
 
 
 def test_the_name_outranks_the_amap_type_and_says_so(tmp_path, caplog):
-    from cjgis.io import read_facilities
+    from cjgis.inputs.io import read_facilities
 
     path = amap_export(
         tmp_path,
@@ -223,7 +223,7 @@ def test_the_name_outranks_the_amap_type_and_says_so(tmp_path, caplog):
 
 
 def test_a_category_column_of_amap_types_stops_with_the_fix(tmp_path):
-    from cjgis.io import read_facilities
+    from cjgis.inputs.io import read_facilities
 
     path = amap_export(
         tmp_path, [("甲", "生活服务;养老服务;养老院"), ("乙", "体育休闲服务;运动场馆;运动场所")]
@@ -250,7 +250,7 @@ def arcgis_shapefile(folder: Path, encoding: str, names=None, field="名称") ->
 @pytest.mark.parametrize("encoding", ["gbk", "utf-8"])
 def test_a_shapefile_without_cpg_reads_chinese_names(study_dir, encoding, caplog):
     """ArcGIS's shapefile in EPSG:4549 with GBK (or UTF-8) attributes and no .cpg file."""
-    from cjgis.io import read_communities
+    from cjgis.inputs.io import read_communities
 
     names = list(gpd.read_file(study_dir / "communities.geojson")["name"])
     path = arcgis_shapefile(study_dir, encoding)
@@ -266,7 +266,7 @@ def test_a_shapefile_without_cpg_reads_chinese_names(study_dir, encoding, caplog
 
 
 def test_a_dbf_in_neither_encoding_stops_with_the_fix(study_dir):
-    from cjgis.io import read_communities
+    from cjgis.inputs.io import read_communities
 
     path = arcgis_shapefile(study_dir, "big5", names=["臺灣社區鄉鎮"] * 8, field="mc")  # Big5
     with pytest.raises(
@@ -276,7 +276,7 @@ def test_a_dbf_in_neither_encoding_stops_with_the_fix(study_dir):
 
 
 def test_the_encoding_key_overrides_the_guess(study_dir):
-    from cjgis.io import read_communities
+    from cjgis.inputs.io import read_communities
 
     path = arcgis_shapefile(study_dir, "gbk")
     names = list(gpd.read_file(study_dir / "communities.geojson")["name"])
@@ -332,8 +332,8 @@ def test_a_saved_what_if_read_back_as_planned_gives_the_shares_it_printed(study_
     """
     from pyproj import Transformer
 
-    from cjgis.scenario import run_site_study
-    from cjgis.whatif import save_scenario, what_if
+    from cjgis.plan.whatif import save_scenario, what_if
+    from cjgis.run.site import run_site_study
 
     facilities_from_amap(study_dir)
     replace_section(study_dir, "planned", 'facilities = "scenario.csv"')
@@ -369,8 +369,8 @@ def test_a_saved_what_if_read_back_as_planned_gives_the_shares_it_printed(study_
 
 
 def test_a_what_if_takes_chinese_category_names_and_suggests_for_a_typo(sample_analysis):
-    from cjgis.categories import category_info
-    from cjgis.whatif import what_if
+    from cjgis.inputs.categories import category_info
+    from cjgis.plan.whatif import what_if
 
     name = category_info("elderly_care").name_zh
     site = gpd.GeoSeries([sample_analysis.facilities.geometry.iloc[0]], crs=sample_analysis.crs)
@@ -404,7 +404,7 @@ def test_suggested_sites_say_their_crs_and_give_amap_coordinates(
 
 
 def test_a_misspelled_chinese_category_in_the_file_gets_did_you_mean(study_dir, caplog):
-    from cjgis.categories import category_info
+    from cjgis.inputs.categories import category_info
 
     name = category_info("ceremony_hall").name_zh
     table = pd.read_csv(study_dir / "facilities.csv", encoding="utf-8-sig")
@@ -419,7 +419,7 @@ def sparse_grid():
     """Streets every 300 m over 4.2 km (a car network's sparse blocks), near Hangzhou."""
     from conftest import graph_from_segments
 
-    from cjgis.network import network_from_graph
+    from cjgis.streets.network import network_from_graph
 
     n = 15
     nodes = {i * n + j: (300.0 * i, 300.0 * j) for i in range(n) for j in range(n)}
@@ -442,7 +442,7 @@ def test_gcj02_is_advised_for_a_real_export_and_not_for_points_deep_in_blocks():
     only a reading that beats the same shift turned in other directions is advised."""
     import shapely
 
-    from cjgis._validate import CoordinateWarning, check_chinese_offset
+    from cjgis.inputs._validate import CoordinateWarning, check_chinese_offset
 
     network = sparse_grid()
     rng = np.random.default_rng(3)

@@ -10,14 +10,14 @@ import shapely
 from conftest import graph_from_segments, pts
 
 from cjgis._errors import InputError
-from cjgis.access import distances_within, node_reach, target_distances
-from cjgis.analysis import analyze
 from cjgis.cli import main
-from cjgis.inputs import layers_from_study, network_from_study
-from cjgis.network import network_from_graph
-from cjgis.partition import Partition, _Index, _payload, balanced_tiles, partitioned_searches
-from cjgis.snapping import attach_points
-from cjgis.study import load_study
+from cjgis.judge.analysis import analyze
+from cjgis.reach.access import distances_within, node_reach, target_distances
+from cjgis.reach.partition import Partition, _Index, _payload, balanced_tiles, partitioned_searches
+from cjgis.run.runner import layers_from_study, network_from_study
+from cjgis.run.study import load_study
+from cjgis.streets.network import network_from_graph
+from cjgis.streets.snapping import attach_points
 
 
 def one_process(network, sources, targets, limits_m):

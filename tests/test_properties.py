@@ -15,11 +15,11 @@ from conftest import X0, Y0, graph_from_segments
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from cjgis.access import walking_distances
-from cjgis.analysis import analyze
-from cjgis.network import MIN_EDGE_WEIGHT_M, network_from_graph
-from cjgis.settings import AnalysisOptions
-from cjgis.snapping import attach_points
+from cjgis.judge.analysis import analyze
+from cjgis.judge.settings import AnalysisOptions
+from cjgis.reach.access import walking_distances
+from cjgis.streets.network import MIN_EDGE_WEIGHT_M, network_from_graph
+from cjgis.streets.snapping import attach_points
 
 SIZE_M = 1000
 

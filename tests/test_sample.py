@@ -11,11 +11,11 @@ import pytest
 import rasterio
 from conftest import walked_categories
 
-from cjgis.access import walking_distances
-from cjgis.network import network_from_graph
-from cjgis.sample import COMMUNITIES, FACILITY_PLAN, sample_district, write_sample
-from cjgis.snapping import attach_points
-from cjgis.streets import network_from_file
+from cjgis.inputs.sample import COMMUNITIES, FACILITY_PLAN, sample_district, write_sample
+from cjgis.reach.access import walking_distances
+from cjgis.streets.network import network_from_graph
+from cjgis.streets.snapping import attach_points
+from cjgis.streets.sources import network_from_file
 
 
 def digest(path):

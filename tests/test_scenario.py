@@ -8,11 +8,11 @@ import pytest
 import shapely
 from conftest import X0, Y0, graph_from_segments
 
-from cjgis.analysis import analyze
-from cjgis.io import Layer
-from cjgis.network import network_from_graph
-from cjgis.road_lines import add_planned_roads
-from cjgis.scenario import compare, with_planned_facilities
+from cjgis.inputs.io import Layer
+from cjgis.judge.analysis import analyze
+from cjgis.plan.scenario import compare, with_planned_facilities
+from cjgis.streets.network import network_from_graph
+from cjgis.streets.road_lines import add_planned_roads
 
 
 @pytest.fixture
@@ -46,8 +46,8 @@ def test_planned_footbridge_shortens_the_walk_by_the_exact_amount(river_graph):
     facilities = layer(
         [(0, 210)], facility_id=["f1"], name=["北村照料中心"], category=["elderly_care"]
     )
-    from cjgis.rules import CategoryRule
-    from cjgis.settings import AnalysisOptions
+    from cjgis.judge.rules import CategoryRule
+    from cjgis.judge.settings import AnalysisOptions
 
     rule = CategoryRule("elderly_care", "养老", 900, 1.0, target_share=0.9, basis="standard")
     opts = AnalysisOptions(rules=(rule,))
@@ -180,8 +180,8 @@ def test_road_end_beside_a_node_joins_the_node(river_graph):
 
 def test_network_planned_roads_enter_every_run(sample_study, sample_analysis):
     """``[network] planned``: the analysis answers for the streets as planned."""
-    from cjgis.inputs import analyze_study
-    from cjgis.study import load_study
+    from cjgis.run.runner import analyze_study
+    from cjgis.run.study import load_study
 
     text = sample_study.read_text(encoding="utf-8")
     planned = text.replace(
@@ -204,9 +204,9 @@ def test_site_and_analyze_build_the_same_network(sample_study, tmp_path):
     """`cjgis site` reads the study's network as `cjgis analyze` does: components and cache."""
     import osmnx as ox
 
-    from cjgis.inputs import network_from_study
-    from cjgis.scenario import run_site_study
-    from cjgis.study import load_study
+    from cjgis.run.runner import network_from_study
+    from cjgis.run.site import run_site_study
+    from cjgis.run.study import load_study
 
     graph = ox.load_graphml(sample_study.parent / "streets.graphml")
     x, y = graph.nodes[next(iter(graph.nodes))]["x"], graph.nodes[next(iter(graph.nodes))]["y"]
@@ -296,9 +296,9 @@ def test_nobody_enters_a_footbridge_from_its_side(river_graph, tmp_path):
     attachments; the residence at (1,460, 100) is 100 m from either street. The flag survives
     a round trip through graph_from_network and the network cache.
     """
-    from cjgis.cache import load_network, save_network
-    from cjgis.network import graph_from_network
-    from cjgis.snapping import attach_points
+    from cjgis.streets.cache import load_network, save_network
+    from cjgis.streets.network import graph_from_network
+    from cjgis.streets.snapping import attach_points
 
     roads = lines([(1450, 170), (1450, -80)])
     roads["bridge"] = ["yes"]

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from cjgis.scorecard import COLUMNS, PRINTED, scorecard_table, write_scorecard
-from cjgis.verdict import MET, NO_STANDARD, NOT_MET
+from cjgis.judge.verdict import MET, NO_STANDARD, NOT_MET
+from cjgis.outputs.scorecard import COLUMNS, PRINTED, scorecard_table, write_scorecard
 
 
 @pytest.fixture(scope="module")
@@ -91,9 +91,9 @@ def test_a_category_without_a_rule_is_no_standard(sample_study):
     # rule -> coverage -> scorecard: a study without a standards profile has no standard
     from dataclasses import replace
 
-    from cjgis.analysis import analyze
-    from cjgis.inputs import layers_from_study, network_from_study
-    from cjgis.study import load_study
+    from cjgis.judge.analysis import analyze
+    from cjgis.run.runner import layers_from_study, network_from_study
+    from cjgis.run.study import load_study
 
     study = load_study(sample_study)
     bare = replace(study.options, rules=())
@@ -119,7 +119,7 @@ def test_gpkg_has_communities_with_scores_and_blind_spots(written, sample_analys
 
 
 def test_terminal_table_of_a_city_shows_the_worst_and_counts_the_rest(sample_analysis):
-    from cjgis.scorecard import gap_table_text
+    from cjgis.outputs.scorecard import gap_table_text
 
     card = sample_analysis.coverage
     text = gap_table_text(card, max_rows=3)

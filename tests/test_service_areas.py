@@ -6,8 +6,8 @@ import pytest
 import shapely
 from conftest import X0, Y0, pts
 
-from cjgis.service_areas import category_service_area, facility_service_areas
-from cjgis.snapping import attach_points
+from cjgis.reach.service_areas import category_service_area, facility_service_areas
+from cjgis.streets.snapping import attach_points
 
 
 def test_line_area_ends_at_the_reach_plus_the_buffer(line_network):
@@ -61,10 +61,10 @@ def test_rasterised_area_survives_zero_length_edges():
     import numpy as np
     import shapely
 
-    from cjgis.access import node_reach
-    from cjgis.network import network_from_arrays
-    from cjgis.service_areas import raster_band_areas
-    from cjgis.snapping import attach_points
+    from cjgis.reach.access import node_reach
+    from cjgis.reach.service_areas import raster_band_areas
+    from cjgis.streets.network import network_from_arrays
+    from cjgis.streets.snapping import attach_points
 
     x = np.array([0.0, 100.0, 100.0, 200.0]) + 500_000
     y = np.zeros(4) + 3_350_000
@@ -82,7 +82,7 @@ def test_rasters_polygonised_on_several_threads_keep_their_place():
 
     import numpy as np
 
-    from cjgis.service_areas import _Grid
+    from cjgis.reach.service_areas import _Grid
 
     def polygonise(seed):
         rng = np.random.default_rng(seed)
@@ -104,7 +104,7 @@ def test_disk_dilation_equals_a_distance_transform(radius_cells):
     import numpy as np
     from scipy.ndimage import distance_transform_edt
 
-    from cjgis.service_areas import _dilate
+    from cjgis.reach.service_areas import _dilate
 
     rng = np.random.default_rng(int(radius_cells * 100))
     for shape, density in (((60, 80), 0.02), ((7, 200), 0.05), ((3, 3), 0.3), ((50, 50), 0.0)):
@@ -123,7 +123,7 @@ def test_raster_samples_include_where_each_budget_ends(line_network):
     exact end is a sample too (walk = the budget), from whichever end is nearer."""
     import numpy as np
 
-    from cjgis.service_areas import _edge_samples
+    from cjgis.reach.service_areas import _edge_samples
 
     net = line_network  # 100 m edges
     edges = np.array([0, 1, 2])

@@ -9,9 +9,9 @@ import shapely
 from conftest import X0, Y0
 from scipy.sparse import csr_matrix
 
-from cjgis.analysis import analyze
-from cjgis.settings import AnalysisOptions
-from cjgis.siting import (
+from cjgis.judge.analysis import analyze
+from cjgis.judge.settings import AnalysisOptions
+from cjgis.plan.siting import (
     covered_weight,
     max_cover_exact,
     max_cover_greedy,
@@ -156,7 +156,7 @@ def test_suggested_site_covers_what_it_says_and_lowers_nothing(line_district):
 
 
 def test_an_unproven_solve_is_labelled_best_found(line_district, monkeypatch):
-    import cjgis.siting as siting
+    import cjgis.plan.siting as siting
 
     solve = siting.max_cover_exact
     monkeypatch.setattr(
@@ -175,7 +175,7 @@ def test_fewer_candidates_than_sites_says_so_and_how_to_give_more(line_district,
     network, comm, res, fac = line_district
     opts = AnalysisOptions(minutes=3, walk_speed_m_s=1.0)
     before = analyze(network, comm, res, fac, options=opts, verbose=False)
-    from cjgis.siting import node_candidates
+    from cjgis.plan.siting import node_candidates
 
     n = len(node_candidates(before, spacing_m=100))
     many = suggest_sites(before, "c", k=n + 5, spacing_m=100)
@@ -188,7 +188,7 @@ def test_fewer_candidates_than_sites_says_so_and_how_to_give_more(line_district,
 def test_junctions_on_a_boundary_drawn_along_street_centre_lines_are_candidates(line_district):
     from dataclasses import replace
 
-    from cjgis.siting import BOUNDARY_M, node_candidates
+    from cjgis.plan.siting import BOUNDARY_M, node_candidates
 
     network, comm, res, fac = line_district
     before = analyze(network, comm, res, fac, options=AnalysisOptions(), verbose=False)
@@ -207,8 +207,8 @@ def test_node_candidates_keep_the_junction_of_each_cell():
     """In a 100 m cell holding a bend (node 1) and a T-junction (node 2), the T is kept."""
     from types import SimpleNamespace
 
-    from cjgis.network import network_from_arrays
-    from cjgis.siting import node_candidates
+    from cjgis.plan.siting import node_candidates
+    from cjgis.streets.network import network_from_arrays
 
     x = np.array([0.0, 20.0, 60.0, 60.0, 150.0]) + 500_000
     y = np.array([0.0, 10.0, 10.0, 80.0, 10.0]) + 3_350_000

@@ -8,13 +8,13 @@ import shapely
 from conftest import X0, Y0
 
 from cjgis._errors import StudyFileError
-from cjgis.analysis import analyze
-from cjgis.settings import AnalysisOptions
-from cjgis.standards import describe_profile, list_profiles, load_profile, resolve_rules
+from cjgis.judge.analysis import analyze
+from cjgis.judge.settings import AnalysisOptions
+from cjgis.judge.standards import describe_profile, list_profiles, load_profile, resolve_rules
 
 
 def test_shipped_profiles_name_a_source_and_basis_for_every_value():
-    from cjgis.rules import BASES
+    from cjgis.judge.rules import BASES
 
     assert list_profiles() == ["chcj_2017", "gb50180_2018", "hangzhou_2017"]
     for name in list_profiles():
@@ -177,7 +177,7 @@ def test_capacity_shortfall_against_the_rule(district, tmp_path):
 def test_a_verified_value_quotes_its_clause_with_the_number(tmp_path, capsys):
     """verified = true needs the clause as published and where it was read, holding the number;
     `cjgis standards` prints the quote under the value."""
-    from cjgis.standards import _read
+    from cjgis.judge.standards import _read
 
     for name in list_profiles():  # the shipped ones: every verified value is quoted
         data, _ = _read(name, None)

@@ -14,9 +14,9 @@ import requests
 import shapely
 
 from cjgis._errors import InputError
-from cjgis.network import network_from_graph
-from cjgis.road_lines import graph_from_lines
-from cjgis.streets import network_from_download, read_street_graph
+from cjgis.streets.network import network_from_graph
+from cjgis.streets.road_lines import graph_from_lines
+from cjgis.streets.sources import network_from_download, read_street_graph
 
 OSM = Path(__file__).parent / "data" / "walk_filter.osm"
 #: ways and the OSM nodes at their ends, as the hand-written extract has them
@@ -119,7 +119,7 @@ def test_a_smaller_tolerance_leaves_the_gap_open():
 
 def test_road_lines_from_a_file_in_chinese_coordinates(tmp_path):
     drawing = _drawing()
-    from cjgis.coords import from_wgs84_geometries
+    from cjgis.inputs.coords import from_wgs84_geometries
 
     lonlat = drawing.to_crs("EPSG:4326")
     gcj = lonlat.set_geometry(from_wgs84_geometries(lonlat.geometry.to_numpy(), "gcj02"))
@@ -213,8 +213,8 @@ def test_bbox_download(recorded, tmp_path):
 
 
 def test_study_downloads_once_then_reads_the_cache(recorded, sample_study, tmp_path):
-    from cjgis.inputs import network_from_study
-    from cjgis.study import load_study
+    from cjgis.run.runner import network_from_study
+    from cjgis.run.study import load_study
 
     text = sample_study.read_text(encoding="utf-8")
     line = next(s for s in text.splitlines() if s.startswith("path = ") and "graphml" in s)
@@ -245,8 +245,8 @@ def test_the_sample_drawn_as_road_lines_gives_the_same_walks(sample_study, sampl
     """The sample's streets exported as plain lines (one per street, no nodes) and rebuilt."""
     import osmnx as ox
 
-    from cjgis.inputs import analyze_study
-    from cjgis.study import load_study
+    from cjgis.run.runner import analyze_study
+    from cjgis.run.study import load_study
 
     folder = sample_study.parent
     edges = ox.graph_to_gdfs(ox.load_graphml(folder / "streets.graphml"), nodes=False)
@@ -268,7 +268,7 @@ def test_the_sample_drawn_as_road_lines_gives_the_same_walks(sample_study, sampl
 
 
 def test_rivers_and_railways_of_an_osm_extract_are_barriers_not_streets():
-    from cjgis.streets import network_from_osm
+    from cjgis.streets.sources import network_from_osm
 
     net = network_from_osm(OSM, components="all")
     assert "新塘河" not in set(net.edge_name)  # never walked
@@ -284,8 +284,8 @@ def test_graphml_streamed_into_arrays_is_the_network_osmnx_and_networkx_give(han
     import osmnx as ox
     import shapely
 
-    from cjgis.network import network_from_graph
-    from cjgis.streets import network_from_graphml
+    from cjgis.streets.network import network_from_graph
+    from cjgis.streets.sources import network_from_graphml
 
     streamed = network_from_graphml(hangzhou_streets, components="all")
     graph = ox.load_graphml(hangzhou_streets, edge_dtypes={"walk_excluded_hint": str})
@@ -304,7 +304,7 @@ def test_graphml_in_another_layout_is_read_by_the_xml_parser_to_the_same_network
     """A GraphML with comments (not osmnx's plain layout) falls back to the XML parser."""
     import numpy as np
 
-    from cjgis.streets import network_from_graphml
+    from cjgis.streets.sources import network_from_graphml
 
     text = hangzhou_streets.read_text(encoding="utf-8")
     other = tmp_path / "commented.graphml"
@@ -323,7 +323,7 @@ def test_graphml_names_with_xml_entities_read_back_unescaped(tmp_path, layout):
     import osmnx as ox
     from conftest import graph_from_segments
 
-    from cjgis.streets import network_from_graphml
+    from cjgis.streets.sources import network_from_graphml
 
     graph = graph_from_segments({1: (0, 0), 2: (100, 0), 3: (100, 100)}, [(1, 2), (2, 3)])
     names = {(1, 2): "文一路 & 古墩路口", (2, 1): "文一路 & 古墩路口", (2, 3): '<规划>支路 "甲"'}
@@ -345,7 +345,7 @@ def test_graphml_geometry_that_is_not_wkt_names_the_edge_and_the_fix(sample_stud
     import re
 
     from cjgis._errors import InputError
-    from cjgis.streets import network_from_graphml
+    from cjgis.streets.sources import network_from_graphml
 
     text = (sample_study.parent / "streets.graphml").read_text(encoding="utf-8")
     broken = tmp_path / "broken.graphml"

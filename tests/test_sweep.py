@@ -8,9 +8,9 @@ from conftest import study_copy
 
 from cjgis._errors import StudyFileError
 from cjgis.cli import main
-from cjgis.inputs import analyze_study
-from cjgis.study import load_study
-from cjgis.sweep import run_sweep
+from cjgis.run.runner import analyze_study
+from cjgis.run.study import load_study
+from cjgis.run.sweep import run_sweep
 
 
 def _with_sweep(study, folder, sweep):

@@ -12,8 +12,8 @@ import pytest
 import shapely
 from conftest import X0, Y0
 
-from cjgis.coverage import grouped_gini
-from cjgis.verdict import assess, share_text, toward_verdict
+from cjgis.judge.coverage import grouped_gini
+from cjgis.judge.verdict import assess, share_text, toward_verdict
 
 
 def rows(**columns) -> pd.DataFrame:
@@ -122,8 +122,8 @@ def no_elderly(river_network):
 
 
 def _elderly_options(**kw):
-    from cjgis.rules import CapacityRule, CategoryRule
-    from cjgis.settings import AnalysisOptions
+    from cjgis.judge.rules import CapacityRule, CategoryRule
+    from cjgis.judge.settings import AnalysisOptions
 
     cap = CapacityRule("beds", "床位", 40, 1000, "elderly", basis="standard")
     rule = CategoryRule("elderly_care", "养老", 300, 0.8, "elderly", 0.9, cap, "standard")
@@ -132,7 +132,7 @@ def _elderly_options(**kw):
 
 def test_missing_elderly_counts_are_never_population_in_disguise(no_elderly, caplog):
     from cjgis._errors import InputError
-    from cjgis.analysis import analyze
+    from cjgis.judge.analysis import analyze
 
     result = analyze(*no_elderly, options=_elderly_options(), verbose=False)
     row = result.coverage.iloc[0]
@@ -153,9 +153,9 @@ def test_missing_elderly_counts_are_never_population_in_disguise(no_elderly, cap
 
 
 def test_non_numeric_totals_and_capacities_are_rejected_rows(sample_study, tmp_path):
-    from cjgis.inputs import layers_from_study
-    from cjgis.io import read_facilities
-    from cjgis.study import load_study
+    from cjgis.inputs.io import read_facilities
+    from cjgis.run.runner import layers_from_study
+    from cjgis.run.study import load_study
 
     table = pd.read_csv(sample_study.parent / "facilities.csv", encoding="utf-8-sig")
     table["capacity"] = table["capacity"].astype(object)
@@ -182,8 +182,8 @@ def test_non_numeric_totals_and_capacities_are_rejected_rows(sample_study, tmp_p
     text = text.replace('path = "facilities.csv"', f'path = "{path.as_posix()}"')
     study_file.write_text(text, encoding="utf-8")
     communities_l, residents, _ = layers_from_study(load_study(study_file))
-    from cjgis.inputs import analyze_study
-    from cjgis.report import write_outputs
+    from cjgis.outputs.report import write_outputs
+    from cjgis.run.runner import analyze_study
 
     written = write_outputs(analyze_study(load_study(study_file), verbose=False), tmp_path / "out")
     rejected_csv = pd.read_csv(written["rejected"], encoding="utf-8-sig")
@@ -217,14 +217,14 @@ def test_non_numeric_totals_and_capacities_are_rejected_rows(sample_study, tmp_p
     ],
 )
 def test_keyword_rules_on_real_names(name, expected):
-    from cjgis.categories import category_from_text
+    from cjgis.inputs.categories import category_from_text
 
     got = category_from_text(pd.Series([name])).iloc[0]
     assert (None if pd.isna(got) else got) == expected
 
 
 def test_osm_car_chargers_and_community_centres_are_not_taken():
-    from cjgis.categories import category_from_text
+    from cjgis.inputs.categories import category_from_text
 
     texts = pd.Series(
         [
@@ -317,9 +317,9 @@ def test_a_demand_group_weights_by_its_own_counts(sample_study, tmp_path, group)
 
     import geopandas as gpd
 
-    from cjgis.analysis import analyze
-    from cjgis.inputs import layers_from_study, network_from_study
-    from cjgis.study import load_study
+    from cjgis.judge.analysis import analyze
+    from cjgis.run.runner import layers_from_study, network_from_study
+    from cjgis.run.study import load_study
 
     folder = tmp_path / "study"
     shutil.copytree(sample_study.parent, folder)

@@ -11,12 +11,12 @@ import pytest
 from conftest import REPO
 
 from cjgis._errors import InputError
-from cjgis.analysis import analyze
 from cjgis.cli import main
-from cjgis.inputs import layers_from_study, network_from_study
-from cjgis.io import read_facilities
-from cjgis.study import load_study
-from cjgis.whatif import what_if
+from cjgis.inputs.io import read_facilities
+from cjgis.judge.analysis import analyze
+from cjgis.plan.whatif import what_if
+from cjgis.run.runner import layers_from_study, network_from_study
+from cjgis.run.study import load_study
 
 
 @pytest.fixture(scope="module")
@@ -194,7 +194,7 @@ def test_saved_scenario_reads_as_planned_facilities(sample, tmp_path):
         add=[{"category": "kindergarten", "lon": 120.268, "lat": 30.301, "name": "新幼儿园"}],
         remove=[some_id(sample, "ev_charging")],
     )
-    from cjgis.whatif import save_scenario
+    from cjgis.plan.whatif import save_scenario
 
     path = save_scenario(result, tmp_path / "scenario.csv")
     planned = read_facilities(path, id="facility_id", capacity="capacity")
@@ -279,7 +279,7 @@ def test_other_minutes_on_rules_passed_in_resolved_are_refused_with_the_fix(samp
 
 
 def planned_reanalysis(inputs, result, roads):
-    from cjgis.road_lines import network_with_planned_roads
+    from cjgis.streets.road_lines import network_with_planned_roads
 
     network, layers, options = inputs
     planned, _ = network_with_planned_roads(network, roads)
@@ -290,7 +290,7 @@ def test_planned_roads_equal_a_full_analysis_on_the_planned_network(
     sample_study, sample_inputs, sample
 ):
     """The sample's planned footbridge over the river, with a facility added beside it."""
-    from cjgis.road_lines import read_road_lines
+    from cjgis.streets.road_lines import read_road_lines
 
     roads = read_road_lines(sample_study.parent / "planned_roads.geojson")
     end = gpd.GeoSeries([roads.geometry.iloc[0].boundary.geoms[1]], crs=roads.crs).iloc[0]
@@ -349,7 +349,7 @@ def test_planned_roads_warn_of_residences_left_out_as_far_from_streets(sample_st
 
     import shapely
 
-    from cjgis.analysis import _attach
+    from cjgis.judge.analysis import _attach
 
     x0, y0, _, _ = sample.communities.total_bounds
     far = gpd.GeoDataFrame(
@@ -375,7 +375,7 @@ def test_planned_roads_warn_of_residences_left_out_as_far_from_streets(sample_st
 
 def test_a_facility_beside_a_transition_site_shows_in_the_diff(sample_inputs, sample):
     """Residents living outside (集中过渡地) are in the diff, with the outside table's values."""
-    from cjgis.coverage import LIVING_OUTSIDE
+    from cjgis.judge.coverage import LIVING_OUTSIDE
 
     away = sample.residents[sample.residents["living_outside"].astype(bool)]
     site = gpd.GeoSeries([away.geometry.iloc[0]], crs=sample.crs).to_crs("EPSG:4326").iloc[0]

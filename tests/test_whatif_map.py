@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from cjgis.categories import met_colour
-from cjgis.verdict import share_text
-from cjgis.whatif import what_if
-from cjgis.whatif_map import fold, handle, redraw, save, start, what_if_map
+from cjgis.inputs.categories import met_colour
+from cjgis.judge.verdict import share_text
+from cjgis.plan.whatif import what_if
+from cjgis.plan.whatif_map import fold, handle, redraw, save, start, what_if_map
 
 
 def click(session, lon, lat):

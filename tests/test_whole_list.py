@@ -15,8 +15,8 @@ import pytest
 from conftest import REPO, walked_categories
 
 from cjgis._errors import StudyFileError
-from cjgis.inputs import analyze_study
-from cjgis.study import Study, load_study
+from cjgis.run.runner import analyze_study
+from cjgis.run.study import Study, load_study
 
 
 def study_with(sample_study, name: str, standards: str) -> Study:
@@ -31,7 +31,7 @@ def study_with(sample_study, name: str, standards: str) -> Study:
 
 def test_categories_without_facilities_are_assessed_and_named(study_dir):
     """The sample without its sport grounds and waste points: both still assessed."""
-    from cjgis.scorecard import gap_table_text
+    from cjgis.outputs.scorecard import gap_table_text
 
     table = pd.read_csv(study_dir / "facilities.csv", encoding="utf-8-sig")
     table = table[~table["category"].isin(["sport", "waste_point"])]
@@ -60,7 +60,7 @@ def test_categories_without_facilities_are_assessed_and_named(study_dir):
 
 
 def test_excluded_categories_are_not_assessed_in_every_output(sample_study, tmp_path):
-    from cjgis.deliverables import write_all
+    from cjgis.outputs.deliverables import write_all
 
     study = study_with(
         sample_study,
@@ -159,7 +159,7 @@ def test_bad_capacity_overrides_say_which_key_and_how_to_fix(sample_study, body,
 
 
 def test_the_readme_lists_exactly_the_override_keys_the_code_accepts():
-    from cjgis.standards import OVERRIDABLE
+    from cjgis.judge.standards import OVERRIDABLE
 
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     row = next(line for line in readme.splitlines() if line.startswith("| | `categories` |"))

@@ -1,19 +1,19 @@
 """cjgis: walking-access gap analysis for Hangzhou's 撤村建居 resettlement communities.
 
-Data flow, one module per step (imports only ever point up this list)::
+The package is six wings along the data flow, bottom up; each imports only those below it::
 
-    inputs:     study (TOML sections) -> io, demand (layers, rejected rows), coords
-                streets, road_lines (street graphs) -> inputs (what a study names, read)
-    network:    network (arrays, CSR), cache -> snapping (nearest edge point)
-                -> access (one multi-source Dijkstra per category) -> service_areas
-                partition (the same searches tile by tile, on Dask workers)
-    assessment: rules, settings, standards -> coverage, capacity -> verdict -> analysis (pure)
-    planning:   siting, scenario (as-is vs as-planned), whatif (add/move/remove, incremental)
-                -> whatif_map (the same in a notebook widget)
-    outputs:    report (CSV, GeoPackage), scorecard, figures, maps (folium) -> cli
+    inputs/   files a planner brings: io (layers, rejected rows), categories, coords, demand
+    streets/  the walking network: sources, graphml, road_lines, network, cache, snapping
+    reach/    walking distances: access (one Dijkstra per category), service_areas, partition
+    judge/    rules, settings, standards, capacity, coverage, verdict -> analysis (pure core)
+    outputs/  report, scorecard, figures, maps, deliverables
+    plan/     siting, scenario, whatif, whatif_map
+    run/      study (the TOML file), runner (what it names, read and run), site, batch, sweep
+    cli       the command, on top
 
 Everything a notebook needs is importable from ``cjgis`` itself (loaded on first use, so
-``import cjgis`` and ``cjgis --help`` stay fast); ``sample`` writes a fictional district.
+``import cjgis`` and ``cjgis --help`` stay fast); ``write_sample`` writes a fictional
+district.
 """
 
 from __future__ import annotations
@@ -25,104 +25,104 @@ __version__ = "0.1.0"
 
 #: Public name -> the module that defines it.
 _HOMES: dict[str, str] = {
-    "Analysis": "analysis",
-    "analyze": "analysis",
-    "analyze_areas_later": "analysis",
-    "AnalysisOptions": "settings",
-    "CategoryRule": "rules",
-    "CapacityRule": "rules",
-    "Study": "study",
-    "load_study": "study",
-    "Layer": "io",
-    "read_communities": "io",
-    "read_residents": "io",
-    "read_facilities": "io",
-    "Network": "network",
-    "network_from_graph": "network",
-    "graph_from_network": "network",
-    "network_from_file": "streets",
-    "network_from_download": "streets",
-    "read_street_graph": "streets",
-    "read_road_lines": "road_lines",
-    "graph_from_lines": "road_lines",
-    "add_planned_roads": "road_lines",
-    "network_with_planned_roads": "road_lines",
-    "analyze_study": "inputs",
-    "analyze_study_areas_later": "inputs",
-    "network_from_study": "inputs",
-    "layers_from_study": "inputs",
-    "load_profile": "standards",
-    "list_profiles": "standards",
-    "suggest_sites": "siting",
-    "SiteStudy": "scenario",
-    "run_site_study": "scenario",
-    "compare": "scenario",
-    "with_planned_facilities": "scenario",
-    "write_site_outputs": "scenario",
-    "write_outputs": "report",
-    "write_all": "deliverables",
-    "run_batch": "batch",
-    "what_if": "whatif",
-    "WhatIf": "whatif",
-    "save_scenario": "whatif",
-    "what_if_map": "whatif_map",
-    "Partition": "partition",
-    "balanced_tiles": "partition",
-    "run_sweep": "sweep",
-    "scorecard_table": "scorecard",
-    "write_scorecard": "scorecard",
-    "gap_table_text": "scorecard",
-    "coverage_chart": "figures",
-    "write_figures": "figures",
-    "gap_map": "maps",
-    "save_map": "maps",
-    "map_html": "maps",
-    "write_sample": "sample",
-    "write_amap_export": "sample",
+    "Analysis": "judge.analysis",
+    "analyze": "judge.analysis",
+    "analyze_areas_later": "judge.analysis",
+    "AnalysisOptions": "judge.settings",
+    "CategoryRule": "judge.rules",
+    "CapacityRule": "judge.rules",
+    "Study": "run.study",
+    "load_study": "run.study",
+    "Layer": "inputs.io",
+    "read_communities": "inputs.io",
+    "read_residents": "inputs.io",
+    "read_facilities": "inputs.io",
+    "Network": "streets.network",
+    "network_from_graph": "streets.network",
+    "graph_from_network": "streets.network",
+    "network_from_file": "streets.sources",
+    "network_from_download": "streets.sources",
+    "read_street_graph": "streets.sources",
+    "read_road_lines": "streets.road_lines",
+    "graph_from_lines": "streets.road_lines",
+    "add_planned_roads": "streets.road_lines",
+    "network_with_planned_roads": "streets.road_lines",
+    "analyze_study": "run.runner",
+    "analyze_study_areas_later": "run.runner",
+    "network_from_study": "run.runner",
+    "layers_from_study": "run.runner",
+    "load_profile": "judge.standards",
+    "list_profiles": "judge.standards",
+    "suggest_sites": "plan.siting",
+    "SiteStudy": "plan.scenario",
+    "run_site_study": "run.site",
+    "compare": "plan.scenario",
+    "with_planned_facilities": "plan.scenario",
+    "write_site_outputs": "plan.scenario",
+    "write_outputs": "outputs.report",
+    "write_all": "outputs.deliverables",
+    "run_batch": "run.batch",
+    "what_if": "plan.whatif",
+    "WhatIf": "plan.whatif",
+    "save_scenario": "plan.whatif",
+    "what_if_map": "plan.whatif_map",
+    "Partition": "reach.partition",
+    "balanced_tiles": "reach.partition",
+    "run_sweep": "run.sweep",
+    "scorecard_table": "outputs.scorecard",
+    "write_scorecard": "outputs.scorecard",
+    "gap_table_text": "outputs.scorecard",
+    "coverage_chart": "outputs.figures",
+    "write_figures": "outputs.figures",
+    "gap_map": "outputs.maps",
+    "save_map": "outputs.maps",
+    "map_html": "outputs.maps",
+    "write_sample": "inputs.sample",
+    "write_amap_export": "inputs.sample",
 }
 
 __all__ = ["__version__", *sorted(_HOMES)]
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ loads on use
-    from cjgis.analysis import Analysis, analyze, analyze_areas_later
-    from cjgis.batch import run_batch
-    from cjgis.deliverables import write_all
-    from cjgis.figures import coverage_chart, write_figures
-    from cjgis.inputs import (
+    from cjgis.inputs.io import Layer, read_communities, read_facilities, read_residents
+    from cjgis.inputs.sample import write_amap_export, write_sample
+    from cjgis.judge.analysis import Analysis, analyze, analyze_areas_later
+    from cjgis.judge.rules import CapacityRule, CategoryRule
+    from cjgis.judge.settings import AnalysisOptions
+    from cjgis.judge.standards import list_profiles, load_profile
+    from cjgis.outputs.deliverables import write_all
+    from cjgis.outputs.figures import coverage_chart, write_figures
+    from cjgis.outputs.maps import gap_map, map_html, save_map
+    from cjgis.outputs.report import write_outputs
+    from cjgis.outputs.scorecard import gap_table_text, scorecard_table, write_scorecard
+    from cjgis.plan.scenario import (
+        SiteStudy,
+        compare,
+        with_planned_facilities,
+        write_site_outputs,
+    )
+    from cjgis.plan.siting import suggest_sites
+    from cjgis.plan.whatif import WhatIf, save_scenario, what_if
+    from cjgis.plan.whatif_map import what_if_map
+    from cjgis.reach.partition import Partition, balanced_tiles
+    from cjgis.run.batch import run_batch
+    from cjgis.run.runner import (
         analyze_study,
         analyze_study_areas_later,
         layers_from_study,
         network_from_study,
     )
-    from cjgis.io import Layer, read_communities, read_facilities, read_residents
-    from cjgis.maps import gap_map, map_html, save_map
-    from cjgis.network import Network, graph_from_network, network_from_graph
-    from cjgis.partition import Partition, balanced_tiles
-    from cjgis.report import write_outputs
-    from cjgis.road_lines import (
+    from cjgis.run.site import run_site_study
+    from cjgis.run.study import Study, load_study
+    from cjgis.run.sweep import run_sweep
+    from cjgis.streets.network import Network, graph_from_network, network_from_graph
+    from cjgis.streets.road_lines import (
         add_planned_roads,
         graph_from_lines,
         network_with_planned_roads,
         read_road_lines,
     )
-    from cjgis.rules import CapacityRule, CategoryRule
-    from cjgis.sample import write_amap_export, write_sample
-    from cjgis.scenario import (
-        SiteStudy,
-        compare,
-        run_site_study,
-        with_planned_facilities,
-        write_site_outputs,
-    )
-    from cjgis.scorecard import gap_table_text, scorecard_table, write_scorecard
-    from cjgis.settings import AnalysisOptions
-    from cjgis.siting import suggest_sites
-    from cjgis.standards import list_profiles, load_profile
-    from cjgis.streets import network_from_download, network_from_file, read_street_graph
-    from cjgis.study import Study, load_study
-    from cjgis.sweep import run_sweep
-    from cjgis.whatif import WhatIf, save_scenario, what_if
-    from cjgis.whatif_map import what_if_map
+    from cjgis.streets.sources import network_from_download, network_from_file, read_street_graph
 
 
 def __getattr__(name: str):

@@ -24,10 +24,10 @@ log = logging.getLogger("cjgis")
 
 
 def _run(study_path: Path, *, quiet: bool, write_map: bool, tiles: dict | None = None) -> int:
-    from cjgis.deliverables import write_all
-    from cjgis.inputs import analyze_study_areas_later, check_inputs_exist
-    from cjgis.scorecard import gap_table_text
-    from cjgis.study import load_study
+    from cjgis.outputs.deliverables import write_all
+    from cjgis.outputs.scorecard import gap_table_text
+    from cjgis.run.runner import analyze_study_areas_later, check_inputs_exist
+    from cjgis.run.study import load_study
 
     started = time.perf_counter()
     study = load_study(study_path)
@@ -39,8 +39,8 @@ def _run(study_path: Path, *, quiet: bool, write_map: bool, tiles: dict | None =
         # the service areas go on being drawn while the tables are written (write_all)
         analysis, finish = analyze_study_areas_later(study, verbose=not quiet)
     else:
-        from cjgis.batch import dask_client
-        from cjgis.partition import Partition
+        from cjgis.reach.partition import Partition
+        from cjgis.run.batch import dask_client
 
         with dask_client(
             scheduler=tiles["scheduler"], workers=tiles["workers"], tasks=tiles["tiles"]
@@ -89,7 +89,7 @@ def _run(study_path: Path, *, quiet: bool, write_map: bool, tiles: dict | None =
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from cjgis.sample import write_sample
+    from cjgis.inputs.sample import write_sample
 
     folder = Path(args.folder)
     study_path = folder / "data" / "raw" / "sample" / "study.toml"
@@ -109,19 +109,19 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _site(args: argparse.Namespace) -> int:
-    from cjgis.deliverables import write_all
-    from cjgis.demand import GROUP_EN
-    from cjgis.inputs import check_inputs_exist
-    from cjgis.scenario import (
+    from cjgis.inputs.demand import GROUP_EN
+    from cjgis.judge.verdict import share_text
+    from cjgis.outputs.deliverables import write_all
+    from cjgis.outputs.scorecard import gap_table_text
+    from cjgis.plan.scenario import (
         no_sites_reason,
-        run_site_study,
         suggested_sites_table,
         with_chinese_coordinates,
         write_site_outputs,
     )
-    from cjgis.scorecard import gap_table_text
-    from cjgis.study import load_study
-    from cjgis.verdict import share_text
+    from cjgis.run.runner import check_inputs_exist
+    from cjgis.run.site import run_site_study
+    from cjgis.run.study import load_study
 
     started = time.perf_counter()
     study = load_study(args.study)
@@ -176,8 +176,8 @@ def _site(args: argparse.Namespace) -> int:
 
 
 def _standards(args: argparse.Namespace) -> int:
-    from cjgis.settings import AnalysisOptions
-    from cjgis.standards import describe_profile, list_profiles, load_profile
+    from cjgis.judge.settings import AnalysisOptions
+    from cjgis.judge.standards import describe_profile, list_profiles, load_profile
 
     names = [args.profile] if args.profile else list_profiles()
     for name in names:
@@ -211,8 +211,8 @@ def _need_dask(command: str) -> None:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from cjgis.sweep import run_sweep
-    from cjgis.verdict import MET
+    from cjgis.judge.verdict import MET
+    from cjgis.run.sweep import run_sweep
 
     _need_dask("sweep")
     started = time.perf_counter()
@@ -230,7 +230,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _batch(args: argparse.Namespace) -> int:
-    from cjgis.batch import run_batch
+    from cjgis.run.batch import run_batch
 
     _need_dask("batch")
     started = time.perf_counter()
@@ -280,10 +280,10 @@ def _number(text: str, option: str) -> float:
 
 def _whatif(args: argparse.Namespace) -> int:
     from cjgis._atomic import write_csv
-    from cjgis.inputs import analyze_study, check_inputs_exist
-    from cjgis.road_lines import read_road_lines
-    from cjgis.study import load_study
-    from cjgis.whatif import save_scenario, what_if
+    from cjgis.plan.whatif import save_scenario, what_if
+    from cjgis.run.runner import analyze_study, check_inputs_exist
+    from cjgis.run.study import load_study
+    from cjgis.streets.road_lines import read_road_lines
 
     started = time.perf_counter()
     add = []
