@@ -166,3 +166,23 @@ def test_the_map_of_the_house_shows_every_wing_and_module():
         for path in (PACKAGE / wing).glob("*.py"):
             if path.stem != "__init__":
                 assert path.stem in page and f"{path.name}" in readme, path
+
+
+#: The public names of the release before the wings (0.1.0 as of the move): none may go.
+PUBLIC_BEFORE_THE_WINGS = (
+    "Analysis AnalysisOptions CapacityRule CategoryRule Layer Network Partition SiteStudy Study "
+    "WhatIf add_planned_roads analyze analyze_areas_later analyze_study analyze_study_areas_later "
+    "balanced_tiles compare coverage_chart gap_map gap_table_text graph_from_lines "
+    "graph_from_network layers_from_study list_profiles load_profile load_study map_html "
+    "network_from_download network_from_file network_from_graph network_from_study "
+    "network_with_planned_roads read_communities read_facilities read_residents read_road_lines "
+    "read_street_graph run_batch run_site_study run_sweep save_map save_scenario scorecard_table "
+    "suggest_sites what_if what_if_map with_planned_facilities write_all write_amap_export "
+    "write_figures write_outputs write_sample write_scorecard write_site_outputs"
+).split()
+
+
+def test_the_public_face_kept_every_name_of_the_release_before():
+    assert set(PUBLIC_BEFORE_THE_WINGS) <= set(cjgis.__all__)
+    for name in PUBLIC_BEFORE_THE_WINGS:
+        assert getattr(cjgis, name).__module__.startswith("cjgis."), name

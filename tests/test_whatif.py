@@ -349,7 +349,7 @@ def test_planned_roads_warn_of_residences_left_out_as_far_from_streets(sample_st
 
     import shapely
 
-    from cjgis.judge.analysis import _attach
+    from cjgis.judge.layers import attach as _attach
 
     x0, y0, _, _ = sample.communities.total_bounds
     far = gpd.GeoDataFrame(

@@ -31,8 +31,6 @@ from cjgis.inputs.categories import category_info, category_key, ordered_categor
 from cjgis.inputs.coords import CHINESE_CRS, coordinates_in, to_wgs84_geometries
 from cjgis.judge.analysis import (
     Analysis,
-    _attach,
-    _fragment_notes,
     _groups,
     assessed_categories,
     blind_spots,
@@ -40,10 +38,9 @@ from cjgis.judge.analysis import (
     category_search,
     coverage_tables,
     draw_areas,
-    known_categories,
-    unknown_category_fix,
 )
 from cjgis.judge.coverage import IN_PLACE, LIVING_OUTSIDE, walk_column, within_threshold
+from cjgis.judge.layers import attach, fragment_notes, known_categories, unknown_category_fix
 from cjgis.judge.settings import AnalysisOptions
 from cjgis.judge.standards import rules_of
 from cjgis.judge.verdict import community_verdicts, district_verdicts, share_text
@@ -370,7 +367,7 @@ def _reattach(
         return fac
     part = fac.loc[new].drop(columns=["street_offset_m"], errors="ignore")
     part = part.assign(_row=np.arange(1, len(part) + 1))  # "row" n: the n-th edited facility
-    kept, _, rejected = _attach(
+    kept, _, rejected = attach(
         network,
         part,
         layer="facilities",
@@ -429,8 +426,8 @@ def _on_planned_network(
     if not att.attached.all():  # a planned road cannot take a street away
         raise InputError("what-if: a row lost its street with the planned roads. Fix: report it")
     offset = frame["street_offset_m"].to_numpy(float).copy()
-    old = _fragment_notes(before, points, offset[rows])
-    new = _fragment_notes(after, points, att.offset_m)
+    old = fragment_notes(before, points, offset[rows])
+    new = fragment_notes(after, points, att.offset_m)
     offset[rows] = att.offset_m
     frame = frame.assign(street_offset_m=offset)
     if old is not None or new is not None:

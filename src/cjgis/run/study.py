@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from cjgis._errors import StudyFileError
-from cjgis.judge.analysis import known_categories, unknown_category_fix
+from cjgis.judge.layers import known_categories, unknown_category_fix
 from cjgis.judge.rules import DEFAULT_PROFILE, StandardsChoice
 from cjgis.judge.settings import NOT_ANALYSIS_KEYS, AnalysisOptions
 from cjgis.judge.standards import rules_of
