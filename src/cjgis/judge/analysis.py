@@ -8,6 +8,7 @@ it reads no global state and writes nothing, so many districts can run in parall
 from __future__ import annotations
 
 import contextlib
+import html
 import logging
 import sys
 import time
@@ -137,6 +138,26 @@ class Analysis:
     not_assessed: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=NOT_ASSESSED_COLUMNS)
     )
+
+    def __repr__(self) -> str:
+        """Return a few lines for a notebook cell: counts, CRS, standards, categories, tables."""
+        tables = ("coverage", "residents", "facilities", "communities", "blind_spots", "rejected")
+        return "\n".join(
+            [
+                f"Analysis: {self.summary()}",
+                f"  CRS {self.crs.to_string()} · {self.standards_line()}",
+                f"  categories: {', '.join(self.categories)}",
+                "  tables: " + ", ".join(f"{t} ({len(getattr(self, t)):,} rows)" for t in tables),
+            ]
+        )
+
+    def _repr_html_(self) -> str:
+        """Return the lines of :meth:`__repr__`, then each community's status per category."""
+        order = list(dict.fromkeys(self.coverage["category_zh"]))
+        table = self.coverage.pivot_table(
+            index="community_name", columns="category_zh", values="status_zh", aggfunc="first"
+        ).reindex(columns=order)
+        return f"<pre>{html.escape(repr(self))}</pre>" + table.to_html(na_rep="")
 
     def summary(self) -> str:
         """One line of counts for the end of a run."""
@@ -352,6 +373,8 @@ def analyze_areas_later(
     )
     if len(fac_l.frame) == 0:
         raise InputError(f"{fac_l.file}: no usable facility. Fix: see rejected rows or add some")
+    if verbose:
+        say_steps()
     # the service areas are drawn in a forked process (:mod:`cjgis._fork`): on this one's
     # threads they would wait for the GIL while the tables are made and written
     drawing = contextlib.ExitStack()
@@ -368,6 +391,22 @@ def analyze_areas_later(
             return replace(first, service_areas=gpd.GeoDataFrame(wait(), crs=first.crs))
 
     return first, finish
+
+
+def say_steps() -> None:
+    """Make a verbose run's step lines seen where no logging is set up (a notebook, a script).
+
+    Without any handler (Python's default outside the ``cjgis`` command) the INFO step lines
+    would be lost; a handler printing them to stdout is then added to the ``cjgis`` logger,
+    once. Where the caller configured logging, nothing changes.
+    """
+    package = logging.getLogger("cjgis")
+    if package.hasHandlers():
+        return
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    package.addHandler(handler)
+    package.setLevel(logging.INFO)
 
 
 def _analyze(network, comm_l, res_l, fac_l, options, drawing, verbose, partition):

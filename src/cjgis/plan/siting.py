@@ -261,6 +261,21 @@ class SiteSuggestion:
     fewest_sites: int | None
     message: str
 
+    def __repr__(self) -> str:
+        """Return the message, then a line per suggested site."""
+        rows = [
+            f"  #{r.rank} {getattr(r, 'place', r.candidate)} ({r.lon:.5f}, {r.lat:.5f} WGS84): "
+            f"newly covers {r.newly_covered_demand:,.0f}; {r.cumulative_share:.0%} covered"
+            for r in self.sites.itertuples()
+        ]
+        return "\n".join([f"SiteSuggestion: {self.message}", *rows])
+
+    def _repr_html_(self) -> str:
+        """:meth:`__repr__` as HTML."""
+        import html
+
+        return f"<pre>{html.escape(repr(self))}</pre>"
+
 
 #: Street nodes this close to a community (on its boundary: a community bounded by street
 #: centre lines) are candidates too.

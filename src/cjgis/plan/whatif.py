@@ -119,6 +119,29 @@ class WhatIf:
         """One line per changed community x category, for the minutes of a meeting."""
         return change_lines(self.diff)
 
+    #: Changed lines shown by :meth:`__repr__` before the rest is counted.
+    REPR_LINES = 8
+
+    def __repr__(self) -> str:
+        """Return the changes in a few lines (the analyses inside are not printed)."""
+        lines = self.lines()
+        head = [
+            f"WhatIf: {len(self.facilities):,} facilities, categories changed: "
+            f"{', '.join(self.changed) or 'none'}; {len(lines)} community x category "
+            "rows change"
+        ]
+        head += [f"  {line}" for line in lines[: self.REPR_LINES]]
+        if len(lines) > self.REPR_LINES:
+            head.append(f"  … {len(lines) - self.REPR_LINES} more (see .diff)")
+        head += [f"  warning: {w}" for w in self.warnings]
+        return "\n".join(head)
+
+    def _repr_html_(self) -> str:
+        """:meth:`__repr__` as HTML."""
+        import html
+
+        return f"<pre>{html.escape(repr(self))}</pre>"
+
 
 def what_if(  # noqa: PLR0913 - the edits and settings, all keyword-only
     analysis: Analysis,

@@ -361,6 +361,33 @@ class Study:
     siting: SitingSection
     sweep: SweepSection
 
+    def __repr__(self) -> str:
+        """Return what the study names, a line each (not its parsed sections in full)."""
+        r = self.residents
+        residents = r.path or r.raster or (self.communities.path, r.community_totals)
+        planned = [k for k in ("roads", "facilities", "residents", "communities")]
+        planned = [k for k in planned if getattr(self.planned, k) is not None]
+        return "\n".join(
+            [
+                f"Study {self.name!r} ({self.source})",
+                f"  network: {self.network.label}",
+                f"  communities: {self.communities.path}",
+                f"  residents: {residents}",
+                f"  facilities: {self.facilities.path}",
+                f"  standards: {self.options.standards.describe()}"
+                if self.options.standards is not None
+                else "  standards: none",
+                f"  planned: {', '.join(planned) or 'none'}",
+                f"  outputs: {self.output_dir}, {self.map_path}",
+            ]
+        )
+
+    def _repr_html_(self) -> str:
+        """:meth:`__repr__` as HTML."""
+        import html
+
+        return f"<pre>{html.escape(repr(self))}</pre>"
+
     @property
     def map_options(self) -> dict[str, Any]:
         """Keyword arguments of :func:`cjgis.outputs.maps.gap_map` from ``[map]``."""

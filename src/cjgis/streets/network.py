@@ -97,6 +97,24 @@ class Network:
     barrier_geometry: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
     edge_elevated: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
 
+    def __repr__(self) -> str:
+        """One line of counts (the arrays are too long to print)."""
+        crs = self.crs.to_string() if self.crs is not None else "no CRS"
+        elevated = int(self.edge_elevated_or_false().sum())
+        return (
+            f"Network: {self.n_nodes:,} nodes, {self.n_edges:,} edges, "
+            f"{float(self.edge_length_m.sum()) / 1000:,.1f} km in {crs}; "
+            f"{self.dropped_edges:,} source edges not walkable, "
+            f"{len(self.fragment_geometry):,} edges in small pieces left out"
+            + (f", {elevated} bridge or tunnel edges" if elevated else "")
+        )
+
+    def _repr_html_(self) -> str:
+        """:meth:`__repr__` as HTML."""
+        import html
+
+        return f"<pre>{html.escape(repr(self))}</pre>"
+
     def edge_elevated_or_false(self) -> np.ndarray:
         """Return :attr:`edge_elevated` with one value per edge (all False where empty)."""
         if len(self.edge_elevated) != self.n_edges:
