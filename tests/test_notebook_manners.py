@@ -58,3 +58,23 @@ def test_verbose_prints_its_steps_where_no_logging_is_set_up(sample_study, tmp_p
     ).stdout
     lines = [line for line in out.splitlines() if line.startswith("walking access elderly_care")]
     assert len(lines) == 2, out[-2000:]
+
+
+def test_one_analysis_one_map(sample_study, tmp_path, monkeypatch):
+    """gap_map(analysis) of a study draws what `cjgis analyze` draws: the same layers."""
+    import re
+
+    from cjgis.cli import main
+    from cjgis.outputs.maps import gap_map
+    from cjgis.run.runner import analyze_study
+
+    def layers(page: str) -> set[str]:
+        return set(re.findall(r'"([^"]+)" : (?:geo_json|feature_group)_', page))
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["analyze", str(sample_study), "--quiet"]) == 0
+    cli = layers((tmp_path / "maps" / "sample.html").read_text(encoding="utf-8"))
+    analysis = analyze_study(load_study(sample_study), verbose=False)
+    api = layers(gap_map(analysis, title="cjgis · sample").get_root().render())
+    water = "\\u6c34\\u7cfb\\u4e0e\\u969c\\u788d water and barriers"  # 水系与障碍, escaped
+    assert water in cli and api == cli

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -118,6 +119,10 @@ class Analysis:
     not_assessed : pandas.DataFrame
         Categories the study leaves out on purpose (``[standards] exclude``), one row each
         (:data:`NOT_ASSESSED_COLUMNS`): 未评价 in every output.
+    map_options : dict
+        The study's ``[map]`` settings (``water``, ``basemap``, ...) when the analysis was made
+        from a study file: :func:`cjgis.gap_map` and :func:`cjgis.write_figures` draw them
+        where not told otherwise, as ``cjgis analyze`` does. Empty for layers in memory.
     """
 
     options: AnalysisOptions
@@ -138,6 +143,7 @@ class Analysis:
     not_assessed: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=NOT_ASSESSED_COLUMNS)
     )
+    map_options: dict[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         """Return a few lines for a notebook cell: counts, CRS, standards, categories, tables."""

@@ -425,9 +425,14 @@ def write_figures(
     dpi: int = 150,
     water: str | Path | gpd.GeoDataFrame | None = None,
 ) -> dict:
-    """Write ``figure_map.png`` (first category) and ``coverage_chart.png``; return paths."""
+    """Write ``figure_map.png`` (first category) and ``coverage_chart.png``; return paths.
+
+    ``water`` defaults to the study's ``[map] water`` for an analysis made from a study file.
+    """
     out = Path(output_dir)
     paths = {"figure_map": out / "figure_map.png", "coverage_chart": out / "coverage_chart.png"}
+    if water is None:
+        water = analysis.map_options.get("water")  # the study's [map] water
     water = gpd.read_file(water) if isinstance(water, str | Path) else water
     for key, fig in (
         ("figure_map", gap_figure(analysis, water=water)),

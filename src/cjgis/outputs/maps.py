@@ -777,6 +777,17 @@ def _barrier_layer(analysis: Analysis, shift: str | None) -> folium.GeoJson | No
     )
 
 
+def _add_water(fmap, analysis: Analysis, water, shift: str | None) -> list[tuple]:
+    """Draw ``water`` (by default the study's ``[map] water``); return its legend entry."""
+    if water is None:
+        water = analysis.map_options.get("water")  # as the CLI draws it
+    if water is None:
+        return []
+    water = gpd.read_file(water) if isinstance(water, str | Path) else water
+    _water_layer(water, analysis.crs, shift).add_to(fmap)
+    return [("水系与障碍 water and barriers", _swatch(f"background:{WATER_COLOUR}"))]
+
+
 def _water_layer(water: gpd.GeoDataFrame, crs, shift: str | None) -> folium.GeoJson:
     """Rivers, lakes and other barriers from an input layer: a gap's cause, made visible."""
     return folium.GeoJson(
@@ -853,9 +864,10 @@ def gap_map(  # noqa: PLR0913 - the analysis, then the map's keyword-only settin
         The as-is analysis of a planned scenario; its reach is drawn dashed per category.
     water : str, pathlib.Path or geopandas.GeoDataFrame, optional
         Rivers, lakes, rail or other barriers (``[map] water``), drawn light blue so the cause
-        of a gap (a river crossed at two bridges) is visible.
+        of a gap (a river crossed at two bridges) is visible; by default the study's, for an
+        analysis made from a study file (:attr:`~cjgis.judge.analysis.Analysis.map_options`).
     planned_roads : geopandas.GeoDataFrame, optional
-        The plan's roads (with a ``status`` column, :func:`cjgis.plan.scenario.run_site_study`),
+        The plan's roads (with a ``status`` column, :func:`cjgis.run.site.run_site_study`),
         drawn thick and dashed in their own layer. Planned facilities (``planned`` True) and
         planned residences (ids ``planned-…``) of ``analysis`` get layers of their own too.
 
@@ -884,11 +896,7 @@ def gap_map(  # noqa: PLR0913 - the analysis, then the map's keyword-only settin
     bands = {c: pool.submit(_service_area_bands, analysis, c, shift) for c in analysis.categories}
     pool.shutdown(wait=False)  # what was submitted still runs
     _community_layer(analysis, shift).add_to(fmap)
-    extra = []
-    if water is not None:
-        water = gpd.read_file(water) if isinstance(water, str | Path) else water
-        _water_layer(water, analysis.crs, shift).add_to(fmap)
-        extra.append(("水系与障碍 water and barriers", _swatch(f"background:{WATER_COLOUR}")))
+    extra = _add_water(fmap, analysis, water, shift)
     barriers = _barrier_layer(analysis, shift)
     if barriers is not None:
         barriers.add_to(fmap)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -330,7 +330,7 @@ def analyze_study_areas_later(
         layers = pool.submit(layers_from_study, study)  # GDAL reads while the network loads
         network = network_from_study(study)
         communities, residents, facilities = layers.result()
-    return analyze_areas_later(
+    first, finish = analyze_areas_later(
         network,
         communities,
         residents,
@@ -339,6 +339,12 @@ def analyze_study_areas_later(
         verbose=verbose,
         partition=partition,
     )
+
+    def finish_with_map(*, cancel: bool = False) -> Analysis | None:
+        whole = finish(cancel=cancel)
+        return None if whole is None else replace(whole, map_options=study.map_options)
+
+    return replace(first, map_options=study.map_options), finish_with_map
 
 
 def check_inputs_exist(study: Study) -> None:
