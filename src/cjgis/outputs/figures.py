@@ -111,6 +111,16 @@ def _figure_tolerance_m(communities) -> float:
     return max(x1 - x0, y1 - y0) / 1500 / 2
 
 
+def _dashed(colour: str, label: str) -> Line2D:
+    """Return a legend entry for a dashed line (barriers, planned roads)."""
+    return Line2D([], [], color=colour, linestyle="--", linewidth=2.5, label=label)
+
+
+def read_water(water) -> gpd.GeoDataFrame | None:
+    """``[map] water`` as a layer: read if a path, as given if a GeoDataFrame or None."""
+    return gpd.read_file(water) if isinstance(water, str | Path) else water
+
+
 def _scale_bar(ax, width_m: float) -> None:
     """Add a scale bar of a round length near a fifth of the map's width, bottom left."""
     length = 10 ** np.floor(np.log10(width_m / 5))
@@ -263,27 +273,9 @@ def gap_figure(
         if water is not None:
             handles.append(Patch(color=WATER_COLOUR, label=_label("水系", "water")))
         if planned_roads is not None and len(planned_roads):
-            handles.append(
-                Line2D(
-                    [],
-                    [],
-                    color=PLAN_COLOUR,
-                    linestyle="--",
-                    linewidth=2.5,
-                    label=_label("规划道路", "planned roads"),
-                )
-            )
+            handles.append(_dashed(PLAN_COLOUR, _label("规划道路", "planned roads")))
         if 0 < len(barriers) <= MAX_DRAWN_EDGES:
-            handles.append(
-                Line2D(
-                    [],
-                    [],
-                    color=BARRIER_COLOUR,
-                    linestyle="--",
-                    linewidth=2.5,
-                    label=_label("不可步行道路", "roads not walkable"),
-                )
-            )
+            handles.append(_dashed(BARRIER_COLOUR, _label("不可步行道路", "roads not walkable")))
         handles += [
             Patch(facecolor=c, edgecolor="#333333", label=_label(f"满足 {label} 类", "met"))
             for label, c in met_classes(n)
@@ -433,7 +425,7 @@ def write_figures(
     paths = {"figure_map": out / "figure_map.png", "coverage_chart": out / "coverage_chart.png"}
     if water is None:
         water = analysis.map_options.get("water")  # the study's [map] water
-    water = gpd.read_file(water) if isinstance(water, str | Path) else water
+    water = read_water(water)
     for key, fig in (
         ("figure_map", gap_figure(analysis, water=water)),
         ("coverage_chart", coverage_chart(analysis)),

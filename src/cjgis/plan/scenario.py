@@ -247,9 +247,9 @@ def write_site_figures(
     site: SiteStudy, output_dir: Path, *, water=None, dpi: int = 150
 ) -> dict[str, Path]:
     """Write one ``figure_site_<id>.png`` per new site, framed on its boundary."""
-    from cjgis.outputs.figures import gap_figure, save_figure  # matplotlib: only when drawing
+    from cjgis.outputs.figures import gap_figure, read_water, save_figure  # matplotlib: on use
 
-    water = gpd.read_file(water) if isinstance(water, str | Path) else water
+    water = read_water(water)
     comm = site.after.communities
     paths = {}
     for sid in site.sites:

@@ -79,40 +79,38 @@ class CommunitiesSection:
     encoding: str | None = None
 
 
-@dataclass(frozen=True)
-class OutsideSection:
+@dataclass(frozen=True, kw_only=True)
+class ResidentColumns:
+    """The columns and reading keys every residents section has (its subclasses add theirs)."""
+
+    id: str | None = None
+    elderly: str | None = None
+    households: str | None = None
+    crs: str | None = None
+    lon: str | None = None
+    lat: str | None = None
+    sheet: str | int | None = None
+    encoding: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutsideSection(ResidentColumns):
     """``[residents_outside]``: residents living away from their community (安置在外)."""
 
     path: Path = field(metadata=_PATH)
     population: str
     community: str
-    id: str | None = None
-    elderly: str | None = None
-    households: str | None = None
-    crs: str | None = None
-    lon: str | None = None
-    lat: str | None = None
-    sheet: str | int | None = None
-    encoding: str | None = None
 
 
-@dataclass(frozen=True)
-class ResidentsSection:
+@dataclass(frozen=True, kw_only=True)
+class ResidentsSection(ResidentColumns):
     """``[residents]``: exactly one of a layer (path), a raster, or community totals."""
 
     path: Path | None = field(default=None, metadata=_PATH)
     population: str = "population"
-    id: str | None = None
-    elderly: str | None = None
-    households: str | None = None
     villagers: str | None = None
     renters: str | None = None
     community: str | None = None
-    crs: str | None = None
-    lon: str | None = None
-    lat: str | None = None
-    sheet: str | int | None = None
-    encoding: str | None = None
     raster: Path | None = field(default=None, metadata=_PATH)
     community_totals: str | None = None
     buildings: Path | None = field(default=None, metadata=_PATH)
@@ -197,8 +195,8 @@ class PlannedRoadsSection:
     section: str = "[planned.roads]"
 
 
-@dataclass(frozen=True)
-class PlannedResidentsSection:
+@dataclass(frozen=True, kw_only=True)
+class PlannedResidentsSection(ResidentColumns):
     """``[planned.residents]``: the planned buildings and their columns.
 
     Where the drawing has no head count, ``population`` may be left out and ``households``
@@ -209,17 +207,9 @@ class PlannedResidentsSection:
 
     path: Path = field(metadata=_PATH)
     population: str | None = None
-    id: str | None = None
-    elderly: str | None = None
-    households: str | None = None
     villagers: str | None = None
     renters: str | None = None
     community: str | None = None
-    crs: str | None = None
-    lon: str | None = None
-    lat: str | None = None
-    sheet: str | int | None = None
-    encoding: str | None = None
     household_size: float | None = None
     elderly_share: float | None = None
     section: str = "[planned.residents]"
