@@ -53,6 +53,7 @@ def test_walks_round_by_the_bridge_and_counts_people(district):
         facilities,
         options=AnalysisOptions(minutes=15, walk_speed_m_s=1.0),
         verbose=False,
+        profile="none",
     )
     pd_res = result.residents.set_index("resident_id")
     # s1: 500 east to the bridge, 200 over, 500 back west, 20 to the door = 1220 m
@@ -109,7 +110,7 @@ def test_each_category_gets_its_own_single_search(district):
     both = gpd.GeoDataFrame(
         gpd.pd.concat([facilities, more], ignore_index=True), crs=facilities.crs
     )
-    result = analyze(network, communities, residents, both, verbose=False)
+    result = analyze(network, communities, residents, both, verbose=False, profile="none")
     assert result.categories == ["elderly_care", "ev_charging"]
     res = result.residents.set_index("resident_id")
     assert res.loc["s3", "walk_min_ev_charging"] == pytest.approx(20 / 60)
@@ -144,7 +145,7 @@ def test_residence_beside_a_disconnected_fragment_is_attached_and_noted():
         [(530, 40), (1500, 10)], resident_id=["near_path", "plain"], population=[10.0, 10.0]
     )
     fac = frame([(0, 0)], facility_id=["f"], name=["x"], category=["c"])
-    result = analyze(net, comm, res, fac, verbose=False)
+    result = analyze(net, comm, res, fac, verbose=False, profile="none")
     out = result.residents.set_index("resident_id")
     assert out.loc["near_path", "walk_min_c"] == pytest.approx((530 + 40) / 60)  # not lost
     assert out.loc["near_path", "street_offset_m"] == pytest.approx(40)
@@ -181,7 +182,7 @@ def test_a_network_in_two_large_halves_keeps_both_and_says_why(caplog):
     )
     residents = frame([(500, -20), (1200, 980)], resident_id=["a", "b"], population=[10.0, 20.0])
     facilities = frame([(200, 1010)], facility_id=["f"], name=["乙站"], category=["x"])
-    result = analyze(network, communities, residents, facilities, verbose=False)
+    result = analyze(network, communities, residents, facilities, verbose=False, profile="none")
     assert len(result.rejected) == 0  # no one "about 1,000 m from the nearest street"
     walk = result.residents.set_index("resident_id")["walk_min_x"]
     assert walk["b"] == pytest.approx((20 + 1000 + 10) / 60)  # within its own piece
@@ -209,12 +210,19 @@ def test_categories_in_chinese_map_to_their_key_and_typos_are_named(district, tm
     layer = read_facilities(tmp_path / "facilities.csv", category="category")
     assert list(layer.frame["category"]) == ["elderly_care", "elderly_care", "elderly_car"]
     with caplog.at_level(logging.WARNING, logger="cjgis.judge.analysis"):
-        result = analyze(network, communities, residents, layer, verbose=False)
+        result = analyze(network, communities, residents, layer, verbose=False, profile="none")
     assert result.categories == ["elderly_care", "elderly_car"]
     assert "1 facilities have the unknown category 'elderly_car'" in caplog.text
     assert "did you mean 'elderly_care' (养老服务设施)?" in caplog.text
     with pytest.raises(InputError, match="did you mean 'elderly_care'"):
-        analyze(network, communities, residents, layer, options=AnalysisOptions(strict=True))
+        analyze(
+            network,
+            communities,
+            residents,
+            layer,
+            options=AnalysisOptions(strict=True),
+            profile="none",
+        )
 
 
 def test_overlapping_boundaries_are_named_and_share_by_a_stated_rule(district, caplog):
@@ -235,7 +243,7 @@ def test_overlapping_boundaries_are_named_and_share_by_a_stated_rule(district, c
         crs="EPSG:4549",
     )
     with caplog.at_level(logging.WARNING, logger="cjgis.judge.analysis"):
-        result = analyze(network, overlapping, houses, facilities, verbose=False)
+        result = analyze(network, overlapping, houses, facilities, verbose=False, profile="none")
     assert "1 pairs of community boundaries overlap (S/N 273,000 m²)" in caplog.text
     res = result.residents.set_index("resident_id")
     assert res.loc["h1", "community_id"] == "S"  # 2,000 m² of it in S, 1,200 m² in N
@@ -244,13 +252,20 @@ def test_overlapping_boundaries_are_named_and_share_by_a_stated_rule(district, c
     assert "counted for S (the boundary it lies deepest inside)" in res.loc["p1", "note"]
     assert result.coverage.set_index("community_id").loc["S", "residents"] == 150
     with pytest.raises(InputError, match="overlap"):
-        analyze(network, overlapping, houses, facilities, options=AnalysisOptions(strict=True))
+        analyze(
+            network,
+            overlapping,
+            houses,
+            facilities,
+            options=AnalysisOptions(strict=True),
+            profile="none",
+        )
 
 
 def test_areas_later_gives_the_same_analysis_once_finished(district):
     net, comm, res, fac = district
-    whole = analyze(net, comm, res, fac, verbose=False)
-    first, finish = analyze_areas_later(net, comm, res, fac, verbose=False)
+    whole = analyze(net, comm, res, fac, verbose=False, profile="none")
+    first, finish = analyze_areas_later(net, comm, res, fac, verbose=False, profile="none")
     # everything but the areas is there at once; the areas' layer is empty, with its columns
     assert len(first.service_areas) == 0
     assert list(first.service_areas.columns) == list(whole.service_areas.columns)
@@ -259,7 +274,7 @@ def test_areas_later_gives_the_same_analysis_once_finished(district):
     done = finish()
     assert_geodataframe_equal(done.service_areas, whole.service_areas)
     pd.testing.assert_frame_equal(done.coverage, whole.coverage)
-    _, never = analyze_areas_later(net, comm, res, fac, verbose=False)
+    _, never = analyze_areas_later(net, comm, res, fac, verbose=False, profile="none")
     assert never(cancel=True) is None
 
 
@@ -278,7 +293,7 @@ def test_a_repaired_bow_tie_that_loses_residents_says_so(district, tmp_path, cap
     )
     note = layer.frame.set_index("community_id").loc["S", "note"]
     assert "area kept" not in note and "50% of the area within its corners" in note
-    result = analyze(network, layer, residents, facilities, verbose=False)
+    result = analyze(network, layer, residents, facilities, verbose=False, profile="none")
     rejected = result.rejected.set_index("id")
     assert list(rejected.index) == ["s2"]
     assert "inside the outline of the repaired boundary of S" in rejected.loc["s2", "reason"]

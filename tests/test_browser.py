@@ -68,6 +68,19 @@ PROBE_BODY = """<script>setTimeout(function () {
         .forEach(function (e) { var r = e.getBoundingClientRect(); area += r.width * r.height; });
       return area / (box.width * box.height); })(),
     legendOpen: document.getElementById('cjgis-legend').open,
+    communities: (function () {
+      var found = [];
+      window[names[0]].eachLayer(function (l) {
+        var p = l.feature && l.feature.properties;
+        if (p && p.label && p.label.indexOf('类满足') >= 0 && l._path) {
+          found.push({label: p.label, fill: l._path.getAttribute('fill')});
+        }
+      });
+      return found; })(),
+    metLegend: Array.from(document.querySelectorAll('#cjgis-legend .cjgis-met'))
+      .map(function (e) { return {low: +e.dataset.low, high: +e.dataset.high,
+        colour: getComputedStyle(e).backgroundColor,
+        text: e.nextSibling ? e.nextSibling.textContent.trim() : ''}; }),
     scale: text('.leaflet-control-scale-line')});
   document.body.appendChild(pre);
 }, 1000);</script>"""
@@ -160,12 +173,12 @@ def test_amap_mode_shifts_every_layer_to_gcj02(sample_analysis, tmp_path):
     assert gcj[0][0] - wgs[0][0] == pytest.approx(-0.0023, abs=0.0008)  # ~250 m south
 
 
-@pytest.mark.parametrize("size", [(1280, 720), (800, 600)])
+@pytest.mark.parametrize("size", [(1280, 720), (1100, 800), (800, 600)])
 def test_controls_and_legend_leave_the_map_to_the_reviewer(exported, tmp_path, size):
     result = probe(exported, tmp_path, size=size)
     assert result["errors"] == []
     assert result["covered"] < 0.25, result["covered"]  # projector and small laptop screens
-    assert result["legendOpen"] == (size[0] >= 1000)  # folded away on a small screen
+    assert result["legendOpen"] == (size[0] > 1100)  # folded where it would cover communities
     assert result["scale"] and all(s.endswith(("m", "km")) for s in result["scale"])  # metric
 
 
@@ -188,3 +201,53 @@ def test_the_offline_base_is_blank_and_light(offline_map, tmp_path, size):
     background = colours[counts.argmax()]
     assert (background >= 235).all() and np.ptp(background) <= 10, background  # near-white
     assert counts.max() / len(pixels) > 0.3  # and it is the background, not a detail
+
+
+def _rgb(hex_colour: str) -> str:
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({r}, {g}, {b})"
+
+
+def test_the_legend_tells_each_communitys_count_as_drawn(exported, tmp_path, sample_analysis):
+    """Each community's fill is the legend entry whose range holds its categories met."""
+    result = probe(exported, tmp_path)
+    legend, drawn = result["metLegend"], result["communities"]
+    n = int(sample_analysis.communities["categories_required"].max())
+    assert len(drawn) == len(sample_analysis.communities)
+    values = [v for e in legend for v in range(e["low"], e["high"] + 1)]
+    assert values == list(range(n + 1))  # every count in exactly one entry, in order
+    for entry in legend:
+        span = (
+            f"{entry['low']}"
+            if entry["low"] == entry["high"]
+            else (f"{entry['low']}–{entry['high']}")
+        )
+        assert entry["text"].startswith(f"{span}/{n}"), entry
+    counts = sample_analysis.communities.set_index("community_name")["categories_met"]
+    for community in drawn:
+        name, met, required = re.match(r"(.+): (\d+)/(\d+) 类满足", community["label"]).groups()
+        assert int(met) == counts[name] and int(required) == n
+        (entry,) = [e for e in legend if e["low"] <= int(met) <= e["high"]]
+        assert _rgb(community["fill"]) == entry["colour"], (name, met, entry)
+    assert len({c["fill"] for c in drawn}) >= 2  # the sample's communities differ
+
+
+def test_a_notebook_cell_folds_the_legend(sample_analysis, tmp_path):
+    """In an iframe (a notebook cell, folium's _repr_html_), the legend starts folded."""
+    page = save_map(gap_map(sample_analysis), tmp_path / "inner.html")
+    outer = tmp_path / "outer.html"
+    outer.write_text(
+        f'<iframe id="cell" src="{page.as_uri()}" width="1400" height="700"></iframe>',
+        encoding="utf-8",
+    )
+    script = (
+        "<script>setTimeout(function () { var d = document.getElementById('cell')"
+        ".contentDocument.getElementById('cjgis-legend'); var p = document.createElement('pre');"
+        " p.id = 'folded'; p.textContent = String(!d.open); document.body.appendChild(p); }, "
+        "1500);</script>"
+    )
+    outer.write_text(outer.read_text(encoding="utf-8") + script, encoding="utf-8")
+    dom = run_browser(
+        tmp_path, "--allow-file-access-from-files", "--dump-dom", outer.as_uri(), size=(1500, 800)
+    ).stdout
+    assert '<pre id="folded">true</pre>' in dom, dom[-500:]

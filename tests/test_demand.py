@@ -120,7 +120,7 @@ def test_residents_living_outside_count_for_their_home_community(river_network):
         geometry=[shapely.Point(X0 + 100, Y0)],
         crs="EPSG:4549",
     )
-    result = analyze(river_network, comm, residents, facility, verbose=False)
+    result = analyze(river_network, comm, residents, facility, verbose=False, profile="none")
     row = result.coverage.set_index("community_id").loc["A"]
     assert row["residents"] == 100 and row["covered_residents"] == 100  # those living there
     away_row = result.outside_coverage.set_index("community_id").loc["A"]  # their own row

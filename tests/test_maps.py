@@ -158,3 +158,41 @@ def test_popups_cite_the_clause_each_verdict_rests_on(sample_analysis):
 
     assert escaped("<th>依据 clause</th>") in page
     assert escaped("<td>GB 50180-2018 附录C 表C.0.2</td>") in page
+
+
+@pytest.mark.parametrize("required", range(1, 21))
+def test_categories_met_classes_hold_every_count_once(required):
+    from cjgis.inputs.categories import MET_COLOURS, met_bins, met_classes, met_colour
+
+    bins = met_bins(required)
+    values = [v for low, high, _ in bins for v in range(low, high + 1)]
+    assert values == list(range(required + 1))
+    assert len(bins) == min(required + 1, len(MET_COLOURS))
+    assert bins[0][:2] == (0, 0) and bins[-1][:2] == (required, required)  # none and all alone
+    sizes = [high - low + 1 for low, high, _ in bins[1:-1]]
+    assert not sizes or max(sizes) - min(sizes) <= 1
+    for low, high, colour in bins:
+        assert {met_colour(v, required) for v in range(low, high + 1)} == {colour}
+    labels = [label for label, _ in met_classes(required)]
+    assert labels[-1] == f"{required}/{required}" and len(set(labels)) == len(labels)
+
+
+def test_save_map_refuses_a_suffix_it_does_not_write(sample_analysis, tmp_path):
+    from cjgis import OutputError, gap_map, save_map
+
+    fmap = gap_map(sample_analysis)
+    with pytest.raises(OutputError, match=r"x\.png: save_map writes an HTML page, not \.png"):
+        save_map(fmap, tmp_path / "x.png")
+    assert not (tmp_path / "x.png").exists()
+    assert save_map(fmap, tmp_path / "x.HTML").read_text(encoding="utf-8").startswith("<!DOCTYPE")
+
+
+def test_a_study_naming_a_map_that_is_no_html_stops_at_once(study_dir):
+    from cjgis import StudyFileError, load_study
+
+    path = study_dir / "study.toml"
+    path.write_text(
+        path.read_text(encoding="utf-8") + '\n[output]\nmap = "maps/x.png"\n', encoding="utf-8"
+    )
+    with pytest.raises(StudyFileError, match=r"\[output\] map = '.*maps/x.png'.*\.html"):
+        load_study(path)

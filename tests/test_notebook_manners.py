@@ -78,3 +78,25 @@ def test_one_analysis_one_map(sample_study, tmp_path, monkeypatch):
     api = layers(gap_map(analysis, title="cjgis · sample").get_root().render())
     water = "\\u6c34\\u7cfb\\u4e0e\\u969c\\u788d water and barriers"  # 水系与障碍, escaped
     assert water in cli and api == cli
+
+
+def test_charts_show_as_images_without_magic(sample_analysis):
+    """No %matplotlib inline: a chart gives Jupyter its PNG (issue 38, item 3)."""
+    import io
+
+    from matplotlib.image import imread
+
+    from cjgis import coverage_chart
+    from cjgis.outputs.figures import gap_figure
+
+    chart = coverage_chart(sample_analysis)
+    png = chart._repr_png_()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    height, width, _ = imread(io.BytesIO(png)).shape
+    assert (width, height) == (
+        round(chart.get_figwidth() * 100),
+        round(chart.get_figheight() * 100),
+    )
+    figure = gap_figure(sample_analysis, category="养老服务设施")  # a Chinese name, as a key
+    assert figure._repr_png_().startswith(b"\x89PNG")
+    assert figure.axes[0].get_title(loc="left").startswith("养老服务设施 · 步行 300 m")

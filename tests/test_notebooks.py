@@ -11,6 +11,13 @@ from conftest import REPO
 from nbclient import NotebookClient
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+#: Images (charts, figures) and maps each notebook shows at least, in its cells' outputs.
+SHOWN = {
+    "01_quickstart": (1, 1),
+    "02_your_own_data": (0, 0),
+    "03_new_resettlement_site": (1, 1),
+    "04_what_if": (0, 0),
+}
 
 
 def test_the_planner_notebooks_exist():
@@ -40,6 +47,14 @@ def test_notebook_runs_from_top_to_bottom(path, tmp_path):
     outputs = [o for c in book.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     assert len(outputs) >= 5
+    shown = [
+        o.get("data", {}) for o in outputs if o.output_type in ("execute_result", "display_data")
+    ]
+    images = [d for d in shown if d.get("image/png", "").startswith("iVBOR")]  # base64 of PNG
+    maps = [d for d in shown if "leaflet" in d.get("text/html", "").lower()]
+    assert len(images) >= SHOWN[path.stem][0], "charts and figures show as images, no magic"
+    assert len(maps) >= SHOWN[path.stem][1], "the maps show in the cell"
+    assert not [d for d in shown if d.get("text/plain", "").startswith("<Figure size")]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

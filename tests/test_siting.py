@@ -120,7 +120,7 @@ def line_district(line_network):
 def test_suggested_site_covers_what_it_says_and_lowers_nothing(line_district):
     network, comm, res, fac = line_district
     opts = AnalysisOptions(minutes=3, walk_speed_m_s=1.0)  # 180 m
-    before = analyze(network, comm, res, fac, options=opts, verbose=False)
+    before = analyze(network, comm, res, fac, options=opts, verbose=False, profile="none")
     suggestion = suggest_sites(before, "c", k=1, spacing_m=100)
     site = suggestion.sites.iloc[0]
     assert site["newly_covered_residents"] == 900  # the cluster at 1000-1100
@@ -131,7 +131,7 @@ def test_suggested_site_covers_what_it_says_and_lowers_nothing(line_district):
         geometry=[fac.geometry.iloc[0], site.geometry],
         crs="EPSG:4549",
     )
-    after = analyze(network, comm, res, added, options=opts, verbose=False)
+    after = analyze(network, comm, res, added, options=opts, verbose=False, profile="none")
     b, a = before.coverage.iloc[0], after.coverage.iloc[0]
     assert a["covered_residents"] - b["covered_residents"] == 900
     assert (after.residents["walk_min_c"] <= before.residents["walk_min_c"] + 1e-9).all()
@@ -151,6 +151,7 @@ def test_suggested_site_covers_what_it_says_and_lowers_nothing(line_district):
         fac,
         verbose=False,
         options=AnalysisOptions(minutes=3, walk_speed_m_s=1.0, target_share=0.95),
+        profile="none",
     )
     assert suggest_sites(stricter, "c", k=1, spacing_m=100).fewest_sites == 2
 
@@ -164,7 +165,7 @@ def test_an_unproven_solve_is_labelled_best_found(line_district, monkeypatch):
     )
     network, comm, res, fac = line_district
     opts = AnalysisOptions(minutes=3, walk_speed_m_s=1.0)
-    before = analyze(network, comm, res, fac, options=opts, verbose=False)
+    before = analyze(network, comm, res, fac, options=opts, verbose=False, profile="none")
     suggestion = suggest_sites(before, "c", k=1, spacing_m=100)
     assert set(suggestion.sites["solver"]) == {"best found"}
     assert "vs best found 900" in suggestion.message
@@ -174,7 +175,7 @@ def test_an_unproven_solve_is_labelled_best_found(line_district, monkeypatch):
 def test_fewer_candidates_than_sites_says_so_and_how_to_give_more(line_district, caplog):
     network, comm, res, fac = line_district
     opts = AnalysisOptions(minutes=3, walk_speed_m_s=1.0)
-    before = analyze(network, comm, res, fac, options=opts, verbose=False)
+    before = analyze(network, comm, res, fac, options=opts, verbose=False, profile="none")
     from cjgis.plan.siting import node_candidates
 
     n = len(node_candidates(before, spacing_m=100))
@@ -191,7 +192,9 @@ def test_junctions_on_a_boundary_drawn_along_street_centre_lines_are_candidates(
     from cjgis.plan.siting import BOUNDARY_M, node_candidates
 
     network, comm, res, fac = line_district
-    before = analyze(network, comm, res, fac, options=AnalysisOptions(), verbose=False)
+    before = analyze(
+        network, comm, res, fac, options=AnalysisOptions(), verbose=False, profile="none"
+    )
     # the same community, its edge laid along the street (the street is its boundary)
     xs, ys = network.node_x, network.node_y
     street = shapely.box(xs.min(), ys.min(), xs.max(), ys.max() + 100.0)

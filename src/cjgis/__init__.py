@@ -5,15 +5,17 @@ The package is six wings along the data flow, bottom up; each imports only those
     inputs/   files a planner brings: io (layers, rejected rows), categories, coords, demand
     streets/  the walking network: sources, graphml, road_lines, network, cache, snapping
     reach/    walking distances: access (one Dijkstra per category), service_areas, partition
-    judge/    rules, settings, standards, capacity, coverage, verdict -> analysis (pure core)
+    judge/    rules, settings, standards, capacity, coverage, verdict -> analysis (pure core),
+              access_scores
     outputs/  report, scorecard, figures, maps, deliverables
     plan/     siting, scenario, whatif, whatif_map
     run/      study (the TOML file), runner (what it names, read and run), site, batch, sweep
     cli       the command, on top
 
 Everything a notebook needs is importable from ``cjgis`` itself (loaded on first use, so
-``import cjgis`` and ``cjgis --help`` stay fast); ``write_sample`` writes a fictional
-district.
+``import cjgis`` and ``cjgis --help`` stay fast), the errors to catch among it
+(:class:`InputError` for a file, a column or a value that cannot be used, a subclass of
+:class:`CjgisError`); ``write_sample`` writes a fictional district.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ _HOMES: dict[str, str] = {
     "analyze": "judge.analysis",
     "analyze_areas_later": "judge.analysis",
     "AnalysisOptions": "judge.settings",
+    "accessibility": "judge.access_scores",
     "CategoryRule": "judge.rules",
     "CapacityRule": "judge.rules",
     "Study": "run.study",
@@ -37,6 +40,15 @@ _HOMES: dict[str, str] = {
     "read_communities": "inputs.io",
     "read_residents": "inputs.io",
     "read_facilities": "inputs.io",
+    "communities_from_frame": "inputs.io",
+    "residents_from_frame": "inputs.io",
+    "facilities_from_frame": "inputs.io",
+    "CjgisError": "_errors",
+    "InputError": "_errors",
+    "StudyFileError": "_errors",
+    "OutputError": "_errors",
+    "CoordinateWarning": "inputs._validate",
+    "Profile": "judge.standards",
     "Network": "streets.network",
     "network_from_graph": "streets.network",
     "graph_from_network": "streets.network",
@@ -84,12 +96,23 @@ _HOMES: dict[str, str] = {
 __all__ = ["__version__", *sorted(_HOMES)]
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ loads on use
-    from cjgis.inputs.io import Layer, read_communities, read_facilities, read_residents
+    from cjgis._errors import CjgisError, InputError, OutputError, StudyFileError
+    from cjgis.inputs._validate import CoordinateWarning
+    from cjgis.inputs.io import (
+        Layer,
+        communities_from_frame,
+        facilities_from_frame,
+        read_communities,
+        read_facilities,
+        read_residents,
+        residents_from_frame,
+    )
     from cjgis.inputs.sample import write_amap_export, write_sample
+    from cjgis.judge.access_scores import accessibility
     from cjgis.judge.analysis import Analysis, analyze, analyze_areas_later
     from cjgis.judge.rules import CapacityRule, CategoryRule
     from cjgis.judge.settings import AnalysisOptions
-    from cjgis.judge.standards import list_profiles, load_profile
+    from cjgis.judge.standards import Profile, list_profiles, load_profile
     from cjgis.outputs.deliverables import write_all
     from cjgis.outputs.figures import coverage_chart, write_figures
     from cjgis.outputs.maps import gap_map, map_html, save_map
@@ -135,5 +158,5 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    """Public names for tab completion (they load on first use)."""
-    return sorted({*globals(), *_HOMES})
+    """Public names for tab completion (they load on first use), and nothing else."""
+    return sorted(__all__)

@@ -133,15 +133,18 @@ def require_columns(frame: pd.DataFrame, columns: Iterable[str], *, file: object
         Study-file section the names come from, e.g. ``"[residents]"``.
     """
     have = [str(c) for c in frame.columns if c not in ("geometry", "_row")]
+    holder = "file" if key.startswith("[") else "frame"
     for col in columns:
         if col not in frame.columns:
             close = difflib.get_close_matches(col, have, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             raise input_error(
                 file,
-                f"unknown column {col!r}; the file has {', '.join(map(repr, have)) or 'none'}"
+                f"unknown column {col!r}; the {holder} has {', '.join(map(repr, have)) or 'none'}"
                 + sheets_hint(frame),
-                f"{hint}set the column name in {key} of the study file",
+                f"{hint}set the column name in {key} of the study file"
+                if key.startswith("[")
+                else f"{hint}pass the right column name to {key}",
             )
 
 
@@ -182,7 +185,10 @@ def require_crs(frame: pd.DataFrame, *, file: object, key: str) -> None:
             file,
             "the layer declares no coordinate reference system (CRS)",
             f'add crs = "EPSG:4326" (or the right code) to {key} in the study file, '
-            "or save the file with its CRS",
+            "or save the file with its CRS"
+            if key.startswith("[")
+            else f'pass crs="EPSG:4326" (or the right code) to {key}, or set the frame\'s '
+            "CRS first (gdf.set_crs)",
         )
 
 

@@ -5,7 +5,11 @@ Other category keys are allowed: they are analysed the same way and shown with t
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from cjgis._errors import InputError
 
 
 @dataclass(frozen=True)
@@ -52,17 +56,44 @@ WATER_COLOUR, BARRIER_COLOUR = "#9ecae1", "#525252"
 PLAN_COLOUR = "#e66101"
 
 
+def met_bins(required: int) -> list[tuple[int, int, str]]:
+    """Return the legend's classes of "categories met" out of ``required``: (low, high, colour).
+
+    Every value 0 ... ``required`` falls in exactly one class. Up to five values, one class
+    each; beyond, none met and all met keep their own colours and the values between are
+    split into three runs of nearly equal length (0, 1-2, 3-4, 5-6, 7 for seven).
+    """
+    required = int(required)
+    if required <= 0:
+        return []
+    k = len(MET_COLOURS)
+    if required + 1 <= k:
+        return [(v, v, MET_COLOURS[round(v / required * (k - 1))]) for v in range(required + 1)]
+    size, extra = divmod(required - 1, k - 2)
+    bins, low = [(0, 0, MET_COLOURS[0])], 1
+    for i in range(k - 2):
+        high = low + size - 1 + (i < extra)
+        bins.append((low, high, MET_COLOURS[i + 1]))
+        low = high + 1
+    return [*bins, (required, required, MET_COLOURS[-1])]
+
+
 def met_colour(met: float, required: float) -> str:
-    """Return the fill of a community meeting ``met`` of its ``required`` categories."""
+    """Return the fill of a community meeting ``met`` of ``required`` categories (its class)."""
     if not required > 0:
         return NO_RULE_COLOUR
-    return MET_COLOURS[round(met / required * (len(MET_COLOURS) - 1))]
+    for low, high, colour in met_bins(int(required)):
+        if low <= met <= high:
+            return colour
+    raise ValueError(f"{met} categories met out of {required}")
 
 
 def met_classes(required: int) -> list[tuple[str, str]]:
-    """Return the legend classes of :func:`met_colour`: ``("2/7", colour)`` ..."""
-    steps = len(MET_COLOURS) - 1
-    return [(f"{round(k * required / steps)}/{required}", c) for k, c in enumerate(MET_COLOURS)]
+    """Return the legend entries of :func:`met_bins`: ``("1-2/7", colour)``, one per class."""
+    return [
+        (f"{low}/{required}" if low == high else f"{low}–{high}/{required}", colour)
+        for low, high, colour in met_bins(required)
+    ]
 
 
 _EXTRA_COLOURS = ("#e7298a", "#66a61e", "#e6ab02", "#1f78b4", "#b15928", "#6a3d9a")
@@ -99,6 +130,54 @@ def category_key(text: str) -> str:
         if text in (category.name_zh, category.name_en):
             return key
     return text
+
+
+def closest_category(text: str, known: Iterable[str]) -> str | None:
+    """Return the key among ``known`` that ``text`` most likely meant, or None.
+
+    ``text`` is compared with the keys and with their Chinese and English names, so a typo in
+    either language finds its category (``elderly_car``, ``养老服务设``, ``ev charging``).
+    """
+    names: dict[str, str] = {}
+    for key in known:
+        info = category_info(key)
+        for name in (key, info.name_zh, info.name_en):
+            names.setdefault(name, key)
+    close = difflib.get_close_matches(str(text).strip(), list(names), n=1, cutoff=0.5)
+    return names[close[0]] if close else None
+
+
+def category_named(text: str, known: Iterable[str], *, where: str = "category") -> str:
+    """Return the key among ``known`` that ``text`` names: the key, or its Chinese or English name.
+
+    Parameters
+    ----------
+    text : str
+        ``"elderly_care"``, ``"养老服务设施"`` or ``"elderly care"``.
+    known : iterable of str
+        The category keys that can be meant (an analysis's categories).
+    where : str, optional
+        Who asks, for the message (``"suggest_sites"``).
+
+    Returns
+    -------
+    str
+        The key.
+
+    Raises
+    ------
+    InputError
+        ``text`` names none of them; the message offers the likely one ("did you mean") and
+        lists them all, keys with their Chinese names.
+    """
+    known = list(known)
+    key = category_key(text)
+    if key in known:
+        return key
+    guess = closest_category(text, known)
+    hint = f"did you mean {guess!r} ({category_info(guess).name_zh})? " if guess else ""
+    listed = ", ".join(f"{k} ({category_info(k).name_zh})" for k in known)
+    raise InputError(f"{where}: no category {text!r} here. Fix: {hint}use one of {listed}")
 
 
 def ordered_categories(keys: object) -> list[str]:

@@ -113,6 +113,33 @@ def read_any(
     return frame
 
 
+def in_memory(frame: object, layer: str, *, spatial: bool) -> pd.DataFrame:
+    """Return a copy of a caller's table with the ``_row`` column the readers expect.
+
+    A GeoDataFrame without an active geometry is taken as a table (its lon/lat columns).
+    """
+    what = f"{layer}_from_frame()"
+    if not isinstance(frame, pd.DataFrame):
+        raise input_error(
+            what,
+            f"{layer} must be a GeoDataFrame{'' if spatial else ' or a DataFrame'}, "
+            f"got {type(frame).__name__}",
+            "pass geopandas.read_file(...)" + ("" if spatial else " or pandas.read_excel(...)"),
+        )
+    if isinstance(frame, gpd.GeoDataFrame) and frame._geometry_column_name not in frame:
+        frame = pd.DataFrame(frame)
+    if spatial and not isinstance(frame, gpd.GeoDataFrame):
+        raise input_error(
+            what,
+            f"{layer} need polygons: got a DataFrame without geometry (columns "
+            f"{', '.join(map(str, frame.columns))})",
+            "pass a GeoDataFrame of boundaries (geopandas.read_file)",
+        )
+    frame = frame.copy()
+    frame["_row"] = np.arange(1, len(frame) + 1)
+    return frame
+
+
 def sheet_names(path: Path) -> list[str]:
     """Return the names of a workbook's sheets, in order."""
     with pd.ExcelFile(path) as book:
@@ -418,10 +445,54 @@ def read_communities(
         ``community_id``, ``community_name``, ``geometry`` (and the ``totals`` columns).
     """
     path = Path(path)
-    key = section
     frame = read_any(path, encoding=encoding)
     if not isinstance(frame, gpd.GeoDataFrame):
         raise input_error(path, "community boundaries need polygons", "use GeoPackage or GeoJSON")
+    return _communities(frame, id=id, name=name, crs=crs, totals=totals, path=path, key=section)
+
+
+def communities_from_frame(
+    frame: gpd.GeoDataFrame,
+    *,
+    id: str,
+    name: str,
+    crs: str | None = None,
+    totals: dict[str, str] | None = None,
+) -> Layer:
+    """Turn a GeoDataFrame of community boundaries into cjgis's communities layer.
+
+    The same checks and keywords as :func:`read_communities` (a study file's
+    ``[communities]``), on a layer already in memory; ``frame`` is not modified.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        Polygons, in any CRS (declared on the frame, or as ``crs``).
+    id, name : str
+        Columns of the community id and its (Chinese) name.
+    crs : str, optional
+        CRS of the coordinates, where the frame declares none.
+    totals : dict, optional
+        Count -> column of resident totals per community, as for :func:`read_communities`.
+
+    Returns
+    -------
+    Layer
+        ``community_id``, ``community_name``, ``geometry``; rejected rows named by their
+        1-based position in ``frame``.
+
+    Raises
+    ------
+    InputError
+        A named column is missing (the message lists those present), no CRS, no polygons.
+    """
+    what = "communities_from_frame()"
+    frame = in_memory(frame, "communities", spatial=True)
+    return _communities(frame, id=id, name=name, crs=crs, totals=totals, path=what, key=what)
+
+
+def _communities(frame, *, id, name, crs, totals, path, key) -> Layer:
+    """Return the standard communities of a frame read from ``path`` (:func:`read_communities`)."""
     frame = with_crs(frame, crs, file=path, key=key)
     totals = totals or {}
     require_columns(frame, [id, name, *totals.values()], file=path, key=key)
@@ -616,6 +687,100 @@ def read_residents(  # noqa: PLR0913 - one keyword per column of the study file
             'add population = "<column>", or households = "<column>" with household_size',
         )
     frame = read_any(path, sheet=sheet, encoding=encoding)
+    columns = {"population": population, "id": id, "elderly": elderly, "households": households}
+    columns.update(community=community, villagers=villagers, renters=renters, lon=lon, lat=lat)
+    return _residents(
+        frame,
+        **columns,
+        crs=crs,
+        household_size=household_size,
+        elderly_share=elderly_share,
+        path=path,
+        key=key,
+    )
+
+
+def residents_from_frame(  # noqa: PLR0913 - one keyword per column, as read_residents
+    frame: pd.DataFrame,
+    *,
+    population: str | None,
+    id: str | None = None,
+    elderly: str | None = None,
+    households: str | None = None,
+    community: str | None = None,
+    crs: str | None = None,
+    villagers: str | None = None,
+    renters: str | None = None,
+    lon: str | None = None,
+    lat: str | None = None,
+    household_size: float | None = None,
+    elderly_share: float | None = None,
+) -> Layer:
+    """Turn a planner's residences (a GeoDataFrame, or a DataFrame with lon/lat) into a layer.
+
+    The same checks and keywords as :func:`read_residents` (a study file's ``[residents]``),
+    on a table already in memory; ``frame`` is not modified.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame or pandas.DataFrame
+        Points or building polygons; or a table with longitude and latitude columns
+        (WGS84 unless ``crs`` says otherwise, e.g. ``"gcj02"`` for an Amap export).
+    population, id, elderly, households, community, villagers, renters : str, optional
+        As for :func:`read_residents`.
+    crs, lon, lat, household_size, elderly_share : optional
+        As for :func:`read_residents`.
+
+    Returns
+    -------
+    Layer
+        Standard resident columns; rejected rows named by their 1-based position in ``frame``.
+
+    Raises
+    ------
+    InputError
+        A named column is missing (the message lists those present), no CRS, no usable
+        geometry or coordinates.
+    """
+    what = "residents_from_frame()"
+    if population is None and (households is None or household_size is None):
+        raise input_error(
+            what,
+            "no population column named",
+            'pass population="<column>" (or households= with household_size=)',
+        )
+    columns = {"population": population, "id": id, "elderly": elderly, "households": households}
+    columns.update(community=community, villagers=villagers, renters=renters, lon=lon, lat=lat)
+    return _residents(
+        in_memory(frame, "residents", spatial=False),
+        **columns,
+        crs=crs,
+        household_size=household_size,
+        elderly_share=elderly_share,
+        path=what,
+        key=what,
+    )
+
+
+def _residents(  # noqa: PLR0913 - one keyword per column of the study file
+    frame,
+    *,
+    population,
+    id,
+    elderly,
+    households,
+    community,
+    villagers,
+    renters,
+    lon,
+    lat,
+    crs,
+    household_size,
+    elderly_share,
+    path,
+    key,
+) -> Layer:
+    """Return the standard residents of a frame read from ``path`` (:func:`read_residents`)."""
     if len(frame) == 0:
         raise input_error(path, f"no residences{sheets_hint(frame)}", "add at least one row")
     frame, crs = _located(frame, lon=lon, lat=lat, crs=crs, file=path, key=key)
@@ -761,8 +926,62 @@ def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
         without usable coordinates are rejected.
     """
     path = Path(path)
-    key = section
     frame = read_any(path, sheet=sheet, encoding=encoding)
+    columns = {"category": category, "name": name, "id": id, "lon": lon, "lat": lat}
+    columns.update(capacity=capacity, type=type)
+    return _facilities(frame, **columns, crs=crs, path=path, key=section)
+
+
+def facilities_from_frame(  # noqa: PLR0913 - one keyword per column, as read_facilities
+    frame: pd.DataFrame,
+    *,
+    category: str | None = None,
+    name: str | None = None,
+    id: str | None = None,
+    lon: str | None = None,
+    lat: str | None = None,
+    crs: str | None = None,
+    capacity: str | None = None,
+    type: str | None = None,
+) -> Layer:
+    """Turn a planner's facilities (a GeoDataFrame, or a DataFrame with lon/lat) into a layer.
+
+    The same checks and keywords as :func:`read_facilities` (a study file's ``[facilities]``),
+    on a table already in memory; ``frame`` is not modified. Categories may be keys
+    (``elderly_care``) or Chinese names (``养老服务设施``); rows without one are classified by
+    their name and type, or rejected.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame or pandas.DataFrame
+        Points (or building polygons); or a table with longitude and latitude columns
+        (WGS84 unless ``crs`` says otherwise, e.g. ``"gcj02"`` for an Amap export).
+    category, name, id, lon, lat, crs, capacity, type :
+        As for :func:`read_facilities`.
+
+    Returns
+    -------
+    Layer
+        ``facility_id``, ``name``, ``category``, point ``geometry``; rejected rows named by
+        their 1-based position in ``frame``.
+
+    Raises
+    ------
+    InputError
+        A named column is missing (the message lists those present), no CRS, no usable
+        geometry or coordinates.
+    """
+    what = "facilities_from_frame()"
+    columns = {"category": category, "name": name, "id": id, "lon": lon, "lat": lat}
+    columns.update(capacity=capacity, type=type)
+    frame = in_memory(frame, "facilities", spatial=False)
+    return _facilities(frame, **columns, crs=crs, path=what, key=what)
+
+
+def _facilities(  # noqa: PLR0913 - one keyword per column of the study file
+    frame, *, category, name, id, lon, lat, crs, capacity, type, path, key
+) -> Layer:
+    """Return the standard facilities of a frame read from ``path`` (:func:`read_facilities`)."""
     if len(frame) == 0:
         raise input_error(
             path, f"the facility list is empty{sheets_hint(frame)}", "add at least one facility"

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -51,8 +52,9 @@ from cjgis.judge.layers import (
     warn_of_large_rejections,
     without_excluded,
 )
-from cjgis.judge.rules import CategoryRule
+from cjgis.judge.rules import DEFAULT_PROFILE, CategoryRule
 from cjgis.judge.settings import AnalysisOptions
+from cjgis.judge.standards import Profile, with_profile
 from cjgis.judge.verdict import (
     NO_FACILITY_DATA,
     NO_STANDARD,
@@ -88,37 +90,81 @@ class Analysis:
     network : Network
         The walking network.
     communities : geopandas.GeoDataFrame
-        Boundaries with ``categories_met``, ``categories_required`` and
-        ``categories_not_met`` (:func:`cjgis.judge.verdict.community_verdicts`).
+        Boundaries with how many of their categories they meet
+        (:func:`cjgis.judge.verdict.community_verdicts`). Columns: ``community_id``,
+        ``community_name``, ``categories_met``, ``categories_required``,
+        ``categories_not_met`` (Chinese names), ``geometry``; where given: ``note`` (a repaired
+        boundary), the ``[communities] totals`` columns.
     residents : geopandas.GeoDataFrame
-        One row per analysed residence: input columns plus ``walk_min_<category>`` (NaN if
-        unreachable) and ``nearest_<category>`` (facility id).
+        One row per analysed residence (a building, a compound or a point). Columns:
+        ``resident_id``, ``population``, ``community_id``, ``street_offset_m`` (metres from
+        the door to the street it joins), ``walk_min_<category>`` (minutes to the nearest
+        facility; NaN if none is reachable), ``nearest_<category>`` (the nearest one's id),
+        ``geometry``; where given: ``elderly``, ``households``, ``villagers``, ``renters``
+        (counts of the groups), ``living_outside`` (counted for a community, living outside it
+        for now), ``note``, ``access_<category>`` and ``access_gauss_<category>`` (2SFCA and
+        Gaussian 2SFCA capacity per person of the rule's capacity group, in the rule's unit;
+        :func:`cjgis.accessibility` gives them per 1,000 with the unit in the name). People
+        counts are floats: estimates and shares of totals are fractional.
     facilities : geopandas.GeoDataFrame
-        Analysed facilities with ``street_offset_m``.
+        Analysed facilities. Columns: ``facility_id``, ``name``, ``category``,
+        ``street_offset_m``, ``geometry``; where given: ``classified_by`` (``column``,
+        ``name`` or ``type``: what gave the category), ``address``, ``capacity`` (in the
+        rule's unit), ``note``.
     coverage : pandas.DataFrame
-        One row per community x category (:data:`cjgis.judge.coverage.COVERAGE_COLUMNS`), with
-        the one verdict (:func:`cjgis.judge.verdict.assess`) every output shows, for the residents
-        living in the community.
+        One row per community x category, for the residents living in the community, with the
+        one verdict (:func:`cjgis.judge.verdict.assess`) every output shows.
+        ``coverage.csv`` holds these rows and those of ``outside_coverage`` (told apart by
+        ``resident_group``). Columns: ``community_id``, ``community_name``,
+        ``resident_group``, ``category``, ``category_zh``, ``residents``,
+        ``covered_residents``, ``uncovered_residents`` (people), ``demand`` (the rule's group),
+        ``demand_basis`` (how it was counted), ``covered_share`` (of the group, within the
+        threshold), ``share_300m``, ``share_500m``, ``share_1000m`` (within the GB 50180 tier
+        distances), ``median_walk_min``, ``max_walk_min``, ``unreachable_residents``,
+        ``facilities_inside``, ``facilities_in_study``, ``nearest_facility``,
+        ``threshold_min``, ``threshold_m``, ``walk_speed_m_s``, ``target_share``, ``basis``,
+        ``basis_zh``, ``rule_source`` (the rule), ``coverage_met`` (bool), ``capacity_met``
+        (nullable boolean: <NA> where capacity is not checked), ``status``, ``status_zh``,
+        ``status_en``, ``reason``; where given: ``elderly``, ``covered_elderly``,
+        ``households``, ``covered_households`` (the residents data count the group), and
+        where a rule has a capacity: ``capacity_unit``, ``capacity_unit_zh``,
+        ``capacity_basis``, ``capacity_inside``, ``capacity_accessible`` (2SFCA),
+        ``capacity_required``, ``capacity_shortfall`` (whole units), ``provision_rate``,
+        ``provision_target``, ``provision_per`` (the 千人指标), ``access_gini``,
+        ``capacity_note`` (the group's counts are missing: capacity not checked). Order:
+        :data:`cjgis.judge.coverage.COVERAGE_COLUMNS`.
     outside_coverage : pandas.DataFrame
-        The same for residents counted for a community but living outside it for now
+        The same columns for residents counted for a community but living outside it for now
         (安置在外/集中过渡地, ``[residents_outside]``): their own rows, where they live now.
     service_areas : geopandas.GeoDataFrame
-        ``category``, ``facility_id`` (empty for the dissolved area of a category), geometry.
+        Reach on the streets as polygons: per category the dissolved area of each band, and
+        per facility its own. Columns: ``category``, ``metres``, ``minutes``, ``facility_id``
+        and ``name`` (empty for a category's dissolved area), ``geometry``.
     blind_spots : geopandas.GeoDataFrame
-        One row per residence x category outside the threshold (盲区).
+        One row per residence outside the threshold of at least one category (盲区). Columns:
+        ``resident_id``, ``community_id``, ``population``, ``n_categories``, ``categories``,
+        ``categories_zh`` (those it is left out of), ``blind_<category>`` (bool),
+        ``walk_min_<category>``, ``geometry``; where given: ``elderly``, ``households``,
+        ``living_outside``.
     rejected : pandas.DataFrame
-        Input rows left out, with ``layer, file, row, id, reason, fix``.
+        Input rows left out. Columns: ``layer``, ``file``, ``row``, ``id``, ``name``,
+        ``reason``, ``fix``, ``population`` (residents left out; NaN for other layers).
     district : pandas.DataFrame
         District-level rules (residential homes: capacity over the study area, no walking
-        catchment), one row each (:func:`cjgis.judge.verdict.district_verdicts`).
+        catchment), one row each (:func:`cjgis.judge.verdict.district_verdicts`). Columns:
+        ``category``, ``category_zh``, ``facilities``, ``capacity_unit_zh``,
+        ``capacity_total``, ``demand_basis``, ``group_total``, ``provision_target``,
+        ``provision_per``, ``basis_zh``, ``rule_source``, ``capacity_required``,
+        ``provision_rate``, ``status``, ``status_zh``, ``status_en``, ``reason``.
     resident_attachment : Attachment
         Where each analysed residence (row for row) joins the network; siting and what-if
         searches reuse it instead of attaching the residences again.
     demand_basis : dict of str to str
         How each demand group was counted (:func:`cjgis.inputs.demand.demand_columns`).
     not_assessed : pandas.DataFrame
-        Categories the study leaves out on purpose (``[standards] exclude``), one row each
-        (:data:`NOT_ASSESSED_COLUMNS`): 未评价 in every output.
+        Categories the study leaves out on purpose (``[standards] exclude``), one row each:
+        未评价 in every output. Columns: ``category``, ``category_zh``,
+        ``facilities_left_out``, ``status``, ``status_zh``, ``status_en``, ``reason``.
     map_options : dict
         The study's ``[map]`` settings (``water``, ``basemap``, ...) when the analysis was made
         from a study file: :func:`cjgis.gap_map` and :func:`cjgis.write_figures` draw them
@@ -183,9 +229,20 @@ class Analysis:
             f"{len(self.communities)} communities, {len(self.residents):,} residences "
             f"({self.residents['population'].sum():,.0f} residents), "
             f"{len(self.facilities)} facilities in {self.facilities['category'].nunique()} "
-            f"categories; {len(self.categories) + len(self.district)} categories assessed, "
-            f"{counts}; {len(self.rejected)} input rows rejected{self._rejected_people()}"
+            f"categories; {len(self.categories) + len(self.district)} categories assessed "
+            f"against {self.standards_name()}, {counts}; "
+            f"{len(self.rejected)} input rows rejected{self._rejected_people()}"
         )
+
+    def standards_name(self) -> str:
+        """Name the standards in a few words: the profiles, 无标准 none, or rules given."""
+        choice = self.options.standards
+        if choice is not None and choice.profiles:
+            names = " + ".join(p if isinstance(p, str) else p.name for p in choice.profiles)
+            return f"{names} (默认 default)" if choice.default else names
+        if choice is None and self.options.rules:
+            return "the rules given (AnalysisOptions.rules)"
+        return "no standard (无标准)"
 
     def standards_line(self) -> str:
         """Say which standards the verdicts are checked against (log, workbook, map)."""
@@ -302,6 +359,7 @@ def analyze(
     facilities: Layer | gpd.GeoDataFrame,
     *,
     options: AnalysisOptions | None = None,
+    profile: str | Path | Profile | None = None,
     verbose: bool = True,
     partition: Partition | None = None,
 ) -> Analysis:
@@ -315,8 +373,15 @@ def analyze(
         Standardised layers (see :mod:`cjgis.inputs.io`), in any CRS.
     options : AnalysisOptions, optional
         Threshold, speed, target share and the rest; defaults if ``None``.
+    profile : str, pathlib.Path or Profile, optional
+        The standards each category is judged against: a shipped profile's name
+        (:func:`cjgis.list_profiles`), a profile file, a :class:`~cjgis.judge.standards.Profile`,
+        or ``"none"`` (every category 无标准, judged by nothing). Not given: the options' rules
+        where they have some (a study's), else :data:`~cjgis.judge.rules.DEFAULT_PROFILE`
+        (``chcj_2017``), as ``cjgis analyze`` does for a study file naming no profile.
+        :meth:`Analysis.summary` says which.
     verbose : bool, optional
-        Show a progress bar over categories.
+        Show a progress bar over categories and print a line per step.
     partition : Partition, optional
         Run the searches tile by tile (on Dask workers if it names a client); the results are
         those of one process (:mod:`cjgis.reach.partition`).
@@ -332,6 +397,7 @@ def analyze(
         residents,
         facilities,
         options=options,
+        profile=profile,
         verbose=verbose,
         partition=partition,
     )
@@ -345,6 +411,7 @@ def analyze_areas_later(
     facilities: Layer | gpd.GeoDataFrame,
     *,
     options: AnalysisOptions | None = None,
+    profile: str | Path | Profile | None = None,
     verbose: bool = True,
     partition: Partition | None = None,
 ) -> tuple[Analysis, Callable[..., Analysis | None]]:
@@ -356,7 +423,7 @@ def analyze_areas_later(
 
     Parameters
     ----------
-    network, communities, residents, facilities, options, verbose, partition :
+    network, communities, residents, facilities, options, profile, verbose, partition :
         As for :func:`analyze`.
 
     Returns
@@ -368,7 +435,7 @@ def analyze_areas_later(
         :func:`analyze` returns); ``finish(cancel=True)`` drops the areas not yet started and
         returns None.
     """
-    options = options or AnalysisOptions()
+    options = judged_by(options or AnalysisOptions(), profile)
     comm_l, res_l, fac_l = (
         as_layer(d, n)
         for d, n in (
@@ -397,6 +464,27 @@ def analyze_areas_later(
             return replace(first, service_areas=gpd.GeoDataFrame(wait(), crs=first.crs))
 
     return first, finish
+
+
+def judged_by(options: AnalysisOptions, profile: str | Path | Profile | None) -> AnalysisOptions:
+    """Return ``options`` with the rules of ``profile``, or the default profile's if none.
+
+    Options that carry rules (a study's, or built with ``rules=``) are used as they are; naming a
+    profile as well is an error, since it is unclear which should win.
+    """
+    has_rules = bool(options.rules) or options.standards is not None
+    if profile is None:
+        if has_rules:
+            return options
+        judged = with_profile(options, DEFAULT_PROFILE)
+        return replace(judged, standards=replace(judged.standards, default=True))
+    if has_rules:
+        raise InputError(
+            f"analyze: profile={profile!r} given with options that carry rules already "
+            "(rules= or a study's). Fix: pass one of them, e.g. "
+            "options=replace(options, rules=(), standards=None)"
+        )
+    return with_profile(options, profile)
 
 
 def say_steps() -> None:
@@ -532,9 +620,10 @@ def coverage_tables(res, comm, fac, categories, options, demand_basis):
         cov = assess(cov).assign(resident_group=group)
         return cov[[c for c in COVERAGE_COLUMNS if c in cov]]
 
+    in_place = table(res.loc[~outside], IN_PLACE)
     away = table(res.loc[outside], LIVING_OUTSIDE)
     away = away[away["residents"] > 0].reset_index(drop=True).assign(facilities_inside=np.nan)
-    return table(res.loc[~outside], IN_PLACE), away
+    return in_place, away.reindex(columns=in_place.columns)  # the same columns, rows or none
 
 
 def assessed_categories(

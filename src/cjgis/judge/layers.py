@@ -10,7 +10,6 @@ calls these before the pure computation.
 
 from __future__ import annotations
 
-import difflib
 import logging
 
 import geopandas as gpd
@@ -21,7 +20,12 @@ import shapely
 from cjgis._errors import InputError
 from cjgis._geometry import representative_points
 from cjgis.inputs._validate import check_chinese_offset, rejected_rows
-from cjgis.inputs.categories import CATEGORIES, category_info
+from cjgis.inputs.categories import (
+    CATEGORIES,
+    category_info,
+    category_key,
+    closest_category,
+)
 from cjgis.inputs.io import REPAIRED, Layer
 from cjgis.judge.settings import AnalysisOptions
 from cjgis.streets.network import Network
@@ -30,13 +34,62 @@ from cjgis.streets.snapping import attach_points
 log = logging.getLogger(__name__)
 
 
+#: The columns :func:`cjgis.analyze` needs of a GeoDataFrame passed in place of a Layer.
+STANDARD_COLUMNS: dict[str, tuple[str, ...]] = {
+    "communities": ("community_id", "community_name"),
+    "residents": ("resident_id", "population"),
+    "facilities": ("facility_id", "name", "category"),
+}
+#: What builds each layer from a planner's own columns.
+_FROM_FRAME = {
+    "communities": 'cjgis.communities_from_frame(gdf, id="<column>", name="<column>")',
+    "residents": 'cjgis.residents_from_frame(gdf, population="<column>", id="<column>")',
+    "facilities": 'cjgis.facilities_from_frame(gdf, category="<column>", name="<column>")',
+}
+
+
 def as_layer(data: Layer | gpd.GeoDataFrame, name: str) -> Layer:
-    """Return ``data`` as a :class:`~cjgis.inputs.io.Layer` (a GeoDataFrame: no rejected rows)."""
+    """Return ``data`` as a :class:`~cjgis.inputs.io.Layer` (a GeoDataFrame: no rejected rows).
+
+    A GeoDataFrame must hold the standard columns (:data:`STANDARD_COLUMNS`), a geometry and a
+    CRS; else an :class:`InputError` names what is missing, the columns present and the
+    ``<layer>_from_frame`` call that maps a planner's own columns. Categories given by their
+    Chinese or English name (养老服务设施) are read as their keys (``elderly_care``).
+    """
     if isinstance(data, Layer):
         return data
+    fix = f"build the layer with {_FROM_FRAME[name]}"
+    if not isinstance(data, gpd.GeoDataFrame) or data._geometry_column_name not in data:
+        raise InputError(
+            f"{name}: a {type(data).__name__} without geometry cannot be analysed. Fix: {fix}"
+        )
+    missing = [c for c in STANDARD_COLUMNS[name] if c not in data.columns]
+    if missing:
+        present = ", ".join(repr(str(c)) for c in data.columns if c != data.geometry.name)
+        raise InputError(
+            f"{name}: no column {', '.join(map(repr, missing))} (cjgis's standard columns are "
+            f"{', '.join(STANDARD_COLUMNS[name])}); the frame has {present or 'none'}. Fix: {fix}"
+        )
+    if data.crs is None:
+        raise InputError(
+            f"{name}: the GeoDataFrame has no CRS, so its coordinates cannot be placed on the "
+            'streets. Fix: gdf.set_crs("EPSG:4326") (or the CRS it is in), or pass crs= to '
+            f"{_FROM_FRAME[name].split('(')[0]}"
+        )
     frame = data.copy()
     if "_row" not in frame:
         frame["_row"] = np.arange(1, len(frame) + 1)
+    if name == "facilities":
+        keys = frame["category"].astype(str).map(category_key)
+        renamed = keys != frame["category"].astype(str)
+        if renamed.any():
+            log.info(
+                "facilities: %d categories given by name read as their keys (e.g. %s -> %s)",
+                int(renamed.sum()),
+                frame.loc[renamed, "category"].iloc[0],
+                keys[renamed].iloc[0],
+            )
+        frame["category"] = keys
     return Layer(frame, file=name)
 
 
@@ -442,18 +495,11 @@ def known_categories(options: AnalysisOptions) -> list[str]:
 def unknown_category_fix(key: str, known: list[str]) -> str:
     """Return the fix for an unknown category: the likely one, and every known key.
 
-    A key or a Chinese name is matched against the known keys and their Chinese names
-    (养老服务设施, 运动场地 ...), so 养老服务设 suggests elderly_care too.
+    A key or a Chinese name is matched against the known keys and their Chinese and English
+    names (:func:`cjgis.inputs.categories.closest_category`), so 养老服务设 suggests elderly_care.
     """
-    names = {k: k for k in known}
-    for k in known:
-        names.setdefault(category_info(k).name_zh, k)
-    close = difflib.get_close_matches(str(key), list(names), n=1, cutoff=0.5)
-    if close:
-        found = names[close[0]]
-        hint = f"did you mean {found!r} ({category_info(found).name_zh})? "
-    else:
-        hint = ""
+    found = closest_category(key, known)
+    hint = f"did you mean {found!r} ({category_info(found).name_zh})? " if found else ""
     return f"{hint}known: {', '.join(known)}"
 
 

@@ -9,6 +9,7 @@ supplies the rule of a category no profile names.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 #: Demand groups a rule may count: residents, and the count columns residents may carry.
 DEMANDS = ("residents", "elderly", "households", "villagers", "renters")
@@ -121,8 +122,9 @@ class StandardsChoice:
 
     Attributes
     ----------
-    profiles : tuple of str
-        The profiles named (or the default one); empty for ``profile = "none"``.
+    profiles : tuple of str or Profile
+        The profiles named (or the default one), or profiles passed in as read
+        (:func:`cjgis.load_profile`); empty for ``profile = "none"``.
     default : bool
         True where the study names no profile and :data:`DEFAULT_PROFILE` is used.
     base : str or None
@@ -135,7 +137,7 @@ class StandardsChoice:
         ``[analysis]`` keys the study file writes (they apply to every category).
     """
 
-    profiles: tuple[str, ...] = ()
+    profiles: tuple[Any, ...] = ()
     default: bool = False
     base: str | None = None
     overrides: dict = field(default_factory=dict, hash=False)
@@ -146,7 +148,7 @@ class StandardsChoice:
         """Say which standards the study is checked against, e.g. for a log line."""
         if not self.profiles:
             return '无标准 none (profile = "none"): every category 无标准 unless the study sets it'
-        names = " + ".join(self.profiles)
+        names = " + ".join(p if isinstance(p, str) else p.name for p in self.profiles)
         if self.default:
-            return f"{names} (默认 default: the study file names no [standards] profile)"
+            return f"{names} (默认 default: no profile named)"
         return names

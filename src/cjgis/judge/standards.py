@@ -21,12 +21,12 @@ no profile knows are analysed with the defaults and reported as ``无标准`` (n
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from cjgis._errors import StudyFileError
+from cjgis._errors import InputError, StudyFileError
 from cjgis.inputs.categories import category_info
 from cjgis.judge.rules import BASES, DEMANDS, SCALES, CapacityRule, CategoryRule, StandardsChoice
 from cjgis.judge.settings import AnalysisOptions
@@ -44,6 +44,7 @@ __all__ = [
     "load_profile",
     "resolve_rules",
     "rules_of",
+    "with_profile",
 ]
 
 #: Keys a study file may set in `[standards.categories.<key>]` (the README lists them all).
@@ -340,7 +341,10 @@ def rules_of(
         What :func:`resolve_rules` returns for the composed profiles.
     """
     base = Path(choice.base) if choice.base else None
-    profiles = [load_profile(name, base=base) for name in choice.profiles]
+    profiles = [
+        load_profile(name, base=base) if isinstance(name, str | Path) else name
+        for name in choice.profiles
+    ]
     return resolve_rules(
         compose(profiles) if profiles else None,
         options=options,
@@ -348,6 +352,45 @@ def rules_of(
         overrides=choice.overrides,
         speeds=choice.speeds,
     )
+
+
+#: Options that, set away from their defaults, apply to every category (as ``[analysis]`` keys).
+RULE_OPTIONS = ("minutes", "walk_speed_m_s", "target_share")
+
+
+def with_profile(options: AnalysisOptions, profile: str | Path | Profile) -> AnalysisOptions:
+    """Return ``options`` with the rules of ``profile``, as a study file naming it would give.
+
+    Parameters
+    ----------
+    options : AnalysisOptions
+        Options without rules. ``minutes``, ``walk_speed_m_s`` and ``target_share`` set away
+        from their defaults apply to every category, as the same keys written in a study
+        file's ``[analysis]`` do (a standard changed that way becomes a planner rule).
+    profile : str, pathlib.Path or Profile
+        A shipped profile's name (:func:`list_profiles`), a profile file, a :class:`Profile`
+        (:func:`load_profile`), or ``"none"``: no rules, every category 无标准.
+
+    Returns
+    -------
+    AnalysisOptions
+        With ``rules`` and ``standards`` set (what-if resolves the rules again from them).
+    """
+    defaults = AnalysisOptions()
+    explicit = frozenset(k for k in RULE_OPTIONS if getattr(options, k) != getattr(defaults, k))
+    if isinstance(profile, str) and profile == "none":
+        choice = StandardsChoice(explicit=explicit)
+    elif isinstance(profile, str | Path | Profile):
+        if not isinstance(profile, Profile):
+            load_profile(profile)  # a clear error now for a name or file that is not one
+        choice = StandardsChoice(profiles=(profile,), explicit=explicit)
+    else:
+        raise InputError(
+            f"profile={profile!r} is not a profile. Fix: pass one of "
+            f'{", ".join(list_profiles())}, "none", a path to a TOML profile or a Profile '
+            "from cjgis.load_profile"
+        )
+    return replace(options, rules=rules_of(choice, options), standards=choice)
 
 
 def _rule(key, body, over, merged, options, explicit, group_speed) -> CategoryRule:

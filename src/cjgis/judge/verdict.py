@@ -141,10 +141,9 @@ def _capacity_columns(cov: pd.DataFrame) -> pd.DataFrame:
             "capacity_shortfall": np.where(
                 checked, np.where(short, np.ceil(shortfall - CAPACITY_TOLERANCE), 0.0), np.nan
             ),
-            "capacity_met": np.where(checked, (~short).astype(float), np.nan),
         },
         index=cov.index,
-    )
+    ).assign(capacity_met=pd.Series(~short, index=cov.index, dtype="boolean").where(checked))
 
 
 def assess(coverage: pd.DataFrame) -> pd.DataFrame:
@@ -160,7 +159,8 @@ def assess(coverage: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        The table with ``coverage_met``, ``capacity_met`` (NaN without a capacity check),
+        The table with ``coverage_met`` (bool), ``capacity_met`` (nullable boolean: <NA>
+        without a capacity check),
         ``status``, ``status_zh``, ``status_en`` and ``reason``; ``covered_share`` kept to
         0.1 % toward the verdict, ``capacity_required`` and ``capacity_shortfall`` in whole
         units (rounded up).
@@ -171,10 +171,11 @@ def assess(coverage: pd.DataFrame) -> pd.DataFrame:
     coverage_met = share >= target - SHARE_TOLERANCE
     cov["coverage_met"] = coverage_met
     if "capacity_required" in cov:
-        cov[["capacity_required", "capacity_shortfall", "capacity_met"]] = _capacity_columns(cov)
+        for name, values in _capacity_columns(cov).items():
+            cov[name] = values
     else:
-        cov["capacity_met"] = np.nan
-    capacity_short = cov["capacity_met"].to_numpy(dtype=float) == 0.0
+        cov["capacity_met"] = pd.Series(pd.NA, index=cov.index, dtype="boolean")
+    capacity_short = (~cov["capacity_met"]).fillna(False).to_numpy(dtype=bool)
     met = coverage_met & ~capacity_short
     status = np.where(met, MET, NOT_MET).astype(object)
     status[(cov["basis"] == "none").to_numpy()] = NO_STANDARD
@@ -203,7 +204,7 @@ def _word_basis(cov: pd.DataFrame) -> list[str]:
     ):
         if basis == "none" or not chk or not c_met:
             out.append(basis)
-        elif cap_met == 0 or cb == "planner rule":
+        elif not cap_met or cb == "planner rule":
             out.append(cb)
         else:
             out.append(basis)
@@ -252,7 +253,7 @@ def _numbers_reason(row: dict) -> str:
     if isinstance(unit, str) and unit and not (isinstance(note, str) and note):
         if pd.isna(row.get("capacity_met")):
             return f"{coverage}; 无容量数据, 容量未核 (capacity not given)"
-        if row["capacity_met"] == 0:
+        if not row["capacity_met"]:
             return (
                 f"{coverage}; 可达容量 {row['capacity_accessible']:.1f} < 需 "
                 f"{row['capacity_required']:.0f} {unit} (capacity short by "
@@ -292,6 +293,28 @@ def community_verdicts(coverage: pd.DataFrame) -> pd.DataFrame:
             "categories_not_met": names.reindex(ids, fill_value="").to_numpy(),
         }
     )
+
+
+#: Columns of the district-level table, one row per rule (empty without such rules).
+DISTRICT_COLUMNS = [
+    "category",
+    "category_zh",
+    "facilities",
+    "capacity_unit_zh",
+    "capacity_total",
+    "demand_basis",
+    "group_total",
+    "provision_target",
+    "provision_per",
+    "basis_zh",
+    "rule_source",
+    "capacity_required",
+    "provision_rate",
+    "status",
+    "status_zh",
+    "status_en",
+    "reason",
+]
 
 
 def district_verdicts(
@@ -362,4 +385,4 @@ def district_verdicts(
         row["status_zh"], row["status_en"] = status_words(status, cap.basis)
         row["reason"] = reason
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=DISTRICT_COLUMNS)

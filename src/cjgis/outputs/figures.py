@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import io
 import logging
 import re
 from pathlib import Path
@@ -29,6 +30,7 @@ from cjgis.inputs.categories import (
     PLAN_COLOUR,
     WATER_COLOUR,
     category_info,
+    category_named,
     met_classes,
     met_colour,
 )
@@ -51,6 +53,21 @@ _CJK_FAMILIES = (
 
 
 _CJK_FILES = re.compile(r"wqy|notosanscjk|notosanssc|sourcehansans|simhei|msyh|pingfang")
+
+
+class Chart(Figure):
+    """A matplotlib figure that shows itself as an image in a notebook, with no magic.
+
+    cjgis draws on :class:`~matplotlib.figure.Figure` without pyplot, so a notebook's inline
+    backend does not know its figures; without ``%matplotlib inline`` a plain figure would
+    show as ``<Figure size 900x1640 with 1 Axes>``. This one gives Jupyter its PNG.
+    """
+
+    def _repr_png_(self) -> bytes:
+        """Return the figure as PNG bytes, at 100 dpi, for a notebook's output."""
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=100)
+        return buffer.getvalue()
 
 
 @functools.cache
@@ -178,15 +195,16 @@ def gap_figure(
 
     Returns
     -------
-    matplotlib.figure.Figure
-        A 10 x 8 inch figure in the analysis CRS (metres), with a legend for every fill, a
+    Chart
+        A :class:`matplotlib.figure.Figure` that shows as an image in a notebook: a 10 x 8 inch
+        figure in the analysis CRS (metres), with a legend for every fill, a
         scale bar and a north arrow.
     """
-    category = category or analysis.categories[0]
+    category = category_named(category or analysis.categories[0], analysis.categories)
     info = category_info(category)
     rule = analysis.options.rule_for(category)
     with _fonts():
-        fig = Figure(figsize=(10, 8))
+        fig = Chart(figsize=(10, 8))
         ax = fig.add_subplot()
         comm = analysis.communities
         comm.plot(
@@ -307,8 +325,9 @@ def coverage_chart(analysis: Analysis, *, max_communities: int = 40) -> Figure:
 
     Returns
     -------
-    matplotlib.figure.Figure
-        Grouped horizontal bars, one group per community, a dashed line at the target.
+    Chart
+        A :class:`matplotlib.figure.Figure` that shows as an image in a notebook: grouped
+        horizontal bars, one group per community, a dashed line at the target.
     """
     cov = analysis.coverage
     communities = list(dict.fromkeys(cov["community_id"]))
@@ -322,7 +341,7 @@ def coverage_chart(analysis: Analysis, *, max_communities: int = 40) -> Figure:
     n = len(analysis.categories)
     height = 0.8 / n
     with _fonts():
-        fig = Figure(figsize=(9, 1.0 + 0.55 * len(communities) * max(n, 2) / 2))
+        fig = Chart(figsize=(9, 1.0 + 0.55 * len(communities) * max(n, 2) / 2))
         ax = fig.add_subplot()
         y = np.arange(len(communities))
         for k, category in enumerate(analysis.categories):

@@ -33,13 +33,14 @@ import shapely
 from branca.element import MacroElement, Template
 
 from cjgis._atomic import atomic_path
-from cjgis._errors import InputError
+from cjgis._errors import InputError, OutputError
 from cjgis._geometry import representative_points
 from cjgis.inputs.categories import (
     BARRIER_COLOUR,
     PLAN_COLOUR,
     WATER_COLOUR,
     category_info,
+    met_bins,
     met_classes,
     met_colour,
 )
@@ -691,6 +692,10 @@ def _tile_layers(basemap: str, tianditu_key: str | None) -> list[folium.TileLaye
     return [layers[basemap]] + [t for k, t in layers.items() if k != basemap]
 
 
+#: At this window width or less, and inside a notebook cell (an iframe), the legend starts
+#: folded: open, it would cover communities (a 1100 px laptop, a 1000 px notebook cell).
+LEGEND_FOLD_PX = 1100
+
 _LEGEND = """
 {% macro html(this, kwargs) %}
 <details id="cjgis-legend" open style="position: fixed; bottom: 26px; right: 10px; z-index: 999;
@@ -707,14 +712,15 @@ _LEGEND = """
 <span style="display:inline-block;width:11px;height:11px;border-radius:6px;
   background:#b2182b;opacity:.7"></span> 服务盲区 blind spot (size = residents)<br>
 社区 满足类别数 categories met:
-{% for label, colour in this.met %}
-<span style="display:inline-block;width:14px;height:10px;border:1px solid #666;
+{% for label, colour, low, high in this.met %}
+<span class="cjgis-met" data-low="{{ low }}" data-high="{{ high }}" data-colour="{{ colour }}"
+  style="display:inline-block;width:14px;height:10px;border:1px solid #666;
   background:{{ colour }}"></span>{{ label }}
 {% endfor %}<br>
 {% for label, swatch in this.extra %}{{ swatch }} {{ label }}<br>{% endfor %}
 </details>
 <script>
-if (window.innerWidth < 1000) {
+if (window.innerWidth <= {{ this.fold_px }} || window.self !== window.top) {
   document.getElementById("cjgis-legend").removeAttribute("open");
 }
 </script>
@@ -750,7 +756,11 @@ class _Legend(MacroElement):
                 (f"{info.name_zh} {info.name_en} · {reach}{none}", info.colour, info.glyph)
             )
         n = int(analysis.communities["categories_required"].max() or 0)
-        self.met = met_classes(n)
+        self.met = [
+            (label, colour, low, high)
+            for (label, colour), (low, high, _) in zip(met_classes(n), met_bins(n), strict=True)
+        ]
+        self.fold_px = LEGEND_FOLD_PX
         self.bands = "300 < 500 < 1000 m 生活圈 tiers, then the threshold"
         left_out = [f"{r.category_zh} {r.category}" for r in analysis.not_assessed.itertuples()]
         notes = [(_html_text(analysis.standards_line()), "")]
@@ -996,8 +1006,20 @@ def _elements(element):
 
 
 def save_map(fmap: folium.Map, path: str | Path) -> Path:
-    """Save a map as HTML under a temporary name, then move it into place."""
+    """Save a map as HTML under a temporary name, then move it into place.
+
+    Raises
+    ------
+    OutputError
+        ``path`` ends in another suffix than ``.html``/``.htm``: HTML written into a ``.png``
+        would open as a broken image (figures: :func:`cjgis.write_figures`).
+    """
     path = Path(path)
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise OutputError(
+            f"{path}: save_map writes an HTML page, not {path.suffix or 'a file without suffix'}."
+            " Fix: end the name in .html (for PNG figures, cjgis.write_figures)"
+        )
     page = map_html(fmap)
     with atomic_path(path) as tmp:
         tmp.write_bytes(page.encode("utf-8"))

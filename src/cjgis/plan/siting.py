@@ -31,6 +31,7 @@ import shapely
 from scipy.sparse import csr_matrix
 
 from cjgis._errors import InputError
+from cjgis.inputs.categories import category_named
 from cjgis.inputs.demand import GROUP_EN
 from cjgis.judge.analysis import Analysis
 from cjgis.judge.coverage import walk_column, within_threshold
@@ -244,8 +245,12 @@ class SiteSuggestion:
     Attributes
     ----------
     sites : geopandas.GeoDataFrame
-        ``rank, category, candidate, lon, lat, crs`` (``EPSG:4326``), ``newly_covered_residents,
-        newly_covered_elderly, newly_covered_demand, cumulative_share, solver`` and points.
+        One row per suggested site, best first, points in the analysis CRS. Columns:
+        ``rank``, ``category``, ``candidate``, ``place`` (its community and nearest named
+        street), ``lon``, ``lat`` and ``crs`` (``EPSG:4326``), ``newly_covered_residents``,
+        ``newly_covered_elderly`` (NaN without elderly counts), ``newly_covered_demand`` (of
+        the rule's group), ``cumulative_share`` (of the group's demand covered with this and
+        the sites before it), ``solver``, ``geometry``.
     greedy_objective, exact_objective : float
         Demand newly covered by the greedy and by the exact k sites (NaN if not run; the
         best found if CBC stopped at its time limit: ``sites["solver"]`` says "best found").
@@ -327,7 +332,8 @@ def suggest_sites(
     analysis : Analysis
         The analysis (as-is or as-planned) whose uncovered demand new sites should reach.
     category : str
-        Category key; its rule gives the threshold, the demand and the target.
+        Category key or its Chinese or English name (``"养老服务设施"``); its rule gives the
+        threshold, the demand and the target. A typo raises an InputError with the likely one.
     k : int, optional
         Most new sites for the maximal covering answer.
     candidates : geopandas.GeoDataFrame, optional
@@ -349,6 +355,7 @@ def suggest_sites(
     """
     if solver not in ("both", "greedy", "exact"):
         raise InputError(f"solver = {solver!r}. Fix: use 'both', 'greedy' or 'exact'")
+    category = category_named(category, analysis.categories, where="suggest_sites")
     rule = analysis.options.rule_for(category)
     cand = (
         node_candidates(analysis, spacing_m=spacing_m)

@@ -29,6 +29,7 @@ from cjgis._errors import InputError
 from cjgis._geometry import representative_points
 from cjgis.inputs.categories import category_info, category_key, ordered_categories
 from cjgis.inputs.coords import CHINESE_CRS, coordinates_in, to_wgs84_geometries
+from cjgis.inputs.demand import GROUP_EN, GROUP_ZH
 from cjgis.judge.analysis import (
     Analysis,
     _groups,
@@ -42,7 +43,7 @@ from cjgis.judge.analysis import (
 from cjgis.judge.coverage import IN_PLACE, LIVING_OUTSIDE, walk_column, within_threshold
 from cjgis.judge.layers import attach, fragment_notes, known_categories, unknown_category_fix
 from cjgis.judge.settings import AnalysisOptions
-from cjgis.judge.standards import rules_of
+from cjgis.judge.standards import RULE_OPTIONS, rules_of
 from cjgis.judge.verdict import community_verdicts, district_verdicts, share_text
 from cjgis.plan.scenario import compare
 from cjgis.streets.network import Network
@@ -66,8 +67,11 @@ DIFF_COLUMNS = [
     "covered_residents_before",
     "covered_residents_after",
     "target_share",
+    "demand",
     "coverage_met_before",
     "coverage_met_after",
+    "status_before_zh",
+    "status_after_zh",
 ]
 
 
@@ -84,8 +88,15 @@ class WhatIf:
     changed : list of str
         Categories whose facilities changed (searched again).
     diff : pandas.DataFrame
-        :data:`DIFF_COLUMNS`, one row per community x category whose share, verdict or covered
-        people changed.
+        One row per community x category whose share, verdict or covered people changed.
+        Columns: ``community_id``, ``community_name``, ``resident_group``, ``category``,
+        ``category_zh``, ``share_before``, ``share_after`` (covered share of the rule's
+        group), ``status_before``, ``status_after``, ``status_change``,
+        ``newly_covered_residents``, ``newly_uncovered_residents``,
+        ``covered_residents_before``, ``covered_residents_after`` (people), ``target_share``,
+        ``demand`` (the group the shares are of), ``coverage_met_before``,
+        ``coverage_met_after`` (bool), ``status_before_zh``, ``status_after_zh``
+        (:data:`DIFF_COLUMNS`).
     joins : pandas.DataFrame or None
         With planned roads: how each road end joined the streets
         (:func:`cjgis.streets.road_lines.add_planned_roads`).
@@ -261,8 +272,6 @@ FIXED_OPTIONS = (
     "strict",
     "exclude",
 )
-#: ``[analysis]`` values the rules are resolved from (:func:`cjgis.judge.standards.resolve_rules`).
-RULE_OPTIONS = ("minutes", "walk_speed_m_s", "target_share")
 
 
 def resolved_options(before: AnalysisOptions, after: AnalysisOptions) -> AnalysisOptions:
@@ -600,6 +609,7 @@ def diff_table(before: Analysis, after: Analysis, searched: list[str]) -> pd.Dat
     table = table.merge(flips, on=["community_id", "resident_group", "category"], how="left")
     for col in ("newly_covered_residents", "newly_uncovered_residents"):
         table[col] = table[col].fillna(0.0)
+    table["demand"] = table["demand_after"].fillna(table["demand_before"])
     table = table.rename(
         columns={
             "covered_share_before": "share_before",
@@ -615,7 +625,7 @@ def diff_table(before: Analysis, after: Analysis, searched: list[str]) -> pd.Dat
         | (table["newly_uncovered_residents"] > 0)
     )
     table = table.loc[changed].reset_index(drop=True)
-    return table[[*DIFF_COLUMNS, "status_before_zh", "status_after_zh"]]
+    return table[DIFF_COLUMNS]
 
 
 def _flips(before: Analysis, after: Analysis, searched: list[str]) -> pd.DataFrame:
@@ -673,14 +683,17 @@ def change_lines(diff: pd.DataFrame) -> list[str]:
         )
         people = []
         if row.newly_covered_residents > 0:
-            people.append(f"+{row.newly_covered_residents:,.0f} 人 covered")
+            people.append(f"+{row.newly_covered_residents:,.0f} 人 residents newly covered")
         if row.newly_uncovered_residents > 0:
-            people.append(f"-{row.newly_uncovered_residents:,.0f} 人 no longer")
+            people.append(f"-{row.newly_uncovered_residents:,.0f} 人 residents no longer")
         extra = f" ({', '.join(people)})" if people else ""
         name = row.community_name
         if row.resident_group == LIVING_OUTSIDE:
             name = f"{name} (安置在外 living outside)"
-        lines.append(f"{name} {row.category_zh}: {before} -> {after}, {verdict}{extra}")
+        group = f"{GROUP_ZH.get(row.demand, row.demand)} {GROUP_EN.get(row.demand, row.demand)}"
+        lines.append(
+            f"{name} {row.category_zh}: 覆盖 {before} -> {after} of {group}, {verdict}{extra}"
+        )
     return lines
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from cjgis.inputs.categories import NO_RULE_COLOUR, category_info, met_colour
+from cjgis.inputs.categories import NO_RULE_COLOUR, category_info, category_named, met_colour
 from cjgis.judge.analysis import Analysis
 from cjgis.judge.verdict import MET, NOT_MET, share_text
 from cjgis.plan.whatif import WhatIf, save_scenario, what_if
@@ -53,7 +53,9 @@ class Session:
 
 def start(analysis: Analysis, category: str | None = None) -> Session:
     """Return a session on ``analysis``, editing ``category`` (default: its first)."""
-    return Session(analysis, category or analysis.categories[0])
+    if category is None:
+        return Session(analysis, analysis.categories[0])
+    return Session(analysis, category_named(category, analysis.categories, where="what_if_map"))
 
 
 def fold(edits: tuple[dict, ...]) -> tuple[list[dict], dict, list[str]]:
@@ -92,14 +94,16 @@ def fold(edits: tuple[dict, ...]) -> tuple[list[dict], dict, list[str]]:
 def handle(session: Session, event: dict) -> Session:
     """Return the session after one map event.
 
-    Events: ``{"type": "click", "coordinates": [lat, lon]}`` (ipyleaflet's order) adds a
-    facility of the session's category there; ``{"type": "move", "facility_id", "lon",
-    "lat"}``, ``{"type": "remove", "facility_id"}``, ``{"type": "undo"}`` and
-    ``{"type": "category", "category"}``. Other events (mouse moves) leave it as it is.
+    Events: ``{"type": "click", "lon", "lat"}`` adds a facility of the session's category
+    there (a click from the map itself comes as ipyleaflet's ``"coordinates": [lat, lon]``);
+    ``{"type": "move", "facility_id", "lon", "lat"}``, ``{"type": "remove", "facility_id"}``,
+    ``{"type": "undo"}`` and ``{"type": "category", "category"}`` (a key or Chinese name).
+    Other events (mouse moves) leave it as it is. Coordinates are WGS84, named ``lon`` and
+    ``lat`` as everywhere in cjgis.
     """
     kind = event.get("type")
     if kind == "click":
-        lat, lon = event["coordinates"]
+        lat, lon = event["coordinates"] if "coordinates" in event else (event["lat"], event["lon"])
         name = f"新增{category_info(session.category).name_zh}"
         edit = {"type": "add", "category": session.category, "lon": lon, "lat": lat, "name": name}
         return replace(session, edits=(*session.edits, edit))
@@ -110,7 +114,8 @@ def handle(session: Session, event: dict) -> Session:
     if kind == "undo":
         return replace(session, edits=session.edits[:-1])
     if kind == "category":
-        return replace(session, category=event["category"])
+        known = session.base.categories
+        return replace(session, category=category_named(event["category"], known, where="widget"))
     return session
 
 

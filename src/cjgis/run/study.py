@@ -151,6 +151,13 @@ class OutputSection:
     dir: Path | None = field(default=None, metadata=_PATH)
     map: Path | None = field(default=None, metadata=_PATH)
 
+    def __post_init__(self) -> None:
+        if self.map is not None and Path(self.map).suffix.lower() not in (".html", ".htm"):
+            raise StudyFileError(
+                f"[output] map = {str(self.map)!r}: the map is an HTML page. Fix: end the name "
+                "in .html (the PNG figures are written to the output folder)"
+            )
+
 
 @dataclass(frozen=True)
 class MapSection:
