@@ -98,3 +98,29 @@ def test_a_warning_is_one_line_without_the_package_path(study):
         [*command, "--debug"], capture_output=True, text=True, cwd=study.parent, check=True
     )
     assert "CoordinateWarning" in debug.stderr and ".py:" in debug.stderr  # the full form
+
+
+def test_every_help_text_is_chinese_and_english():
+    """cjgis --help and each subcommand's help: every option and argument in both languages."""
+    import argparse
+    import re
+
+    from cjgis.cli import build_parser
+
+    parser = build_parser()
+    parsers = [parser]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            parsers += list(action.choices.values())
+            for choice in action._choices_actions:
+                assert re.search(r"[\u4e00-\u9fff]", choice.help), choice.dest
+                assert re.search(r"[a-z]{3}", choice.help), choice.dest
+    for each in parsers:
+        assert "positional arguments" not in each.format_help()
+        for action in each._actions:
+            if action.help in (None, argparse.SUPPRESS) or isinstance(
+                action, argparse._SubParsersAction
+            ):
+                continue
+            assert re.search(r"[\u4e00-\u9fff]", action.help), (each.prog, action.dest)
+            assert re.search(r"[a-z]{3}", action.help), (each.prog, action.dest)

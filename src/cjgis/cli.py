@@ -351,88 +351,128 @@ def _whatif(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bilingual(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Give a parser Chinese and English section titles and ``-h`` help."""
+    parser._positionals.title = "参数 arguments"
+    parser._optionals.title = "选项 options"
+    parser.add_argument("-h", "--help", action="help", help="显示本帮助 show this help and exit")
+    return parser
+
+
+_DEBUG = "出错时显示调用栈 show tracebacks on errors"
+_QUIET = "只显示警告和结果 warnings and results only"
+_SCHEDULER = "Dask 调度器地址 address of a running Dask scheduler (default: local)"
+_WORKERS = "本机进程数 local workers (default: one per core)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``cjgis`` command."""
     parser = argparse.ArgumentParser(
         prog="cjgis",
-        description="Walking-access gaps of 撤村建居 communities: coverage tables, blind spots "
-        "and a review map.",
+        add_help=False,
+        description="撤村建居社区设施步行可达性：覆盖率表、服务盲区与评审地图。 Walking-access "
+        "gaps of 撤村建居 communities: coverage tables, blind spots and a review map.",
+        epilog="使用说明 user guide: docs/ (python -m sphinx -b html docs docs/_build/html)",
     )
-    parser.add_argument("--version", action="version", version=f"cjgis {__version__}")
+    _bilingual(parser)
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"cjgis {__version__}",
+        help="显示版本 show the version",
+    )
     # global options, accepted before or after the subcommand (`cjgis analyze s.toml --debug`)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors"
-    )
-    common.add_argument(
-        "--quiet", action="store_true", default=argparse.SUPPRESS, help="warnings and results only"
-    )
-    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    parser.add_argument("--quiet", action="store_true", help="warnings and results only")
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=_DEBUG)
+    common.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS, help=_QUIET)
+    parser.add_argument("--debug", action="store_true", help=_DEBUG)
+    parser.add_argument("--quiet", action="store_true", help=_QUIET)
     sub = parser.add_subparsers(dest="command", required=True)
 
     def add(name: str, **kwargs) -> argparse.ArgumentParser:
-        return sub.add_parser(name, parents=[common], **kwargs)
+        return _bilingual(sub.add_parser(name, parents=[common], add_help=False, **kwargs))
 
-    demo = add("demo", help="generate the sample district and analyse it")
-    demo.add_argument("--folder", default=".", help="project folder to write into (default .)")
-    demo.add_argument("--seed", type=int, default=2017, help="sample seed (default 2017)")
-    demo.add_argument("--regenerate", action="store_true", help="write the sample anew")
+    demo = add("demo", help="生成样本安置区并分析 generate the sample district and analyse it")
+    demo.add_argument("--folder", default=".", help="写入的项目文件夹 project folder (default .)")
+    demo.add_argument(
+        "--seed", type=int, default=2017, help="样本随机种子 sample seed (default 2017)"
+    )
+    demo.add_argument(
+        "--regenerate", action="store_true", help="重新生成样本 write the sample anew"
+    )
     demo.set_defaults(func=_demo)
-    analyze = add("analyze", help="analyse the files a study file names")
-    analyze.add_argument("study", help="study file (TOML), see README")
-    analyze.add_argument("--no-map", action="store_true", help="skip the HTML map")
+    analyze = add("analyze", help="分析研究文件所列的数据 analyse the files a study file names")
+    analyze.add_argument("study", help="研究文件 study file (TOML), see docs/manual/study_file.md")
+    analyze.add_argument("--no-map", action="store_true", help="不生成地图 skip the HTML map")
     analyze.add_argument(
         "--tiles",
         type=int,
-        help="cut the network into N tiles searched as Dask tasks (cjgis[dask]); same results",
+        help="路网分 N 块并行搜索，结果相同 cut the network into N tiles searched as Dask tasks "
+        "(cjgis[dask]); same results",
     )
-    analyze.add_argument("--halo-m", type=float, help="tile halo (default: longest walk drawn)")
-    analyze.add_argument("--scheduler", help="address of a running Dask scheduler (with --tiles)")
-    analyze.add_argument("--workers", type=int, help="local workers (with --tiles)")
+    analyze.add_argument(
+        "--halo-m", type=float, help="分块重叠宽度（米） tile halo (default: longest walk)"
+    )
+    analyze.add_argument("--scheduler", help="Dask 调度器地址 scheduler address (with --tiles)")
+    analyze.add_argument("--workers", type=int, help="本机进程数 local workers (with --tiles)")
     analyze.set_defaults(func=_analyze)
-    batch = add("batch", help="many study files as Dask tasks (pip install 'cjgis[dask]')")
-    batch.add_argument("studies", nargs="+", help="study files (TOML)")
-    batch.add_argument("--scheduler", help="address of a running Dask scheduler (default: local)")
-    batch.add_argument("--workers", type=int, help="local workers (default: one per core)")
-    batch.add_argument("--no-map", action="store_true", help="skip the HTML maps")
-    batch.add_argument("--summary", default="batch.csv", help="summary CSV (default batch.csv)")
+    batch = add("batch", help="批量分析多个研究文件 many study files as Dask tasks (cjgis[dask])")
+    batch.add_argument("studies", nargs="+", help="研究文件 study files (TOML)")
+    batch.add_argument("--scheduler", help=_SCHEDULER)
+    batch.add_argument("--workers", type=int, help=_WORKERS)
+    batch.add_argument("--no-map", action="store_true", help="不生成地图 skip the HTML maps")
+    batch.add_argument(
+        "--summary", default="batch.csv", help="汇总表 summary CSV (default batch.csv)"
+    )
     batch.set_defaults(func=_batch)
-    sweep = add("sweep", help="a study's [sweep] scenarios as Dask tasks (cjgis[dask])")
-    sweep.add_argument("study", help="study file (TOML) with a [sweep] section")
-    sweep.add_argument("--scheduler", help="address of a running Dask scheduler (default: local)")
-    sweep.add_argument("--workers", type=int, help="local workers (default: one per core)")
+    sweep = add("sweep", help="多情景推演 a study's [sweep] scenarios as Dask tasks (cjgis[dask])")
+    sweep.add_argument("study", help="含 [sweep] 的研究文件 study file with a [sweep] section")
+    sweep.add_argument("--scheduler", help=_SCHEDULER)
+    sweep.add_argument("--workers", type=int, help=_WORKERS)
     sweep.set_defaults(func=_sweep)
-    whatif = add("whatif", help="add, move or remove facilities, add roads: which verdicts change")
-    whatif.add_argument("study", help="study file (TOML)")
+    whatif = add(
+        "whatif",
+        help="假如：增删移设施或加道路，哪些评价改变 what if: change facilities or roads",
+    )
+    whatif.add_argument("study", help="研究文件 study file (TOML)")
     whatif.add_argument(
         "--add",
         action="append",
         default=[],
         metavar="CATEGORY,LON,LAT[,NAME[,CAPACITY]]",
-        help="a new facility (repeatable)",
+        help="新增设施，类别可写中文名（可重复） a new facility; category by key or Chinese name",
     )
     whatif.add_argument(
-        "--move", action="append", default=[], metavar="ID,LON,LAT", help="move a facility"
+        "--move", action="append", default=[], metavar="ID,LON,LAT", help="移动设施 move a facility"
     )
     whatif.add_argument(
-        "--remove", action="append", default=[], metavar="ID", help="take a facility away"
+        "--remove", action="append", default=[], metavar="ID", help="删除设施 take a facility away"
     )
     whatif.add_argument(
-        "--crs", default="EPSG:4326", help="of LON,LAT: EPSG:4326 (default), gcj02 or bd09"
+        "--crs",
+        default="EPSG:4326",
+        help="LON,LAT 的坐标系 their CRS: EPSG:4326 (default), gcj02 or bd09",
     )
     whatif.add_argument(
         "--roads",
         metavar="FILE",
-        help="planned road lines (GeoPackage/GeoJSON/Shapefile) merged into the network",
+        help="规划道路线 planned road lines (GeoPackage/GeoJSON/Shapefile) merged into the network",
     )
-    whatif.add_argument("--save", help="write the added/moved facilities as [planned] CSV")
+    whatif.add_argument(
+        "--save", help="把新增/移动的设施存为 [planned] CSV write them as a [planned] CSV"
+    )
     whatif.set_defaults(func=_whatif)
-    site = add("site", help="as-is vs as-planned, and suggested new sites")
-    site.add_argument("study", help="study file (TOML) with [planned] and [siting]")
+    site = add("site", help="规划前后对比与建议选址 as-is vs as-planned, and suggested sites")
+    site.add_argument(
+        "study", help="含 [planned] 的研究文件 study file with [planned] and [siting]"
+    )
     site.set_defaults(func=_site)
-    standards = add("standards", help="list standards profiles, rules and sources")
-    standards.add_argument("profile", nargs="?", help="a profile name or TOML file")
+    standards = add(
+        "standards", help="列出标准配置、规则与出处 list standards profiles, rules and sources"
+    )
+    standards.add_argument(
+        "profile", nargs="?", help="标准配置名或 TOML 文件 a profile name or TOML file"
+    )
     standards.set_defaults(func=_standards)
     return parser
 

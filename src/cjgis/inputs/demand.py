@@ -9,7 +9,7 @@ Three sources besides buildings or compounds with population
 - community totals only: each community's total is spread over its residential buildings by
   floor area (or footprint area), or, without buildings, over a regular grid of points;
 - residents living outside their community (未回迁/安置在外, 集中过渡地): points that count
-  for the home community named in a column (see ``[residents_outside]`` in the README).
+  for the home community named in a column (``[residents_outside]``, docs/manual/study_file.md).
 
 Every function returns a :class:`~cjgis.inputs.io.Layer` in the standard resident columns.
 """

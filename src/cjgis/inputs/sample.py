@@ -473,7 +473,7 @@ def _graph(b: _Builder, origin) -> nx.MultiDiGraph:
 
 
 STUDY_TEMPLATE = """\
-# cjgis study file for the generated sample district (see README, "Study file").
+# cjgis study file for the generated sample district (keys: docs/manual/study_file.md).
 [study]
 name = "sample"
 description = "虚构撤村建居安置区 (fictional resettlement district), seed {seed}"

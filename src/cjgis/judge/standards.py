@@ -47,7 +47,7 @@ __all__ = [
     "with_profile",
 ]
 
-#: Keys a study file may set in `[standards.categories.<key>]` (the README lists them all).
+#: Keys a study file may set in `[standards.categories.<key>]` (listed: docs/manual/study_file.md).
 OVERRIDABLE = {
     "minutes",
     "metres",

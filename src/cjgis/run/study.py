@@ -3,7 +3,7 @@
 Each section is a frozen dataclass below, with its defaults in one place; the keys a section
 accepts are its fields, so a typo such as ``minute = 10`` is an error with a did-you-mean
 rather than a value ignored in silence. Relative paths are relative to the study file. See
-README "Study file".
+the manual's "Study file" (docs/manual/study_file.md).
 """
 
 from __future__ import annotations
@@ -322,18 +322,26 @@ _REQUIRED_SECTIONS = ("study", "network", "communities", "residents", "facilitie
 _NOT_KEYS = {"outside", "section"}
 
 
+def sections() -> dict[str, type]:
+    """Return every study-file section (``planned.roads`` too) and the dataclass it fills."""
+    return {**_SECTIONS, **{f"planned.{name}": cls for name, cls in _PLANNED_LAYERS.items()}}
+
+
 def section_keys() -> dict[str, tuple[set[str], set[str]]]:
     """Return every study-file section with its (required, optional) keys."""
-    keys = {name: _keys(cls) for name, cls in _SECTIONS.items()}
-    keys.update({f"planned.{name}": _keys(cls) for name, cls in _PLANNED_LAYERS.items()})
-    return keys
+    return {name: _keys(cls) for name, cls in sections().items()}
+
+
+def is_key(section: type, name: str) -> bool:
+    """Whether a field of a section's dataclass is a study-file key (see :func:`section_keys`)."""
+    return name not in _NOT_KEYS and not (section is AnalysisOptions and name in NOT_ANALYSIS_KEYS)
 
 
 def _keys(section: type) -> tuple[set[str], set[str]]:
     """Return the (required, optional) keys of a section, from its dataclass fields."""
     required, optional = set(), set()
     for f in fields(section):
-        if f.name in _NOT_KEYS or (section is AnalysisOptions and f.name in NOT_ANALYSIS_KEYS):
+        if not is_key(section, f.name):
             continue  # [analysis] has no rules, exclude or standards: [standards] sets them
         has_default = f.default is not MISSING or f.default_factory is not MISSING
         (optional if has_default else required).add(f.name)
@@ -420,7 +428,7 @@ def _check_section_keys(body: dict[str, Any], cls: type, *, file: Path, name: st
     if missing:
         raise StudyFileError(
             f"{file}: [{name}] lacks {', '.join(sorted(missing))}. "
-            f'Fix: add it, e.g. {sorted(missing)[0]} = "..." (see README, Study file)'
+            f'Fix: add it, e.g. {sorted(missing)[0]} = "..." (docs/manual/study_file.md)'
         )
 
 
@@ -504,7 +512,7 @@ def _exactly_one(
     if len(modes) != 1:
         raise StudyFileError(
             f"{file}: [{section}] needs exactly one of {listed}; found "
-            f"{modes or 'none'}. Fix: see README, {readme}"
+            f"{modes or 'none'}. Fix: see the manual (docs/manual), {readme}"
         )
 
 
