@@ -54,6 +54,13 @@ def edit_study(folder: Path, old: str, new: str) -> Path:
     return path
 
 
+def append_to_study(folder: Path, text: str) -> Path:
+    """Append TOML ``text`` (a section the sample lacks) to the folder's study file."""
+    path = folder / "study.toml"
+    path.write_text(path.read_text(encoding="utf-8") + "\n" + text, encoding="utf-8")
+    return path
+
+
 def walked_categories(profile: str = "chcj_2017") -> list[str]:
     """The walking-scale category keys of a shipped profile, in its order (read from its file)."""
     from cjgis.judge.standards import load_profile

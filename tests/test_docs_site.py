@@ -173,3 +173,19 @@ def test_the_guide_shows_the_map_and_the_workbook_drawn_in_this_build(site):
     assert not (REPO / "docs" / "_static").exists() or not list(
         (REPO / "docs" / "_static").glob("*.png")
     )
+
+
+def test_the_readme_picture_is_the_map_this_build_draws(site):
+    """The README's picture is committed (GitHub shows it without a build): it must match."""
+    import numpy as np
+    from PIL import Image
+
+    drawn = REPO / "docs" / "_generated" / "shots" / "readme_map.jpg"
+    committed = REPO / "docs" / "readme" / "map.jpg"
+    a = np.asarray(Image.open(drawn).convert("RGB"), dtype=int)
+    b = np.asarray(Image.open(committed).convert("RGB"), dtype=int)
+    assert a.shape == b.shape
+    changed = (np.abs(a - b).max(axis=2) > 60).mean()
+    assert changed < 0.01, f"{changed:.1%} of the picture differs: cp {drawn} {committed}"
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "](docs/readme/map.jpg)" in readme

@@ -188,11 +188,10 @@ def test_save_map_refuses_a_suffix_it_does_not_write(sample_analysis, tmp_path):
 
 
 def test_a_study_naming_a_map_that_is_no_html_stops_at_once(study_dir):
+    from conftest import append_to_study
+
     from cjgis import StudyFileError, load_study
 
-    path = study_dir / "study.toml"
-    path.write_text(
-        path.read_text(encoding="utf-8") + '\n[output]\nmap = "maps/x.png"\n', encoding="utf-8"
-    )
+    path = append_to_study(study_dir, '[output]\nmap = "maps/x.png"\n')
     with pytest.raises(StudyFileError, match=r"\[output\] map = '.*maps/x.png'.*\.html"):
         load_study(path)

@@ -27,6 +27,9 @@ def test_xlsx_has_the_views_with_chinese_and_english_headers(written):
         "未纳入 rejected",
         "English values",
     ]
+    from cjgis.outputs.scorecard import SHEETS
+
+    assert book.sheetnames == list(SHEETS)  # the documented sheets, in order
     rules = pd.read_excel(written["scorecard_xlsx"], sheet_name="评价依据 standards", header=1)
     assert len(rules) == 15 and rules["category"].iloc[-1] == "nursing_home"  # 14 walked first
     assert (rules["assessment"] == "已评价 assessed").all()  # the sample has every kind

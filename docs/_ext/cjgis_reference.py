@@ -139,6 +139,11 @@ def outputs_page() -> str:
         "|---|---|",
     ]
     lines += [f"| {i} | `{c}` |" for i, c in enumerate(COVERAGE_COLUMNS, start=1)]
+    from cjgis.outputs.scorecard import SHEETS
+
+    lines += ["", "## 缺口清单 The scorecard's sheets (`scorecard.xlsx`)", ""]
+    lines += ["| sheet | holds |", "|---|---|"]
+    lines += [f"| {name} | {holds} |" for name, holds in SHEETS.items()]
     lines += [
         "",
         "## 缺口清单 The scorecard's columns (`scorecard.xlsx`)",
@@ -245,6 +250,7 @@ def screenshots() -> None:
                 timeout=180,
                 check=True,
             )
+        readme_picture(shots / "map.png")
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
         log.warning("no LibreOffice: the workbook's picture is left out (libreoffice-calc-nogui)")
@@ -274,6 +280,21 @@ def screenshots() -> None:
             _cropped(page).save(shots / "scorecard.png")
         finally:
             pdf.close()
+
+
+#: The README's picture of the map: the guide's screenshot, smaller. Committed (GitHub shows the
+#: README without a build); tests/test_docs_site.py fails when it no longer matches the build's.
+README_PICTURE = DOCS / "readme" / "map.jpg"
+
+
+def readme_picture(screenshot: Path) -> Path:
+    """Write the README-sized copy of the map's screenshot beside it; return its path."""
+    from PIL import Image
+
+    small = Image.open(screenshot).convert("RGB").resize((960, 600), Image.Resampling.LANCZOS)
+    path = screenshot.with_name("readme_map.jpg")
+    small.save(path, quality=85, optimize=True)
+    return path
 
 
 def _cropped(image):

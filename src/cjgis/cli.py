@@ -72,6 +72,7 @@ def _run(study_path: Path, *, quiet: bool, write_map: bool, tiles: dict | None =
         study.output_dir,
         finish=finish,
         map_path=study.map_path if write_map else None,
+        gdb_path=study.gdb_path,
         title=f"cjgis · {study.name}",
         **study.map_options,
     )
@@ -135,6 +136,7 @@ def _site(args: argparse.Namespace) -> int:
         site.after,
         out,
         map_path=study.map_path.with_name(f"{study.map_path.stem}_site.html"),
+        gdb_path=out / f"{study.name}_site.gdb" if study.gdb_path else None,
         title=f"cjgis · {study.name} · 规划后 as planned",
         proposed=suggested_sites_table(site),
         before=site.before,

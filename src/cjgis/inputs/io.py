@@ -27,6 +27,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
 from scipy.spatial import cKDTree
 
@@ -65,20 +66,29 @@ class Layer:
 
 
 def read_any(
-    path: str | Path, *, sheet: str | int | None = None, encoding: str | None = None
+    path: str | Path,
+    *,
+    sheet: str | int | None = None,
+    encoding: str | None = None,
+    layer: str | None = None,
 ) -> pd.DataFrame:
-    """Read a vector layer (GeoPackage, GeoJSON, Shapefile) or a CSV/XLSX table.
+    """Read a vector layer (GeoPackage, File Geodatabase, GeoJSON, Shapefile) or a CSV/XLSX table.
 
     CSV files are tried as UTF-8 (with or without BOM), then GB18030 (which covers GBK); a
     shapefile without ``.cpg`` likewise (:func:`_dbf_encoding`); ``encoding`` (e.g. ``"gbk"``)
     replaces the guess. ``sheet`` names a workbook's sheet (or its 0-based number; the first
-    by default).
+    by default). ``layer`` names the layer of a GeoPackage or an ArcGIS File Geodatabase
+    (``.gdb``, a folder); a file of several layers without it is an error listing them.
     A ``_row`` column holds the 1-based data row, as a spreadsheet shows it below the header.
     """
     path = Path(path)
-    if not path.is_file():
-        raise input_error(path, "file not found", "check the path in the study file")
     suffix = path.suffix.lower()
+    if not (path.is_file() or (suffix == ".gdb" and path.is_dir())):
+        raise input_error(path, "file not found", "check the path in the study file")
+    if layer is not None and suffix in _TABLE_SUFFIXES:
+        raise input_error(
+            path, f"layer = {layer!r} given, but the file is a table", "remove layer (or sheet)"
+        )
     if encoding is not None:
         try:
             codecs.lookup(encoding)
@@ -102,6 +112,7 @@ def read_any(
         )
     else:
         options = {"encoding": encoding or _dbf_encoding(path)} if suffix == ".shp" else {}
+        options["layer"] = _one_layer(path, layer)
         try:
             frame = gpd.read_file(path, **options)
         except Exception as exc:
@@ -111,6 +122,30 @@ def read_any(
     frame = frame.copy()
     frame["_row"] = np.arange(1, len(frame) + 1)
     return frame
+
+
+def _one_layer(path: Path, layer: str | None) -> str | None:
+    """Return the layer to read: the one named (checked), or the only one; else an error."""
+    try:
+        names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+    except Exception as exc:
+        raise input_error(
+            path, f"cannot read as a GIS layer ({exc})", "use GeoPackage, GeoJSON or CSV"
+        ) from exc
+    listed = ", ".join(repr(n) for n in names)
+    if layer is None:
+        if len(names) > 1:
+            raise input_error(
+                path,
+                f"{len(names)} layers ({listed}) and none named",
+                f'name the one to read: layer = "{names[0]}" in the study file\'s section',
+            )
+        return None
+    if layer not in names:
+        close = difflib.get_close_matches(layer, names, n=1, cutoff=0.5)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise input_error(path, f"no layer {layer!r}; its layers are {listed}", f"{hint}use one")
+    return layer
 
 
 def in_memory(frame: object, layer: str, *, spatial: bool) -> pd.DataFrame:
@@ -419,6 +454,7 @@ def read_communities(
     crs: str | None = None,
     totals: dict[str, str] | None = None,
     encoding: str | None = None,
+    layer: str | None = None,
     section: str = "[communities]",
 ) -> Layer:
     """Read community boundaries (polygons) with an id and a name column.
@@ -436,6 +472,8 @@ def read_communities(
         kept under their column names for :func:`cjgis.inputs.demand.residents_from_totals`.
     encoding : str, optional
         Text encoding of a shapefile's attributes (``"gbk"``); guessed if absent.
+    layer : str, optional
+        The layer of a GeoPackage or File Geodatabase (``.gdb``) holding several.
     section : str, optional
         The study-file section the columns come from, named in errors.
 
@@ -445,7 +483,7 @@ def read_communities(
         ``community_id``, ``community_name``, ``geometry`` (and the ``totals`` columns).
     """
     path = Path(path)
-    frame = read_any(path, encoding=encoding)
+    frame = read_any(path, encoding=encoding, layer=layer)
     if not isinstance(frame, gpd.GeoDataFrame):
         raise input_error(path, "community boundaries need polygons", "use GeoPackage or GeoJSON")
     return _communities(frame, id=id, name=name, crs=crs, totals=totals, path=path, key=section)
@@ -636,6 +674,7 @@ def read_residents(  # noqa: PLR0913 - one keyword per column of the study file
     encoding: str | None = None,
     household_size: float | None = None,
     elderly_share: float | None = None,
+    layer: str | None = None,
     section: str = "[residents]",
 ) -> Layer:
     """Read residences (points or building/compound polygons) with population.
@@ -668,6 +707,8 @@ def read_residents(  # noqa: PLR0913 - one keyword per column of the study file
         ``population`` is None, and households = persons / size where ``households`` is.
     elderly_share : float, optional
         Share of residents aged 60+, the planner's estimate, where ``elderly`` is None.
+    layer : str, optional
+        The layer of a GeoPackage or File Geodatabase (``.gdb``) holding several.
     section : str, optional
         The study-file section the columns come from, named in errors
         (``"[planned.residents]"`` for a new site's buildings).
@@ -686,7 +727,7 @@ def read_residents(  # noqa: PLR0913 - one keyword per column of the study file
             f"{section} names no population column",
             'add population = "<column>", or households = "<column>" with household_size',
         )
-    frame = read_any(path, sheet=sheet, encoding=encoding)
+    frame = read_any(path, sheet=sheet, encoding=encoding, layer=layer)
     columns = {"population": population, "id": id, "elderly": elderly, "households": households}
     columns.update(community=community, villagers=villagers, renters=renters, lon=lon, lat=lat)
     return _residents(
@@ -889,6 +930,7 @@ def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
     type: str | None = None,
     sheet: str | int | None = None,
     encoding: str | None = None,
+    layer: str | None = None,
     section: str = "[facilities]",
 ) -> Layer:
     """Read facility points from a GIS layer, or from a CSV/XLSX with lon/lat columns.
@@ -916,6 +958,8 @@ def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
         The sheet of an XLSX workbook (its name, or its 0-based number); the first if absent.
     encoding : str, optional
         Text encoding of a CSV or a shapefile's attributes (``"gbk"``); guessed if absent.
+    layer : str, optional
+        The layer of a GeoPackage or File Geodatabase (``.gdb``) holding several.
     section : str, optional
         The study-file section the columns come from, named in errors.
 
@@ -926,7 +970,7 @@ def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
         without usable coordinates are rejected.
     """
     path = Path(path)
-    frame = read_any(path, sheet=sheet, encoding=encoding)
+    frame = read_any(path, sheet=sheet, encoding=encoding, layer=layer)
     columns = {"category": category, "name": name, "id": id, "lon": lon, "lat": lat}
     columns.update(capacity=capacity, type=type)
     return _facilities(frame, **columns, crs=crs, path=path, key=section)

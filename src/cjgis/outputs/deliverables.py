@@ -30,6 +30,7 @@ def write_all(
     finish: Callable[..., Analysis | None] | None = None,
     map_path: str | Path | None = None,
     water: str | Path | None = None,
+    gdb_path: str | Path | None = None,
     **map_options: Any,
 ) -> dict[str, Path]:
     """Write tables, layers, scorecard, figures and (with ``map_path``) the map.
@@ -49,6 +50,9 @@ def write_all(
         The review map's HTML file; no map if None.
     water : str or pathlib.Path, optional
         Rivers and other barriers drawn on figures and map (``[map] water``).
+    gdb_path : str or pathlib.Path, optional
+        Also every layer and table in one ArcGIS File Geodatabase there
+        (``[output] formats = ["gpkg", "gdb"]``, :func:`cjgis.outputs.geodatabase.write_gdb`).
     **map_options :
         Passed to :func:`cjgis.outputs.maps.gap_map` (``title``, ``basemap``, ``proposed``, ...).
 
@@ -76,6 +80,10 @@ def write_all(
             analysis = finish()
             drawn = _start_drawing(stack, analysis, map_path, output_dir, water, map_options)
         paths.update(write_service_areas(analysis, output_dir))
+        if gdb_path is not None:
+            from cjgis.outputs.geodatabase import write_gdb
+
+            paths["geodatabase"] = write_gdb(analysis, gdb_path)
         for wait in drawn:
             paths.update(wait())
     return in_listed_order(paths)

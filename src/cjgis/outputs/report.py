@@ -44,11 +44,11 @@ _COUNTS = ("population", "residents", "elderly", "households", "villagers", "ren
 def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path) -> None:
     """Write GeoPackage layers atomically, through Arrow (twice as fast for 100,000s of rows).
 
-    Every layer is readied for QGIS first (:func:`_for_gpkg`), as GeoPackage 1.2.
+    Every layer is readied for QGIS first (:func:`ready_for_gis`), as GeoPackage 1.2.
     """
     with atomic_path(path) as tmp:
         for name, frame in layers.items():
-            frame = _for_gpkg(frame)
+            frame = ready_for_gis(frame)
             index = "YES" if len(frame) <= MAX_INDEXED_ROWS else "NO"
             if index == "NO":
                 log.info(
@@ -67,7 +67,7 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path) -> None:
             )
 
 
-def _for_gpkg(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def ready_for_gis(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Ready a layer for QGIS: Chinese category names, whole-number counts, one type a column.
 
     ``category_zh`` goes beside a ``category`` key; counts that are whole numbers are written

@@ -346,6 +346,22 @@ def _cell(value: object) -> object:
 #: Blind-spot rows in the workbook (the largest) and in scorecard.gpkg at most; a city's
 #: full list (hundreds of thousands) is in blind_spots.gpkg.
 MAX_SHEET_ROWS = 5_000
+#: The workbook's sheets, in order, and what each holds (the documentation lists them; a test
+#: reads a written workbook against them).
+SHEETS = {
+    "汇总 summary": "one row per community: residents, elderly, categories met of those "
+    "required, the categories not met",
+    "评价依据 standards": "each category's rule, its basis (标准 or 规划建议值), source and "
+    "whether it was assessed",
+    "分类别 by category": "one row per community x category: the columns below, the verdict "
+    "coloured; the first columns print on A3",
+    "区级 district-level": "rules over the whole study area (residential homes' beds); only "
+    "where the profile has them",
+    "服务盲区 blind spots": f"residences outside a category's reach, the largest first (at most "
+    f"{MAX_SHEET_ROWS:,} rows; all in blind_spots.gpkg)",
+    "未纳入 rejected": "input rows left out, each with its file, row, reason and fix",
+    "English values": "the verdict and its basis in English",
+}
 
 
 def _blind_spot_table(analysis: Analysis) -> pd.DataFrame:

@@ -63,6 +63,7 @@ def _read_communities(section: CommunitiesSection, *, totals: dict[str, str] | N
         crs=section.crs,
         totals=totals or {},
         encoding=section.encoding,
+        layer=section.layer,
     )
 
 
@@ -172,6 +173,7 @@ def read_planned_communities(section: PlannedCommunitiesSection) -> Layer:
         name=section.name,
         crs=section.crs,
         encoding=section.encoding,
+        layer=section.layer,
         section=section.section,
     )
 
@@ -184,7 +186,11 @@ def read_planned_roads(section: PlannedRoadsSection) -> gpd.GeoDataFrame:
     that is not a whole number is an error naming the row.
     """
     roads = read_road_lines(
-        section.path, crs=section.crs, encoding=section.encoding, section=section.section
+        section.path,
+        crs=section.crs,
+        encoding=section.encoding,
+        layer=section.layer,
+        section=section.section,
     )
     named = [c for c in (section.id, section.name, section.grade) if c]
     require_columns(roads, named, file=section.path, key=section.section)
@@ -224,7 +230,7 @@ def read_study_facilities(
     ``change`` column (added / moved) is kept.
     """
     section = section or study.facilities
-    table = read_any(path, sheet=section.sheet, encoding=section.encoding)
+    table = read_any(path, sheet=section.sheet, encoding=section.encoding, layer=section.layer)
     if not SCENARIO_COLUMNS <= set(table.columns):
         return read_facilities(path, **_keys_of(section, leave_out=("path",)))
     crs = _one_crs(table, path)
@@ -283,6 +289,7 @@ def _resident_columns(r: ResidentsSection) -> dict:
         "lat": r.lat,
         "sheet": r.sheet,
         "encoding": r.encoding,
+        "layer": r.layer,
     }
 
 

@@ -26,6 +26,8 @@ from cjgis.streets.road_lines import LINE_JOIN_M, PLANNED_JOIN_M
 
 log = logging.getLogger(__name__)
 
+#: Formats of the layer outputs: GeoPackage (always), and an ArcGIS File Geodatabase.
+LAYER_FORMATS = ("gpkg", "gdb")
 #: Field metadata of keys that hold a file or folder path (absolute against the study file).
 _PATH = {"path": True}
 
@@ -77,6 +79,7 @@ class CommunitiesSection:
     name: str
     crs: str | None = None
     encoding: str | None = None
+    layer: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,6 +94,7 @@ class ResidentColumns:
     lat: str | None = None
     sheet: str | int | None = None
     encoding: str | None = None
+    layer: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -142,6 +146,7 @@ class FacilitiesSection:
     type: str | None = None
     sheet: str | int | None = None
     encoding: str | None = None
+    layer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -150,12 +155,24 @@ class OutputSection:
 
     dir: Path | None = field(default=None, metadata=_PATH)
     map: Path | None = field(default=None, metadata=_PATH)
+    formats: list[str] = field(default_factory=lambda: ["gpkg"])
 
     def __post_init__(self) -> None:
         if self.map is not None and Path(self.map).suffix.lower() not in (".html", ".htm"):
             raise StudyFileError(
                 f"[output] map = {str(self.map)!r}: the map is an HTML page. Fix: end the name "
                 "in .html (the PNG figures are written to the output folder)"
+            )
+        formats = self.formats
+        if (
+            not isinstance(formats, list)
+            or "gpkg" not in formats
+            or not set(formats) <= set(LAYER_FORMATS)
+        ):
+            raise StudyFileError(
+                f"[output] formats = {formats!r}: the layers' formats. Fix: write "
+                'formats = ["gpkg"] (the default) or formats = ["gpkg", "gdb"] (also one ArcGIS '
+                "File Geodatabase of every layer)"
             )
 
 
@@ -199,6 +216,7 @@ class PlannedRoadsSection:
     name: str | None = None
     grade: str | None = None
     encoding: str | None = None
+    layer: str | None = None
     section: str = "[planned.roads]"
 
 
@@ -231,6 +249,7 @@ class PlannedCommunitiesSection:
     name: str
     crs: str | None = None
     encoding: str | None = None
+    layer: str | None = None
     section: str = "[planned.communities]"
 
 
@@ -365,6 +384,12 @@ class Study:
     planned: PlannedSection
     siting: SitingSection
     sweep: SweepSection
+    output_formats: tuple[str, ...] = ("gpkg",)
+
+    @property
+    def gdb_path(self) -> Path | None:
+        """The File Geodatabase of every layer (``[output] formats`` with ``"gdb"``), or None."""
+        return self.output_dir / f"{self.name}.gdb" if "gdb" in self.output_formats else None
 
     def __repr__(self) -> str:
         """Return what the study names, a line each (not its parsed sections in full)."""
@@ -713,6 +738,7 @@ def load_study(path: str | Path, *, analysis: dict[str, float] | None = None) ->
         options=options,
         output_dir=output.dir or Path("data/processed") / name,
         map_path=output.map or Path("maps") / f"{name}.html",
+        output_formats=tuple(output.formats),
         map=section("map", MapSection),
         planned=planned,
         siting=section("siting", SitingSection),

@@ -87,6 +87,10 @@ KEY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
             'text encoding of a shapefile\'s attributes or a CSV (`"gbk"`, `"utf-8"`). Without it, a shapefile with no `.cpg` (as ArcGIS often writes it) is read as UTF-8 where that is valid, else as GB18030/GBK, said in the log; text that reads garbled either way stops the run with the fix',
             "guessed",
         ),
+        "layer": (
+            'the layer to read from a GeoPackage or an ArcGIS File Geodatabase (`path = "基础数据.gdb"`, a folder) holding several; without it a file of several layers stops with their names',
+            "the only layer",
+        ),
     },
     "residents": {
         "path": (
@@ -160,6 +164,10 @@ KEY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
         "crs": (
             'CRS of the coordinates: an EPSG code applies where the file declares none (a file declaring another CRS stops the run); `"gcj02"`/`"bd09"` convert Chinese coordinates and apply over a file\'s declared WGS84 (such exports say WGS84 whatever they hold)',
             "—",
+        ),
+        "layer": (
+            'the layer to read from a GeoPackage or an ArcGIS File Geodatabase (`path = "基础数据.gdb"`, a folder) holding several; without it a file of several layers stops with their names',
+            "the only layer",
         ),
     },
     "residents_outside": {
@@ -253,6 +261,10 @@ KEY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
             'column with capacity in the rule\'s unit (m², sockets, tables, beds); a non-numeric or negative value (e.g. `12床`) rejects the row with its reason; an empty cell means "not given"',
             "—",
         ),
+        "layer": (
+            'the layer to read from a GeoPackage or an ArcGIS File Geodatabase (`path = "基础数据.gdb"`, a folder) holding several; without it a file of several layers stops with their names',
+            "the only layer",
+        ),
     },
     "standards": {
         "profile": (
@@ -280,6 +292,10 @@ KEY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
         "map": (
             "map file",
             "`maps/<name>.html` (current folder)",
+        ),
+        "formats": (
+            'formats of the layer outputs: `["gpkg"]`, or `["gpkg", "gdb"]` to write every layer and table (communities, residences, facilities, blind spots, service areas, coverage, rejected rows) also into one ArcGIS File Geodatabase `<name>.gdb` in the output folder (`<name>_site.gdb` for `cjgis site`); a layer of points and polygons becomes `<layer>_points` and `<layer>_polygons`',
+            '`["gpkg"]`',
         ),
     },
     "planned": {
@@ -328,6 +344,10 @@ KEY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
         "encoding": (
             "text encoding of a shapefile's attributes",
             "guessed",
+        ),
+        "layer": (
+            'the layer to read from a GeoPackage or an ArcGIS File Geodatabase (`path = "基础数据.gdb"`, a folder) holding several; without it a file of several layers stops with their names',
+            "the only layer",
         ),
     },
     "planned.residents": {
@@ -418,6 +438,10 @@ KEY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
         "encoding": (
             "the site boundary's own columns",
             "—",
+        ),
+        "layer": (
+            'the layer to read from a GeoPackage or an ArcGIS File Geodatabase (`path = "基础数据.gdb"`, a folder) holding several; without it a file of several layers stops with their names',
+            "the only layer",
         ),
     },
     "siting": {

@@ -63,6 +63,7 @@ def read_road_lines(
     *,
     crs: str | None = None,
     encoding: str | None = None,
+    layer: str | None = None,
     section: str = "[network]",
 ) -> gpd.GeoDataFrame:
     """Read a road-line layer, checking it holds lines with a CRS.
@@ -75,6 +76,8 @@ def read_road_lines(
         CRS of the coordinates if the file declares none (``"gcj02"`` and ``"bd09"`` too).
     encoding : str, optional
         Text encoding of a shapefile's attributes (``"gbk"``); guessed if absent.
+    layer : str, optional
+        The layer of a GeoPackage or File Geodatabase (``.gdb``) holding several.
     section : str, optional
         The study-file section that names the file, named in errors (where ``crs`` goes).
 
@@ -84,7 +87,7 @@ def read_road_lines(
         One row per input row (with ``_row``), in WGS84.
     """
     path = Path(path)
-    frame = read_any(path, encoding=encoding)
+    frame = read_any(path, encoding=encoding, layer=layer)
     if not isinstance(frame, gpd.GeoDataFrame) or len(frame) == 0:
         raise input_error(path, "no road lines in the layer", "give a layer of LineStrings")
     frame = with_crs(frame, crs, file=path, key=section)
