@@ -14,6 +14,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 import pytest
+import shapely
 from conftest import append_to_study, edit_study
 
 from cjgis import InputError, StudyFileError, analyze_study, load_study
@@ -156,3 +157,45 @@ def test_a_format_list_without_gpkg_is_refused(study_dir):
     study = append_to_study(study_dir, '[output]\nformats = ["gdb"]\n')
     with pytest.raises(StudyFileError, match=r'formats = \["gpkg", "gdb"\]'):
         load_study(study)
+
+
+def test_road_lines_from_a_geodatabase_layer_make_the_same_network(tmp_path):
+    """[network] path = "基础数据.gdb", layer = "道路中心线": the network of the same lines."""
+    from conftest import X0, Y0
+
+    from cjgis.streets.cache import cache_key
+    from cjgis.streets.sources import network_from_file
+
+    lines = gpd.GeoDataFrame(
+        {"name": ["东湖路", "杭海路", "规划一路"], "highway": ["residential"] * 3},
+        geometry=[
+            shapely.LineString([(X0, Y0), (X0 + 800, Y0)]),
+            shapely.LineString([(X0 + 400, Y0 - 300), (X0 + 400, Y0 + 300)]),
+            shapely.LineString([(X0 + 800, Y0), (X0 + 800, Y0 + 500)]),
+        ],
+        crs="EPSG:4549",
+    )
+    pyogrio.write_dataframe(lines, tmp_path / "roads.gpkg")
+    gdb = tmp_path / "基础数据.gdb"
+    pyogrio.write_dataframe(lines, gdb, layer="道路中心线", driver="OpenFileGDB")
+    pyogrio.write_dataframe(lines.iloc[:1], gdb, layer="其他", driver="OpenFileGDB")
+    want = network_from_file(tmp_path / "roads.gpkg")
+    got = network_from_file(gdb, layer="道路中心线")
+    assert (got.n_nodes, got.n_edges) == (want.n_nodes, want.n_edges) == (6, 5)  # split at +
+    assert got.edge_length_m.sum() == pytest.approx(want.edge_length_m.sum())
+    with pytest.raises(InputError, match=r"2 layers .* and none named"):
+        network_from_file(gdb)
+    assert cache_key(gdb, layer="道路中心线") != cache_key(gdb, layer="其他")
+    before = cache_key(gdb, layer="道路中心线")
+    (gdb / "a0000000a.gdbtable").write_bytes(b"edited")  # a changed geodatabase: a new key
+    assert cache_key(gdb, layer="道路中心线") != before
+
+
+def test_a_layer_for_a_street_graph_is_refused(study_dir):
+    from cjgis import network_from_study
+
+    path = edit_study(
+        study_dir, 'path = "streets.graphml"', 'path = "streets.graphml"\nlayer = "x"'
+    )
+    with pytest.raises(InputError, match="layer = 'x', but the file is no road-line layer"):
+        network_from_study(load_study(path))

@@ -90,6 +90,7 @@ def street_graph_from_study(
             clip_lonlat=clip_lonlat or (clip_box(study) if is_osm(net.path) else None),
             crs=net.crs,
             join_m=net.join_m,
+            layer=net.layer,
         )
     if net.planned is not None:
         roads = read_road_lines(net.planned, section="[network] planned")
@@ -119,18 +120,20 @@ def network_from_study(study: Study) -> Network:
                 clip_lonlat=clip,
                 source_crs=net.crs,
                 join_m=net.join_m,
+                layer=net.layer,
             )
         graph = street_graph_from_study(study, clip_lonlat=clip)
         network = network_from_graph(graph, crs=crs, components=net.components)
         return checked_network(network, net.label)
 
-    if not net.cache or (net.path is not None and not net.path.is_file()):
+    if not net.cache or (net.path is not None and not net.path.exists()):
         return build()  # the reader reports a missing file with its fix
     settings = {
         "crs": crs,
         "components": net.components,
         "source_crs": net.crs,
         "join_m": net.join_m,
+        "layer": net.layer,
         "planned_join_m": net.planned_join_m,
         "place": net.place,
         "bbox": None if net.bbox is None else list(net.bbox),

@@ -59,6 +59,7 @@ class NetworkSection:
     planned: Path | None = field(default=None, metadata=_PATH)
     planned_join_m: float = PLANNED_JOIN_M
     components: str = "major"
+    layer: str | None = None
     cache: bool = True
     cache_dir: Path = field(default=CACHE_DIR, metadata=_PATH)
 

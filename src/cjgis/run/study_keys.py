@@ -65,6 +65,10 @@ KEY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
             '`"major"`: keep the largest connected piece and every piece with at least 10 % of its street length and 1 km of street, each analysed on its own (a warning names them and the likely cause: a clipped extract, a missing bridge); `"largest"`: the largest only; `"all"`: every piece. Residences and facilities whose nearest street is in a left-out small piece are attached to the kept network and reported (`note` column, log)',
             '`"major"`',
         ),
+        "layer": (
+            "road lines: the layer to read from a GeoPackage or an ArcGIS File Geodatabase (`.gdb`) holding several",
+            "the only layer",
+        ),
     },
     "communities": {
         "path": (

@@ -29,12 +29,17 @@ FORMAT_VERSION = "5"  # 2: OSM walk filter; 3: vertices, CSR; 4: twins, names; 5
 
 
 def cache_key(source: str | Path | None, **settings: object) -> str:
-    """Content hash of ``source`` (if any) plus the settings that shape the network."""
+    """Content hash of ``source`` (a file, or a ``.gdb`` folder) plus the settings that matter."""
     digest = hashlib.sha256()
     if source is not None:
-        with Path(source).open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
+        source = Path(source)
+        files = sorted(p for p in source.rglob("*") if p.is_file()) if source.is_dir() else [source]
+        for file in files:  # a File Geodatabase is a folder: each file, name and content
+            if source.is_dir():
+                digest.update(file.relative_to(source).as_posix().encode())
+            with file.open("rb") as handle:
+                for block in iter(lambda handle=handle: handle.read(1 << 20), b""):
+                    digest.update(block)
     digest.update(repr(sorted({**settings, "format": FORMAT_VERSION}.items())).encode())
     return digest.hexdigest()[:24]
 
@@ -129,7 +134,7 @@ def cached_network(
     **settings
         What else shapes the network (CRS, components); part of the key.
     """
-    if source is not None and not Path(source).is_file():
+    if source is not None and not Path(source).exists():
         return build()  # the builder reports the missing file with its fix
     path = Path(cache_dir) / f"network-{cache_key(source, **settings)}.npz"
     if path.is_file():

@@ -45,7 +45,7 @@ from cjgis.streets.network import (
 log = logging.getLogger(__name__)
 
 #: Suffixes of road-line layers.
-LINE_SUFFIXES = frozenset({".gpkg", ".shp", ".geojson", ".json"})
+LINE_SUFFIXES = frozenset({".gpkg", ".gdb", ".shp", ".geojson", ".json"})
 #: Road-line columns carried to the graph (the walk filter reads them).
 _LINE_TAGS = ("highway", "name", "access", "tunnel", "bridge", *WALK_TAGS)
 #: Road-line ends that stop this close to another line are joined to it (``[network] join_m``).

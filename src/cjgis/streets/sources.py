@@ -71,6 +71,7 @@ def read_street_graph(
     clip_lonlat: tuple[float, float, float, float] | None = None,
     crs: str | None = None,
     join_m: float = LINE_JOIN_M,
+    layer: str | None = None,
 ) -> nx.MultiDiGraph:
     """Read a street network file as an osmnx-style graph, with a clear error if it cannot be.
 
@@ -85,6 +86,8 @@ def read_street_graph(
         CRS of a road-line layer that declares none (``"gcj02"``, ``"EPSG:4549"``, ...).
     join_m : float, optional
         Road-line ends within this distance of another line are joined to it.
+    layer : str, optional
+        The layer of road lines in a GeoPackage or File Geodatabase holding several.
 
     Returns
     -------
@@ -94,11 +97,12 @@ def read_street_graph(
     import osmnx as ox  # lazy: heavy import only where a network file is read
 
     path = Path(path)
-    if not path.is_file():
-        raise input_error(path, "street network file not found", "check [network] path")
     suffix = path.suffix.lower()
+    if not (path.is_file() or (suffix == ".gdb" and path.is_dir())):
+        raise input_error(path, "street network file not found", "check [network] path")
+    _check_layer(path, layer)
     if suffix in LINE_SUFFIXES:
-        graph, joins = graph_from_lines(read_road_lines(path, crs=crs), join_m=join_m)
+        graph, joins = graph_from_lines(read_road_lines(path, crs=crs, layer=layer), join_m=join_m)
         log_joins(path, joins)
         return graph
     try:
@@ -423,6 +427,7 @@ def network_from_file(
     clip_lonlat: tuple[float, float, float, float] | None = None,
     source_crs: str | None = None,
     join_m: float = LINE_JOIN_M,
+    layer: str | None = None,
 ) -> Network:
     """Read a street network file into a :class:`~cjgis.streets.network.Network`.
 
@@ -434,7 +439,7 @@ def network_from_file(
         Metric CRS override.
     components : {"major", "largest", "all"}, optional
         See :func:`cjgis.streets.network.network_from_graph`.
-    clip_lonlat, source_crs, join_m : optional
+    clip_lonlat, source_crs, join_m, layer : optional
         Passed to :func:`read_street_graph` (``source_crs`` as its ``crs``).
 
     Returns
@@ -443,6 +448,7 @@ def network_from_file(
         The walkable network; the number of dropped edges is logged.
     """
     path = Path(path)
+    _check_layer(path, layer)
     if is_osm(path) and path.is_file():
         try:
             net = network_from_osm(path, clip_lonlat=clip_lonlat, crs=crs, components=components)
@@ -453,8 +459,18 @@ def network_from_file(
         return checked_network(
             network_from_graphml(path, crs=crs, components=components), path.name
         )
-    graph = read_street_graph(path, clip_lonlat=clip_lonlat, crs=source_crs, join_m=join_m)
+    graph = read_street_graph(
+        path, clip_lonlat=clip_lonlat, crs=source_crs, join_m=join_m, layer=layer
+    )
     return checked_network(network_from_graph(graph, crs=crs, components=components), path.name)
+
+
+def _check_layer(path: Path, layer: str | None) -> None:
+    """Refuse ``[network] layer`` for a source that has no layers to choose (GraphML, OSM)."""
+    if layer is not None and path.suffix.lower() not in LINE_SUFFIXES:
+        raise input_error(
+            path, f"[network] layer = {layer!r}, but the file is no road-line layer", "remove layer"
+        )
 
 
 def network_from_graphml(
