@@ -74,11 +74,45 @@ def pts(*xy: tuple[float, float]) -> np.ndarray:
     return shapely.points([(X0 + x, Y0 + y) for x, y in xy])
 
 
-@pytest.fixture
-def line_network():
+def straight_street():
     """A straight street of twenty 100 m edges along y = 0, x = 0 ... 2000."""
     nodes = {i: (100.0 * i, 0.0) for i in range(21)}
     return network_from_graph(graph_from_segments(nodes, [(i, i + 1) for i in range(20)]))
+
+
+@pytest.fixture
+def line_network():
+    """A straight street of twenty 100 m edges along y = 0, x = 0 ... 2000."""
+    return straight_street()
+
+
+def street_layers(residents: dict[str, tuple[float, float, float]], facilities: list[tuple]):
+    """One community 甲社区 along the straight street, its residents and category-c facilities.
+
+    ``residents``: id -> (x, y, population); ``facilities``: (id, name, x, y), local metres.
+    """
+    import geopandas as gpd
+
+    communities = gpd.GeoDataFrame(
+        {"community_id": ["A"], "community_name": ["甲社区"]},
+        geometry=[shapely.box(X0 - 50, Y0 - 50, X0 + 2050, Y0 + 50)],
+        crs="EPSG:4549",
+    )
+    people = gpd.GeoDataFrame(
+        {"resident_id": list(residents), "population": [p for *_, p in residents.values()]},
+        geometry=pts(*((x, y) for x, y, _ in residents.values())),
+        crs="EPSG:4549",
+    )
+    places = gpd.GeoDataFrame(
+        {
+            "facility_id": [f[0] for f in facilities],
+            "name": [f[1] for f in facilities],
+            "category": ["c"] * len(facilities),
+        },
+        geometry=pts(*((f[2], f[3]) for f in facilities)),
+        crs="EPSG:4549",
+    )
+    return communities, people, places
 
 
 @pytest.fixture

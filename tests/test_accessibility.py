@@ -6,11 +6,9 @@ the analysis's own capacity check, and capacity neither lost nor counted twice.
 
 from __future__ import annotations
 
-import geopandas as gpd
 import numpy as np
 import pytest
-import shapely
-from conftest import X0, Y0, pts
+from conftest import street_layers
 
 import cjgis
 from cjgis import AnalysisOptions, InputError, analyze
@@ -20,21 +18,16 @@ from cjgis.judge.capacity import E2SFCA_WEIGHTS, e2sfca_weight
 @pytest.fixture
 def street(line_network):
     """Facilities at x = 0 (10 places) and 1000 (60); residents at 200, 700, 1300 and 1900."""
-    communities = gpd.GeoDataFrame(
-        {"community_id": ["A"], "community_name": ["甲社区"]},
-        geometry=[shapely.box(X0 - 50, Y0 - 50, X0 + 2050, Y0 + 50)],
-        crs="EPSG:4549",
+    communities, residents, facilities = street_layers(
+        {
+            "r1": (200, 0, 100.0),
+            "r2": (700, 0, 200.0),
+            "r3": (1300, 0, 100.0),
+            "r4": (1900, 0, 50.0),
+        },
+        [("f1", "一站", 0, 0), ("f2", "二站", 1000, 0)],
     )
-    residents = gpd.GeoDataFrame(
-        {"resident_id": ["r1", "r2", "r3", "r4"], "population": [100.0, 200.0, 100.0, 50.0]},
-        geometry=pts((200, 0), (700, 0), (1300, 0), (1900, 0)),
-        crs="EPSG:4549",
-    )
-    facilities = gpd.GeoDataFrame(
-        {"facility_id": ["f1", "f2"], "name": ["一站", "二站"], "category": ["c", "c"]},
-        geometry=pts((0, 0), (1000, 0)),
-        crs="EPSG:4549",
-    ).assign(capacity=[10.0, 60.0])
+    facilities = facilities.assign(capacity=[10.0, 60.0])
     options = AnalysisOptions(minutes=10, facility_areas=False, bands=False)  # 600 m
     return analyze(
         line_network,

@@ -9,10 +9,8 @@ from __future__ import annotations
 import inspect
 import re
 
-import geopandas as gpd
 import pytest
-import shapely
-from conftest import X0, Y0, pts
+from conftest import straight_street, street_layers
 
 from cjgis import AnalysisOptions, analyze, suggest_sites, what_if
 from cjgis.judge.analysis import Analysis
@@ -70,20 +68,8 @@ def assert_documented(cls, attribute, frame, categories):
 @pytest.fixture(scope="module")
 def minimal(line_network_module):
     """An analysis with nothing optional: no elderly, households, capacity or outside rows."""
-    communities = gpd.GeoDataFrame(
-        {"community_id": ["A"], "community_name": ["甲社区"]},
-        geometry=[shapely.box(X0 - 50, Y0 - 50, X0 + 2050, Y0 + 50)],
-        crs="EPSG:4549",
-    )
-    residents = gpd.GeoDataFrame(
-        {"resident_id": ["r1", "r2"], "population": [100.0, 50.0]},
-        geometry=pts((200, 0), (1900, 0)),
-        crs="EPSG:4549",
-    )
-    facilities = gpd.GeoDataFrame(
-        {"facility_id": ["f1"], "name": ["一站"], "category": ["c"]},
-        geometry=pts((0, 0)),
-        crs="EPSG:4549",
+    communities, residents, facilities = street_layers(
+        {"r1": (200, 0, 100.0), "r2": (1900, 0, 50.0)}, [("f1", "一站", 0, 0)]
     )
     options = AnalysisOptions(minutes=5)
     return analyze(
@@ -99,12 +85,7 @@ def minimal(line_network_module):
 
 @pytest.fixture(scope="module")
 def line_network_module():
-    from conftest import graph_from_segments
-
-    from cjgis.streets.network import network_from_graph
-
-    nodes = {i: (100.0 * i, 0.0) for i in range(21)}
-    return network_from_graph(graph_from_segments(nodes, [(i, i + 1) for i in range(20)]))
+    return straight_street()
 
 
 @pytest.mark.parametrize("table", TABLES)

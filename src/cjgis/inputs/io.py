@@ -48,6 +48,8 @@ from cjgis.inputs.coords import CHINESE_CRS, in_china, metric_crs_of, to_wgs84_g
 log = logging.getLogger(__name__)
 
 _TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xls"}
+#: Vector formats that hold several layers, one of which ``layer`` names.
+MANY_LAYER_SUFFIXES = {".gpkg", ".gdb", ".sqlite"}
 _POLYGONS = {"Polygon", "MultiPolygon"}
 #: Encodings tried for CSV files, in order: UTF-8 (with or without BOM), then GB18030 (⊃ GBK).
 _ENCODINGS = ("utf-8-sig", "gb18030")
@@ -125,7 +127,13 @@ def read_any(
 
 
 def _one_layer(path: Path, layer: str | None) -> str | None:
-    """Return the layer to read: the one named (checked), or the only one; else an error."""
+    """Return the layer to read: the one named (checked), or the only one; else an error.
+
+    Only formats that hold several layers are listed (opening a large GeoJSON twice would
+    read it twice); a Shapefile or GeoJSON is its one layer.
+    """
+    if layer is None and path.suffix.lower() not in MANY_LAYER_SUFFIXES:
+        return None
     try:
         names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
     except Exception as exc:
@@ -720,24 +728,40 @@ def read_residents(  # noqa: PLR0913 - one keyword per column of the study file
         coordinates, are rejected with the reason. Estimated counts are named in ``note``.
     """
     path = Path(path)
-    key = section
-    if population is None and (households is None or household_size is None):
-        raise input_error(
-            path,
-            f"{section} names no population column",
-            'add population = "<column>", or households = "<column>" with household_size',
-        )
-    frame = read_any(path, sheet=sheet, encoding=encoding, layer=layer)
-    columns = {"population": population, "id": id, "elderly": elderly, "households": households}
-    columns.update(community=community, villagers=villagers, renters=renters, lon=lon, lat=lat)
+    _need_population(population, households, household_size, path=path, key=section)
     return _residents(
-        frame,
-        **columns,
+        read_any(path, sheet=sheet, encoding=encoding, layer=layer),
+        population=population,
+        id=id,
+        elderly=elderly,
+        households=households,
+        community=community,
+        villagers=villagers,
+        renters=renters,
+        lon=lon,
+        lat=lat,
         crs=crs,
         household_size=household_size,
         elderly_share=elderly_share,
         path=path,
-        key=key,
+        key=section,
+    )
+
+
+def _need_population(population, households, household_size, *, path, key: str) -> None:
+    """Stop when neither a population column nor households with a household size is named."""
+    if population is not None or (households is not None and household_size is not None):
+        return
+    if key.startswith("["):
+        raise input_error(
+            path,
+            f"{key} names no population column",
+            'add population = "<column>", or households = "<column>" with household_size',
+        )
+    raise input_error(
+        path,
+        "no population column named",
+        'pass population="<column>" (or households= with household_size=)',
     )
 
 
@@ -784,17 +808,18 @@ def residents_from_frame(  # noqa: PLR0913 - one keyword per column, as read_res
         geometry or coordinates.
     """
     what = "residents_from_frame()"
-    if population is None and (households is None or household_size is None):
-        raise input_error(
-            what,
-            "no population column named",
-            'pass population="<column>" (or households= with household_size=)',
-        )
-    columns = {"population": population, "id": id, "elderly": elderly, "households": households}
-    columns.update(community=community, villagers=villagers, renters=renters, lon=lon, lat=lat)
+    _need_population(population, households, household_size, path=what, key=what)
     return _residents(
         in_memory(frame, "residents", spatial=False),
-        **columns,
+        population=population,
+        id=id,
+        elderly=elderly,
+        households=households,
+        community=community,
+        villagers=villagers,
+        renters=renters,
+        lon=lon,
+        lat=lat,
         crs=crs,
         household_size=household_size,
         elderly_share=elderly_share,
@@ -970,10 +995,19 @@ def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
         without usable coordinates are rejected.
     """
     path = Path(path)
-    frame = read_any(path, sheet=sheet, encoding=encoding, layer=layer)
-    columns = {"category": category, "name": name, "id": id, "lon": lon, "lat": lat}
-    columns.update(capacity=capacity, type=type)
-    return _facilities(frame, **columns, crs=crs, path=path, key=section)
+    return _facilities(
+        read_any(path, sheet=sheet, encoding=encoding, layer=layer),
+        category=category,
+        name=name,
+        id=id,
+        lon=lon,
+        lat=lat,
+        capacity=capacity,
+        type=type,
+        crs=crs,
+        path=path,
+        key=section,
+    )
 
 
 def facilities_from_frame(  # noqa: PLR0913 - one keyword per column, as read_facilities
@@ -1016,10 +1050,19 @@ def facilities_from_frame(  # noqa: PLR0913 - one keyword per column, as read_fa
         geometry or coordinates.
     """
     what = "facilities_from_frame()"
-    columns = {"category": category, "name": name, "id": id, "lon": lon, "lat": lat}
-    columns.update(capacity=capacity, type=type)
-    frame = in_memory(frame, "facilities", spatial=False)
-    return _facilities(frame, **columns, crs=crs, path=what, key=what)
+    return _facilities(
+        in_memory(frame, "facilities", spatial=False),
+        category=category,
+        name=name,
+        id=id,
+        lon=lon,
+        lat=lat,
+        capacity=capacity,
+        type=type,
+        crs=crs,
+        path=what,
+        key=what,
+    )
 
 
 def _facilities(  # noqa: PLR0913 - one keyword per column of the study file

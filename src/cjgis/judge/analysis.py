@@ -238,8 +238,7 @@ class Analysis:
         """Name the standards in a few words: the profiles, 无标准 none, or rules given."""
         choice = self.options.standards
         if choice is not None and choice.profiles:
-            names = " + ".join(p if isinstance(p, str) else p.name for p in choice.profiles)
-            return f"{names} (默认 default)" if choice.default else names
+            return f"{choice.names()} (默认 default)" if choice.default else choice.names()
         if choice is None and self.options.rules:
             return "the rules given (AnalysisOptions.rules)"
         return "no standard (无标准)"

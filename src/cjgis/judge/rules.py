@@ -144,11 +144,15 @@ class StandardsChoice:
     speeds: dict = field(default_factory=dict, hash=False)
     explicit: frozenset[str] = frozenset()
 
+    def names(self) -> str:
+        """Return the profiles' names joined with `` + `` (a profile passed in by its name)."""
+        return " + ".join(p if isinstance(p, str) else p.name for p in self.profiles)
+
     def describe(self) -> str:
         """Say which standards the study is checked against, e.g. for a log line."""
         if not self.profiles:
             return '无标准 none (profile = "none"): every category 无标准 unless the study sets it'
-        names = " + ".join(p if isinstance(p, str) else p.name for p in self.profiles)
+        names = self.names()
         if self.default:
             return f"{names} (默认 default: no profile named)"
         return names

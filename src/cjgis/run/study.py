@@ -242,15 +242,9 @@ class PlannedResidentsSection(ResidentColumns):
 
 
 @dataclass(frozen=True)
-class PlannedCommunitiesSection:
+class PlannedCommunitiesSection(CommunitiesSection):
     """``[planned.communities]``: the new site's boundary (a community of its own as planned)."""
 
-    path: Path = field(metadata=_PATH)
-    id: str
-    name: str
-    crs: str | None = None
-    encoding: str | None = None
-    layer: str | None = None
     section: str = "[planned.communities]"
 
 
