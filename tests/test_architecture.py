@@ -50,9 +50,10 @@ def import_graph(package: Path = PACKAGE) -> nx.DiGraph:
 
 
 #: The wings, bottom up: each imports only wings before it (and itself); the private helpers
-#: (``_errors``, ``_atomic``, ``_fork``, ``_geometry``) are below all, the command line above.
+#: (``_errors``, ``_atomic``, ``_fork``, ``_geometry``, ``_database``) are below all, the command
+#: line above.
 WINGS = ("inputs", "streets", "reach", "judge", "outputs", "plan", "run", "cli")
-_BOTTOM = {"_errors", "_atomic", "_fork", "_geometry"}
+_BOTTOM = {"_errors", "_atomic", "_fork", "_geometry", "_database"}
 
 
 def wing_of(module: str) -> str:

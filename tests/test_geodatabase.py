@@ -11,6 +11,7 @@ import shutil
 import subprocess
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
@@ -199,3 +200,45 @@ def test_a_layer_for_a_street_graph_is_refused(study_dir):
     )
     with pytest.raises(InputError, match="layer = 'x', but the file is no road-line layer"):
         network_from_study(load_study(path))
+
+
+def test_water_and_buildings_from_layers_of_a_geodatabase(gdb_study):
+    """[map] water_layer and [residents] buildings_layer name their layers of a .gdb."""
+    import re
+
+    from cjgis.run.runner import layers_from_study
+
+    folder = gdb_study.parent
+    gdb = folder / "基础数据.gdb"
+    river = gpd.read_file(folder / "river.geojson")
+    pyogrio.write_dataframe(river, gdb, layer="水系", driver="OpenFileGDB")
+    text = gdb_study.read_text(encoding="utf-8")
+    drawn = text.replace('water = "river.geojson"', 'water = "基础数据.gdb"\nwater_layer = "水系"')
+    gdb_study.write_text(drawn, encoding="utf-8")
+    water = load_study(gdb_study).map_options["water"]
+    assert isinstance(water, gpd.GeoDataFrame) and len(water) == len(river)
+    assert (
+        water.to_crs(4549).symmetric_difference(river.to_crs(4549)).area.max() < 1.0
+    )  # m², GDB grid
+
+    unnamed = text.replace('water = "river.geojson"', 'water = "基础数据.gdb"')
+    gdb_study.write_text(unnamed, encoding="utf-8")
+    with pytest.raises(InputError, match=r"3 layers \(.*'水系'\) and none named"):
+        load_study(gdb_study).map_options  # noqa: B018 - reading the water is the point
+
+    # residents as community totals spread over the buildings of a .gdb layer (by footprint)
+    totals = re.sub(
+        r"\[residents\][^\[]*",
+        '[residents]\ncommunity_totals = "人口"\nbuildings = "基础数据.gdb"\n'
+        'buildings_layer = "居民楼栋"\n\n',
+        text,
+    )
+    communities = gpd.read_file(gdb, layer="社区边界")
+    communities["人口"] = (np.arange(1, len(communities) + 1) * 1000).astype("int32")
+    pyogrio.write_dataframe(communities, gdb, layer="社区边界", driver="OpenFileGDB")
+    gdb_study.write_text(totals, encoding="utf-8")
+    _, residents, _ = layers_from_study(load_study(gdb_study))
+    home = residents.frame[~residents.frame["living_outside"]]  # [residents_outside] apart
+    assert home["population"].sum() == pytest.approx(communities["人口"].sum())
+    assert home.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).all()
+    assert len(home) == len(gpd.read_file(gdb, layer="居民楼栋"))

@@ -14,6 +14,7 @@ import os
 import re
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from cjgis import __version__
@@ -73,6 +74,7 @@ def _run(study_path: Path, *, quiet: bool, write_map: bool, tiles: dict | None =
         finish=finish,
         map_path=study.map_path if write_map else None,
         gdb_path=study.gdb_path,
+        postgis=study.postgis,
         title=f"cjgis · {study.name}",
         **study.map_options,
     )
@@ -137,6 +139,9 @@ def _site(args: argparse.Namespace) -> int:
         out,
         map_path=study.map_path.with_name(f"{study.map_path.stem}_site.html"),
         gdb_path=out / f"{study.name}_site.gdb" if study.gdb_path else None,
+        postgis=replace(study.postgis, schema=f"{study.postgis.schema}_site")
+        if study.postgis
+        else None,
         title=f"cjgis · {study.name} · 规划后 as planned",
         proposed=suggested_sites_table(site),
         before=site.before,
@@ -144,7 +149,7 @@ def _site(args: argparse.Namespace) -> int:
         **study.map_options,
     )
     chinese = study.facilities.crs  # the planner's own coordinates, e.g. Amap's GCJ-02
-    paths.update(write_site_outputs(site, out, also_crs=chinese, water=study.map.water))
+    paths.update(write_site_outputs(site, out, also_crs=chinese, water=study.map_options["water"]))
     changed = site.changes[site.changes["covered_residents_change"] != 0]
     print("规划前后 before -> after (covered share):")
     for row in changed.itertuples():

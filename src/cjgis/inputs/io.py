@@ -31,6 +31,7 @@ import pyogrio
 import shapely
 from scipy.spatial import cKDTree
 
+from cjgis._database import is_database_url, shown
 from cjgis._errors import input_error
 from cjgis.inputs._validate import (
     empty_rejected,
@@ -44,6 +45,7 @@ from cjgis.inputs._validate import (
 )
 from cjgis.inputs.categories import category_from_text, category_key
 from cjgis.inputs.coords import CHINESE_CRS, in_china, metric_crs_of, to_wgs84_geometries
+from cjgis.inputs.database import DatabaseSource, read_database
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +70,7 @@ class Layer:
 
 
 def read_any(
-    path: str | Path,
+    path: str | Path | DatabaseSource,
     *,
     sheet: str | int | None = None,
     encoding: str | None = None,
@@ -82,7 +84,22 @@ def read_any(
     by default). ``layer`` names the layer of a GeoPackage or an ArcGIS File Geodatabase
     (``.gdb``, a folder); a file of several layers without it is an error listing them.
     A ``_row`` column holds the 1-based data row, as a spreadsheet shows it below the header.
+    A :class:`~cjgis.inputs.database.DatabaseSource` is read from its database (a table or a
+    query; no sheet, encoding or layer).
     """
+    if isinstance(path, DatabaseSource):
+        given = [k for k, v in (("sheet", sheet), ("encoding", encoding), ("layer", layer)) if v]
+        if given:
+            raise input_error(
+                path, f"{' and '.join(given)} given for a database table", "remove them"
+            )
+        return read_database(path)
+    if is_database_url(path):
+        raise input_error(
+            shown(str(path)),
+            "a database URL alone names no layer",
+            'name the table: DatabaseSource(url, table="...") (in a study file, table = "...")',
+        )
     path = Path(path)
     suffix = path.suffix.lower()
     if not (path.is_file() or (suffix == ".gdb" and path.is_dir())):
@@ -124,6 +141,32 @@ def read_any(
     frame = frame.copy()
     frame["_row"] = np.arange(1, len(frame) + 1)
     return frame
+
+
+def source_of(path: str | Path | DatabaseSource) -> Path | DatabaseSource:
+    """Return a file's path as a :class:`~pathlib.Path`; a database source as it is."""
+    return path if isinstance(path, DatabaseSource) else Path(path)
+
+
+def read_water(
+    water: str | Path | gpd.GeoDataFrame | None, *, layer: str | None = None
+) -> gpd.GeoDataFrame | None:
+    """Read ``[map] water`` (rivers, lakes, rail: barriers drawn on the map and figures).
+
+    A path is read as any vector layer (``layer`` names one of a ``.gdb`` or many-layer
+    GeoPackage; a file of several without it stops with their names); a GeoDataFrame is taken
+    as it is; None stays None.
+    """
+    if water is None or isinstance(water, gpd.GeoDataFrame):
+        return water
+    frame = read_any(water, layer=layer)
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.crs is None:
+        raise input_error(
+            water,
+            "[map] water is no GIS layer with a coordinate reference system",
+            "give a GeoPackage, GeoJSON or Shapefile of rivers and lakes with its CRS",
+        )
+    return frame.drop(columns="_row")
 
 
 def _one_layer(path: Path, layer: str | None) -> str | None:
@@ -398,7 +441,9 @@ def _geojson_without_crs(frame: gpd.GeoDataFrame, file: Path) -> bool:
     GDAL reads such a file as WGS84 (RFC 7946); a design institute's export in metres is then
     mislabelled, and the study's ``crs`` is what the coordinates are in.
     """
-    if Path(file).suffix.lower() not in {".geojson", ".json"} or frame.crs is None:
+    if not isinstance(file, str | Path) or Path(file).suffix.lower() not in {".geojson", ".json"}:
+        return False
+    if frame.crs is None:
         return False
     if not frame.crs.equals("EPSG:4326"):
         return False
@@ -490,7 +535,7 @@ def read_communities(
     Layer
         ``community_id``, ``community_name``, ``geometry`` (and the ``totals`` columns).
     """
-    path = Path(path)
+    path = source_of(path)
     frame = read_any(path, encoding=encoding, layer=layer)
     if not isinstance(frame, gpd.GeoDataFrame):
         raise input_error(path, "community boundaries need polygons", "use GeoPackage or GeoJSON")
@@ -727,7 +772,7 @@ def read_residents(  # noqa: PLR0913 - one keyword per column of the study file
         Standard resident columns; rows with missing or negative counts, or unusable
         coordinates, are rejected with the reason. Estimated counts are named in ``note``.
     """
-    path = Path(path)
+    path = source_of(path)
     _need_population(population, households, household_size, path=path, key=section)
     return _residents(
         read_any(path, sheet=sheet, encoding=encoding, layer=layer),
@@ -994,7 +1039,7 @@ def read_facilities(  # noqa: PLR0913 - one keyword per column of the study file
         ``facility_id``, ``name``, ``category``, point ``geometry``; rows without a category or
         without usable coordinates are rejected.
     """
-    path = Path(path)
+    path = source_of(path)
     return _facilities(
         read_any(path, sheet=sheet, encoding=encoding, layer=layer),
         category=category,

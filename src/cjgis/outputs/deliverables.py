@@ -19,6 +19,7 @@ from typing import Any
 
 from cjgis._fork import forked
 from cjgis.judge.analysis import Analysis
+from cjgis.outputs.database import PostgisTarget
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +32,9 @@ def write_all(
     map_path: str | Path | None = None,
     water: str | Path | None = None,
     gdb_path: str | Path | None = None,
+    postgis: PostgisTarget | None = None,
     **map_options: Any,
-) -> dict[str, Path]:
+) -> dict[str, Path | str]:
     """Write tables, layers, scorecard, figures and (with ``map_path``) the map.
 
     Parameters
@@ -53,13 +55,16 @@ def write_all(
     gdb_path : str or pathlib.Path, optional
         Also every layer and table in one ArcGIS File Geodatabase there
         (``[output] formats = ["gpkg", "gdb"]``, :func:`cjgis.outputs.geodatabase.write_gdb`).
+    postgis : PostgisTarget, optional
+        Also every layer and table into PostGIS tables (``[output] postgis``,
+        :func:`cjgis.outputs.database.write_postgis`), in one transaction, after the files.
     **map_options :
         Passed to :func:`cjgis.outputs.maps.gap_map` (``title``, ``basemap``, ``proposed``, ...).
 
     Returns
     -------
-    dict of str to pathlib.Path
-        Every file written, by name (``map`` last).
+    dict of str to pathlib.Path or str
+        Every file written, by name (``map`` last); ``postgis`` names the database and schema.
     """
     from cjgis.outputs.report import in_listed_order, write_service_areas, write_tables
     from cjgis.outputs.scorecard import write_scorecard
@@ -86,6 +91,19 @@ def write_all(
             paths["geodatabase"] = write_gdb(analysis, gdb_path)
         for wait in drawn:
             paths.update(wait())
+    if postgis is not None:  # after the files: a database that refuses leaves them written
+        from cjgis.outputs.database import write_postgis
+
+        standards = analysis.options.standards
+        write_postgis(
+            analysis,
+            postgis.url,
+            run_id=postgis.run_id,
+            schema=postgis.schema,
+            mode=postgis.mode,
+            standards=standards.describe() if standards is not None else "none",
+        )
+        paths["postgis"] = str(postgis)
     return in_listed_order(paths)
 
 

@@ -34,6 +34,7 @@ from cjgis.inputs.categories import (
     met_classes,
     met_colour,
 )
+from cjgis.inputs.io import read_water
 from cjgis.judge.analysis import Analysis, category_blind_spots
 from cjgis.judge.verdict import share_text
 
@@ -131,11 +132,6 @@ def _figure_tolerance_m(communities) -> float:
 def _dashed(colour: str, label: str) -> Line2D:
     """Return a legend entry for a dashed line (barriers, planned roads)."""
     return Line2D([], [], color=colour, linestyle="--", linewidth=2.5, label=label)
-
-
-def read_water(water) -> gpd.GeoDataFrame | None:
-    """``[map] water`` as a layer: read if a path, as given if a GeoDataFrame or None."""
-    return gpd.read_file(water) if isinstance(water, str | Path) else water
 
 
 def _scale_bar(ax, width_m: float) -> None:

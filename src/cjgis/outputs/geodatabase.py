@@ -2,7 +2,8 @@
 
 Hangzhou's planning institutes work in ArcGIS: ``<name>.gdb`` holds the communities, residences,
 facilities, blind spots and service areas, and the coverage and rejected tables, as GDAL's
-OpenFileGDB driver writes them (ArcGIS Pro and QGIS open it). A geodatabase layer holds one
+OpenFileGDB driver writes them (ArcGIS Pro and QGIS open it); :func:`output_layers` names them,
+for the database writer too. A geodatabase layer holds one
 geometry type: a layer of points and polygons (residences given as buildings and as points) is
 written as ``<layer>_points`` and ``<layer>_polygons``, said in the log. Integer counts are
 written as 32-bit integers (what ArcGIS Pro before 3.2 and GDAL 3.6 read), booleans as 0/1.
@@ -21,6 +22,7 @@ import pyogrio
 from cjgis._atomic import atomic_folder
 from cjgis.judge.analysis import Analysis
 from cjgis.outputs.report import community_layer, coverage_for_csv, ready_for_gis
+from cjgis.outputs.scorecard import scorecard_table
 
 log = logging.getLogger(__name__)
 
@@ -49,17 +51,7 @@ def write_gdb(analysis: Analysis, path: str | Path) -> Path:
         ``path``.
     """
     path = Path(path)
-    areas = analysis.service_areas
-    layers: dict[str, pd.DataFrame] = {
-        "communities": community_layer(analysis),
-        "residents": analysis.residents,
-        "facilities": analysis.facilities,
-        "blind_spots": analysis.blind_spots,
-        "service_areas": areas[areas["facility_id"].isna()].drop(columns=["facility_id", "name"]),
-        "facility_areas": areas[areas["facility_id"].notna()],
-        "coverage": coverage_for_csv(analysis.coverage_rows()),
-        "rejected": analysis.rejected,
-    }
+    layers = output_layers(analysis)
     with atomic_folder(path) as tmp:
         for name, frame in layers.items():
             if isinstance(frame, gpd.GeoDataFrame) and len(frame) == 0:
@@ -72,6 +64,29 @@ def write_gdb(analysis: Analysis, path: str | Path) -> Path:
                     _for_gdb(rows), tmp, layer=part, driver="OpenFileGDB", promote_to_multi=multi
                 )
     return path
+
+
+def output_layers(analysis: Analysis) -> dict[str, pd.DataFrame]:
+    """Return every layer and table a geodatabase or a database receives, by name.
+
+    ``communities`` (:func:`~cjgis.outputs.report.community_layer`), ``residents``,
+    ``facilities``, ``blind_spots``,
+    ``service_areas`` (per category), ``facility_areas`` (per facility, where drawn),
+    ``coverage`` (as ``coverage.csv``), ``scorecard`` (the workbook's verdict table,
+    :func:`cjgis.outputs.scorecard.scorecard_table`) and ``rejected``.
+    """
+    areas = analysis.service_areas
+    return {
+        "communities": community_layer(analysis),
+        "residents": analysis.residents,
+        "facilities": analysis.facilities,
+        "blind_spots": analysis.blind_spots,
+        "service_areas": areas[areas["facility_id"].isna()].drop(columns=["facility_id", "name"]),
+        "facility_areas": areas[areas["facility_id"].notna()],
+        "coverage": coverage_for_csv(analysis.coverage_rows()),
+        "scorecard": scorecard_table(analysis),
+        "rejected": analysis.rejected,
+    }
 
 
 def _one_geometry_type(name: str, frame: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:

@@ -45,6 +45,7 @@ from cjgis.inputs.categories import (
     met_colour,
 )
 from cjgis.inputs.coords import from_wgs84_geometries
+from cjgis.inputs.io import read_water
 from cjgis.judge.analysis import Analysis, category_blind_spots
 from cjgis.judge.verdict import share_text
 
@@ -793,7 +794,7 @@ def _add_water(fmap, analysis: Analysis, water, shift: str | None) -> list[tuple
         water = analysis.map_options.get("water")  # as the CLI draws it
     if water is None:
         return []
-    water = gpd.read_file(water) if isinstance(water, str | Path) else water
+    water = read_water(water)
     _water_layer(water, analysis.crs, shift).add_to(fmap)
     return [("水系与障碍 water and barriers", _swatch(f"background:{WATER_COLOUR}"))]
 

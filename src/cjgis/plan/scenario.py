@@ -247,7 +247,8 @@ def write_site_figures(
     site: SiteStudy, output_dir: Path, *, water=None, dpi: int = 150
 ) -> dict[str, Path]:
     """Write one ``figure_site_<id>.png`` per new site, framed on its boundary."""
-    from cjgis.outputs.figures import gap_figure, read_water, save_figure  # matplotlib: on use
+    from cjgis.inputs.io import read_water
+    from cjgis.outputs.figures import gap_figure, save_figure  # matplotlib: on use
 
     water = read_water(water)
     comm = site.after.communities

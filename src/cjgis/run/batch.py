@@ -75,6 +75,7 @@ def run_study(study_path: str | Path, *, base: str | Path | None = None, write_m
             study.output_dir,
             map_path=study.map_path if write_map else None,
             gdb_path=study.gdb_path,
+            postgis=study.postgis,
             title=f"cjgis · {study.name}",
             **study.map_options,
         )

@@ -22,6 +22,7 @@ import pandas as pd
 
 from cjgis._errors import CjgisError, InputError, input_error
 from cjgis.inputs._validate import require_columns
+from cjgis.inputs.database import DatabaseSource
 from cjgis.inputs.demand import (
     combine,
     residents_from_raster,
@@ -87,10 +88,13 @@ def street_graph_from_study(
     else:
         graph = read_street_graph(
             net.path,
-            clip_lonlat=clip_lonlat or (clip_box(study) if is_osm(net.path) else None),
+            clip_lonlat=clip_lonlat or (clip_box(study) if _is_osm(net.path) else None),
             crs=net.crs,
             join_m=net.join_m,
             layer=net.layer,
+            layers=net.layers,
+            bridge_layers=net.bridge_layers,
+            encoding=net.encoding,
         )
     if net.planned is not None:
         roads = read_road_lines(net.planned, section="[network] planned")
@@ -108,7 +112,7 @@ def street_graph_from_study(
 def network_from_study(study: Study) -> Network:
     """Return the study's walking network, from the cache when the sources are unchanged."""
     net, crs = study.network, study.options.crs
-    osm = net.path is not None and is_osm(net.path) and net.path.is_file()
+    osm = _is_osm(net.path) and net.path.is_file()
     clip = clip_box(study) if osm else None  # read once: for the reader and the cache key
 
     def build() -> Network:
@@ -121,11 +125,17 @@ def network_from_study(study: Study) -> Network:
                 source_crs=net.crs,
                 join_m=net.join_m,
                 layer=net.layer,
+                layers=net.layers,
+                bridge_layers=net.bridge_layers,
+                encoding=net.encoding,
             )
         graph = street_graph_from_study(study, clip_lonlat=clip)
         network = network_from_graph(graph, crs=crs, components=net.components)
         return checked_network(network, net.label)
 
+    if isinstance(net.path, DatabaseSource):
+        log.info("%s: road lines from a database, read and built every run (not cached)", net.path)
+        return build()
     if not net.cache or (net.path is not None and not net.path.exists()):
         return build()  # the reader reports a missing file with its fix
     settings = {
@@ -138,6 +148,8 @@ def network_from_study(study: Study) -> Network:
         "place": net.place,
         "bbox": None if net.bbox is None else list(net.bbox),
     }
+    drawing = {"layers": net.layers, "bridge_layers": net.bridge_layers, "encoding": net.encoding}
+    settings.update({k: v for k, v in drawing.items() if v})  # set only: older keys stay valid
     if net.planned is not None:
         settings["planned"] = cache_key(net.planned)
     if clip is not None:
@@ -193,6 +205,8 @@ def read_planned_roads(section: PlannedRoadsSection) -> gpd.GeoDataFrame:
         crs=section.crs,
         encoding=section.encoding,
         layer=section.layer,
+        layers=section.layers,
+        bridge_layers=section.bridge_layers,
         section=section.section,
     )
     named = [c for c in (section.id, section.name, section.grade) if c]
@@ -274,8 +288,14 @@ def _one_crs(table, path) -> str:
     return str(values[0])
 
 
+def _is_osm(path) -> bool:
+    """Whether ``[network] path`` is an OSM extract (a file; not a database source)."""
+    return isinstance(path, Path) and is_osm(path)
+
+
 def _keys_of(section, *, leave_out: tuple[str, ...]) -> dict:
     """Return a study section's keys as keyword arguments of the reader named alike."""
+    leave_out = (*leave_out, "table", "sql")  # in the path, when it is a database source
     return {f.name: getattr(section, f.name) for f in fields(section) if f.name not in leave_out}
 
 
@@ -304,7 +324,9 @@ def _read_residents(r: ResidentsSection, communities: Layer, totals: dict[str, s
         residents = residents_from_totals(
             communities.frame,
             totals,
-            buildings=read_any(r.buildings) if r.buildings is not None else None,
+            buildings=read_any(r.buildings, layer=r.buildings_layer)
+            if r.buildings is not None
+            else None,
             floor_area=r.floor_area,
             grid_m=r.grid_m,
             file=communities.file,
@@ -367,7 +389,7 @@ def check_inputs_exist(study: Study) -> None:
         study.residents.buildings,
         study.facilities.path,
     ]
-    missing = [p for p in named if p is not None and not p.exists()]
+    missing = [p for p in named if isinstance(p, Path) and not p.exists()]
     if not missing:
         return
     sample = any("sample" in p.parts for p in missing)

@@ -9,6 +9,7 @@ the manual's "Study file" (docs/manual/study_file.md).
 from __future__ import annotations
 
 import difflib
+import functools
 import itertools
 import logging
 import tomllib
@@ -16,11 +17,15 @@ from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from cjgis._errors import StudyFileError
+from cjgis._database import check_url, is_database_url, shown
+from cjgis._errors import InputError, StudyFileError
+from cjgis.inputs.database import DatabaseSource
+from cjgis.inputs.io import read_water
 from cjgis.judge.layers import known_categories, unknown_category_fix
 from cjgis.judge.rules import DEFAULT_PROFILE, StandardsChoice
 from cjgis.judge.settings import NOT_ANALYSIS_KEYS, AnalysisOptions
 from cjgis.judge.standards import rules_of
+from cjgis.outputs.database import POSTGIS_MODES, PostgisTarget
 from cjgis.streets.cache import CACHE_DIR
 from cjgis.streets.road_lines import LINE_JOIN_M, PLANNED_JOIN_M
 
@@ -30,6 +35,20 @@ log = logging.getLogger(__name__)
 LAYER_FORMATS = ("gpkg", "gdb")
 #: Field metadata of keys that hold a file or folder path (absolute against the study file).
 _PATH = {"path": True}
+#: A path that may also be a PostgreSQL URL, with ``table`` or ``sql`` beside it
+#: (:class:`~cjgis.inputs.database.DatabaseSource`).
+_PATH_OR_DATABASE = {"path": True, "database": True}
+
+
+def _check_cad_layers(section: Any, name: str) -> None:
+    """Refuse ``layers`` or ``bridge_layers`` that are not lists of CAD layer names."""
+    for key in ("layers", "bridge_layers"):
+        value = getattr(section, key)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise StudyFileError(
+                f"{name} {key} = {value!r}: a list of CAD layer names. Fix: write e.g. "
+                f'{key} = ["{"桥梁" if key == "bridge_layers" else "道路中心线"}"]'
+            )
 
 
 @dataclass(frozen=True)
@@ -48,9 +67,11 @@ class NetworkSection:
     road lines; ``planned`` road lines join streets within ``planned_join_m``;
     ``clip_margin_m`` grows the communities' box an OSM extract is clipped to;
     ``components`` keeps the major connected pieces (``"major"``), the largest, or all.
+    A CAD drawing (``.dxf``) names its road layers in ``layers`` and bridges in
+    ``bridge_layers``.
     """
 
-    path: Path | None = field(default=None, metadata=_PATH)
+    path: Path | DatabaseSource | None = field(default=None, metadata=_PATH_OR_DATABASE)
     place: str | None = None
     bbox: tuple[float, float, float, float] | None = None
     crs: str | None = None
@@ -60,8 +81,16 @@ class NetworkSection:
     planned_join_m: float = PLANNED_JOIN_M
     components: str = "major"
     layer: str | None = None
+    layers: list[str] = field(default_factory=list)
+    bridge_layers: list[str] = field(default_factory=list)
+    encoding: str | None = None
+    table: str | None = None
+    sql: str | None = None
     cache: bool = True
     cache_dir: Path = field(default=CACHE_DIR, metadata=_PATH)
+
+    def __post_init__(self) -> None:
+        _check_cad_layers(self, "[network]")
 
     @property
     def label(self) -> str:
@@ -75,12 +104,14 @@ class NetworkSection:
 class CommunitiesSection:
     """``[communities]``: the boundaries and their id and name columns."""
 
-    path: Path = field(metadata=_PATH)
+    path: Path | DatabaseSource = field(metadata=_PATH_OR_DATABASE)
     id: str
     name: str
     crs: str | None = None
     encoding: str | None = None
     layer: str | None = None
+    table: str | None = None
+    sql: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -96,13 +127,15 @@ class ResidentColumns:
     sheet: str | int | None = None
     encoding: str | None = None
     layer: str | None = None
+    table: str | None = None
+    sql: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class OutsideSection(ResidentColumns):
     """``[residents_outside]``: residents living away from their community (安置在外)."""
 
-    path: Path = field(metadata=_PATH)
+    path: Path | DatabaseSource = field(metadata=_PATH_OR_DATABASE)
     population: str
     community: str
 
@@ -111,7 +144,7 @@ class OutsideSection(ResidentColumns):
 class ResidentsSection(ResidentColumns):
     """``[residents]``: exactly one of a layer (path), a raster, or community totals."""
 
-    path: Path | None = field(default=None, metadata=_PATH)
+    path: Path | DatabaseSource | None = field(default=None, metadata=_PATH_OR_DATABASE)
     population: str = "population"
     villagers: str | None = None
     renters: str | None = None
@@ -119,6 +152,7 @@ class ResidentsSection(ResidentColumns):
     raster: Path | None = field(default=None, metadata=_PATH)
     community_totals: str | None = None
     buildings: Path | None = field(default=None, metadata=_PATH)
+    buildings_layer: str | None = None
     floor_area: str | None = None
     grid_m: float = 50.0
     outside: OutsideSection | None = None
@@ -136,7 +170,7 @@ class ResidentsSection(ResidentColumns):
 class FacilitiesSection:
     """``[facilities]``: the facility file and the columns cjgis should read."""
 
-    path: Path = field(metadata=_PATH)
+    path: Path | DatabaseSource = field(metadata=_PATH_OR_DATABASE)
     category: str | None = None
     name: str | None = None
     id: str | None = None
@@ -148,6 +182,8 @@ class FacilitiesSection:
     sheet: str | int | None = None
     encoding: str | None = None
     layer: str | None = None
+    table: str | None = None
+    sql: str | None = None
 
 
 @dataclass(frozen=True)
@@ -157,6 +193,10 @@ class OutputSection:
     dir: Path | None = field(default=None, metadata=_PATH)
     map: Path | None = field(default=None, metadata=_PATH)
     formats: list[str] = field(default_factory=lambda: ["gpkg"])
+    postgis: str | None = None
+    schema: str = "cjgis"
+    postgis_mode: str = "replace"
+    run_id: str | None = None
 
     def __post_init__(self) -> None:
         if self.map is not None and Path(self.map).suffix.lower() not in (".html", ".htm"):
@@ -175,6 +215,35 @@ class OutputSection:
                 'formats = ["gpkg"] (the default) or formats = ["gpkg", "gdb"] (also one ArcGIS '
                 "File Geodatabase of every layer)"
             )
+        if self.postgis is not None and not is_database_url(self.postgis):
+            raise StudyFileError(
+                f"[output] postgis = {self.postgis!r} is no database URL. Fix: write postgis = "
+                '"postgresql://user@host:5432/db" (the password in PGPASSWORD or ~/.pgpass)'
+            )
+        wrong = None if self.postgis is None else check_url(self.postgis)
+        if wrong is not None:
+            raise StudyFileError(f"[output] postgis = {shown(str(self.postgis))!r}: {wrong}")
+        if self.postgis_mode not in POSTGIS_MODES:
+            raise StudyFileError(
+                f"[output] postgis_mode = {self.postgis_mode!r}. Fix: write "
+                f"{' or '.join(repr(m) for m in POSTGIS_MODES)} (replace: the tables hold this "
+                "run only; append: other runs' rows stay)"
+            )
+        if not self.schema or not isinstance(self.schema, str):
+            raise StudyFileError(
+                f'[output] schema = {self.schema!r}. Fix: name a schema, e.g. schema = "cjgis"'
+            )
+
+    def postgis_target(self, study_name: str) -> PostgisTarget | None:
+        """Where ``[output] postgis`` writes, or None; the run id is the study's name unless set."""
+        if self.postgis is None:
+            return None
+        return PostgisTarget(
+            self.postgis,
+            schema=self.schema,
+            run_id=self.run_id or study_name,
+            mode=self.postgis_mode,
+        )
 
 
 @dataclass(frozen=True)
@@ -185,6 +254,7 @@ class MapSection:
     tianditu_key: str | None = None
     self_contained: bool = True
     water: Path | None = field(default=None, metadata=_PATH)
+    water_layer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -218,7 +288,12 @@ class PlannedRoadsSection:
     grade: str | None = None
     encoding: str | None = None
     layer: str | None = None
+    layers: list[str] = field(default_factory=list)
+    bridge_layers: list[str] = field(default_factory=list)
     section: str = "[planned.roads]"
+
+    def __post_init__(self) -> None:
+        _check_cad_layers(self, self.section)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -231,7 +306,7 @@ class PlannedResidentsSection(ResidentColumns):
     estimates (规划建议值), named in the log and in the residences' ``note``.
     """
 
-    path: Path = field(metadata=_PATH)
+    path: Path | DatabaseSource = field(metadata=_PATH_OR_DATABASE)
     population: str | None = None
     villagers: str | None = None
     renters: str | None = None
@@ -380,6 +455,7 @@ class Study:
     siting: SitingSection
     sweep: SweepSection
     output_formats: tuple[str, ...] = ("gpkg",)
+    postgis: PostgisTarget | None = None
 
     @property
     def gdb_path(self) -> Path | None:
@@ -413,10 +489,16 @@ class Study:
 
         return f"<pre>{html.escape(repr(self))}</pre>"
 
-    @property
+    @functools.cached_property
     def map_options(self) -> dict[str, Any]:
-        """Keyword arguments of :func:`cjgis.outputs.maps.gap_map` from ``[map]``."""
-        return {f.name: getattr(self.map, f.name) for f in fields(self.map)}
+        """Keyword arguments of :func:`cjgis.outputs.maps.gap_map` from ``[map]``.
+
+        ``water`` is read here, once (its ``water_layer`` checked), for the map and figures.
+        """
+        options = {f.name: getattr(self.map, f.name) for f in fields(self.map)}
+        layer = options.pop("water_layer")
+        options["water"] = read_water(self.map.water, layer=layer)
+        return options
 
 
 def _check_keys(data: dict[str, Any], file: Path) -> None:
@@ -471,6 +553,11 @@ def _planned(
             values[key] = value
         elif isinstance(value, dict):
             values[key] = _section(cls, value, base, file=file, name=f"planned.{key}")
+        elif isinstance(value, str) and is_database_url(value):
+            raise StudyFileError(
+                f"{file}: [planned] {key} = {shown(value)!r} names a database but no table. Fix: "
+                f'write a [planned.{key}] table with path = "..." and table = "..."'
+            )
         elif isinstance(value, str):
             values[key] = _planned_path(cls, (base / value).resolve(), existing.get(key), key)
         else:
@@ -514,7 +601,8 @@ def _planned_path(cls: type, path: Path, existing: Any, key: str) -> Any:
     if existing is None:  # roads: no counterpart
         return cls(path=path, section=f"[planned] {key}")
     names = {f.name for f in fields(cls)} & {f.name for f in fields(existing)}
-    keys = {n: getattr(existing, n) for n in names if n not in ("path", "section", "community")}
+    own = ("path", "section", "community", "table", "sql")  # the bare path replaces the source
+    keys = {n: getattr(existing, n) for n in names if n not in own}
     return cls(path=path, section=section, **keys)
 
 
@@ -598,7 +686,9 @@ def _section(cls: type, body: dict[str, Any], base: Path, *, file: Path, name: s
         if f.name not in values:
             continue
         value = values[f.name]
-        if f.metadata.get("path") and isinstance(value, str):
+        if f.metadata.get("path") and is_database_url(value):
+            values[f.name] = _database_source(values, f, file=file, name=name)
+        elif f.metadata.get("path") and isinstance(value, str):
             values[f.name] = (base / value).resolve()
         elif f.type in ("float", "float | None") and not isinstance(value, bool):
             try:
@@ -619,7 +709,36 @@ def _section(cls: type, body: dict[str, Any], base: Path, *, file: Path, name: s
                     "Fix: write e.g. [0.8, 1.0, 1.2]"
                 )
             values[f.name] = [float(v) for v in value]
+    if not is_database_url(body.get("path")):
+        given = [k for k in ("table", "sql") if values.get(k) is not None]
+        if given:
+            raise StudyFileError(
+                f"{file}: [{name}] {given[0]} = {values[given[0]]!r} names a database table, "
+                'but path is no database URL. Fix: write path = "postgresql://user@host/db", '
+                'or layer = "..." for a layer of a GeoPackage or .gdb'
+            )
     return cls(**values)
+
+
+def _database_source(values: dict[str, Any], key: Any, *, file: Path, name: str):
+    """Return ``path``, ``table`` and ``sql`` of a section as one database source, checked."""
+    url = values[key.name]
+    if not key.metadata.get("database"):
+        raise StudyFileError(
+            f"{file}: [{name}] {key.name} = {shown(url)!r}: this key reads files only. Fix: export "
+            "the table to a GeoPackage; database tables are read by [communities], [residents], "
+            "[residents_outside], [facilities] and [planned] layers"
+        )
+    others = [k for k in ("layer", "sheet", "encoding") if values.get(k) is not None]
+    if others:
+        raise StudyFileError(
+            f"{file}: [{name}] {others[0]} is given beside a database URL. Fix: remove it "
+            "(a database layer is named by table or sql)"
+        )
+    try:
+        return DatabaseSource(url, table=values.get("table"), sql=values.get("sql"))
+    except InputError as exc:
+        raise StudyFileError(f"{file}: [{name}] path: {exc}") from None
 
 
 def _with_standards(options: AnalysisOptions, data: dict[str, Any], base: Path, *, file: Path):
@@ -734,6 +853,7 @@ def load_study(path: str | Path, *, analysis: dict[str, float] | None = None) ->
         output_dir=output.dir or Path("data/processed") / name,
         map_path=output.map or Path("maps") / f"{name}.html",
         output_formats=tuple(output.formats),
+        postgis=output.postgis_target(name),
         map=section("map", MapSection),
         planned=planned,
         siting=section("siting", SitingSection),

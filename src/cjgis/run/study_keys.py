@@ -22,7 +22,7 @@ KEY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "network": {
         "path": (
-            "street network file: osmnx GraphML, OSM XML (`.osm`), OSM PBF (`.osm.pbf`, clipped to the study area), or road lines (`.gpkg`/`.shp`/`.geojson`); see Street networks (路网), in {doc}`/manual/networks_and_standards`. One of `path`, `place`, `bbox`",
+            "street network file: osmnx GraphML, OSM XML (`.osm`), OSM PBF (`.osm.pbf`, clipped to the study area), or road lines (`.gpkg`/`.gdb`/`.shp`/`.geojson`, a CAD drawing `.dxf` with `layers`, or a PostGIS table `postgresql://...` with `table`/`sql`); see Street networks (路网), in {doc}`/manual/networks_and_standards`. One of `path`, `place`, `bbox`",
             "—",
         ),
         "place": (
@@ -69,10 +69,30 @@ KEY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
             "road lines: the layer to read from a GeoPackage or an ArcGIS File Geodatabase (`.gdb`) holding several",
             "the only layer",
         ),
+        "layers": (
+            'the CAD layers of a DXF drawing (`path = "道路.dxf"`) that hold road centre lines, e.g. `["道路中心线"]`: their lines, polylines and arcs become road lines, split and joined as any others; other entities (text, hatches) are left out, said in the log. A drawing without them stops with its layers. Chinese layer names are read as the drawing is encoded (UTF-8 from AutoCAD 2007 on, else its code page, e.g. ANSI_936); give `encoding = "gbk"` where its header is wrong. A drawing has no CRS: give `crs`, usually `"EPSG:4549"` (CGCS2000 3° GK, 120°E)',
+            "`[]`",
+        ),
+        "bridge_layers": (
+            "CAD layers of bridges and footbridges: their lines are kept whole where they cross a road (no junction there), joined at their ends only, and take no residents or facilities",
+            "`[]`",
+        ),
+        "encoding": (
+            "text encoding of a road-line shapefile's attributes or a DXF drawing's layer names (`\"gbk\"`)",
+            "guessed",
+        ),
+        "table": (
+            'with `path = "postgresql://user@host:5432/db"`: the table of road lines (a PostGIS line geometry, `"schema.name"`), split and joined as a road-line file; a `bridge` column (yes/no) keeps bridges whole. Read and built every run (not cached)',
+            "—",
+        ),
+        "sql": (
+            "with a database `path`: a query of road lines instead of a table",
+            "—",
+        ),
     },
     "communities": {
         "path": (
-            "community boundaries: GeoPackage, GeoJSON or Shapefile of polygons",
+            "community boundaries: GeoPackage, GeoJSON, Shapefile or File Geodatabase of polygons, or a PostgreSQL/PostGIS database (`postgresql://user@host/db`, with `table` or `sql`)",
             "required",
         ),
         "id": (
@@ -94,6 +114,14 @@ KEY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
         "layer": (
             'the layer to read from a GeoPackage or an ArcGIS File Geodatabase (`path = "基础数据.gdb"`, a folder) holding several; without it a file of several layers stops with their names',
             "the only layer",
+        ),
+        "table": (
+            'with `path = "postgresql://user@host:5432/db"`: the table or view to read, `"name"` or `"schema.name"` (a PostGIS geometry column gives the CRS by its SRID; a table without one is read as a table of lon/lat columns). A table that is not there stops with the tables there are. The password is never in the study file: PGPASSWORD or `~/.pgpass`',
+            "—",
+        ),
+        "sql": (
+            "with a database `path`: a query instead of a table (`sql = \"SELECT * FROM 设施 WHERE 状态 = '在用'\"`), at most one geometry column; exactly one of `table` and `sql`",
+            "—",
         ),
     },
     "residents": {
@@ -132,6 +160,10 @@ KEY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
         "buildings": (
             "with `community_totals`: residential buildings to spread the totals over, by `floor_area` (column) or footprint area",
             "—",
+        ),
+        "buildings_layer": (
+            'the layer of `buildings` where the file holds several (`buildings_layer = "建筑"` in a `.gdb`)',
+            "the only layer",
         ),
         "floor_area": (
             "with `community_totals`: residential buildings to spread the totals over, by `floor_area` (column) or footprint area",
@@ -172,6 +204,14 @@ KEY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
         "layer": (
             'the layer to read from a GeoPackage or an ArcGIS File Geodatabase (`path = "基础数据.gdb"`, a folder) holding several; without it a file of several layers stops with their names',
             "the only layer",
+        ),
+        "table": (
+            'with `path = "postgresql://user@host:5432/db"`: the table or view to read, `"name"` or `"schema.name"` (a PostGIS geometry column gives the CRS by its SRID; a table without one is read as a table of lon/lat columns). A table that is not there stops with the tables there are. The password is never in the study file: PGPASSWORD or `~/.pgpass`',
+            "—",
+        ),
+        "sql": (
+            "with a database `path`: a query instead of a table (`sql = \"SELECT * FROM 设施 WHERE 状态 = '在用'\"`), at most one geometry column; exactly one of `table` and `sql`",
+            "—",
         ),
     },
     "residents_outside": {
@@ -222,7 +262,7 @@ KEY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "facilities": {
         "path": (
-            "facility points (layer), or CSV/XLSX with longitude/latitude columns",
+            "facility points (layer), or CSV/XLSX with longitude/latitude columns, or a PostgreSQL/PostGIS database (`postgresql://user@host/db`, with `table` or `sql`)",
             "required",
         ),
         "category": (
@@ -269,6 +309,14 @@ KEY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
             'the layer to read from a GeoPackage or an ArcGIS File Geodatabase (`path = "基础数据.gdb"`, a folder) holding several; without it a file of several layers stops with their names',
             "the only layer",
         ),
+        "table": (
+            'with `path = "postgresql://user@host:5432/db"`: the table or view to read, `"name"` or `"schema.name"` (a PostGIS geometry column gives the CRS by its SRID; a table without one is read as a table of lon/lat columns). A table that is not there stops with the tables there are. The password is never in the study file: PGPASSWORD or `~/.pgpass`',
+            "—",
+        ),
+        "sql": (
+            "with a database `path`: a query instead of a table (`sql = \"SELECT * FROM 设施 WHERE 状态 = '在用'\"`), at most one geometry column; exactly one of `table` and `sql`",
+            "—",
+        ),
     },
     "standards": {
         "profile": (
@@ -300,6 +348,22 @@ KEY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
         "formats": (
             'formats of the layer outputs: `["gpkg"]`, or `["gpkg", "gdb"]` to write every layer and table (communities, residences, facilities, blind spots, service areas, coverage, rejected rows) also into one ArcGIS File Geodatabase `<name>.gdb` in the output folder (`<name>_site.gdb` for `cjgis site`); a layer of points and polygons becomes `<layer>_points` and `<layer>_polygons`',
             '`["gpkg"]`',
+        ),
+        "postgis": (
+            'also write every layer and table (those of `formats`, the scorecard, and a `runs` table: when, which cjgis, which standards) into a PostgreSQL/PostGIS database, `"postgresql://user@host:5432/db"`, in one transaction: a run that fails leaves the tables as they were. The password from PGPASSWORD or `~/.pgpass`, never here. `cjgis site` writes its as-planned run into `<schema>_site`',
+            "—",
+        ),
+        "schema": (
+            "the database schema the tables go into; made if missing",
+            '`"cjgis"`',
+        ),
+        "postgis_mode": (
+            '`"replace"`: the tables hold this run only; `"append"`: the rows of other runs stay and this run id\'s rows are replaced',
+            '`"replace"`',
+        ),
+        "run_id": (
+            "the run's name in every row of the database tables (the first column, `run_id`)",
+            "the study's name",
         ),
     },
     "planned": {
@@ -352,6 +416,14 @@ KEY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
         "layer": (
             'the layer to read from a GeoPackage or an ArcGIS File Geodatabase (`path = "基础数据.gdb"`, a folder) holding several; without it a file of several layers stops with their names',
             "the only layer",
+        ),
+        "layers": (
+            'the CAD layers of a DXF drawing (`path = "道路.dxf"`) that hold road centre lines, e.g. `["道路中心线"]`: their lines, polylines and arcs become road lines, split and joined as any others; other entities (text, hatches) are left out, said in the log. A drawing without them stops with its layers. Chinese layer names are read as the drawing is encoded (UTF-8 from AutoCAD 2007 on, else its code page, e.g. ANSI_936); give `encoding = "gbk"` where its header is wrong. A drawing has no CRS: give `crs`, usually `"EPSG:4549"` (CGCS2000 3° GK, 120°E)',
+            "`[]`",
+        ),
+        "bridge_layers": (
+            "CAD layers of bridges and footbridges: their lines are kept whole where they cross a road (no junction there), joined at their ends only, and take no residents or facilities",
+            "`[]`",
         ),
     },
     "planned.residents": {
@@ -447,6 +519,14 @@ KEY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
             'the layer to read from a GeoPackage or an ArcGIS File Geodatabase (`path = "基础数据.gdb"`, a folder) holding several; without it a file of several layers stops with their names',
             "the only layer",
         ),
+        "table": (
+            'with `path = "postgresql://user@host:5432/db"`: the table or view to read, `"name"` or `"schema.name"` (a PostGIS geometry column gives the CRS by its SRID; a table without one is read as a table of lon/lat columns). A table that is not there stops with the tables there are. The password is never in the study file: PGPASSWORD or `~/.pgpass`',
+            "—",
+        ),
+        "sql": (
+            "with a database `path`: a query instead of a table (`sql = \"SELECT * FROM 设施 WHERE 状态 = '在用'\"`), at most one geometry column; exactly one of `table` and `sql`",
+            "—",
+        ),
     },
     "siting": {
         "k": (
@@ -504,6 +584,10 @@ KEY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
         "water": (
             "rivers, lakes, rail or other barriers (any vector layer), drawn light blue on the map and the figures: the cause of a gap made visible",
             "—",
+        ),
+        "water_layer": (
+            'the layer of `water` to draw, where the file holds several (a `.gdb` or GeoPackage: `water_layer = "水系"`); without it such a file stops with their names',
+            "the only layer",
         ),
     },
 }

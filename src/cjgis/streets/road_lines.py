@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -32,8 +33,10 @@ from scipy.spatial import cKDTree
 from shapely.ops import substring
 
 from cjgis._errors import InputError, input_error
+from cjgis.inputs.cad import read_dxf_lines
 from cjgis.inputs.coords import metric_crs_for, metric_crs_of, projector
-from cjgis.inputs.io import read_any, with_crs
+from cjgis.inputs.database import DatabaseSource
+from cjgis.inputs.io import read_any, source_of, with_crs
 from cjgis.streets.network import (
     WALK_TAGS,
     Network,
@@ -45,7 +48,7 @@ from cjgis.streets.network import (
 log = logging.getLogger(__name__)
 
 #: Suffixes of road-line layers.
-LINE_SUFFIXES = frozenset({".gpkg", ".gdb", ".shp", ".geojson", ".json"})
+LINE_SUFFIXES = frozenset({".gpkg", ".gdb", ".shp", ".geojson", ".json", ".dxf"})
 #: Road-line columns carried to the graph (the walk filter reads them).
 _LINE_TAGS = ("highway", "name", "access", "tunnel", "bridge", *WALK_TAGS)
 #: Road-line ends that stop this close to another line are joined to it (``[network] join_m``).
@@ -59,25 +62,32 @@ MERGE_M = 0.05
 
 
 def read_road_lines(
-    path: str | Path,
+    path: str | Path | DatabaseSource,
     *,
     crs: str | None = None,
     encoding: str | None = None,
     layer: str | None = None,
+    layers: Sequence[str] = (),
+    bridge_layers: Sequence[str] = (),
     section: str = "[network]",
 ) -> gpd.GeoDataFrame:
-    """Read a road-line layer, checking it holds lines with a CRS.
+    """Read a road-line layer or a CAD drawing's road lines, checking they are lines with a CRS.
 
     Parameters
     ----------
     path : str or pathlib.Path
-        GeoPackage, Shapefile or GeoJSON of LineStrings / MultiLineStrings.
+        GeoPackage, File Geodatabase, Shapefile or GeoJSON of LineStrings /
+        MultiLineStrings, a DXF drawing (:func:`cjgis.inputs.cad.read_dxf_lines`), or a
+        PostGIS table or query (:class:`~cjgis.inputs.database.DatabaseSource`).
     crs : str, optional
-        CRS of the coordinates if the file declares none (``"gcj02"`` and ``"bd09"`` too).
+        CRS of the coordinates if the file declares none (``"gcj02"`` and ``"bd09"`` too; a
+        drawing declares none: usually ``"EPSG:4549"``, CGCS2000 3° GK at 120°E).
     encoding : str, optional
-        Text encoding of a shapefile's attributes (``"gbk"``); guessed if absent.
+        Text encoding of a shapefile's attributes or a drawing's layer names (``"gbk"``).
     layer : str, optional
         The layer of a GeoPackage or File Geodatabase (``.gdb``) holding several.
+    layers, bridge_layers : sequence of str, optional
+        A drawing's CAD layers of road centre lines, and of bridges (``bridge = "yes"``).
     section : str, optional
         The study-file section that names the file, named in errors (where ``crs`` goes).
 
@@ -86,8 +96,13 @@ def read_road_lines(
     geopandas.GeoDataFrame
         One row per input row (with ``_row``), in WGS84.
     """
-    path = Path(path)
-    frame = read_any(path, encoding=encoding, layer=layer)
+    path = source_of(path)
+    if isinstance(path, Path) and path.suffix.lower() == ".dxf":
+        frame = read_dxf_lines(
+            path, layers=layers, bridge_layers=bridge_layers, encoding=encoding, section=section
+        )
+    else:
+        frame = read_any(path, encoding=encoding, layer=layer)
     if not isinstance(frame, gpd.GeoDataFrame) or len(frame) == 0:
         raise input_error(path, "no road lines in the layer", "give a layer of LineStrings")
     frame = with_crs(frame, crs, file=path, key=section)
@@ -110,12 +125,14 @@ def graph_from_lines(
     """Build a routable graph from road lines: split at crossings, join near-misses.
 
     Drawn road lines rarely share nodes the way a routing graph needs. Here every line is
-    projected to metres, each line end that stops short of another line by at most
-    ``join_m`` gets a connector to the nearest point of that line, and all lines and
-    connectors are split where they cross, touch or share a vertex (a union on a
-    :data:`GRID_M` grid, so near-touches within a centimetre become one node). Every crossing
-    becomes a junction: a drawing that puts a bridge over a road without a tag must be split
-    by hand.
+    projected to metres, each line end that stops short of a line at grade by at most
+    ``join_m`` gets a connector to the nearest point of that line, and the lines at grade and
+    the connectors are split where they cross, touch or share a vertex (a union on a
+    :data:`GRID_M` grid, so near-touches within a centimetre become one node). Bridges and
+    tunnels (``bridge``/``tunnel`` other than no, or ``layer`` other than 0; a CAD drawing's
+    bridge layers, ``[network] bridge_layers``) stay whole: they cross everything without a
+    junction, join at their ends only, and take no attachments (``elevated``). A drawing that
+    puts a bridge over a road with no such mark must mark it, or every crossing is a junction.
 
     Parameters
     ----------
@@ -139,21 +156,13 @@ def graph_from_lines(
     rows = lines["_row"].to_numpy() if "_row" in lines else np.arange(1, len(lines) + 1)
     parts = lines.assign(_row=rows).to_crs(metric).explode(ignore_index=True)
     geoms = parts.geometry.to_numpy()
-    joins, connectors = _close_gaps(geoms, parts["_row"].to_numpy(), join_m=join_m)
-    pieces = shapely.get_parts(
-        shapely.union_all(np.concatenate([geoms, connectors]), grid_size=GRID_M)
-    )
-    pieces = pieces[shapely.length(pieces) > 0]
+    over = _structures(parts)
+    joins, connectors = _close_gaps(geoms, parts["_row"].to_numpy(), join_m=join_m, over=over)
+    # lines at grade split at every crossing and where a structure's end lands on them
+    landings = shapely.get_point(geoms[over], [[0], [-1]]).ravel() if over.any() else []
+    pieces, source = _planned_pieces(geoms, ~over, connectors, list(landings))
     # each piece takes the tags of the line it lies on (connectors: a plain footway)
     tags = [c for c in _LINE_TAGS if c in parts.columns]
-    source_tree = shapely.STRtree(geoms)
-    mid = shapely.line_interpolate_point(pieces, 0.5, normalized=True)
-    (piece_idx, line_idx), dist = source_tree.query_nearest(
-        mid, return_distance=True, all_matches=False
-    )
-    source = np.full(len(pieces), -1)
-    on_line = dist <= 2 * GRID_M
-    source[piece_idx[on_line]] = line_idx[on_line]
 
     keys, node_of = _cluster_ends(pieces, tolerance_m=MERGE_M)
     graph = nx.MultiDiGraph(crs=metric.to_string())
@@ -167,16 +176,20 @@ def graph_from_lines(
             osmid = int(row["_row"])
         else:
             attrs, osmid = {"highway": "footway", "name": "gap joined"}, 0
+        if source[p] >= 0 and over[source[p]]:
+            attrs["elevated"] = True  # walked along, entered at its ends only
         attrs.update(length=float(geom.length), oneway=False, osmid=osmid)
         graph.add_edge(u, v, geometry=geom, reversed=False, **attrs)
         graph.add_edge(v, u, geometry=shapely.reverse(geom), reversed=True, **attrs)
     log.info(
-        "road lines: %d rows -> %d edges, %d nodes; %d gaps up to %.1f m joined",
+        "road lines: %d rows -> %d edges, %d nodes; %d gaps up to %.1f m joined; "
+        "%d bridge or tunnel lines kept whole",
         len(lines),
         len(pieces),
         len(keys),
         len(joins),
         join_m,
+        int(over.sum()),
     )
     return graph, joins
 
@@ -197,15 +210,21 @@ def _cluster_ends(pieces: np.ndarray, *, tolerance_m: float) -> tuple[np.ndarray
 
 
 def _close_gaps(
-    geoms: np.ndarray, rows: np.ndarray, *, join_m: float
+    geoms: np.ndarray, rows: np.ndarray, *, join_m: float, over: np.ndarray | None = None
 ) -> tuple[pd.DataFrame, np.ndarray]:
-    """Connectors from line ends to other lines within ``join_m`` they do not yet touch."""
+    """Connectors from line ends to other lines within ``join_m`` they do not yet touch.
+
+    With ``over`` (bridges and tunnels), a connector only reaches a line at grade: an end
+    never joins the side of a structure, which is entered at its ends only.
+    """
     tree = shapely.STRtree(geoms)
     records, connectors, seen = [], [], set()
     for which, k in (("start", 0), ("end", -1)):
         points = shapely.get_point(geoms, k)
         point_idx, line_idx = tree.query(points, predicate="dwithin", distance=join_m)
         other = point_idx != line_idx
+        if over is not None:
+            other &= ~over[line_idx]
         point_idx, line_idx = point_idx[other], line_idx[other]
         gap = shapely.distance(points[point_idx], geoms[line_idx])
         frame = pd.DataFrame({"p": point_idx, "line": line_idx, "gap": gap})
@@ -440,9 +459,14 @@ def _planned_pieces(lines, grade, connectors, crossings) -> tuple[np.ndarray, np
     flat = np.concatenate([lines[grade], connectors]) if len(connectors) else lines[grade]
     pieces = shapely.get_parts(shapely.union_all(flat, grid_size=GRID_M)) if len(flat) else []
     pieces = [p for p in pieces if p.length > 0]
-    if crossings:
-        cuts = shapely.MultiPoint(crossings)
-        pieces = [part for p in pieces for part in _split_at(p, cuts)]
+    if crossings and pieces:  # only the pieces a cut lies on are split (a tree finds them)
+        cuts = np.array(crossings, dtype=object)
+        cut_idx, piece_idx = shapely.STRtree(pieces).query(
+            cuts, predicate="dwithin", distance=GRID_M
+        )
+        on = pd.Series(cut_idx).groupby(piece_idx).agg(list)
+        split = {p: _split_at(pieces[p], shapely.MultiPoint(list(cuts[c]))) for p, c in on.items()}
+        pieces = [part for i, p in enumerate(pieces) for part in split.get(i, [p])]
     pieces = np.array([*pieces, *lines[~grade]], dtype=object)
     mid = shapely.line_interpolate_point(pieces, 0.5, normalized=True)
     tree = shapely.STRtree(lines)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +31,7 @@ import shapely
 
 from cjgis._errors import InputError, input_error
 from cjgis.inputs.coords import metric_crs_for, metric_crs_of, projector, resolve_metric_crs
+from cjgis.inputs.database import DatabaseSource
 from cjgis.streets.cache import CACHE_DIR
 from cjgis.streets.network import (
     WALK_TAGS,
@@ -66,19 +67,23 @@ def is_osm(path: Path) -> bool:
 
 
 def read_street_graph(
-    path: str | Path,
+    path: str | Path | DatabaseSource,
     *,
     clip_lonlat: tuple[float, float, float, float] | None = None,
     crs: str | None = None,
     join_m: float = LINE_JOIN_M,
     layer: str | None = None,
+    layers: Sequence[str] = (),
+    bridge_layers: Sequence[str] = (),
+    encoding: str | None = None,
 ) -> nx.MultiDiGraph:
     """Read a street network file as an osmnx-style graph, with a clear error if it cannot be.
 
     Parameters
     ----------
-    path : str or pathlib.Path
-        GraphML, OSM XML, OSM PBF or a road-line layer (see the module docstring).
+    path : str or pathlib.Path or DatabaseSource
+        GraphML, OSM XML, OSM PBF or a road-line layer (see the module docstring), or road
+        lines in a PostGIS table or query (:class:`~cjgis.inputs.database.DatabaseSource`).
     clip_lonlat : tuple of float, optional
         ``(west, south, east, north)`` in WGS84: a PBF extract keeps only ways with a node
         inside it (a city extract is clipped to the study area). Other sources ignore it.
@@ -88,6 +93,11 @@ def read_street_graph(
         Road-line ends within this distance of another line are joined to it.
     layer : str, optional
         The layer of road lines in a GeoPackage or File Geodatabase holding several.
+    layers, bridge_layers : sequence of str, optional
+        The CAD layers of a DXF drawing holding road centre lines, and those of bridges
+        (kept whole where they cross a road), see :func:`cjgis.inputs.cad.read_dxf_lines`.
+    encoding : str, optional
+        Text encoding of a shapefile's attributes or a DXF drawing's layer names (``"gbk"``).
 
     Returns
     -------
@@ -96,13 +106,25 @@ def read_street_graph(
     """
     import osmnx as ox  # lazy: heavy import only where a network file is read
 
+    if isinstance(path, DatabaseSource):  # road lines in a PostGIS table or query
+        graph, joins = graph_from_lines(read_road_lines(path, crs=crs), join_m=join_m)
+        log_joins(path, joins)
+        return graph
     path = Path(path)
     suffix = path.suffix.lower()
     if not (path.is_file() or (suffix == ".gdb" and path.is_dir())):
         raise input_error(path, "street network file not found", "check [network] path")
-    _check_layer(path, layer)
+    _check_layer(path, layer, cad=bool(layers or bridge_layers))
     if suffix in LINE_SUFFIXES:
-        graph, joins = graph_from_lines(read_road_lines(path, crs=crs, layer=layer), join_m=join_m)
+        lines = read_road_lines(
+            path,
+            crs=crs,
+            layer=layer,
+            layers=layers,
+            bridge_layers=bridge_layers,
+            encoding=encoding,
+        )
+        graph, joins = graph_from_lines(lines, join_m=join_m)
         log_joins(path, joins)
         return graph
     try:
@@ -419,8 +441,8 @@ def download_street_graph(
     return _simplify(graph)
 
 
-def network_from_file(
-    path: str | Path,
+def network_from_file(  # noqa: PLR0913 - one keyword per [network] key
+    path: str | Path | DatabaseSource,
     *,
     crs: str | None = None,
     components: str = "major",
@@ -428,6 +450,9 @@ def network_from_file(
     source_crs: str | None = None,
     join_m: float = LINE_JOIN_M,
     layer: str | None = None,
+    layers: Sequence[str] = (),
+    bridge_layers: Sequence[str] = (),
+    encoding: str | None = None,
 ) -> Network:
     """Read a street network file into a :class:`~cjgis.streets.network.Network`.
 
@@ -439,7 +464,7 @@ def network_from_file(
         Metric CRS override.
     components : {"major", "largest", "all"}, optional
         See :func:`cjgis.streets.network.network_from_graph`.
-    clip_lonlat, source_crs, join_m, layer : optional
+    clip_lonlat, source_crs, join_m, layer, layers, bridge_layers, encoding : optional
         Passed to :func:`read_street_graph` (``source_crs`` as its ``crs``).
 
     Returns
@@ -447,8 +472,17 @@ def network_from_file(
     Network
         The walkable network; the number of dropped edges is logged.
     """
+    if isinstance(path, DatabaseSource):
+        if layers or bridge_layers:
+            raise input_error(
+                path,
+                "layers and bridge_layers name the CAD layers of a DXF drawing",
+                "remove them (bridges in a table: a bridge column, yes or no)",
+            )
+        graph = read_street_graph(path, crs=source_crs, join_m=join_m)
+        return checked_network(network_from_graph(graph, crs=crs, components=components), path.name)
     path = Path(path)
-    _check_layer(path, layer)
+    _check_layer(path, layer, cad=bool(layers or bridge_layers))
     if is_osm(path) and path.is_file():
         try:
             net = network_from_osm(path, clip_lonlat=clip_lonlat, crs=crs, components=components)
@@ -460,16 +494,42 @@ def network_from_file(
             network_from_graphml(path, crs=crs, components=components), path.name
         )
     graph = read_street_graph(
-        path, clip_lonlat=clip_lonlat, crs=source_crs, join_m=join_m, layer=layer
+        path,
+        clip_lonlat=clip_lonlat,
+        crs=source_crs,
+        join_m=join_m,
+        layer=layer,
+        layers=layers,
+        bridge_layers=bridge_layers,
+        encoding=encoding,
     )
     return checked_network(network_from_graph(graph, crs=crs, components=components), path.name)
 
 
-def _check_layer(path: Path, layer: str | None) -> None:
-    """Refuse ``[network] layer`` for a source that has no layers to choose (GraphML, OSM)."""
-    if layer is not None and path.suffix.lower() not in LINE_SUFFIXES:
+def _check_layer(path: Path, layer: str | None, *, cad: bool = False) -> None:
+    """Refuse a layer where there is none to choose, and CAD layers but for a DXF drawing.
+
+    ``[network] layer`` names a layer of a GeoPackage or ``.gdb``; GraphML, OSM and DXF have
+    none (a drawing's CAD layers are ``layers`` and ``bridge_layers``).
+    """
+    suffix = path.suffix.lower()
+    if layer is not None and suffix == ".dxf":
+        raise input_error(
+            path,
+            f"[network] layer = {layer!r} given for a CAD drawing",
+            f'name its CAD layers instead: layers = ["{layer}"] (bridges: bridge_layers = [...])',
+        )
+    if layer is not None and suffix not in LINE_SUFFIXES:
         raise input_error(
             path, f"[network] layer = {layer!r}, but the file is no road-line layer", "remove layer"
+        )
+    if cad and suffix != ".dxf":
+        raise input_error(
+            path,
+            "[network] layers and bridge_layers name the CAD layers of a DXF drawing, "
+            "but the file is none",
+            'remove them (a layer of a GeoPackage or .gdb: layer = "..."; bridges there: '
+            "a bridge column)",
         )
 
 
