@@ -52,7 +52,7 @@ def import_graph(package: Path = PACKAGE) -> nx.DiGraph:
 #: The wings, bottom up: each imports only wings before it (and itself); the private helpers
 #: (``_errors``, ``_atomic``, ``_fork``, ``_geometry``, ``_database``) are below all, the command
 #: line above.
-WINGS = ("inputs", "streets", "reach", "judge", "outputs", "plan", "run", "cli")
+WINGS = ("inputs", "streets", "reach", "judge", "outputs", "plan", "run", "serve", "cli")
 _BOTTOM = {"_errors", "_atomic", "_fork", "_geometry", "_database"}
 
 

@@ -53,7 +53,11 @@ def test_wheel_ships_every_data_file(tmp_path):
     (wheel,) = tmp_path.glob("cjgis-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     wanted = _data_files()
-    assert {"cjgis/profiles/hangzhou_2017.toml", "cjgis/_static/leaflet/leaflet.js"} <= wanted
+    assert {
+        "cjgis/profiles/hangzhou_2017.toml",
+        "cjgis/_static/leaflet/leaflet.js",
+        *(f"cjgis/serve/static/{name}" for name in ("index.html", "app.js", "app.css")),
+    } <= wanted  # cjgis serve's page is package data
     assert wanted - names == set(), "files under src/cjgis the wheel leaves out"
     modules = {p.relative_to(PACKAGE.parent).as_posix() for p in PACKAGE.rglob("*.py")}
     assert modules - names == set()

@@ -390,3 +390,22 @@ def test_a_facility_beside_a_transition_site_shows_in_the_diff(sample_inputs, sa
     assert (rows["newly_covered_residents"] > 0).all()
     assert any("安置在外 living outside" in line for line in result.lines())
     assert_same_analysis(result.analysis, full_reanalysis(sample_inputs, result))
+
+
+def test_threshold_areas_are_those_the_whole_answer_draws(sample_analysis):
+    """What the what-if maps draw after an edit: the threshold areas, drawn alone."""
+    fac = sample_analysis.facilities
+    fid = str(fac.loc[fac["category"] == "elderly_care", "facility_id"].iloc[0])
+    answer = what_if(sample_analysis, move={fid: (120.266, 30.300)})
+    light = answer.threshold_areas
+    assert set(light["category"]) == {"elderly_care"} and light["facility_id"].isna().all()
+    full = answer.analysis.service_areas
+    rule = answer.analysis.options.rule_for("elderly_care")
+    whole = full[
+        (full["category"] == "elderly_care")
+        & full["facility_id"].isna()
+        & (full["metres"] == rule.threshold_m)
+    ]
+    assert list(light["metres"]) == [rule.threshold_m]
+    difference = light.geometry.iloc[0].symmetric_difference(whole.geometry.iloc[0]).area
+    assert difference < 1e-6 * whole.geometry.iloc[0].area

@@ -91,3 +91,21 @@ def test_the_ipyleaflet_widget_wires_events_to_the_same_logic(sample_analysis, t
     path = save(widget.session, tmp_path / "scenario.csv")
     saved = pd.read_csv(path, encoding="utf-8-sig", dtype={"facility_id": str})
     assert sorted(saved["change"]) == ["added", "moved"]
+
+
+def test_undo_then_redo_gives_the_same_edits_and_a_new_edit_clears_redo(sample_analysis):
+    first = click(start(sample_analysis, "elderly_care"), 120.27, 30.302)
+    second = handle(
+        first, {"type": "add", "lon": 120.26, "lat": 30.30, "name": "新站", "capacity": 30}
+    )
+    assert second.edits[-1]["capacity"] == 30 and second.edits[-1]["name"] == "新站"
+    undone = handle(second, {"type": "undo"})
+    assert undone.edits == first.edits and undone.undone == (second.edits[-1],)
+    again = handle(undone, {"type": "redo"})
+    assert again.edits == second.edits and again.undone == ()
+    pd.testing.assert_frame_equal(again.result.diff, second.result.diff)
+    other = handle(undone, {"type": "click", "lat": 30.31, "lon": 120.27})
+    assert other.undone == () and handle(other, {"type": "redo"}).edits == other.edits
+    assert handle(start(sample_analysis), {"type": "undo"}).edits == ()  # nothing to undo
+    added = [row for row in fold(second.edits)[0] if row["facility_id"] == "W2"]
+    assert added[0]["capacity"] == 30

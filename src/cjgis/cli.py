@@ -481,7 +481,66 @@ def build_parser() -> argparse.ArgumentParser:
         "profile", nargs="?", help="标准配置名或 TOML 文件 a profile name or TOML file"
     )
     standards.set_defaults(func=_standards)
+    serve = add(
+        "serve",
+        help="在浏览器中推演方案（评审会用） the what-if in a browser, for a review meeting "
+        "(cjgis[serve])",
+    )
+    serve.add_argument("study", help="研究文件 study file (TOML)")
+    serve.add_argument(
+        "--port", type=int, default=8765, help="端口 port to listen on (default 8765)"
+    )
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="监听地址 address to listen on (default 127.0.0.1, this computer only; any other "
+        "needs the token printed at start)",
+    )
+    serve.add_argument(
+        "--tiles",
+        help="底图瓦片地址 tile URL template under the map, e.g. an intranet tile server "
+        "(default none: no network needed)",
+    )
+    serve.add_argument(
+        "--open", action="store_true", help="打开浏览器 open the page in the default browser"
+    )
+    serve.set_defaults(func=_serve)
     return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import secrets
+
+    from cjgis.run.runner import analyze_study, check_inputs_exist
+    from cjgis.run.study import load_study
+
+    try:
+        import uvicorn
+
+        from cjgis.serve.app import make_app
+    except ImportError as exc:
+        raise CjgisError(
+            f'cjgis serve needs its extra ({exc}). Fix: pip install "cjgis[serve]"'
+        ) from None
+    study = load_study(args.study)
+    check_inputs_exist(study)
+    analysis = analyze_study(study, verbose=not args.quiet)
+    loopback = args.host in ("127.0.0.1", "localhost", "::1")
+    token = None if loopback else secrets.token_urlsafe(24)
+    app = make_app(
+        analysis, output_dir=study.output_dir, token=token, title=study.name, tiles=args.tiles
+    )
+    url = f"http://{args.host}:{args.port}/" + (f"?token={token}" if token else "")
+    print(f"cjgis serve: {study.name} at {url}  (Ctrl-C stops)", flush=True)
+    if token:
+        print("cjgis serve: the token is printed once; share the address only with the meeting")
+    if args.open:
+        import webbrowser
+
+        webbrowser.open(url)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    print("cjgis serve: stopped", flush=True)
+    return 0
 
 
 class _Stderr(logging.StreamHandler):

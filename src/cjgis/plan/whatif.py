@@ -126,6 +126,21 @@ class WhatIf:
         """The analysis after the edits, with the changed categories' service areas drawn."""
         return _with_areas(self.before, self._parts, self.changed)
 
+    @cached_property
+    def threshold_areas(self) -> gpd.GeoDataFrame:
+        """The changed categories' service areas at their thresholds only, as a map draws them.
+
+        No tier bands and none per facility: what :func:`cjgis.plan.whatif_map.redraw` (the
+        notebook map and ``cjgis serve``) shows after each edit, in a fraction of the time
+        :attr:`analysis` takes. Columns as ``Analysis.service_areas``.
+        """
+        after = self._parts["analysis"]
+        light = replace(after.options, bands=False, facility_areas=False)
+        groups = [(sub, {search.category: search}) for sub, search in self._parts["found"]]
+        rows = draw_areas(after.network, groups, light)
+        old = self.before.service_areas
+        return gpd.GeoDataFrame(rows, crs=after.crs) if rows else old.head(0)
+
     def lines(self) -> list[str]:
         """One line per changed community x category, for the minutes of a meeting."""
         return change_lines(self.diff)

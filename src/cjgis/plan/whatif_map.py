@@ -28,7 +28,8 @@ from cjgis.plan.whatif import WhatIf, save_scenario, what_if
 class Session:
     """An analysis, the category being edited and the edits made so far (oldest first).
 
-    Each edit is a dict: ``{"type": "add", "category", "lon", "lat", "name"}``,
+    ``undone`` holds the edits undone, latest first, for redo; a new edit clears it. Each edit
+    is a dict: ``{"type": "add", "category", "lon", "lat", "name"}``,
     ``{"type": "move", "facility_id", "lon", "lat"}`` or ``{"type": "remove", "facility_id"}``
     (WGS84 degrees); added facilities get ids ``W1``, ``W2``... in order.
     """
@@ -36,6 +37,7 @@ class Session:
     base: Analysis
     category: str
     edits: tuple[dict, ...] = ()
+    undone: tuple[dict, ...] = ()
 
     @cached_property
     def result(self) -> WhatIf | None:
@@ -78,6 +80,7 @@ def fold(edits: tuple[dict, ...]) -> tuple[list[dict], dict, list[str]]:
                 "lon": edit["lon"],
                 "lat": edit["lat"],
                 "name": edit.get("name"),
+                **({"capacity": edit["capacity"]} if edit.get("capacity") is not None else {}),
             }
         elif kind == "move" and edit["facility_id"] in added:
             added[edit["facility_id"]].update(lon=edit["lon"], lat=edit["lat"])
@@ -94,25 +97,32 @@ def fold(edits: tuple[dict, ...]) -> tuple[list[dict], dict, list[str]]:
 def handle(session: Session, event: dict) -> Session:
     """Return the session after one map event.
 
-    Events: ``{"type": "click", "lon", "lat"}`` adds a facility of the session's category
-    there (a click from the map itself comes as ipyleaflet's ``"coordinates": [lat, lon]``);
-    ``{"type": "move", "facility_id", "lon", "lat"}``, ``{"type": "remove", "facility_id"}``,
-    ``{"type": "undo"}`` and ``{"type": "category", "category"}`` (a key or Chinese name).
+    Events: ``{"type": "click", "lon", "lat"}`` (or ``"add"``, with an optional ``name`` and
+    ``capacity``) adds a facility of the session's category there (a click from the map itself
+    comes as ipyleaflet's ``"coordinates": [lat, lon]``); ``{"type": "move", "facility_id",
+    "lon", "lat"}``, ``{"type": "remove", "facility_id"}``, ``{"type": "undo"}``,
+    ``{"type": "redo"}`` and ``{"type": "category", "category"}`` (a key or Chinese name).
     Other events (mouse moves) leave it as it is. Coordinates are WGS84, named ``lon`` and
     ``lat`` as everywhere in cjgis.
     """
     kind = event.get("type")
-    if kind == "click":
+    if kind in ("click", "add"):
         lat, lon = event["coordinates"] if "coordinates" in event else (event["lat"], event["lon"])
-        name = f"新增{category_info(session.category).name_zh}"
+        name = event.get("name") or f"新增{category_info(session.category).name_zh}"
         edit = {"type": "add", "category": session.category, "lon": lon, "lat": lat, "name": name}
-        return replace(session, edits=(*session.edits, edit))
+        if event.get("capacity") is not None:
+            edit["capacity"] = event["capacity"]
+        return replace(session, edits=(*session.edits, edit), undone=())
     if kind in ("move", "remove"):
         edit = {k: event[k] for k in ("type", "facility_id", "lon", "lat") if k in event}
         edit["facility_id"] = str(edit["facility_id"])
-        return replace(session, edits=(*session.edits, edit))
-    if kind == "undo":
-        return replace(session, edits=session.edits[:-1])
+        return replace(session, edits=(*session.edits, edit), undone=())
+    if kind == "undo" and session.edits:
+        last = session.edits[-1]
+        return replace(session, edits=session.edits[:-1], undone=(last, *session.undone))
+    if kind == "redo" and session.undone:
+        again = session.undone[0]
+        return replace(session, edits=(*session.edits, again), undone=session.undone[1:])
     if kind == "category":
         known = session.base.categories
         return replace(session, category=category_named(event["category"], known, where="widget"))
@@ -128,9 +138,34 @@ def redraw(session: Session) -> dict:
         ``communities`` (GeoJSON: name, share text, verdict, fill colour), ``area`` (GeoJSON of
         the category's service area at its threshold), ``facilities`` (one dict per facility of
         the category: ``facility_id, name, lon, lat, change``), ``table`` (community, share,
-        verdict, change) and ``lines`` (the diff's verdict lines).
+        verdict, change) and ``lines`` (the diff's verdict lines). The parts come from
+        :func:`verdicts`, :func:`threshold_area` and :func:`facility_points`.
     """
-    analysis, category = session.analysis, session.category
+    table, per_community = verdicts(session)
+    base = session.base.communities[["community_id", "community_name", "geometry"]]
+    communities = base.merge(per_community, on="community_id", how="left")
+    return {
+        "communities": _geojson(communities),
+        "area": _geojson(threshold_area(session)),
+        "facilities": facility_points(session),
+        "table": table,
+        "lines": session.result.lines() if session.result is not None else [],
+    }
+
+
+def tables_of(session: Session) -> Analysis:
+    """Return the analysis as the edits leave it, areas not drawn (coverage, verdicts, layers)."""
+    return session.base if session.result is None else session.result.analysis_without_areas
+
+
+def verdicts(session: Session) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the verdict table of the session's category and each community's fill.
+
+    The table: ``社区 community``, ``覆盖率 share`` (the share text of every output),
+    ``结论 verdict`` and ``变化 change`` (against the analysis before any edit). Per
+    community: ``community_id``, ``share``, ``status``, ``verdict`` and ``fill`` (colour).
+    """
+    analysis, category = tables_of(session), session.category
     cov = analysis.coverage[analysis.coverage["category"] == category].set_index("community_id")
     before = session.base.coverage
     before = before[before["category"] == category].set_index("community_id")["covered_share"]
@@ -146,7 +181,7 @@ def redraw(session: Session) -> dict:
             ],
         }
     )
-    communities = analysis.communities[["community_id", "community_name", "geometry"]].merge(
+    per = pd.DataFrame(analysis.communities[["community_id"]]).merge(
         pd.DataFrame(
             {
                 "community_id": cov.index,
@@ -158,21 +193,34 @@ def redraw(session: Session) -> dict:
         on="community_id",
         how="left",
     )
-    communities["fill"] = [
+    per["fill"] = [
         met_colour(float(s == MET), 1.0) if s in (MET, NOT_MET) else NO_RULE_COLOUR
-        for s in communities["status"]
+        for s in per["status"]
     ]
-    areas = analysis.service_areas
-    rule = analysis.options.rule_for(category)
+    return table, per
+
+
+def threshold_area(session: Session) -> gpd.GeoDataFrame:
+    """Return the session's category's service area at its threshold (drawn anew if edited)."""
+    category, result = session.category, session.result
+    changed = result is not None and category in result.changed
+    areas = result.threshold_areas if changed else session.base.service_areas
+    rule = session.base.options.rule_for(category)
     area = areas[
         (areas["category"] == category)
         & areas["facility_id"].isna()
         & (areas["metres"] == rule.threshold_m)
     ]
+    return area[["category", "geometry"]]
+
+
+def facility_points(session: Session) -> list[dict]:
+    """Return the category's facilities: ``facility_id, name, lon, lat, change`` (WGS84)."""
+    analysis, category = tables_of(session), session.category
     fac = analysis.facilities[analysis.facilities["category"] == category]
     lonlat = fac.to_crs("EPSG:4326").geometry
     change = fac["change"] if "change" in fac else pd.Series(None, index=fac.index)
-    facilities = [
+    return [
         {
             "facility_id": str(i),
             "name": n,
@@ -182,13 +230,6 @@ def redraw(session: Session) -> dict:
         }
         for i, n, p, c in zip(fac["facility_id"], fac["name"], lonlat, change, strict=True)
     ]
-    return {
-        "communities": _geojson(communities),
-        "area": _geojson(area[["category", "geometry"]]),
-        "facilities": facilities,
-        "table": table,
-        "lines": session.result.lines() if session.result is not None else [],
-    }
 
 
 def _geojson(frame: gpd.GeoDataFrame) -> dict:
