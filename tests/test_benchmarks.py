@@ -29,3 +29,23 @@ def test_benchmark_short_mode_runs_and_reports_ratios(tmp_path):
     district = tmp_path / "bench_district_300_48" / "out"
     assert (district / "figure_map.png").is_file()  # every output, the forked figures too
     assert len(list((district).glob("*.html"))) == 1
+
+
+def test_serve_benchmark_short_mode_runs_and_reports_ratios(tmp_path):
+    """bench_serve.py --short: the district served, an edit timed over HTTP and in Chromium."""
+    import shutil
+
+    script = REPO / "benchmarks" / "bench_serve.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--short", "--data", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    ratios = dict(re.findall(r"(\w+) = ([\d.,]+)", result.stdout.splitlines()[-1]))
+    assert {"district_http_over_in_process", "district_page_over_target"} <= set(ratios)
+    row = next(line for line in result.stdout.splitlines() if line.startswith("district"))
+    if shutil.which("chromium"):  # the page column is measured where a browser is installed
+        assert " - " not in row

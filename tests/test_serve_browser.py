@@ -114,15 +114,25 @@ def _edits(page, n: int) -> None:
     page.wait_for_selector(f"body[data-edits='{n}']:not([data-busy='1'])", timeout=60_000)
 
 
-def _table(page) -> list[tuple[str, str, str]]:
+def _table(page) -> list[tuple[str, ...]]:
     rows = page.locator("#table tbody tr")
-    return [tuple(rows.nth(i).locator("td").all_text_contents()[:3]) for i in range(rows.count())]
+    return [tuple(rows.nth(i).locator("td").all_text_contents()) for i in range(rows.count())]
 
 
-def _expected(analysis, category: str) -> list[tuple[str, str, str]]:
+def _expected(analysis, category: str, before=None) -> list[tuple[str, ...]]:
+    """Every cell of the table: community, share text, verdict, change against ``before``."""
     cov = analysis.coverage[analysis.coverage["category"] == category]
+    then = (before if before is not None else analysis).coverage
+    then = then[then["category"] == category].set_index("community_id")["covered_share"]
     return [
-        (r.community_name, share_text(r.covered_share, r.target_share, r.coverage_met), r.status_zh)
+        (
+            r.community_name,
+            share_text(r.covered_share, r.target_share, r.coverage_met),
+            r.status_zh,
+            ""
+            if r.covered_share == then[r.community_id]
+            else f"{r.covered_share - then[r.community_id]:+.1%}",
+        )
         for r in cov.itertuples()
     ]
 
@@ -152,9 +162,15 @@ def test_a_meeting_in_the_browser(server, browser, sample_analysis):
     add = [
         {"category": "ev_charging", "lon": added["lon"], "lat": added["lat"], "name": "新充电点"}
     ]
-    assert _table(page) == _expected(what_if(sample_analysis, add=add).analysis, "ev_charging")
+    one = what_if(sample_analysis, add=add).analysis
+    assert _table(page) == _expected(one, "ev_charging", sample_analysis)
     marker = page.locator(".cjgis-facility[data-id='W1']")
     assert marker.get_attribute("title") == "新充电点"
+    cov = one.coverage[one.coverage["category"] == "ev_charging"]
+    reasons = page.locator("#table tbody tr td:nth-child(3)")
+    assert [reasons.nth(i).get_attribute("title") for i in range(reasons.count())] == list(
+        cov["reason"]
+    )  # the scorecard's reason beside each verdict
 
     fac = sample_analysis.facilities
     fid = str(fac.loc[fac["category"] == "ev_charging", "facility_id"].iloc[0])
@@ -168,16 +184,16 @@ def test_a_meeting_in_the_browser(server, browser, sample_analysis):
     moved = _facility(url, page, fid)
     assert moved["change"] == "moved"
     both = what_if(sample_analysis, add=add, move={fid: (moved["lon"], moved["lat"])})
-    assert _table(page) == _expected(both.analysis, "ev_charging")
+    assert _table(page) == _expected(both.analysis, "ev_charging", sample_analysis)
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTEFACTS / "serve_1280x720.png"))
 
     page.click("#undo")
     _edits(page, 1)
-    assert _table(page) == _expected(what_if(sample_analysis, add=add).analysis, "ev_charging")
+    assert _table(page) == _expected(one, "ev_charging", sample_analysis)
     page.click("#redo")
     _edits(page, 2)
-    assert _table(page) == _expected(both.analysis, "ev_charging")
+    assert _table(page) == _expected(both.analysis, "ev_charging", sample_analysis)
 
     page.click("#save")
     page.wait_for_selector("#files a")
@@ -191,7 +207,7 @@ def test_a_meeting_in_the_browser(server, browser, sample_analysis):
     assert _table(small) == _expected(sample_analysis, "elderly_care")  # a tab of its own
     assert small.locator("#map").bounding_box()["width"] > 400
     small.screenshot(path=str(ARTEFACTS / "serve_800x600.png"))
-    assert _table(page) == _expected(both.analysis, "ev_charging")  # the first tab unchanged
+    assert _table(page) == _expected(both.analysis, "ev_charging", sample_analysis)  # unchanged
 
 
 def test_a_name_is_shown_as_text(server, browser):

@@ -41,7 +41,7 @@ from pydantic import BaseModel, Field, model_validator
 from cjgis._errors import CjgisError
 from cjgis.judge.analysis import Analysis
 from cjgis.plan.whatif_map import Session, save
-from cjgis.serve.sessions import Store, area, background, state
+from cjgis.serve.sessions import Store, background, state
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +230,7 @@ def get_state(request: Request, session: str) -> Any:
 def get_area(request: Request, session: str) -> Any:
     """Return the service area of the session's category at its threshold (GeoJSON)."""
     found, failed = _session(request, session)
-    return failed or area(found)
+    return failed or request.app.state.store.area(session, found)
 
 
 @router.post("/edits")

@@ -13,16 +13,23 @@ import json
 import secrets
 import threading
 from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from cjgis.inputs.categories import category_info
 from cjgis.inputs.io import read_water
 from cjgis.judge.analysis import Analysis
-from cjgis.outputs.maps import MAX_STREET_EDGES
+from cjgis.outputs.maps import (
+    CITY_TOLERANCE_M,
+    DISPLAY_TOLERANCE_M,
+    MAX_AREA_VERTICES,
+    MAX_STREET_EDGES,
+)
 from cjgis.plan.whatif_map import (
     Session,
     facility_points,
@@ -45,6 +52,10 @@ class Store:
     sessions: OrderedDict[str, Session] = field(default_factory=OrderedDict)
     locks: dict[str, threading.Lock] = field(default_factory=dict)
     guard: threading.Lock = field(default_factory=threading.Lock)
+    #: Session id -> (the session, its area being drawn): started as soon as an edit is
+    #: answered, so the page's ``GET /area`` finds it under way.
+    areas: dict[str, tuple[Session, Future]] = field(default_factory=dict)
+    pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=2))
 
     def new(self, category: str | None = None) -> str:
         """Open a session (a new tab) and return its id."""
@@ -56,6 +67,7 @@ class Store:
             while len(self.sessions) > MAX_SESSIONS:
                 old, _ = self.sessions.popitem(last=False)
                 self.locks.pop(old, None)
+                self.areas.pop(old, None)
         return sid
 
     def get(self, sid: str) -> Session | None:
@@ -80,7 +92,16 @@ class Store:
             _ = after.result  # computed here: a refused edit raises before it is kept
             with self.guard:
                 self.sessions[sid] = after
+                self.areas[sid] = (after, self.pool.submit(area, after))
             return after
+
+    def area(self, sid: str, session: Session) -> dict:
+        """Return the session's area: the one drawing since its edit, or drawn now."""
+        with self.guard:
+            started = self.areas.get(sid)
+        if started is not None and started[0] is session:
+            return started[1].result()
+        return area(session)
 
 
 #: What a state says of each community (its boundary came with the background).
@@ -91,7 +112,8 @@ def state(sid: str, session: Session) -> dict:
     """Return what the page shows of a session, as JSON-ready data (the area apart: :func:`area`).
 
     ``table`` rows carry ``community_id``, ``community``, ``covered_share`` (a number, for
-    sorting), ``share`` (the text every output shows), ``verdict``, ``status`` and ``change``;
+    sorting), ``share`` (the text every output shows), ``verdict``, ``status``, ``change`` and
+    ``reason`` (the scorecard's one-line reason, shown when the verdict is pointed at);
     ``communities`` the same share, verdict and the fill colour of each boundary (the
     boundaries themselves come once, from :func:`background`).
     """
@@ -108,8 +130,9 @@ def state(sid: str, session: Session) -> dict:
             "verdict": str(verdict),
             "status": str(status),
             "change": str(change),
+            "reason": str(reason),
         }
-        for cid, name, value, share, verdict, status, change in zip(
+        for cid, name, value, share, verdict, status, change, reason in zip(
             cov["community_id"],
             table["社区 community"],
             cov["covered_share"],
@@ -117,6 +140,7 @@ def state(sid: str, session: Session) -> dict:
             table["结论 verdict"],
             cov["status"],
             table["变化 change"],
+            cov["reason"],
             strict=True,
         )
     ]
@@ -143,9 +167,13 @@ def area(session: Session) -> dict:
     """Return the session's category's service area at its threshold (GeoJSON, WGS84).
 
     Drawn anew after an edit of the category (:attr:`cjgis.plan.whatif.WhatIf.threshold_areas`),
-    apart from :func:`state` so the table and colours do not wait for it.
+    apart from :func:`state` so the table and colours do not wait for it; simplified for the
+    screen as the review map simplifies it (3 m, a city's 15 m).
     """
-    drawn = threshold_area(session).to_crs(4326)
+    drawn = threshold_area(session)
+    city = shapely.get_num_coordinates(drawn.geometry.to_numpy()).sum() > MAX_AREA_VERTICES
+    tolerance_m = CITY_TOLERANCE_M if city else DISPLAY_TOLERANCE_M  # as the review map draws
+    drawn = drawn.assign(geometry=drawn.geometry.simplify(tolerance_m)).to_crs(4326)
     return json.loads(drawn.to_json(drop_id=True))
 
 

@@ -162,7 +162,7 @@
       [r.community, r.share, r.verdict, r.change].forEach(function (value, i) {
         var td = document.createElement('td');
         td.textContent = value;
-        if (i === 2) { td.className = r.status; }
+        if (i === 2) { td.className = r.status; td.title = r.reason; }  // why, as the scorecard says
         tr.appendChild(td);
       });
       tbody.appendChild(tr);
