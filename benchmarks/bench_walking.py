@@ -39,8 +39,9 @@ from cjgis.streets.snapping import attach_points
 from cjgis.streets.sources import network_from_file
 
 ROOT = Path(__file__).resolve().parents[1]
-STREETS = ROOT.parent / "shared/data/hangzhou/hz_sandun_jiangcun_osrm_streets.graphml"
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/city.py
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/city.py, district.py
+from district import STREETS  # noqa: E402 - ../shared beside the repository, or CJGIS_SHARED
+
 BUDGET_M = 900.0
 
 
@@ -269,7 +270,6 @@ def _steps(study: Path) -> None:
 
 def district_end_to_end(n_residences: int, n_facilities: int, *, data: Path) -> dict:
     """``cjgis analyze`` on the district (real streets), warm, against the 5-second target."""
-    from district import STREETS as DISTRICT_STREETS
     from district import write_district
 
     folder = data / f"bench_district_{n_residences}_{n_facilities}"
@@ -277,8 +277,8 @@ def district_end_to_end(n_residences: int, n_facilities: int, *, data: Path) -> 
         f"\nEnd to end: `cjgis analyze` on a district: the shared real streets, "
         f"{n_residences:,} residences, {n_facilities} facilities ({folder})"
     )
-    if not DISTRICT_STREETS.is_file():
-        print(f"  {DISTRICT_STREETS} not found (clone beside shared/) - skipped")
+    if not STREETS.is_file():
+        print(f"  {STREETS} not found (beside shared/, or CJGIS_SHARED) - skipped")
         return {}
     study = write_district(folder, n_residences=n_residences, n_facilities=n_facilities)
     _child(study, folder)  # caches the network
@@ -354,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     if STREETS.is_file():
         ratios.update(real_streets(20 if args.short else 100, repeat))
     else:
-        print(f"\nReal streets: {STREETS} not found (clone beside shared/) - skipped")
+        print(f"\nReal streets: {STREETS} not found (beside shared/, or CJGIS_SHARED) - skipped")
     sizes = (20_000, 200, 20_000) if args.short else (500_000, 2_000, 300_000)
     ratios.update(synthetic_city(*sizes, repeat=repeat))
     district = (300, 48) if args.short else (1_500, 240)

@@ -14,6 +14,7 @@ and ``study.toml`` with the study defaults: per-facility areas and tier bands on
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -26,7 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/city.py
 from city import study_text
 
 ROOT = Path(__file__).resolve().parents[1]
-STREETS = ROOT.parent / "shared/data/hangzhou/hz_sandun_jiangcun_osrm_streets.graphml"
+#: The shared data: ``../shared`` beside the repository, or where ``CJGIS_SHARED`` says.
+SHARED = Path(os.environ.get("CJGIS_SHARED", ROOT.parent / "shared"))
+STREETS = SHARED / "data/hangzhou/hz_sandun_jiangcun_osrm_streets.graphml"
 #: share of the facilities per category (e-bike charging points are many and small)
 SHARES = {
     "elderly_care": 0.10,
