@@ -109,30 +109,24 @@ def _road(analysis, network, layers, study) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from city import write_city
-    from district import write_district
+    from city import city_study
+    from district import district_study
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--short", action="store_true")
     parser.add_argument("--data", type=Path, default=ROOT / "data" / "processed")
     args = parser.parse_args(argv)
-    residences, facilities = (300, 48) if args.short else (1_500, 240)
-    district = args.data / f"bench_district_{residences}_{facilities}"
-    if not (district / "study.toml").is_file():
-        write_district(district, n_residences=residences, n_facilities=facilities)
+    district = district_study(args.data, short=args.short)
     print(
         f"{'study':<9} {'nodes':>9} {'residences':>10} {'fac.':>6} {'moved':<13} "
         f"{'answer s':>8} {'areas s':>8} {'full s':>8} {'full/ans':>10} {'/target':>7}"
     )
     ratios = {}
-    got = _case("district", district / "study.toml", road=True)
+    got = _case("district", district, road=True)
     ratios["district_full_over_answer"] = got["full"] / got["answer"]
     ratios["district_answer_over_target"] = got["answer"] / TARGETS_S["district"]
     if not args.short:
-        city = args.data / "bench_city_500000_300000"
-        if not (city / "study.toml").is_file():
-            write_city(city, n_nodes=500_000, n_facilities=2_000, n_residences=300_000)
-        got = _case("city", city / "study.toml")
+        got = _case("city", city_study(args.data))
         ratios["city_full_over_answer"] = got["full"] / got["answer"]
         ratios["city_answer_over_target"] = got["answer"] / TARGETS_S["city"]
     print("\nratios: " + ", ".join(f"{k} = {v:.2f}" for k, v in ratios.items()))

@@ -199,6 +199,14 @@ def write_graphml(folder: str | Path) -> Path:
     return path
 
 
+def city_study(data: Path) -> Path:
+    """Return the benchmarks' 500,000-node city study under ``data``, written if not there yet."""
+    folder = Path(data) / "bench_city_500000_300000"
+    if not (folder / "study.toml").is_file():
+        write_city(folder, n_nodes=500_000, n_facilities=2_000, n_residences=300_000)
+    return folder / "study.toml"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path)

@@ -129,6 +129,18 @@ def write_district(
     return study
 
 
+def district_study(data: Path, *, short: bool = False) -> Path:
+    """Return the benchmarks' district study under ``data``, written if it is not there yet.
+
+    1,500 residences and 240 facilities; ``short``: 300 and 48.
+    """
+    residences, facilities = (300, 48) if short else (1_500, 240)
+    folder = Path(data) / f"bench_district_{residences}_{facilities}"
+    if not (folder / "study.toml").is_file():
+        write_district(folder, n_residences=residences, n_facilities=facilities)
+    return folder / "study.toml"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import networkx as nx
@@ -19,6 +20,21 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("CJGIS_SHARED", REPO.parent / "shared"))
 HANGZHOU_STREETS = SHARED / "data" / "hangzhou" / "hz_sandun_jiangcun_osrm_streets.graphml"
 HANGZHOU_DISTRICTS = SHARED / "data" / "hangzhou" / "hangzhou_districts_2017_gcj02.geojson"
+
+
+def chromium_or_skip() -> str:
+    """Return the installed Chromium's command, or skip the module (fail it under ``CI``).
+
+    ``.ci/run`` installs Debian's ``chromium``, so CI runs every browser test.
+    """
+    found = next(
+        (b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None
+    )
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must install chromium (see .ci/run)", pytrace=False)
+        pytest.skip("no Chromium installed: apt-get install chromium", allow_module_level=True)
+    return found
 
 
 def graph_from_segments(

@@ -10,22 +10,16 @@ import html
 import json
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import chromium_or_skip
 
 from cjgis.outputs.maps import gap_map, save_map
 
-BROWSER = next(
-    (b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None
-)
-if BROWSER is None:
-    if os.environ.get("CI"):
-        pytest.fail("CI must install chromium (see .ci/run)", pytrace=False)
-    pytest.skip("no Chromium installed: apt-get install chromium", allow_module_level=True)
+BROWSER = chromium_or_skip()
 
 OFFLINE = [
     "--headless",

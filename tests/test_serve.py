@@ -80,17 +80,10 @@ def test_a_session_shows_the_analysis_then_what_if_of_its_edits(client, sample_a
 
     add = {"type": "add", "lon": HERE[0], "lat": HERE[1], "name": "新站", "capacity": 300}
     state = client.post("/edits", json={"session": sid, "edit": add}).json()
+    new = {"category": "elderly_care", **{k: v for k, v in add.items() if k != "type"}}
     answer = what_if(
         sample_analysis,
-        add=[
-            {
-                "category": "elderly_care",
-                "lon": HERE[0],
-                "lat": HERE[1],
-                "name": "新站",
-                "capacity": 300,
-            }
-        ],
+        add=[new],
     )
     assert shown_rows(state) == expected_rows(answer.analysis, "elderly_care")
     assert state["lines"] == answer.lines()
@@ -113,15 +106,7 @@ def test_a_session_shows_the_analysis_then_what_if_of_its_edits(client, sample_a
     assert state["edits"] == 2 and state["can_redo"]
     both = what_if(
         sample_analysis,
-        add=[
-            {
-                "category": "elderly_care",
-                "lon": HERE[0],
-                "lat": HERE[1],
-                "name": "新站",
-                "capacity": 300,
-            }
-        ],
+        add=[new],
         move={fid: (HERE[0] + 0.004, HERE[1])},
     )
     assert shown_rows(state) == expected_rows(both.analysis, "elderly_care")

@@ -20,15 +20,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import chromium_or_skip
 
 from cjgis import what_if
 from cjgis.judge.verdict import share_text
 
-BROWSER = next((b for b in ("chromium", "chromium-browser") if shutil.which(b)), None)
-if BROWSER is None:
-    if os.environ.get("CI"):
-        pytest.fail("CI must install chromium (see .ci/run)", pytrace=False)
-    pytest.skip("no Chromium installed: apt-get install chromium", allow_module_level=True)
+BROWSER = chromium_or_skip()
 
 ARGS = [
     "--no-sandbox",

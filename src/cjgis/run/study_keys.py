@@ -8,6 +8,29 @@ its module docstring. A section whose keys are another's (``[planned.facilities]
 
 from __future__ import annotations
 
+#: ``table`` and ``sql`` beside a database ``path``: the same in every layer that reads one.
+_DATABASE_KEYS: dict[str, tuple[str, str]] = {
+    "table": (
+        'with `path = "postgresql://user@host:5432/db"`: the table or view to read, `"name"` or `"schema.name"` (a PostGIS geometry column gives the CRS by its SRID; a table without one is read as a table of lon/lat columns). A table that is not there stops with the tables there are. The password is never in the study file: PGPASSWORD or `~/.pgpass`',
+        "—",
+    ),
+    "sql": (
+        "with a database `path`: a query instead of a table (`sql = \"SELECT * FROM 设施 WHERE 状态 = '在用'\"`), at most one geometry column; exactly one of `table` and `sql`",
+        "—",
+    ),
+}
+#: A CAD drawing's ``layers`` and ``bridge_layers``: ``[network]`` and ``[planned.roads]``.
+_CAD_KEYS: dict[str, tuple[str, str]] = {
+    "layers": (
+        'the CAD layers of a DXF drawing (`path = "道路.dxf"`) that hold road centre lines, e.g. `["道路中心线"]`: their lines, polylines and arcs become road lines, split and joined as any others; other entities (text, hatches) are left out, said in the log. A drawing without them stops with its layers. Chinese layer names are read as the drawing is encoded (UTF-8 from AutoCAD 2007 on, else its code page, e.g. ANSI_936); give `encoding = "gbk"` where its header is wrong. A drawing has no CRS: give `crs`, usually `"EPSG:4549"` (CGCS2000 3° GK, 120°E)',
+        "`[]`",
+    ),
+    "bridge_layers": (
+        "CAD layers of bridges and footbridges: their lines are kept whole where they cross a road (no junction there), joined at their ends only, and take no residents or facilities",
+        "`[]`",
+    ),
+}
+
 #: Section -> key -> (meaning, default as the manual shows it). Markdown (MyST) text.
 KEY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
     "study": {
@@ -69,14 +92,7 @@ KEY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
             "road lines: the layer to read from a GeoPackage or an ArcGIS File Geodatabase (`.gdb`) holding several",
             "the only layer",
         ),
-        "layers": (
-            'the CAD layers of a DXF drawing (`path = "道路.dxf"`) that hold road centre lines, e.g. `["道路中心线"]`: their lines, polylines and arcs become road lines, split and joined as any others; other entities (text, hatches) are left out, said in the log. A drawing without them stops with its layers. Chinese layer names are read as the drawing is encoded (UTF-8 from AutoCAD 2007 on, else its code page, e.g. ANSI_936); give `encoding = "gbk"` where its header is wrong. A drawing has no CRS: give `crs`, usually `"EPSG:4549"` (CGCS2000 3° GK, 120°E)',
-            "`[]`",
-        ),
-        "bridge_layers": (
-            "CAD layers of bridges and footbridges: their lines are kept whole where they cross a road (no junction there), joined at their ends only, and take no residents or facilities",
-            "`[]`",
-        ),
+        **_CAD_KEYS,
         "encoding": (
             "text encoding of a road-line shapefile's attributes or a DXF drawing's layer names (`\"gbk\"`)",
             "guessed",
@@ -115,14 +131,7 @@ KEY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
             'the layer to read from a GeoPackage or an ArcGIS File Geodatabase (`path = "基础数据.gdb"`, a folder) holding several; without it a file of several layers stops with their names',
             "the only layer",
         ),
-        "table": (
-            'with `path = "postgresql://user@host:5432/db"`: the table or view to read, `"name"` or `"schema.name"` (a PostGIS geometry column gives the CRS by its SRID; a table without one is read as a table of lon/lat columns). A table that is not there stops with the tables there are. The password is never in the study file: PGPASSWORD or `~/.pgpass`',
-            "—",
-        ),
-        "sql": (
-            "with a database `path`: a query instead of a table (`sql = \"SELECT * FROM 设施 WHERE 状态 = '在用'\"`), at most one geometry column; exactly one of `table` and `sql`",
-            "—",
-        ),
+        **_DATABASE_KEYS,
     },
     "residents": {
         "path": (
@@ -205,14 +214,7 @@ KEY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
             'the layer to read from a GeoPackage or an ArcGIS File Geodatabase (`path = "基础数据.gdb"`, a folder) holding several; without it a file of several layers stops with their names',
             "the only layer",
         ),
-        "table": (
-            'with `path = "postgresql://user@host:5432/db"`: the table or view to read, `"name"` or `"schema.name"` (a PostGIS geometry column gives the CRS by its SRID; a table without one is read as a table of lon/lat columns). A table that is not there stops with the tables there are. The password is never in the study file: PGPASSWORD or `~/.pgpass`',
-            "—",
-        ),
-        "sql": (
-            "with a database `path`: a query instead of a table (`sql = \"SELECT * FROM 设施 WHERE 状态 = '在用'\"`), at most one geometry column; exactly one of `table` and `sql`",
-            "—",
-        ),
+        **_DATABASE_KEYS,
     },
     "residents_outside": {
         "path": (
@@ -309,14 +311,7 @@ KEY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
             'the layer to read from a GeoPackage or an ArcGIS File Geodatabase (`path = "基础数据.gdb"`, a folder) holding several; without it a file of several layers stops with their names',
             "the only layer",
         ),
-        "table": (
-            'with `path = "postgresql://user@host:5432/db"`: the table or view to read, `"name"` or `"schema.name"` (a PostGIS geometry column gives the CRS by its SRID; a table without one is read as a table of lon/lat columns). A table that is not there stops with the tables there are. The password is never in the study file: PGPASSWORD or `~/.pgpass`',
-            "—",
-        ),
-        "sql": (
-            "with a database `path`: a query instead of a table (`sql = \"SELECT * FROM 设施 WHERE 状态 = '在用'\"`), at most one geometry column; exactly one of `table` and `sql`",
-            "—",
-        ),
+        **_DATABASE_KEYS,
     },
     "standards": {
         "profile": (
@@ -417,14 +412,7 @@ KEY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
             'the layer to read from a GeoPackage or an ArcGIS File Geodatabase (`path = "基础数据.gdb"`, a folder) holding several; without it a file of several layers stops with their names',
             "the only layer",
         ),
-        "layers": (
-            'the CAD layers of a DXF drawing (`path = "道路.dxf"`) that hold road centre lines, e.g. `["道路中心线"]`: their lines, polylines and arcs become road lines, split and joined as any others; other entities (text, hatches) are left out, said in the log. A drawing without them stops with its layers. Chinese layer names are read as the drawing is encoded (UTF-8 from AutoCAD 2007 on, else its code page, e.g. ANSI_936); give `encoding = "gbk"` where its header is wrong. A drawing has no CRS: give `crs`, usually `"EPSG:4549"` (CGCS2000 3° GK, 120°E)',
-            "`[]`",
-        ),
-        "bridge_layers": (
-            "CAD layers of bridges and footbridges: their lines are kept whole where they cross a road (no junction there), joined at their ends only, and take no residents or facilities",
-            "`[]`",
-        ),
+        **_CAD_KEYS,
     },
     "planned.residents": {
         "path": (
@@ -519,14 +507,7 @@ KEY_DOCS: dict[str, dict[str, tuple[str, str]]] = {
             'the layer to read from a GeoPackage or an ArcGIS File Geodatabase (`path = "基础数据.gdb"`, a folder) holding several; without it a file of several layers stops with their names',
             "the only layer",
         ),
-        "table": (
-            'with `path = "postgresql://user@host:5432/db"`: the table or view to read, `"name"` or `"schema.name"` (a PostGIS geometry column gives the CRS by its SRID; a table without one is read as a table of lon/lat columns). A table that is not there stops with the tables there are. The password is never in the study file: PGPASSWORD or `~/.pgpass`',
-            "—",
-        ),
-        "sql": (
-            "with a database `path`: a query instead of a table (`sql = \"SELECT * FROM 设施 WHERE 状态 = '在用'\"`), at most one geometry column; exactly one of `table` and `sql`",
-            "—",
-        ),
+        **_DATABASE_KEYS,
     },
     "siting": {
         "k": (
